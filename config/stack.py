@@ -1,0 +1,142 @@
+"""The launcher behind `make run` and `make test`: `python -m config.stack run|test [pytest args]`.
+
+It starts embedded PostgreSQL and Redis when `DATABASE_URL` / `REDIS_URL` are not set, runs the
+processes, and stops everything it started on Ctrl-C or when a process ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from config.embedded import EmbeddedServices, start_missing_services
+
+PYTHON = sys.executable
+BIN = os.path.dirname(PYTHON)
+
+
+def _say(message: str) -> None:
+    print(f"steward: {message}", flush=True)
+
+
+def _check(args: list[str], env: dict[str, str]) -> int:
+    """Run one command to completion in the foreground; return its exit code."""
+    return subprocess.run(args, env=env, check=False).returncode
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run(services: EmbeddedServices, env: dict[str, str]) -> int:
+    """Prepare the database and demo data, then serve web + worker + beat until one stops."""
+    manage = [PYTHON, "manage.py"]
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
+        if code := _check(manage + step, env):
+            return code
+    port = env.get("STEWARD_PORT", "8000")
+    data = str(services.folder)
+    processes = [
+        subprocess.Popen(
+            [
+                os.path.join(BIN, "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                env.get("WEB_CONCURRENCY", "2"),
+                "--access-logfile",
+                "-",
+            ],
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                os.path.join(BIN, "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                env.get("CELERY_CONCURRENCY", "2"),
+            ],
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                os.path.join(BIN, "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                os.path.join(data, "celerybeat-schedule"),
+            ],
+            env=env,
+        ),
+    ]
+    _say(f"Steward is up at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        _say("a process stopped; shutting down the others")
+        return 1
+    except KeyboardInterrupt:
+        _say("stopping…")
+        return 0
+    finally:
+        _stop(processes)
+
+
+def test(env: dict[str, str], pytest_args: list[str]) -> int:
+    """Lint, check migrations, then run the whole pytest suite; return the first failure's code."""
+    steps = [
+        [os.path.join(BIN, "ruff"), "check", "."],
+        [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"],
+        [PYTHON, "-m", "pytest", *pytest_args],
+    ]
+    for step in steps:
+        if code := _check(step, env):
+            return code
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test"}:
+        print("usage: python -m config.stack run | test [pytest args]", file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    services = start_missing_services()
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        where = "embedded" if name in services.env else "from the environment"
+        _say(f"{name} {where}")
+    env = {**os.environ, **services.env}
+    # Ctrl-C reaches every child of the terminal's process group; the launcher cleans up after them.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run(services, env) if command == "run" else test(env, rest)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

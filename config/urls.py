@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from config import health
+from portfolio.api.urls import routes as portfolio_routes
+from teams.api.urls import routes as team_routes
+from valuestreams.api.urls import routes as value_stream_routes
+
+router = DefaultRouter()
+for prefix, viewset, basename in [*portfolio_routes, *value_stream_routes, *team_routes]:
+    router.register(prefix, viewset, basename=basename)
+
+urlpatterns = [
+    path("", include("portfolio.urls")),
+    path("", include("valuestreams.urls")),
+    path("", include("teams.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", health.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((router.urls, "api"), namespace="api")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LeanPmoConfig(AppConfig):
+    name = "leanpmo"
+    verbose_name = "Lean PMO"

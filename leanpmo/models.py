@@ -1,0 +1,1 @@
+"""Lean PMO records (funding decisions, reviews, signals) arrive with the funding work."""

@@ -1,0 +1,3 @@
+from portfolio.api.views import PortfolioViewSet
+
+routes = [("portfolios", PortfolioViewSet, "portfolio")]

@@ -1,0 +1,3 @@
+from teams.api.views import ProductTeamViewSet
+
+routes = [("teams", ProductTeamViewSet, "team")]

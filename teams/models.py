@@ -1,0 +1,131 @@
+"""Stable product teams and the people in them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from valuestreams.models import ValueStream
+
+
+class ProductTeamQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProductTeamQuerySet:
+        """Teams in the portfolios the user may read."""
+        return self.filter(value_stream__in=ValueStream.objects.visible_to(user))
+
+    def editable_by(self, user) -> ProductTeamQuerySet:
+        """Teams whose definition the user may change (Lean PMO of the portfolio, administrators)."""
+        return self.filter(value_stream__in=ValueStream.objects.editable_by(user))
+
+    def seated(self, user) -> ProductTeamQuerySet:
+        """Teams in which the user holds a current seat: the teams a team member writes to."""
+        return self.filter(memberships__in=TeamMembership.objects.current().filter(person=user))
+
+
+class ProductTeam(models.Model):
+    """A stable, long-lived team that owns outcomes inside one value stream."""
+
+    class Topology(models.TextChoices):
+        STREAM_ALIGNED = "stream_aligned", "Stream-aligned"
+        PLATFORM = "platform", "Platform"
+        ENABLING = "enabling", "Enabling"
+        COMPLICATED_SUBSYSTEM = "complicated_subsystem", "Complicated-subsystem"
+
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=120)
+    mission = models.TextField(blank=True)
+    topology = models.CharField(
+        "Team Topologies type",
+        max_length=32,
+        choices=Topology.choices,
+        default=Topology.STREAM_ALIGNED,
+    )
+    formed_on = models.DateField(help_text="When the team was formed.")
+    capacity_fte = models.DecimalField(
+        "capacity (FTE)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="Full-time equivalents the team has.",
+    )
+    loaded_cost_per_fte = models.DecimalField(
+        "loaded cost per FTE",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="Yearly fully loaded cost of one FTE, in the portfolio's currency.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductTeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["value_stream", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["value_stream", "name"],
+                name="team_name_unique_in_stream",
+                violation_error_message="This value stream already has a team with this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_fte__gte=0), name="team_capacity_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(loaded_cost_per_fte__gte=0), name="team_cost_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembershipQuerySet(models.QuerySet):
+    def current(self, on=None) -> TeamMembershipQuerySet:
+        """Seats held on `on` (default: today in the server's time zone)."""
+        on = on or timezone.localdate()
+        return self.filter(start_date__lte=on).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=on)
+        )
+
+    def visible_to(self, user) -> TeamMembershipQuerySet:
+        """Memberships of the teams the user may read."""
+        return self.filter(team__in=ProductTeam.objects.visible_to(user))
+
+
+class TeamMembership(models.Model):
+    """A person's seat in a team: allocation and dates; team stability is computed from these."""
+
+    team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    role_title = models.CharField(
+        max_length=80, blank=True, help_text="e.g. Engineer, Product manager."
+    )
+    allocation_percent = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100)], default=100
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = TeamMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team", "person__last_name", "person__first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allocation_percent__gte=1) & Q(allocation_percent__lte=100),
+                name="allocation_between_1_and_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="membership_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.team} ({self.allocation_percent} %)"

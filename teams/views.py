@@ -1,0 +1,74 @@
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
+from portfolio.http import form_status
+from teams.forms import ProductTeamForm
+from teams.models import ProductTeam
+from teams.selectors import team_roster
+from teams.services import team_create, team_update
+from valuestreams.models import ValueStream
+
+
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A team: mission, topology, who is in it; its cost only to those who may see money."""
+    team = get_for_user(ProductTeam, request.user, pk)
+    portfolio = team.value_stream.portfolio
+    role = portfolio_role(request.user, portfolio)
+    roster = list(team_roster(team))
+    context = {
+        "team": team,
+        "portfolio": portfolio,
+        "roster": roster,
+        "seated_fte": sum(Decimal(seat.allocation_percent) for seat in roster) / 100,
+        "yearly_cost": team.capacity_fte * team.loaded_cost_per_fte,
+        "can_edit": can_edit_structure(role),
+        "can_see_money": can_see_money(role, portfolio),
+        "is_my_team": any(seat.person_id == request.user.pk for seat in roster),
+    }
+    return render(request, "teams/team_detail.html", context)
+
+
+def team_create_view(request: HttpRequest, value_stream_pk: int) -> HttpResponse:
+    """Lean PMO adds a team to a value stream."""
+    value_stream = get_for_user(ValueStream, request.user, value_stream_pk, write=True)
+    portfolio = value_stream.portfolio
+    form = ProductTeamForm(
+        request.POST or None, portfolio=portfolio, initial={"value_stream": value_stream}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = team_create(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Team “{team}” created.")
+            return redirect("team-detail", pk=team.pk)
+    context = {
+        "form": form,
+        "portfolio": portfolio,
+        "value_stream": value_stream,
+        "title": "New team",
+    }
+    return render(request, "teams/team_form.html", context, status=form_status(form))
+
+
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lean PMO changes a team's definition (and may move it within the portfolio)."""
+    team = get_for_user(ProductTeam, request.user, pk, write=True)
+    portfolio = team.value_stream.portfolio
+    form = ProductTeamForm(request.POST or None, portfolio=portfolio, instance=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_update(team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Team “{team}” saved.")
+            return redirect("team-detail", pk=team.pk)
+    context = {"form": form, "portfolio": portfolio, "team": team, "title": f"Edit {team}"}
+    return render(request, "teams/team_form.html", context, status=form_status(form))

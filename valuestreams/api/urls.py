@@ -1,0 +1,3 @@
+from valuestreams.api.views import ValueStreamViewSet
+
+routes = [("value-streams", ValueStreamViewSet, "value-stream")]

@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from portfolio.access import can_edit_structure, get_for_user, portfolio_role
+from portfolio.http import form_status
+from portfolio.models import Portfolio
+from portfolio.selectors import teams_with_headcount
+from valuestreams.forms import ValueStreamForm
+from valuestreams.models import ValueStream
+from valuestreams.services import value_stream_create, value_stream_update
+
+
+def value_stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A value stream with its teams."""
+    value_stream = get_for_user(ValueStream, request.user, pk)
+    portfolio = value_stream.portfolio
+    role = portfolio_role(request.user, portfolio)
+    context = {
+        "value_stream": value_stream,
+        "portfolio": portfolio,
+        "teams": teams_with_headcount().filter(value_stream=value_stream),
+        "can_edit": can_edit_structure(role),
+    }
+    return render(request, "valuestreams/value_stream_detail.html", context)
+
+
+def value_stream_create_view(request: HttpRequest, portfolio_pk: int) -> HttpResponse:
+    """Lean PMO adds a value stream to a portfolio."""
+    portfolio = get_for_user(Portfolio, request.user, portfolio_pk, write=True)
+    form = ValueStreamForm(request.POST or None, portfolio=portfolio)
+    if request.method == "POST" and form.is_valid():
+        try:
+            value_stream = value_stream_create(portfolio=portfolio, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Value stream “{value_stream}” created.")
+            return redirect("value-stream-detail", pk=value_stream.pk)
+    context = {"form": form, "portfolio": portfolio, "title": "New value stream"}
+    return render(request, "valuestreams/value_stream_form.html", context, status=form_status(form))
+
+
+def value_stream_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lean PMO changes a value stream's name, customer, owner or description."""
+    value_stream = get_for_user(ValueStream, request.user, pk, write=True)
+    portfolio = value_stream.portfolio
+    form = ValueStreamForm(request.POST or None, portfolio=portfolio, instance=value_stream)
+    if request.method == "POST" and form.is_valid():
+        try:
+            value_stream_update(value_stream=value_stream, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Value stream “{value_stream}” saved.")
+            return redirect("value-stream-detail", pk=value_stream.pk)
+    context = {
+        "form": form,
+        "portfolio": portfolio,
+        "value_stream": value_stream,
+        "title": f"Edit {value_stream}",
+    }
+    return render(request, "valuestreams/value_stream_form.html", context, status=form_status(form))
