@@ -1,0 +1,190 @@
+"""Metrics over the items completed in a window: velocity, flow time, efficiency, distribution.
+
+All functions take the item facts of :func:`item_flow_facts` and a windows frame (columns
+``window_start``/``window_end``, aware, half-open; other columns such as ``grain`` and ``window``
+are kept) and return one row per group (``by`` columns) x window x item type, plus the item type
+"All" for every type together. Groups are those of the items known as of the facts' ``as_of``;
+cells without completions are present with velocity 0 and NaN statistics. Canceled items are
+never done, so they never count here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .flow_facts import ALL_TYPES
+from .flow_windows import Grid, build_grid, moments_in_windows
+
+PERCENTILES: dict[str, float] = {"p50": 0.50, "p85": 0.85, "p95": 0.95}
+COMPLETION_COLUMNS: tuple[str, ...] = (
+    "velocity",
+    "flow_time_p50_s",
+    "flow_time_p85_s",
+    "flow_time_p95_s",
+    "flow_time_mean_s",
+    "active_s",
+    "wait_s",
+    "flow_efficiency",
+)
+Target = Mapping[str, float] | pd.Series | pd.DataFrame | None
+
+
+def _done_ns(facts: pd.DataFrame) -> np.ndarray:
+    if facts.empty:
+        return np.empty(0, dtype=np.int64)
+    return np.asarray(facts["done"].dt.as_unit("ns").array.asi8)
+
+
+def completed_items(facts: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+    """The items whose ``done`` falls in each window: the window's columns followed by the item's
+    facts, one row per (window, item). This is the per-item distribution behind flow time and
+    flow efficiency (``flow_time_s``, ``flow_efficiency`` columns)."""
+    items, window_pos = moments_in_windows(_done_ns(facts), windows)
+    left = windows.iloc[window_pos].reset_index(drop=True)
+    right = facts.iloc[items].reset_index(drop=True)
+    return pd.concat([left, right], axis=1)
+
+
+def completion_cells(facts: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
+    """Dense arrays (one value per grid cell, flat order) of :data:`COMPLETION_COLUMNS`."""
+    items, window_pos = moments_in_windows(_done_ns(facts), grid.windows)
+    kinds = pd.Categorical(facts["item_type"].iloc[items])
+    type_pos = grid.type_position(kinds.categories)[kinds.codes] if len(items) else items
+    all_pos = np.full(len(items), len(grid.types) - 1)
+    cell = np.concatenate(
+        [grid.flat(items, window_pos, type_pos), grid.flat(items, window_pos, all_pos)]
+    )
+    both = np.concatenate([items, items])
+    flow = facts["flow_time_s"].to_numpy(dtype=float)[both]
+    active = facts["active_s"].to_numpy(dtype=float)[both]
+    size = grid.size
+    velocity = np.bincount(cell, minlength=size)
+    out: dict[str, np.ndarray] = {"velocity": velocity.astype(np.int64)}
+    by_cell = pd.Series(flow).groupby(cell, sort=False)
+    for name, q in PERCENTILES.items():
+        out[f"flow_time_{name}_s"] = _scatter(by_cell.quantile(q), size)
+    flow_sum = np.bincount(cell, weights=flow, minlength=size)
+    active_sum = np.bincount(cell, weights=active, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["flow_time_mean_s"] = np.where(velocity > 0, flow_sum / velocity, np.nan)
+        efficiency = np.where(flow_sum > 0, active_sum / flow_sum, np.nan)
+    out["active_s"] = active_sum
+    out["wait_s"] = flow_sum - active_sum
+    out["flow_efficiency"] = efficiency
+    return out
+
+
+def _scatter(values: pd.Series, size: int) -> np.ndarray:
+    dense = np.full(size, np.nan)
+    dense[values.index.to_numpy(dtype=np.int64)] = values.to_numpy(dtype=float)
+    return dense
+
+
+def _grid_for(facts: pd.DataFrame, windows: pd.DataFrame, by: Sequence[str]) -> Grid:
+    types = pd.Categorical(facts["item_type"]).categories if len(facts) else ()
+    return build_grid(facts, windows, by, type_names=types)
+
+
+def _completion_frame(
+    facts: pd.DataFrame, windows: pd.DataFrame, by: Sequence[str], columns: Sequence[str]
+) -> pd.DataFrame:
+    grid = _grid_for(facts, windows, by)
+    cells = completion_cells(facts, grid)
+    return grid.frame().assign(**{c: cells[c] for c in columns})
+
+
+def flow_velocity(
+    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Flow velocity: ``velocity`` (int) = number of items whose final ``done`` is in the window."""
+    return _completion_frame(facts, windows, by, ["velocity"])
+
+
+def flow_time(
+    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Flow time (``done - start``) of the items done in the window, in seconds: ``velocity``,
+    ``flow_time_p50_s``, ``flow_time_p85_s``, ``flow_time_p95_s`` (linear interpolation between
+    closest ranks, as ``numpy.percentile``) and ``flow_time_mean_s``; NaN without completions."""
+    columns = ["velocity", *(f"flow_time_{p}_s" for p in PERCENTILES), "flow_time_mean_s"]
+    return _completion_frame(facts, windows, by, columns)
+
+
+def flow_efficiency(
+    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Time-weighted flow efficiency of the items done in the window: ``active_s`` and ``wait_s``
+    (summed seconds) and ``flow_efficiency`` = Σactive ÷ Σ(active + wait), NaN when the sum is 0.
+    Per-item values: the ``flow_efficiency`` column of :func:`completed_items`."""
+    return _completion_frame(
+        facts, windows, by, ["velocity", "active_s", "wait_s", "flow_efficiency"]
+    )
+
+
+def target_cells(grid: Grid, target: Target) -> np.ndarray:
+    """Target share (fraction) of each grid cell; NaN for "All" and where no target is known.
+
+    ``target`` is a mapping/Series type → share (same for every group; types it omits get 0) or
+    a DataFrame with some ``by`` columns, ``item_type`` and ``target`` (types omitted for a group
+    that has targets get 0, groups without any target get NaN).
+    """
+    n_groups, n_windows, n_types = grid.shape
+    dense = np.full((n_groups, n_windows, n_types), np.nan)
+    if target is None or not grid.size:
+        return dense.reshape(-1)
+    if isinstance(target, pd.DataFrame):
+        keys = [c for c in grid.by if c in target.columns]
+        per_type = target.pivot_table(
+            index=keys or None, columns="item_type", values="target", aggfunc="sum", observed=True
+        )
+        per_type = per_type.reindex(columns=list(grid.types[:-1])).fillna(0.0)
+        if keys:
+            merged = grid.groups.merge(per_type.reset_index(), on=keys, how="left")
+            values = merged[list(grid.types[:-1])].to_numpy(dtype=float)
+        else:
+            values = np.tile(per_type.to_numpy(dtype=float)[:1], (n_groups, 1))
+    else:
+        shares = pd.Series(target, dtype=float).reindex(list(grid.types[:-1])).fillna(0.0)
+        values = np.tile(shares.to_numpy(), (n_groups, 1))
+    dense[:, :, :-1] = values[:, None, :]
+    return dense.reshape(-1)
+
+
+def distribution_cells(velocity: np.ndarray, grid: Grid, target: Target) -> dict[str, np.ndarray]:
+    """``share`` of each type among the items done in the cell's window, ``target`` and
+    ``gap`` = share - target (fractions; NaN for "All" and for windows without completions)."""
+    n_groups, n_windows, n_types = grid.shape
+    counts = velocity.reshape(n_groups, n_windows, n_types).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = counts / counts[:, :, -1:]
+    share[:, :, -1] = np.nan
+    share = share.reshape(-1)
+    targets = target_cells(grid, target)
+    return {"share": share, "target": targets, "gap": share - targets}
+
+
+def flow_distribution(
+    facts: pd.DataFrame,
+    windows: pd.DataFrame,
+    *,
+    target: Target = None,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Flow distribution: per group x window x type (no "All"), ``velocity``, ``share`` of the
+    type among items done in the window, the target allocation ``target`` and ``gap`` = share -
+    target (fractions 0..1). See :func:`target_cells` for the shapes ``target`` may take."""
+    extra = []
+    if isinstance(target, pd.DataFrame):
+        extra = list(target["item_type"].unique())
+    elif target is not None:
+        extra = list(pd.Series(target).index)
+    types = list(pd.Categorical(facts["item_type"]).categories) if len(facts) else []
+    grid = build_grid(facts, windows, by, type_names=[*types, *extra])
+    cells = completion_cells(facts, grid)
+    frame = grid.frame().assign(velocity=cells["velocity"])
+    frame = frame.assign(**distribution_cells(cells["velocity"], grid, target))
+    frame = frame[frame["item_type"] != ALL_TYPES].reset_index(drop=True)
+    return frame.assign(item_type=frame["item_type"].cat.remove_categories([ALL_TYPES]))

@@ -1,0 +1,132 @@
+"""Time in each source status of the items completed in a window ("where work waits")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from .flow_facts import ACTIVE, FLOW_STATES, NS_PER_S, item_arrays, next_times, status_rows
+from .flow_windows import Grid, build_grid, moments_in_windows
+
+STATUS_COLUMNS: tuple[str, ...] = (
+    "item_type",
+    "status",
+    "flow_state",
+    "items",
+    "time_s",
+    "active_s",
+    "wait_s",
+    "blocked_s",
+    "share",
+)
+
+
+def time_in_status(
+    transitions: pd.DataFrame,
+    windows: pd.DataFrame,
+    *,
+    as_of: datetime | pd.Timestamp,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Seconds the items done in each window spent in each source status between their start and
+    their final done (so the times of one item add up to its flow time).
+
+    One row per group (``by``) x window x item type (type at done, and "All") x ``status`` x
+    ``flow_state`` (its mapped state) that holds any row, largest time first. Columns:
+    ``items`` (items with a row in it), ``time_s``, ``active_s`` (unblocked time in an active
+    state), ``wait_s`` (the rest), ``blocked_s`` (time flagged blocked) and ``share`` (of the
+    group-window-type's total time). Items done without start contribute nothing.
+    """
+    rows = status_rows(transitions, as_of=as_of)
+    arrays = item_arrays(rows)
+    grid = build_grid(
+        rows.item_frame([c for c in by if c in rows.extra_columns]),
+        windows,
+        by,
+        type_names=rows.type_names,
+    )
+    items, window_pos = moments_in_windows(arrays.done, grid.windows)
+    started = arrays.start_row[items] >= 0
+    items, window_pos = items[started], window_pos[started]
+    type_pos = grid.type_position(rows.type_names)[arrays.type_code[items]]
+    cell = grid.flat(items, window_pos, type_pos)
+    length = arrays.run_row[items] - arrays.start_row[items]
+
+    # One entry per (item, window) pair and row of its flow span: [start row, final done row).
+    pair = np.repeat(np.arange(len(items)), length)
+    row = np.repeat(arrays.start_row[items] - np.cumsum(length) + length, length)
+    row += np.arange(len(row))
+    status, names = rows.status_codes()
+    n_kinds = max(len(names), 1) * len(FLOW_STATES)
+    kind = status[row].astype(np.int64) * len(FLOW_STATES) + rows.state[row]
+    seconds = (next_times(rows, row) - rows.t[row]) / NS_PER_S
+    working = (rows.state[row] == ACTIVE) & ~rows.blocked[row]
+    blocked = rows.blocked[row]
+    del row
+    first_in_pair = pd.unique(pair * n_kinds + kind)
+    key = cell[pair] * n_kinds + kind
+    del pair, kind
+    codes, keys = pd.factorize(key)
+    del key
+    n = len(keys)
+    sums = {
+        "items": np.bincount(
+            pd.Index(keys).get_indexer(
+                cell[first_in_pair // n_kinds] * n_kinds + first_in_pair % n_kinds
+            ),
+            minlength=n,
+        ),
+        "time": np.bincount(codes, weights=seconds, minlength=n),
+        "active": np.bincount(codes, weights=np.where(working, seconds, 0.0), minlength=n),
+        "blocked": np.bincount(codes, weights=np.where(blocked, seconds, 0.0), minlength=n),
+    }
+    totals = pd.DataFrame({"cell": keys // n_kinds, "kind": keys % n_kinds, **sums})
+    return _frame(_with_all_types(totals, grid), grid, names)
+
+
+def _with_all_types(totals: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    n_types = len(grid.types)
+    all_cell = totals["cell"] - totals["cell"] % n_types + n_types - 1
+    overall = totals.assign(cell=all_cell).groupby(["cell", "kind"], as_index=False).sum()
+    return pd.concat([totals, overall], ignore_index=True)
+
+
+def _frame(totals: pd.DataFrame, grid: Grid, names: pd.Index) -> pd.DataFrame:
+    cell = totals["cell"].to_numpy(dtype=np.int64)
+    kind = totals["kind"].to_numpy(dtype=np.int64)
+    time = totals["time"].to_numpy(dtype=float)
+    active = totals["active"].to_numpy(dtype=float)
+    _, n_windows, n_types = grid.shape
+    cell_total = pd.Series(time).groupby(cell).transform("sum").to_numpy()
+    order = np.lexsort((-time, cell))
+    cell, kind, time, active, cell_total = (
+        a[order] for a in (cell, kind, time, active, cell_total)
+    )
+    metrics = pd.DataFrame(
+        {
+            "item_type": pd.Categorical.from_codes(cell % n_types, categories=list(grid.types)),
+            "status": pd.Categorical.from_codes(kind // len(FLOW_STATES), categories=names),
+            "flow_state": pd.Categorical.from_codes(
+                kind % len(FLOW_STATES), categories=FLOW_STATES
+            ),
+            "items": totals["items"].to_numpy(dtype=np.int64)[order],
+            "time_s": time,
+            "active_s": active,
+            "wait_s": time - active,
+            "blocked_s": totals["blocked"].to_numpy(dtype=float)[order],
+            "share": np.divide(
+                time, cell_total, out=np.full(len(time), np.nan), where=cell_total > 0
+            ),
+        }
+    )
+    return pd.concat(
+        [
+            grid.groups.iloc[cell // (n_windows * n_types)].reset_index(drop=True),
+            grid.windows.iloc[cell // n_types % n_windows].reset_index(drop=True),
+            metrics,
+        ],
+        axis=1,
+    )
