@@ -50,3 +50,385 @@ class ValueStream(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FlowState(models.TextChoices):
+    NEW = "new", "New"
+    WAITING = "waiting", "Waiting"
+    ACTIVE = "active", "Active"
+    DONE = "done", "Done"
+    CANCELED = "canceled", "Canceled"
+
+
+class FlowItemType(models.TextChoices):
+    FEATURE = "Feature", "Feature"
+    DEFECT = "Defect", "Defect"
+    RISK = "Risk", "Risk"
+    DEBT = "Debt", "Debt"
+
+
+class StateMapping(models.Model):
+    """Per portfolio: a source status name (matched case-insensitively) → one flow state."""
+
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="state_mappings"
+    )
+    source_status = models.CharField(max_length=120)
+    flow_state = models.CharField(max_length=10, choices=FlowState.choices)
+
+    class Meta:
+        ordering = ["portfolio", "source_status"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("source_status"),
+                "portfolio",
+                name="state_mapping_unique_status",
+                violation_error_message="This status is already mapped in this portfolio.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_status} → {self.flow_state}"
+
+
+class TypeMapping(models.Model):
+    """Per portfolio: a source item type name (case-insensitive) → one flow-item type."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="type_mappings")
+    source_type = models.CharField(max_length=120)
+    flow_item_type = models.CharField(max_length=10, choices=FlowItemType.choices)
+
+    class Meta:
+        ordering = ["portfolio", "source_type"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("source_type"),
+                "portfolio",
+                name="type_mapping_unique_type",
+                violation_error_message="This item type is already mapped in this portfolio.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_type} → {self.flow_item_type}"
+
+
+class SourceRecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Records of the portfolios the user may read."""
+        return self.filter(portfolio__in=Portfolio.objects.visible_to(user))
+
+
+class WorkItem(models.Model):
+    """An item from a source system; (portfolio, source, external_key) is its identity."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="work_items")
+    source = models.CharField(max_length=40, help_text="e.g. jira, github, csv")
+    external_key = models.CharField(max_length=120)
+    title = models.CharField(max_length=500, blank=True)
+    source_type = models.CharField(
+        max_length=120, help_text="The item's current type in the source."
+    )
+    source_team = models.CharField(max_length=200, blank=True)
+    team = models.ForeignKey(
+        "teams.ProductTeam",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_items",
+    )
+    created_at = models.DateTimeField()
+    url = models.URLField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "source", "external_key"], name="work_item_identity"
+            ),
+        ]
+        indexes = [models.Index(fields=["team"]), models.Index(fields=["portfolio", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.external_key
+
+
+class StatusChange(models.Model):
+    """The state of a work item from `at` on: its source status, type and blocked flag.
+
+    One row per change of any of the three (the first row is the creation), so the history is the
+    metrics' `transitions` frame as stored. `seq` orders rows of one item with the same time.
+    """
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="status_changes")
+    at = models.DateTimeField()
+    seq = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=120)
+    source_type = models.CharField(max_length=120)
+    blocked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["item", "at", "seq"]
+        indexes = [models.Index(fields=["item", "at", "seq"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} → {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Deployment(models.Model):
+    """A deployment from CI/CD; only successful production ones count for DORA."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="deployments")
+    source = models.CharField(max_length=40)
+    external_key = models.CharField(max_length=120)
+    team = models.ForeignKey(
+        "teams.ProductTeam",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deployments",
+    )
+    environment = models.CharField(max_length=40, default="production")
+    successful = models.BooleanField(default=True)
+    is_rework = models.BooleanField(
+        default=False,
+        help_text="An unplanned fix of a user-visible problem (deployment rework rate).",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField()
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "source", "external_key"], name="deployment_identity"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "finished_at"])]
+
+    def __str__(self) -> str:
+        return self.external_key
+
+
+class Change(models.Model):
+    """A commit or pull request: its first-commit time and the deployment that shipped it."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="changes")
+    source = models.CharField(max_length=40)
+    external_key = models.CharField(max_length=120)
+    team = models.ForeignKey(
+        "teams.ProductTeam",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    first_commit_at = models.DateTimeField()
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "source", "external_key"], name="change_identity"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "first_commit_at"])]
+
+    def __str__(self) -> str:
+        return self.external_key
+
+
+class Incident(models.Model):
+    """A production incident; linked to the deployment named in its data, else inferred (SPEC §5)."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="incidents")
+    source = models.CharField(max_length=40)
+    external_key = models.CharField(max_length=120)
+    title = models.CharField(max_length=500, blank=True)
+    team = models.ForeignKey(
+        "teams.ProductTeam",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "source", "external_key"], name="incident_identity"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.external_key
+
+
+class ScopeKind(models.TextChoices):
+    PORTFOLIO = "portfolio", "Portfolio"
+    VALUE_STREAM = "value_stream", "Value stream"
+    TEAM = "team", "Team"
+
+
+class Grain(models.TextChoices):
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+
+
+class MetricRun(models.Model):
+    """One published recompute of a portfolio's metrics: when, as of when, and the caveats found."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental"
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="metric_runs")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    as_of = models.DateTimeField()
+    computed_at = models.DateTimeField(auto_now_add=True)
+    caveats = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-computed_at"]
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.portfolio} {self.kind} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class MetricRowBase(models.Model):
+    """A tidy precomputed row: one scope × grain × window (× item type where it applies)."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="+")
+    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
+    scope_id = models.BigIntegerField()
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    label = models.CharField(max_length=16, help_text="e.g. 2026-W07 or 2026-02")
+
+    class Meta:
+        abstract = True
+
+
+class FlowMetric(MetricRowBase):
+    """Flow Framework metrics of one scope, window and flow-item type ("All" for every type)."""
+
+    item_type = models.CharField(max_length=10)
+    velocity = models.IntegerField(default=0)
+    flow_time_p50_s = models.FloatField(null=True)
+    flow_time_p85_s = models.FloatField(null=True)
+    flow_time_p95_s = models.FloatField(null=True)
+    flow_time_mean_s = models.FloatField(null=True)
+    flow_efficiency = models.FloatField(null=True, help_text="Σ active ÷ Σ (active + wait), 0–1.")
+    load_mean = models.FloatField(null=True)
+    load_end = models.FloatField(null=True)
+    share = models.FloatField(null=True, help_text="Share of this type among items done, 0–1.")
+    target = models.FloatField(null=True, help_text="Target allocation of this type, 0–1.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "grain", "window_start", "item_type"],
+                name="flow_metric_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["portfolio", "scope_kind", "grain", "window_start"])]
+
+    def __str__(self) -> str:
+        return f"flow {self.scope_kind} {self.scope_id} {self.label} {self.item_type}"
+
+
+class DoraMetric(MetricRowBase):
+    """DORA metrics of one scope and window, with tiers from a versioned benchmark."""
+
+    benchmark = models.CharField(max_length=20, default="dora-2023")
+    deployments = models.IntegerField(default=0)
+    deployment_days = models.IntegerField(default=0)
+    median_deployment_days_per_week = models.FloatField(null=True)
+    median_deployment_days_per_month = models.FloatField(null=True)
+    deployment_frequency_tier = models.CharField(max_length=8, blank=True)
+    changes_deployed = models.IntegerField(default=0)
+    median_lead_time_minutes = models.FloatField(null=True)
+    lead_time_tier = models.CharField(max_length=8, blank=True)
+    failed_deployments = models.IntegerField(default=0)
+    change_failure_rate = models.FloatField(null=True)
+    change_failure_rate_tier = models.CharField(max_length=8, blank=True)
+    incidents_recovered = models.IntegerField(default=0)
+    median_recovery_time_minutes = models.FloatField(null=True)
+    recovery_time_tier = models.CharField(max_length=8, blank=True)
+    rework_deployments = models.IntegerField(default=0)
+    deployment_rework_rate = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "grain", "window_start"], name="dora_metric_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["portfolio", "scope_kind", "grain", "window_start"])]
+
+    def __str__(self) -> str:
+        return f"dora {self.scope_kind} {self.scope_id} {self.label}"
+
+
+class StatusTime(MetricRowBase):
+    """Time items done in the window spent in one source status ("where work waits")."""
+
+    status = models.CharField(max_length=120)
+    flow_state = models.CharField(max_length=10, choices=FlowState.choices)
+    items = models.IntegerField(default=0)
+    time_s = models.FloatField(default=0)
+    share = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "grain", "window_start", "status"],
+                name="status_time_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} in {self.scope_kind} {self.scope_id} {self.label}"
+
+
+class WorkItemFact(models.Model):
+    """Per-item flow facts (SPEC §4) as of the last recompute that touched the item."""
+
+    item = models.OneToOneField(
+        WorkItem, on_delete=models.CASCADE, primary_key=True, related_name="fact"
+    )
+    item_type = models.CharField(max_length=10)
+    state = models.CharField(max_length=10, choices=FlowState.choices)
+    start = models.DateTimeField(null=True)
+    done = models.DateTimeField(null=True)
+    canceled_at = models.DateTimeField(null=True)
+    flow_time_s = models.FloatField(null=True)
+    active_s = models.FloatField(null=True)
+    wait_s = models.FloatField(null=True)
+    reopen_count = models.IntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    done_without_start = models.BooleanField(default=False)
+    unmapped_count = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["done"])]
+
+    def __str__(self) -> str:
+        return f"facts of item {self.item_id}"

@@ -1,18 +1,27 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from portfolio.demo import DEMO_LOGINS, demo_seed
+
+# Further demo content, seeded in this order after the organisation. Each step is idempotent,
+# takes `today` and returns one line saying what exists.
+DEMO_STEPS: list[str] = []
 
 
 class Command(BaseCommand):
     help = "Create the Harbour Bank demo organisation and demo logins (idempotent)."
 
     def handle(self, *args, **options) -> None:
-        counts = demo_seed()
+        today = timezone.localdate()
+        counts = demo_seed(today=today)
         self.stdout.write(
             "Demo organisation ready: {portfolios} portfolios, {value_streams} value streams, "
             "{teams} teams, {people} people.".format(**counts)
         )
+        for step in DEMO_STEPS:
+            self.stdout.write(import_string(step)(today=today))
         self.stdout.write(f"Demo logins (password “{settings.DEMO_PASSWORD}”):")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username:<10} {login.name:<14} {login.what}")
