@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "pgtrigger",
+    "pghistory",
     "portfolio",
     "valuestreams",
     "teams",
