@@ -1,0 +1,39 @@
+"""The shape every chart takes on its way to a page: a Plotly figure plus the numbers behind it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+
+def chart_panel(
+    dom_id: str,
+    title: str,
+    figure: go.Figure,
+    table: pd.DataFrame,
+    *,
+    csv_url: str | None = None,
+    note: str = "",
+    columns: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Context for `_partials/chart.html`: JSON-safe figure, the table's columns and rows.
+
+    `table` holds the chart's numbers (one row per plotted point or bar); `columns` renames its
+    columns for people. An empty table renders "No data for this chart yet".
+    """
+    figure_json = json.loads(figure.to_json())
+    table = table.astype(object).where(table.notna(), None)
+    return {
+        "dom_id": dom_id,
+        "script_id": f"{dom_id}-data",
+        "title": title,
+        "note": note,
+        "figure": {"data": figure_json.get("data", []), "layout": figure_json.get("layout", {})},
+        "columns": list(columns or table.columns),
+        "rows": table.to_numpy().tolist(),
+        "csv_url": csv_url,
+    }
