@@ -140,6 +140,9 @@ class WorkItem(models.Model):
     )
     created_at = models.DateTimeField()
     url = models.URLField(max_length=500, blank=True)
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SourceRecordQuerySet.as_manager()
@@ -199,6 +202,9 @@ class Deployment(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField()
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+    )
 
     objects = SourceRecordQuerySet.as_manager()
 
@@ -230,6 +236,9 @@ class Change(models.Model):
     first_commit_at = models.DateTimeField()
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
     )
 
     objects = SourceRecordQuerySet.as_manager()
@@ -264,6 +273,9 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
     )
 
     objects = SourceRecordQuerySet.as_manager()

@@ -1,13 +1,13 @@
 from django.urls import path
 
-from valuestreams import views
+from valuestreams.views import structure
 
 urlpatterns = [
     path(
         "portfolios/<int:portfolio_pk>/value-streams/new/",
-        views.value_stream_create_view,
+        structure.value_stream_create_view,
         name="value-stream-create",
     ),
-    path("value-streams/<int:pk>/", views.value_stream_detail, name="value-stream-detail"),
-    path("value-streams/<int:pk>/edit/", views.value_stream_edit, name="value-stream-edit"),
+    path("value-streams/<int:pk>/", structure.value_stream_detail, name="value-stream-detail"),
+    path("value-streams/<int:pk>/edit/", structure.value_stream_edit, name="value-stream-edit"),
 ]

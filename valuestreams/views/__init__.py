@@ -1,0 +1,1 @@
+"""Value-stream pages, one module per resource."""
