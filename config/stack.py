@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,18 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> bool:
+    """True once something accepts connections on the port; False if the process died or time ran out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def run(services: EmbeddedServices, env: dict[str, str]) -> int:
@@ -88,8 +101,11 @@ def run(services: EmbeddedServices, env: dict[str, str]) -> int:
             env=env,
         ),
     ]
-    _say(f"Steward is up at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
     try:
+        if _wait_for_port(int(port), processes[0]):
+            _say(f"Steward is up at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+            password = env.get("STEWARD_DEMO_PASSWORD", "demo")
+            _say(f"log in as executive, pmo, member, outsider or admin with password “{password}”")
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         _say("a process stopped; shutting down the others")
