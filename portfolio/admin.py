@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from portfolio.models import Portfolio, PortfolioMembership
+from portfolio.models import IntegrationToken, Portfolio, PortfolioMembership
+from portfolio.tokens import integration_token_revoke
 
 
 class PortfolioMembershipInline(admin.TabularInline):
@@ -22,3 +24,45 @@ class PortfolioMembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "portfolio"]
     list_select_related = ["user", "portfolio"]
     autocomplete_fields = ["user", "portfolio"]
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued with `manage.py issue_token` (the only place their text is shown);
+    here they are listed and revoked."""
+
+    list_display = [
+        "name",
+        "portfolio",
+        "key_id",
+        "scopes",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["portfolio"]
+    list_select_related = ["portfolio"]
+    search_fields = ["name", "key_id"]
+    readonly_fields = [
+        "portfolio",
+        "name",
+        "key_id",
+        "secret_hash",
+        "scopes",
+        "expires_at",
+        "created_by",
+        "created_at",
+        "last_used_at",
+    ]
+    fields = [*readonly_fields, "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens now")
+    def revoke(self, request, queryset) -> None:
+        now = timezone.now()
+        for token in queryset:
+            integration_token_revoke(token=token, now=now)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -98,3 +99,64 @@ class PortfolioMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.portfolio}"
+
+
+class IntegrationTokenQuerySet(models.QuerySet):
+    def visible_to(self, user) -> IntegrationTokenQuerySet:
+        """Tokens the user may see: those of the portfolios whose Lean PMO they are (or admins)."""
+        return self.filter(portfolio__in=Portfolio.objects.editable_by(user))
+
+    def editable_by(self, user) -> IntegrationTokenQuerySet:
+        """Tokens the user may issue or revoke: the same as those they may see."""
+        return self.visible_to(user)
+
+    def usable_at(self, at) -> IntegrationTokenQuerySet:
+        """Tokens neither revoked nor expired at `at`."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=at)
+
+
+class IntegrationToken(models.Model):
+    """A hashed, scoped, expiring credential with which one integration writes to one portfolio.
+
+    The token text is ``stw_<key_id>_<secret>``. Only ``key_id`` (to find the row) and the SHA-256
+    digest of the secret are stored: the text is shown once, when the token is issued, and can
+    never be recovered. A token reads nothing; its scopes say which endpoints it may call.
+    """
+
+    PREFIX = "stw_"
+
+    class Scope(models.TextChoices):
+        INGEST = "ingest", "Ingest events (work items, deployments, incidents, changes, imports)"
+
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="integration_tokens"
+    )
+    name = models.CharField(max_length=80, help_text="What uses it, e.g. “jira” or “ci”.")
+    key_id = models.CharField(
+        max_length=16, unique=True, help_text="Public part of the token, used to find it."
+    )
+    secret_hash = models.CharField(
+        max_length=64, help_text="SHA-256 hex digest of the token's secret part."
+    )
+    scopes = ArrayField(
+        models.CharField(max_length=20, choices=Scope.choices), default=list, blank=True
+    )
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntegrationTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["portfolio", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.PREFIX}{self.key_id}…) for {self.portfolio}"

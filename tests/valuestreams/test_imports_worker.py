@@ -1,0 +1,67 @@
+"""Imports run on a real Celery worker process: uploaded on the page, parsed and written by the
+worker, watched through the progress fragment."""
+
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from valuestreams.models import ImportJob, StatusChange, WorkItem
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+DATA = Path(__file__).parent / "data"
+
+
+def upload_and_wait(org, client_for, *, changes: bytes, dry_run: bool = False) -> ImportJob:
+    data = {
+        "format": "csv",
+        "file": SimpleUploadedFile("issues.csv", (DATA / "issues.csv").read_bytes()),
+        "changes_file": SimpleUploadedFile("changes.csv", changes),
+    }
+    if dry_run:
+        data["dry_run"] = "on"
+    client = client_for("pmo")
+    response = client.post(reverse("import-list", args=[org.portfolio.pk]), data)
+    assert response.status_code == 302
+    job = ImportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    deadline = time.monotonic() + 60
+    while job.status not in {"succeeded", "failed"}:
+        assert time.monotonic() < deadline, f"import {job.pk} still {job.status} after 60 s"
+        fragment = client.get(reverse("import-progress", args=[job.pk]))
+        assert fragment.status_code == 200
+        time.sleep(0.2)
+        job.refresh_from_db()
+    return job
+
+
+def test_the_worker_imports_a_csv_pair(org, client_for, celery_worker):
+    job = upload_and_wait(org, client_for, changes=(DATA / "changes.csv").read_bytes())
+    assert (job.status, job.progress, job.summary["created"]) == ("succeeded", 100, 5)
+    assert WorkItem.objects.filter(portfolio=org.portfolio).count() == 5
+    # history rows per item:
+    # STW-101 6, STW-102 4 (one is its type change), STW-103 5 (two blocked flags), 104 2, 105 1
+    assert StatusChange.objects.filter(item__portfolio=org.portfolio).count() == 18
+
+
+def test_a_dry_run_on_the_worker_writes_nothing(org, client_for, celery_worker):
+    job = upload_and_wait(
+        org, client_for, changes=(DATA / "changes.csv").read_bytes(), dry_run=True
+    )
+    assert (job.status, job.summary["created"], job.summary["dry_run"]) == ("succeeded", 5, True)
+    assert WorkItem.objects.count() == StatusChange.objects.count() == 0
+
+
+def test_a_failing_file_on_the_worker_writes_nothing_and_offers_the_error_csv(
+    org, client_for, celery_worker
+):
+    bad = (DATA / "changes.csv").read_bytes().replace(b"+01:00,status", b",status", 1)
+    job = upload_and_wait(org, client_for, changes=bad)
+    assert job.status == "failed"
+    assert any(p["field"] == "time" and p["row"] == 2 for p in job.errors)
+    assert WorkItem.objects.count() == StatusChange.objects.count() == 0
+    report = client_for("pmo").get(reverse("import-errors", args=[job.pk]))
+    assert report.status_code == 200
+    assert "has no time zone offset" in report.content.decode("utf-8-sig")

@@ -1,0 +1,213 @@
+"""File imports: a Lean PMO uploads a Jira search (JSON, expand=changelog) or a CSV pair; a Celery
+worker parses it and writes it with the same service as the ingest API, all-or-nothing.
+
+The ImportJob row is the source of truth: ``status`` (queued → running → succeeded / failed),
+``progress`` 0–100, ``summary`` (created / updated / unchanged, items, status changes, warnings)
+and ``errors`` (every error and warning, row by row, as dicts with level, file, row, key, field,
+message). A dry run parses, checks and counts, and writes nothing but the job row. A failed import
+writes nothing but the job row either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from portfolio.models import IntegrationToken, Portfolio
+from valuestreams.importing import records as neutral
+from valuestreams.importing.csvpair import parse_csv_pair
+from valuestreams.importing.jira import parse_jira_search
+from valuestreams.ingest import IngestRejected, work_item_records_write
+from valuestreams.models import ImportJob, JobStatus
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+def import_jobs_visible_to(user, token: IntegrationToken | None = None) -> QuerySet[ImportJob]:
+    """Import jobs the caller may see: the token's portfolio, or the portfolios a person edits
+    (imports are a Lean PMO tool)."""
+    if token is not None:
+        return ImportJob.objects.filter(portfolio=token.portfolio_id)
+    return ImportJob.objects.filter(portfolio__in=Portfolio.objects.editable_by(user))
+
+
+def import_job_create(
+    *,
+    portfolio: Portfolio,
+    created_by,
+    format: str,
+    payload: bytes,
+    payload_changes: bytes | None = None,
+    file_name: str = "",
+    dry_run: bool = False,
+) -> ImportJob:
+    """Record an upload and enqueue its import after commit; returns the queued job.
+
+    Raises ValidationError naming the field: ``format`` (jira or csv), ``file`` (missing, empty or
+    too large), ``changes_file`` (needed for a CSV pair, too large).
+    """
+    errors: dict[str, str] = {}
+    if format not in ImportJob.Format.values:
+        errors["format"] = f"Choose the file format: {', '.join(ImportJob.Format.values)}."
+    for field, content in (("file", payload), ("changes_file", payload_changes)):
+        if content is not None and len(content) > MAX_FILE_BYTES:
+            errors[field] = (
+                f"The file has {len(content) / 1e6:.1f} MB; at most "
+                f"{MAX_FILE_BYTES // 1_000_000} MB are accepted."
+            )
+    if not payload:
+        errors.setdefault("file", "Choose the file to import; it must not be empty.")
+    if format == ImportJob.Format.CSV and not payload_changes:
+        errors.setdefault(
+            "changes_file", "A CSV import needs the status changes file (changes.csv) too."
+        )
+    if errors:
+        raise ValidationError(errors)
+    job = ImportJob.objects.create(
+        portfolio=portfolio,
+        created_by=created_by,
+        format=format,
+        dry_run=dry_run,
+        file_name=file_name[:255],
+        payload=payload,
+        payload_changes=payload_changes if format == ImportJob.Format.CSV else None,
+    )
+    from valuestreams.tasks import import_job_run_task
+
+    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+    return job
+
+
+def _problem(level: str, error: neutral.RowError) -> dict[str, Any]:
+    return {
+        "level": level,
+        "file": error.file,
+        "row": error.row,
+        "key": error.key,
+        "field": error.field,
+        "message": error.message,
+    }
+
+
+def _set(job: ImportJob, **fields: Any) -> None:
+    """Save job fields at once, outside any transaction, so that the page sees them."""
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Parse and write (or, in a dry run, count) one queued import; a job already taken is left
+    alone, so a redelivered message does nothing (nor one for a deleted job: None). Returns the
+    finished job."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, progress=5
+    )
+    job = ImportJob.objects.select_related("portfolio").filter(pk=job_id).first()
+    if not claimed or job is None:
+        return job
+    try:
+        if job.format == ImportJob.Format.JIRA:
+            result = parse_jira_search(bytes(job.payload))
+        else:
+            result = parse_csv_pair(bytes(job.payload), bytes(job.payload_changes or b""))
+        _set(job, progress=50)
+        warnings = [_problem("warning", warning) for warning in result.warnings]
+        if not result.ok:
+            return _finish(
+                job,
+                JobStatus.FAILED,
+                errors=[_problem("error", error) for error in result.errors] + warnings,
+                summary={"items": result.item_count, "rows_read": result.rows_read},
+            )
+        try:
+            written = work_item_records_write(
+                portfolio=job.portfolio,
+                records=result.items,
+                unknown_team="warn",
+                dry_run=job.dry_run,
+            )
+        except IngestRejected as exc:
+            return _finish(
+                job,
+                JobStatus.FAILED,
+                errors=[_ingest_problem("error", e) for e in exc.errors] + warnings,
+                summary={"items": result.item_count, "rows_read": result.rows_read},
+            )
+        warnings += [_ingest_problem("warning", w) for w in written.warnings]
+        summary = {
+            "created": written.created,
+            "updated": written.updated,
+            "unchanged": written.unchanged,
+            "dry_run": job.dry_run,
+            "items": result.item_count,
+            "rows_read": result.rows_read,
+            "status_changes": result.status_change_count,
+            "warnings": len(warnings),
+        }
+        return _finish(job, JobStatus.SUCCEEDED, errors=warnings, summary=summary)
+    except Exception as exc:
+        _finish(
+            job,
+            JobStatus.FAILED,
+            errors=[
+                {
+                    "level": "error",
+                    "file": "",
+                    "row": None,
+                    "key": None,
+                    "field": "",
+                    "message": f"The import stopped unexpectedly ({type(exc).__name__}); nothing "
+                    f"was written. Try again, or report this to your administrator.",
+                }
+            ],
+            summary={},
+        )
+        raise
+
+
+def _ingest_problem(level: str, error) -> dict[str, Any]:
+    return {
+        "level": level,
+        "file": "",
+        "row": None,
+        "key": error.key,
+        "field": error.field,
+        "message": error.message,
+    }
+
+
+def _finish(job: ImportJob, status: str, *, errors: list, summary: dict) -> ImportJob:
+    _set(
+        job,
+        status=status,
+        progress=100,
+        errors=errors,
+        summary=summary,
+        finished_at=timezone.now(),
+    )
+    return job
+
+
+def import_job_error_report(job: ImportJob) -> str:
+    """The job's errors, then warnings, as CSV text (cells neutralised against formulas)."""
+
+    def rows(level: str) -> list[neutral.RowError]:
+        return [
+            neutral.RowError(
+                row=problem.get("row"),
+                key=problem.get("key"),
+                field=problem.get("field") or "",
+                message=problem.get("message") or "",
+                file=problem.get("file") or "",
+            )
+            for problem in job.errors
+            if problem.get("level", "error") == level
+        ]
+
+    return neutral.csv_error_report(rows("error"), warnings=rows("warning"))

@@ -1,0 +1,86 @@
+"""Writing: classify rows by their digest, upsert what changed, ask for a recompute."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from portfolio.models import Portfolio
+from valuestreams.ingest.results import IngestSummary
+
+BATCH_SIZE = 1000
+
+
+def content_digest(values: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest of `values` as canonical JSON: the rows' ``content_hash``."""
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Upserted:
+    """What `upsert` did: the rows it created and updated, and the teams updated rows had."""
+
+    created: list[models.Model]
+    updated: list[models.Model]
+    unchanged: int
+    old_team_ids: set[int]
+
+
+def upsert(
+    model: type[models.Model],
+    portfolio: Portfolio,
+    rows: list[dict[str, Any]],
+    *,
+    dry_run: bool,
+) -> Upserted:
+    """Insert new rows, update changed ones (by content_hash), leave unchanged ones untouched."""
+    keys = {row["external_key"] for row in rows}
+    existing = {
+        (source, key): (pk, digest, team_id)
+        for source, key, pk, digest, team_id in model.objects.filter(
+            portfolio=portfolio, external_key__in=keys
+        ).values_list("source", "external_key", "pk", "content_hash", "team_id")
+    }
+    created, updated, unchanged, old_teams = [], [], 0, set()
+    for row in rows:
+        found = existing.get((row["source"], row["external_key"]))
+        if found is not None and found[1] == row["content_hash"]:
+            unchanged += 1
+            continue
+        obj = model(portfolio=portfolio, **row)
+        if found is None:
+            created.append(obj)
+        else:
+            obj.pk = found[0]
+            updated.append(obj)
+            if found[2] is not None:
+                old_teams.add(found[2])
+    if not dry_run and (created or updated):
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in {"portfolio", "source", "external_key"}
+        ]
+        model.objects.bulk_create(
+            [*created, *updated],
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["portfolio", "source", "external_key"],
+            update_fields=fields,
+        )
+    return Upserted(created, updated, unchanged, old_teams)
+
+
+def request_recompute(portfolio: Portfolio, summary: IngestSummary) -> None:
+    """Ask for the affected metrics to be recomputed (enqueued when the transaction commits)."""
+    if summary.dry_run or not (summary.created or summary.updated):
+        return
+    from valuestreams.recompute import recompute_request
+
+    recompute_request(portfolio=portfolio, item_ids=summary.item_ids, team_ids=summary.team_ids)
