@@ -141,7 +141,9 @@ class WorkItem(models.Model):
     created_at = models.DateTimeField()
     url = models.URLField(max_length=500, blank=True)
     content_hash = models.CharField(
-        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+        max_length=64,
+        blank=True,
+        help_text="Digest of the last ingested payload (idempotent ingest).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -203,7 +205,9 @@ class Deployment(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField()
     content_hash = models.CharField(
-        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+        max_length=64,
+        blank=True,
+        help_text="Digest of the last ingested payload (idempotent ingest).",
     )
 
     objects = SourceRecordQuerySet.as_manager()
@@ -238,7 +242,9 @@ class Change(models.Model):
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )
     content_hash = models.CharField(
-        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+        max_length=64,
+        blank=True,
+        help_text="Digest of the last ingested payload (idempotent ingest).",
     )
 
     objects = SourceRecordQuerySet.as_manager()
@@ -275,7 +281,9 @@ class Incident(models.Model):
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
     content_hash = models.CharField(
-        max_length=64, blank=True, help_text="Digest of the last ingested payload (idempotent ingest)."
+        max_length=64,
+        blank=True,
+        help_text="Digest of the last ingested payload (idempotent ingest).",
     )
 
     objects = SourceRecordQuerySet.as_manager()
@@ -315,6 +323,16 @@ class MetricRun(models.Model):
     as_of = models.DateTimeField()
     computed_at = models.DateTimeField(auto_now_add=True)
     caveats = models.JSONField(default=dict, blank=True)
+    last_status_change_id = models.BigIntegerField(
+        default=0, help_text="Highest status change id read; later ids are new to the next run."
+    )
+    items_read = models.IntegerField(default=0, help_text="Work items whose history was read.")
+    windows = models.JSONField(
+        default=dict, blank=True, help_text="Per grain: first and last window start published."
+    )
+    duration_s = models.FloatField(null=True, blank=True)
+
+    objects = SourceRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-computed_at"]
@@ -327,13 +345,18 @@ class MetricRun(models.Model):
 class MetricRowBase(models.Model):
     """A tidy precomputed row: one scope × grain × window (× item type where it applies)."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="+")
+    # derived rows, rewritten in bulk: no per-row foreign-key check (deletes still cascade)
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
     scope_id = models.BigIntegerField()
     grain = models.CharField(max_length=5, choices=Grain.choices)
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     label = models.CharField(max_length=16, help_text="e.g. 2026-W07 or 2026-02")
+
+    objects = SourceRecordQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -421,11 +444,35 @@ class StatusTime(MetricRowBase):
         return f"{self.status} in {self.scope_kind} {self.scope_id} {self.label}"
 
 
+class MetricSettings(models.Model):
+    """Per portfolio: how its metrics are computed (the DORA benchmark version, incident linking)."""
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, primary_key=True, related_name="metric_settings"
+    )
+    dora_benchmark = models.CharField(
+        max_length=20, default="dora-2023", help_text="Benchmark version the DORA tiers use."
+    )
+    incident_max_gap_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Link an incident to an earlier deployment only within this many hours.",
+    )
+
+    def __str__(self) -> str:
+        return f"metric settings of {self.portfolio_id}"
+
+
 class WorkItemFact(models.Model):
     """Per-item flow facts (SPEC §4) as of the last recompute that touched the item."""
 
+    # derived rows, rewritten in bulk: no per-row foreign-key checks (deletes still cascade)
     item = models.OneToOneField(
-        WorkItem, on_delete=models.CASCADE, primary_key=True, related_name="fact"
+        WorkItem,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="fact",
+        db_constraint=False,
     )
     item_type = models.CharField(max_length=10)
     state = models.CharField(max_length=10, choices=FlowState.choices)
@@ -439,9 +486,19 @@ class WorkItemFact(models.Model):
     truncated = models.BooleanField(default=False)
     done_without_start = models.BooleanField(default=False)
     unmapped_count = models.IntegerField(default=0)
+    unmapped_type_count = models.IntegerField(default=0)
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    team_id = models.BigIntegerField(null=True, help_text="The item's team when computed.")
+    value_stream_id = models.BigIntegerField(null=True)
+    history_rows = models.IntegerField(default=0, help_text="Status changes known at as_of.")
+    history_digest = models.BigIntegerField(
+        default=0, help_text="Order-sensitive digest of those status changes (detects appends)."
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["done"])]
+        indexes = [models.Index(fields=["done"]), models.Index(fields=["portfolio", "state"])]
 
     def __str__(self) -> str:
         return f"facts of item {self.item_id}"
@@ -470,9 +527,16 @@ class RecomputeJob(models.Model):
     run = models.ForeignKey(
         MetricRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SourceRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,0 +1,269 @@
+"""Recomputing a portfolio's precomputed metrics: requests, jobs, full and incremental runs.
+
+Public API (stable, used by ingest, imports, the demo seed and the pages):
+
+- :func:`recompute_request` records (or merges into) a queued :class:`RecomputeJob` and enqueues
+  its Celery task after commit; the job row, not the broker message, is the source of truth.
+- :func:`recompute_full_now` recomputes synchronously and returns the published :class:`MetricRun`.
+- :func:`recompute_job_run` is what the worker runs; :func:`recompute_jobs_sweep` re-enqueues lost
+  jobs; :func:`recompute_nightly` requests a full recompute of every portfolio.
+
+A run reads status histories with COPY (:mod:`valuestreams.selectors.frames`), computes rows with
+the pure metrics (:mod:`valuestreams.recompute_rows`) and **publishes in one transaction**
+(:mod:`valuestreams.recompute_publish`: delete + insert of the keys it covers), so a killed
+worker leaves the previous results. An incremental run (a job naming items or teams) reads only
+the items whose history reaches the windows touched by the change, rewrites only those windows
+of the touched teams, value streams and the portfolio, and publishes exactly what a full run
+would (:func:`valuestreams.recompute_plan.plan_incremental`). One run per portfolio at a time
+(a PostgreSQL advisory lock, released by the server if the worker dies).
+Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
+inputs are small and recomputed whole, caveats are summed from the stored facts.
+
+Changes that move whole histories without naming items — a state/type mapping edit, a team moved
+to another value stream without its ``team_ids`` — need ``full=True``; the nightly full run
+repairs anything missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portfolio.models import Portfolio
+from valuestreams.models import (
+    JobStatus,
+    MetricRun,
+    RecomputeJob,
+)
+from valuestreams.recompute_plan import plan_incremental
+from valuestreams.recompute_publish import recompute_run
+
+logger = logging.getLogger(__name__)
+
+STALE_HEARTBEAT = timedelta(minutes=10)
+QUEUED_TOO_LONG = timedelta(minutes=5)
+HEARTBEAT_EVERY_S = 20.0
+MAX_ATTEMPTS = 3
+_LOCK_NAMESPACE = 7_314_001  # pg advisory lock key space of recomputes (one lock per portfolio)
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recompute_request(
+    *,
+    portfolio: Portfolio,
+    item_ids: Iterable[int] = (),
+    team_ids: Iterable[int] = (),
+    full: bool = False,
+    requested_by=None,
+) -> RecomputeJob:
+    """Ask for a recompute of ``portfolio``: of everything (``full``), or of what the given work
+    items and teams touch. A queued job of the same portfolio absorbs the request (item and team
+    ids are merged; full wins); otherwise a new job is created and its task enqueued on commit."""
+    item_ids, team_ids = sorted({int(i) for i in item_ids}), sorted({int(t) for t in team_ids})
+    full = full or not (item_ids or team_ids)
+    job = (
+        RecomputeJob.objects.select_for_update()
+        .filter(portfolio=portfolio, status=JobStatus.QUEUED)
+        .order_by("created_at")
+        .first()
+    )
+    if job is not None:
+        if full:
+            job.kind, job.item_ids, job.team_ids = MetricRun.Kind.FULL, [], []
+        elif job.kind == MetricRun.Kind.INCREMENTAL:
+            job.item_ids = sorted({*job.item_ids, *item_ids})
+            job.team_ids = sorted({*job.team_ids, *team_ids})
+        job.save(update_fields=["kind", "item_ids", "team_ids"])
+        return job
+    job = RecomputeJob.objects.create(
+        portfolio=portfolio,
+        kind=MetricRun.Kind.FULL if full else MetricRun.Kind.INCREMENTAL,
+        item_ids=[] if full else item_ids,
+        team_ids=[] if full else team_ids,
+        requested_by=requested_by,
+        enqueued_at=timezone.now(),
+    )
+    _enqueue_on_commit(job.pk)
+    return job
+
+
+def _enqueue_on_commit(job_id: int, countdown: float | None = None) -> None:
+    from valuestreams.tasks import run_recompute_job
+
+    transaction.on_commit(lambda: run_recompute_job.apply_async((job_id,), countdown=countdown))
+
+
+def recompute_full_now(*, portfolio: Portfolio, as_of: datetime | None = None) -> MetricRun:
+    """Recompute every metric of ``portfolio`` as of ``as_of`` (default: now) and publish it."""
+    as_of = as_of or timezone.now()
+    with _portfolio_lock(portfolio.pk, wait=True):
+        return recompute_run(portfolio, as_of=as_of, plan=None)
+
+
+def recompute_incremental_now(
+    *,
+    portfolio: Portfolio,
+    item_ids: Iterable[int] = (),
+    team_ids: Iterable[int] = (),
+    as_of: datetime | None = None,
+) -> MetricRun:
+    """Recompute synchronously what the given items and teams touch (falls back to a full run
+    when there is no previous run to build on)."""
+    as_of = as_of or timezone.now()
+    with _portfolio_lock(portfolio.pk, wait=True):
+        plan = plan_incremental(portfolio, as_of=as_of, item_ids=item_ids, team_ids=team_ids)
+        return recompute_run(portfolio, as_of=as_of, plan=plan)
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+
+class _portfolio_lock:
+    """A session-level PostgreSQL advisory lock per portfolio: one recompute at a time. A killed
+    worker's connection closes, which releases it."""
+
+    def __init__(self, portfolio_id: int, *, wait: bool) -> None:
+        self.portfolio_id, self.wait, self.held = portfolio_id, wait, False
+
+    def __enter__(self) -> _portfolio_lock:
+        function = "pg_advisory_lock" if self.wait else "pg_try_advisory_lock"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_NAMESPACE, self.portfolio_id])
+            row = cursor.fetchone()
+        self.held = True if self.wait else bool(row[0])
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, self.portfolio_id]
+                )
+
+
+def _claim(job_id: int) -> RecomputeJob | None:
+    with transaction.atomic():
+        job = (
+            RecomputeJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job_id, status=JobStatus.QUEUED)
+            .select_related("portfolio")
+            .first()
+        )
+        if job is None:
+            return None
+        now = timezone.now()
+        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, now, now
+        job.attempts += 1
+        job.progress = 1
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress"])
+        return job
+
+
+class _Heartbeat(threading.Thread):
+    """Touches the job's heartbeat every few seconds from its own connection while a run lasts."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(daemon=True, name=f"recompute-heartbeat-{job_id}")
+        self.job_id, self.stop = job_id, threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop.wait(HEARTBEAT_EVERY_S):
+                RecomputeJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()
+
+
+def recompute_job_run(*, job_id: int) -> MetricRun | None:
+    """Run a queued job (what the Celery task calls). A job already claimed, finished or unknown
+    is left alone, so a message delivered twice does nothing the second time. A job whose
+    portfolio is being recomputed by another worker is re-enqueued a little later."""
+    portfolio_id = (
+        RecomputeJob.objects.filter(pk=job_id, status=JobStatus.QUEUED)
+        .values_list("portfolio_id", flat=True)
+        .first()
+    )
+    if portfolio_id is None:
+        return None
+    with _portfolio_lock(portfolio_id, wait=False) as lock:
+        if not lock.held:
+            _enqueue_later(job_id)
+            return None
+        job = _claim(job_id)
+        if job is None:
+            return None
+        heartbeat = _Heartbeat(job.pk)
+        heartbeat.start()
+        try:
+            as_of = timezone.now()
+            plan = None
+            if job.kind == MetricRun.Kind.INCREMENTAL:
+                plan = plan_incremental(
+                    job.portfolio, as_of=as_of, item_ids=job.item_ids, team_ids=job.team_ids
+                )
+            return recompute_run(job.portfolio, as_of=as_of, plan=plan, job=job)
+        except Exception as error:
+            logger.exception("recompute job %s failed", job.pk)
+            RecomputeJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED,
+                error=f"{type(error).__name__}: {error}"[:2000],
+                finished_at=timezone.now(),
+            )
+            raise
+        finally:
+            heartbeat.stop.set()
+
+
+def _enqueue_later(job_id: int) -> None:
+    from valuestreams.tasks import run_recompute_job
+
+    run_recompute_job.apply_async((job_id,), countdown=5)
+
+
+def recompute_jobs_sweep(*, now: datetime | None = None) -> list[int]:
+    """Re-enqueue lost jobs: queued for longer than QUEUED_TOO_LONG since last enqueued, or
+    running with a heartbeat older than STALE_HEARTBEAT (its worker died; it goes back to queued,
+    or fails after MAX_ATTEMPTS). Returns the ids enqueued again."""
+    now = now or timezone.now()
+    again: list[int] = []
+    with transaction.atomic():
+        stale = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
+            status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_HEARTBEAT
+        )
+        for job in stale:
+            if job.attempts >= MAX_ATTEMPTS:
+                job.status, job.finished_at = JobStatus.FAILED, now
+                job.error = f"gave up after {job.attempts} attempts (worker lost)"
+                job.save(update_fields=["status", "finished_at", "error"])
+                continue
+            job.status, job.enqueued_at = JobStatus.QUEUED, now
+            job.save(update_fields=["status", "enqueued_at"])
+            again.append(job.pk)
+        waiting = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
+            status=JobStatus.QUEUED, enqueued_at__lt=now - QUEUED_TOO_LONG
+        )
+        for job in waiting:
+            job.enqueued_at = now
+            job.save(update_fields=["enqueued_at"])
+            again.append(job.pk)
+        for job_id in again:
+            _enqueue_on_commit(job_id)
+    return again
+
+
+def recompute_nightly() -> list[int]:
+    """Request a full recompute of every portfolio (the nightly beat entry); returns job ids."""
+    return [
+        recompute_request(portfolio=portfolio, full=True).pk
+        for portfolio in Portfolio.objects.order_by("pk")
+    ]

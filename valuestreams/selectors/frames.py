@@ -1,0 +1,403 @@
+"""Rows → DataFrames for the pure metrics in :mod:`valuestreams.metrics` (the only place they meet).
+
+Status histories are read with ``COPY ... TO STDOUT`` straight from PostgreSQL in chunks and turned
+into numpy arrays with categorical codes, so reading millions of status changes costs a few dozen
+bytes per change and no Python object per row. Everything returned is in UTC; windows are built
+later in the portfolio time zone.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from django.apps import apps
+from django.db import connection
+from psycopg import sql
+
+from portfolio.models import Portfolio
+from valuestreams.mapping import Lookup, state_lookup, type_lookup
+from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, FLOW_STATES
+from valuestreams.models import Change, Deployment, Incident
+
+CHUNK_BYTES = 16 * 1024 * 1024
+NO_SCOPE = -1  # team_id / value_stream_id of an item without a team
+UNMAPPED_STATE = "waiting"
+UTC = "datetime64[ns, UTC]"
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """A portfolio's status → flow state and source type → flow-item type lookups, from
+    :mod:`valuestreams.mapping` (explicit rows, then defaults, then the fallback)."""
+
+    states: Lookup
+    types: Lookup
+
+    def state_of(self, status: str) -> str | None:
+        """Flow state of a source status, None when unmapped (it then counts as waiting)."""
+        value, origin = self.states.resolve(status)
+        return None if origin == "unmapped" else value
+
+    def type_of(self, source_type: str) -> str:
+        """Flow-item type of a source type (an unmapped one is a Feature)."""
+        return self.types(source_type)
+
+    def type_is_mapped(self, source_type: str) -> bool:
+        return self.types.resolve(source_type)[1] != "unmapped"
+
+
+def portfolio_mappings(portfolio: Portfolio) -> Mappings:
+    """The state and type mappings of ``portfolio`` (two queries)."""
+    return Mappings(state_lookup(portfolio), type_lookup(portfolio))
+
+
+# --- reading with COPY --------------------------------------------------------------------------
+
+
+def _copy_chunks(query: sql.Composable) -> Iterable[bytes]:
+    """CSV bytes of ``COPY (query) TO STDOUT``, cut at line ends into chunks of ~CHUNK_BYTES."""
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        pending = bytearray()
+        for data in copy:
+            pending += data
+            if len(pending) >= CHUNK_BYTES:
+                cut = pending.rfind(b"\n") + 1
+                yield bytes(pending[:cut])
+                del pending[:cut]
+        if pending:
+            yield bytes(pending)
+
+
+class _Codes:
+    """Global integer codes for strings seen chunk by chunk (statuses, types): few distinct ones."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._lookup: dict[str, int] = {}
+
+    def encode(self, column: pd.Series) -> np.ndarray:
+        cat = column.astype("category")
+        local = np.array([self._code(str(n)) for n in cat.cat.categories], dtype=np.int32)
+        codes = cat.cat.codes.to_numpy()
+        return local[codes] if len(local) else codes.astype(np.int32)
+
+    def _code(self, name: str) -> int:
+        if name not in self._lookup:
+            self._lookup[name] = len(self.names)
+            self.names.append(name)
+        return self._lookup[name]
+
+
+def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Composable:
+    where = sql.SQL("wi.portfolio_id = {}").format(sql.Literal(portfolio_id))
+    if item_ids is not None:
+        ids = sql.Literal(list(map(int, item_ids)))
+        where = sql.SQL("{} AND sc.item_id = ANY({}::bigint[])").format(where, ids)
+    return sql.SQL(
+        "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
+        " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
+        " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE {}"
+    ).format(where)
+
+
+@dataclass
+class History:
+    """Raw status changes as arrays sorted by (item, time, seq): codes index ``statuses``/``types``."""
+
+    item_id: np.ndarray
+    at_us: np.ndarray
+    seq: np.ndarray
+    status: np.ndarray
+    source_type: np.ndarray
+    blocked: np.ndarray
+    statuses: list[str]
+    types: list[str]
+
+    def __len__(self) -> int:
+        return len(self.item_id)
+
+
+def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> History:
+    """Every status change of the portfolio's work items (or of ``item_ids``), via COPY."""
+    statuses, types = _Codes(), _Codes()
+    parts: list[tuple[np.ndarray, ...]] = []
+    names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
+    for chunk in _copy_chunks(_history_query(portfolio.pk, item_ids)):
+        frame = pd.read_csv(
+            io.BytesIO(chunk),
+            header=None,
+            names=names,
+            dtype={"item_id": np.int64, "at_us": np.int64, "seq": np.int16, "blocked": np.int8},
+            keep_default_na=False,
+            engine="c",
+        )
+        parts.append(
+            (
+                frame["item_id"].to_numpy(),
+                frame["at_us"].to_numpy(),
+                frame["seq"].to_numpy(),
+                statuses.encode(frame["status"]),
+                types.encode(frame["source_type"]),
+                frame["blocked"].to_numpy().astype(bool),
+            )
+        )
+        del frame
+    if parts:
+        columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    else:
+        columns = [
+            np.empty(0, dtype=d) for d in (np.int64, np.int64, np.int16, np.int32, np.int32, bool)
+        ]
+    del parts
+    history = History(*columns, statuses=statuses.names, types=types.names)
+    _sort_history(history)
+    return history
+
+
+def _sort_history(history: History) -> None:
+    """Sort in place by (item, time, seq) unless already so (COPY usually returns table order)."""
+    item, at, seq = history.item_id, history.at_us, history.seq
+    if len(item) < 2:
+        return
+    later = (item[1:] > item[:-1]) | (
+        (item[1:] == item[:-1])
+        & ((at[1:] > at[:-1]) | ((at[1:] == at[:-1]) & (seq[1:] >= seq[:-1])))
+    )
+    if bool(later.all()):
+        return
+    order = np.lexsort((seq, at, item))
+    for name in ("item_id", "at_us", "seq", "status", "source_type", "blocked"):
+        setattr(history, name, getattr(history, name)[order])
+
+
+@dataclass(frozen=True)
+class ItemScopes:
+    """Sorted item ids of a portfolio with each item's team and value stream (NO_SCOPE if none)."""
+
+    item_id: np.ndarray
+    team_id: np.ndarray
+    value_stream_id: np.ndarray
+
+    def of(self, item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Team and value stream of each of ``item_ids`` (all must be in the portfolio)."""
+        pos = np.searchsorted(self.item_id, item_ids)
+        return self.team_id[pos], self.value_stream_id[pos]
+
+
+def item_scopes(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> ItemScopes:
+    """Each work item's current team and value stream, read with COPY, sorted by item id."""
+    where = sql.SQL("wi.portfolio_id = {}").format(sql.Literal(portfolio.pk))
+    if item_ids is not None:
+        where = sql.SQL("{} AND wi.id = ANY({}::bigint[])").format(
+            where, sql.Literal(list(map(int, item_ids)))
+        )
+    query = sql.SQL(
+        "SELECT wi.id, coalesce(wi.team_id, -1), coalesce(t.value_stream_id, -1)"
+        " FROM valuestreams_workitem wi LEFT JOIN teams_productteam t ON t.id = wi.team_id"
+        " WHERE {}"
+    ).format(where)
+    frames = [
+        pd.read_csv(io.BytesIO(chunk), header=None, dtype=np.int64, engine="c")
+        for chunk in _copy_chunks(query)
+    ]
+    data = pd.concat(frames) if frames else pd.DataFrame({0: [], 1: [], 2: []}, dtype=np.int64)
+    data = data.sort_values(0)
+    return ItemScopes(
+        data[0].to_numpy(dtype=np.int64),
+        data[1].to_numpy(dtype=np.int32),
+        data[2].to_numpy(dtype=np.int32),
+    )
+
+
+def transitions_frame(
+    history: History, scopes: ItemScopes, mappings: Mappings
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The metrics' ``transitions`` frame (see :mod:`valuestreams.metrics.flow`) and caveat counts.
+
+    Columns: ``item_id`` (int64), ``entered_at`` (UTC), ``status`` (category), ``flow_state``
+    (category; unmapped statuses are "waiting" with ``unmapped`` True), ``unmapped``, ``blocked``,
+    ``item_type`` (category of the four flow-item types; unmapped source types are Features),
+    ``team_id`` and ``value_stream_id`` (int32, -1 for an item without a team). Rows stay sorted
+    by item, time and seq. The counts: ``unmapped_type_changes`` (rows of an unmapped type).
+    """
+    state_of_status = [mappings.state_of(name) for name in history.statuses]
+    unmapped_status = np.array([s is None for s in state_of_status], dtype=bool)
+    state_codes = np.array(
+        [FLOW_STATES.index(s or UNMAPPED_STATE) for s in state_of_status], dtype=np.int8
+    )
+    type_codes = np.array(
+        [FLOW_ITEM_TYPES.index(mappings.type_of(n)) for n in history.types], dtype=np.int8
+    )
+    unmapped_type = np.array([not mappings.type_is_mapped(n) for n in history.types], dtype=bool)
+    team, value_stream = scopes.of(history.item_id)
+    status = history.status.astype(np.int16 if len(history.statuses) < 32000 else np.int32)
+    entered = pd.DatetimeIndex((history.at_us * 1000).view("M8[ns]"), tz="UTC")
+    frame = pd.DataFrame(
+        {
+            "item_id": history.item_id,
+            "entered_at": entered,
+            "status": pd.Categorical.from_codes(status, categories=history.statuses or []),
+            "flow_state": pd.Categorical.from_codes(
+                state_codes[history.status] if len(history) else state_codes[:0],
+                categories=list(FLOW_STATES),
+            ),
+            "unmapped": unmapped_status[history.status] if len(history) else unmapped_status[:0],
+            "blocked": history.blocked,
+            "item_type": pd.Categorical.from_codes(
+                type_codes[history.source_type] if len(history) else type_codes[:0],
+                categories=list(FLOW_ITEM_TYPES),
+            ),
+            "team_id": team,
+            "value_stream_id": value_stream,
+        },
+        copy=False,
+    )
+    counts = {
+        "unmapped_type_changes": int(unmapped_type[history.source_type].sum())
+        if len(history)
+        else 0
+    }
+    return frame, counts
+
+
+# --- DORA inputs ---------------------------------------------------------------------------------
+
+
+def _with_value_stream(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["team_id"] = frame["team_id"].fillna(NO_SCOPE).astype(np.int64)
+    frame["value_stream_id"] = frame["value_stream_id"].fillna(NO_SCOPE).astype(np.int64)
+    return frame
+
+
+def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
+    """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``."""
+    rows = Deployment.objects.filter(portfolio=portfolio).values_list(
+        "id",
+        "finished_at",
+        "successful",
+        "environment",
+        "is_rework",
+        "team_id",
+        "team__value_stream_id",
+    )
+    columns = [
+        "deployment_id",
+        "finished_at",
+        "successful",
+        "environment",
+        "is_rework",
+        "team_id",
+        "value_stream_id",
+    ]
+    frame = pd.DataFrame(list(rows), columns=columns)
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
+    return _with_value_stream(frame.astype({"deployment_id": np.int64}))
+
+
+def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
+    """The DORA ``changes`` frame: ``change_id``, ``first_commit_at``, ``deployment_id`` (Int64)
+    and the scope columns of the change's team."""
+    rows = Change.objects.filter(portfolio=portfolio).values_list(
+        "id", "first_commit_at", "deployment_id", "team_id", "team__value_stream_id"
+    )
+    columns = ["change_id", "first_commit_at", "deployment_id", "team_id", "value_stream_id"]
+    frame = pd.DataFrame(list(rows), columns=columns)
+    frame["first_commit_at"] = pd.to_datetime(frame["first_commit_at"], utc=True)
+    frame["deployment_id"] = frame["deployment_id"].astype("Int64")
+    return _with_value_stream(frame.astype({"change_id": np.int64}))
+
+
+def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
+    """The DORA ``incidents`` frame: ``incident_id``, ``created_at``, ``resolved_at``,
+    ``deployment_id`` (Int64) and scope columns."""
+    rows = Incident.objects.filter(portfolio=portfolio).values_list(
+        "id", "created_at", "resolved_at", "deployment_id", "team_id", "team__value_stream_id"
+    )
+    columns = [
+        "incident_id",
+        "created_at",
+        "resolved_at",
+        "deployment_id",
+        "team_id",
+        "value_stream_id",
+    ]
+    frame = pd.DataFrame(list(rows), columns=columns)
+    for column in ("created_at", "resolved_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["deployment_id"] = frame["deployment_id"].astype("Int64")
+    return _with_value_stream(frame.astype({"incident_id": np.int64}))
+
+
+def data_start(portfolio: Portfolio, *, as_of: datetime) -> datetime | None:
+    """The earliest moment of the portfolio's data known at ``as_of`` (items created, deployments
+    finished, changes committed, incidents created), None without data. Windows start here."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT least("
+            " (SELECT min(created_at) FROM valuestreams_workitem"
+            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s),"
+            " (SELECT min(finished_at) FROM valuestreams_deployment"
+            "   WHERE portfolio_id = %(p)s AND finished_at <= %(a)s),"
+            " (SELECT min(first_commit_at) FROM valuestreams_change"
+            "   WHERE portfolio_id = %(p)s AND first_commit_at <= %(a)s),"
+            " (SELECT min(created_at) FROM valuestreams_incident"
+            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s))",
+            {"p": portfolio.pk, "a": as_of},
+        )
+        return cursor.fetchone()[0]
+
+
+def allocation_targets(portfolio: Portfolio) -> pd.DataFrame:
+    """Target allocation by flow-item type per funded value stream and non-draft funding period.
+
+    Columns: value_stream_id, period_start, period_end (naive UTC; the period's first local day at
+    midnight and the day after its last), item_type, target (0..1), money (budget total, float).
+    Budgets live in the leanpmo app, which builds on this one, hence the late model lookup.
+    """
+    budget_model = apps.get_model("leanpmo", "ValueStreamBudget")
+    tz = ZoneInfo(portfolio.time_zone)
+    rows = []
+    budgets = budget_model.objects.filter(period__portfolio=portfolio).exclude(
+        period__status="draft"
+    )
+    for budget in budgets.select_related("period"):
+        begins = datetime.combine(budget.period.starts_on, time.min, tzinfo=tz)
+        ends = datetime.combine(budget.period.ends_on + timedelta(days=1), time.min, tzinfo=tz)
+        for item_type, percent in (
+            ("Feature", budget.alloc_feature),
+            ("Defect", budget.alloc_defect),
+            ("Risk", budget.alloc_risk),
+            ("Debt", budget.alloc_debt),
+        ):
+            rows.append(
+                (
+                    budget.value_stream_id,
+                    begins,
+                    ends,
+                    item_type,
+                    percent / 100,
+                    float(budget.total),
+                )
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=["value_stream_id", "period_start", "period_end", "item_type", "target", "money"],
+    )
+    for column in ("period_start", "period_end"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
+    return frame
+
+
+def team_streams(portfolio: Portfolio) -> pd.Series:
+    """Team id → value stream id for the portfolio's teams."""
+    teams = apps.get_model("teams", "ProductTeam").objects.filter(value_stream__portfolio=portfolio)
+    pairs = dict(teams.values_list("pk", "value_stream_id"))
+    return pd.Series(pairs, dtype="int64")

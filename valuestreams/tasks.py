@@ -1,0 +1,31 @@
+"""Celery tasks of the valuestreams app: ids in, one service call out."""
+
+from celery import shared_task
+
+from valuestreams.recompute import recompute_job_run, recompute_jobs_sweep, recompute_nightly
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_recompute_job(job_id: int) -> None:
+    """Run a queued RecomputeJob (a second delivery of the same message does nothing)."""
+    recompute_job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_recompute_jobs() -> None:
+    """Re-enqueue recompute jobs whose message or worker was lost (beat, every minute)."""
+    recompute_jobs_sweep()
+
+
+@shared_task(ignore_result=True)
+def recompute_all_portfolios_nightly() -> None:
+    """Request a full recompute of every portfolio (beat, nightly)."""
+    recompute_nightly()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def import_job_run_task(job_id: int) -> None:
+    """Run a queued ImportJob (ingest engineer; a second delivery of the same message does nothing)."""
+    from valuestreams.imports import import_job_run
+
+    import_job_run(job_id=job_id)
