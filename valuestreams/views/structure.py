@@ -10,18 +10,21 @@ from portfolio.selectors import teams_with_headcount
 from valuestreams.forms import ValueStreamForm
 from valuestreams.models import ValueStream
 from valuestreams.services import value_stream_create, value_stream_update
+from valuestreams.views.flow import value_stream_flow_context
 
 
 def value_stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A value stream with its teams."""
+    """A value stream with its teams, its flow over time (`?grain=week|month`) and DORA tiles."""
     value_stream = get_for_user(ValueStream, request.user, pk)
     portfolio = value_stream.portfolio
     role = portfolio_role(request.user, portfolio)
+    teams = list(teams_with_headcount().filter(value_stream=value_stream))
     context = {
         "value_stream": value_stream,
         "portfolio": portfolio,
-        "teams": teams_with_headcount().filter(value_stream=value_stream),
+        "teams": teams,
         "can_edit": can_edit_structure(role),
+        **value_stream_flow_context(value_stream, teams, request.GET.get("grain")),
     }
     return render(request, "valuestreams/value_stream_detail.html", context)
 

@@ -1,0 +1,365 @@
+"""The flow dashboards of the value-stream and team pages, read from precomputed metric rows."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.access import NOBODY_BUT_ADMIN, READERS, AccessContract
+from tests.factories import ProductTeamFactory
+from tests.valuestreams.flow_pages_rows import AS_OF, metric_run, publish
+from valuestreams.models import ScopeKind, WorkItem, WorkItemFact
+from valuestreams.selectors.dashboard import (
+    caveat_messages,
+    dora_tiles,
+    team_dashboard,
+    value_stream_dashboard,
+)
+from valuestreams.views.flow import value_stream_flow_context
+
+pytestmark = pytest.mark.django_db
+
+
+def publish_value_stream(org, *, weeks=8, months=3, caveats=None):
+    metric_run(org.portfolio, caveats)
+    publish(org.portfolio, ScopeKind.VALUE_STREAM, org.value_stream.pk, weeks=weeks, months=months)
+    for team in org.value_stream.teams.all():
+        publish(org.portfolio, ScopeKind.TEAM, team.pk, weeks=weeks, months=months)
+
+
+def page(client, org, **params):
+    return client.get(reverse("value-stream-detail", args=[org.value_stream.pk]), params)
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+class TestValueStreamFlowCsvAccess(AccessContract):
+    url_name = "value-stream-flow-csv"
+    expected = READERS
+
+    def url_kwargs(self, org):
+        return {"pk": org.value_stream.pk, "chart": "velocity"}
+
+
+class TestForeignValueStreamFlowCsvAccess(AccessContract):
+    url_name = "value-stream-flow-csv"
+    expected = NOBODY_BUT_ADMIN
+
+    def url_kwargs(self, org):
+        return {"pk": org.other_value_stream.pk, "chart": "velocity"}
+
+
+class TestTeamFlowCsvAccess(AccessContract):
+    url_name = "team-flow-csv"
+    expected = READERS
+
+    def url_kwargs(self, org):
+        return {"pk": org.team.pk, "chart": "flow-time"}
+
+
+class TestForeignTeamFlowCsvAccess(AccessContract):
+    url_name = "team-flow-csv"
+    expected = NOBODY_BUT_ADMIN
+
+    def url_kwargs(self, org):
+        return {"pk": org.foreign_team.pk, "chart": "flow-time"}
+
+
+# --- wording ----------------------------------------------------------------------------------
+
+
+def test_unmapped_statuses_are_explained_in_plain_words():
+    lines = caveat_messages(
+        {"unmapped_items": 12, "unmapped_status_names": ["Awaiting Vendor"], "items": 400}
+    )
+    assert lines == [
+        "12 items have an unmapped status (Awaiting Vendor) and count as waiting.",
+    ]
+
+
+def test_caveats_of_flow_and_dora_are_all_worded_and_zero_counts_are_left_out():
+    lines = caveat_messages(
+        {
+            "flow": {
+                "unmapped_status_changes": 3,
+                "unmapped_status_names": "Awaiting Vendor, Parked",
+                "truncated_histories": 2,
+                "done_without_start": 0,
+            },
+            "dora": {"incidents_unlinked": 5},
+        }
+    )
+    assert lines == [
+        "3 status changes went into an unmapped status (Awaiting Vendor, Parked) and count as "
+        "waiting.",
+        "2 items have a history that starts mid-way (truncated); they are counted, but their "
+        "flow time may be too short.",
+        "5 incidents in this portfolio are not linked to a deployment; they do not count in the "
+        "change failure rate or recovery time.",
+    ]
+    assert caveat_messages({}) == []
+
+
+def test_dora_tiles_read_as_people_say_them_with_tier_and_benchmark():
+    tiles = dora_tiles(
+        {
+            "benchmark": "dora-2023",
+            "deployments": 20,
+            "median_deployment_days_per_week": 4.0,
+            "median_deployment_days_per_month": 16.0,
+            "deployment_frequency_tier": "high",
+            "changes_deployed": 50,
+            "median_lead_time_minutes": 150.0,
+            "lead_time_tier": "elite",
+            "failed_deployments": 1,
+            "change_failure_rate": 0.05,
+            "change_failure_rate_tier": "elite",
+            "incidents_recovered": 1,
+            "median_recovery_time_minutes": 3 * 1440.0,
+            "recovery_time_tier": "medium",
+            "rework_deployments": 2,
+            "deployment_rework_rate": 0.1,
+        }
+    )
+    assert [(t.name, t.value, t.tier) for t in tiles] == [
+        ("Deployment frequency", "4 days/week", "high"),
+        ("Lead time for changes", "2.5 h", "elite"),
+        ("Change failure rate", "5.0 %", "elite"),
+        ("Recovery time", "3.0 days", "medium"),
+        ("Rework rate", "10.0 %", ""),
+    ]
+    assert {t.benchmark for t in tiles} == {"dora-2023"}
+    assert tiles[0].tier_label == "Between once per day and once per week"
+    assert tiles[4].tier_label == "no benchmark tier"
+
+
+# --- selectors --------------------------------------------------------------------------------
+
+
+def test_value_stream_dashboard_reads_the_published_rows(org):
+    publish_value_stream(org)
+    teams = list(org.value_stream.teams.order_by("name"))
+    dashboard = value_stream_dashboard(org.value_stream, teams=teams, grain="week")
+    assert dashboard.has_data
+    assert dashboard.flow["label"].nunique() == 8
+    # 13 recent weeks cover all 8 published ones: 5 + 2 + 1 + 0 items a week.
+    assert dashboard.distribution[["item_type", "done"]].to_numpy().tolist() == [
+        ["Feature", 40],
+        ["Defect", 16],
+        ["Risk", 8],
+        ["Debt", 0],
+    ]
+    assert dashboard.distribution["target"].tolist() == [0.5, 0.2, 0.1, 0.2]
+    assert dashboard.status_times["status"].tolist()[0] == "In Progress"
+    assert dashboard.status_times["time_s"].tolist()[0] == 8 * 3 * 86_400
+    assert dashboard.status_times["share"].sum() == pytest.approx(1.0)
+    assert dashboard.dora_label == "2026-02"  # the last complete month before 4 March
+    assert [row.team.name for row in dashboard.teams] == ["Instant Payments", "Payment Rails"]
+    first = dashboard.teams[0]
+    # The week of 4 March is still running: the breakdown shows the week before.
+    assert (first.label, first.velocity, first.flow_time_p85_days) == ("2026-W09", 8, 11.0)
+    assert first.dora_tiers[0] == ("DF", "Deployment frequency", "high")
+    assert set(dashboard.team_velocity["team"]) == {"Instant Payments", "Payment Rails"}
+
+
+def test_month_grain_reads_month_rows(org):
+    publish_value_stream(org)
+    dashboard = team_dashboard(org.team, grain="month")
+    assert dashboard.flow["label"].unique().tolist() == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_nothing_computed_gives_an_empty_dashboard(org):
+    dashboard = value_stream_dashboard(org.value_stream, teams=[], grain="week")
+    assert not dashboard.has_data
+    assert dashboard.flow.empty
+    assert dashboard.teams == []
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def unmapped_items(org, count):
+    """`count` items of org.team whose stored facts say they passed an unmapped status."""
+    items = WorkItem.objects.bulk_create(
+        WorkItem(
+            portfolio=org.portfolio,
+            source="jira",
+            external_key=f"PAY-{n}",
+            source_type="Story",
+            team=org.team,
+            created_at=AS_OF,
+        )
+        for n in range(count)
+    )
+    WorkItemFact.objects.bulk_create(
+        WorkItemFact(
+            item=item,
+            item_type="Feature",
+            state="waiting",
+            unmapped_count=2,
+            portfolio=org.portfolio,
+            team_id=org.team.pk,
+            value_stream_id=org.value_stream.pk,
+        )
+        for item in items
+    )
+
+
+def test_value_stream_page_shows_flow_charts_dora_tiles_caveats_and_teams(org, client_for):
+    publish_value_stream(
+        org,
+        caveats={"unmapped_status_changes": 30, "unmapped_statuses": ["Awaiting Vendor"]},
+    )
+    unmapped_items(org, 12)
+    response = page(client_for("executive"), org)
+    html = response.content.decode()
+    assert response.status_code == 200
+    panels = {panel["title"]: panel for panel in response.context["flow_panels"]}
+    assert list(panels) == [
+        "Flow velocity",
+        "Flow time",
+        "Flow efficiency",
+        "Flow load",
+        "Flow distribution",
+        "Velocity by team",
+    ]
+    velocity = panels["Flow velocity"]["figure"]["data"]
+    assert {trace["name"] for trace in velocity} == {"Feature", "Defect", "Risk"}
+    assert panels["Flow time"]["rows"][0][1:] == [8, 2.0, 5.0, 9.0]
+    assert response.context["waits_panel"]["rows"][0][:2] == ["In Progress", "active"]
+    assert 'class="dora-tile tier-high"' in html
+    assert "tier-badge tier-elite" in html
+    assert "benchmark dora-2023" in html
+    assert "12 items have an unmapped status (Awaiting Vendor) and count as waiting." in html
+    assert "As of 4 Mar 2026" in html
+    assert "Instant Payments" in html
+    assert "DF · high" in html
+    csv_url = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "velocity"])
+    assert f'href="{csv_url}?grain=week"' in html
+    assert "vendor/plotly.min.js" in html
+
+
+def test_the_grain_switch_shows_months_and_ignores_nonsense(org, client_for):
+    publish_value_stream(org)
+    client = client_for("member")
+    monthly = page(client, org, grain="month")
+    assert monthly.context["flow"].grain == "month"
+    assert monthly.context["flow_panels"][0]["figure"]["data"][0]["x"] == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+    ]
+    assert 'class="active" aria-current="true">Monthly' in monthly.content.decode()
+    assert page(client, org, grain="fortnight").context["flow"].grain == "week"
+
+
+def test_a_value_stream_without_metrics_says_where_data_comes_from(org, client_for):
+    response = page(client_for("pmo"), org)
+    html = response.content.decode()
+    assert "No flow data yet" in html
+    assert "import work items or connect an integration" in html
+    assert "dora-tile" not in html
+    assert "vendor/plotly.min.js" not in html
+
+
+def test_value_stream_page_query_count_does_not_grow_with_teams_items_or_weeks(
+    org, client_for, django_assert_num_queries
+):
+    client = client_for("executive")
+    publish_value_stream(org, weeks=3, months=2)
+    with CaptureQueriesContext(connection) as small:
+        assert page(client, org).status_code == 200
+    for n in range(6):
+        ProductTeamFactory(value_stream=org.value_stream, name=f"Extra team {n}")
+    publish_value_stream(org, weeks=40, months=12)  # a newer run, many more rows
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = page(client, org)
+    assert len(response.context["flow"].teams) == 8
+    assert response.context["flow"].flow["label"].nunique() == 40
+    # The flow part itself: run, flow, DORA, status times, caveats, team flow, team DORA.
+    teams = list(org.value_stream.teams.all())
+    with django_assert_num_queries(7):
+        value_stream_flow_context(org.value_stream, teams, "month")
+
+
+def test_team_page_query_count_does_not_grow_with_weeks(org, client_for):
+    from valuestreams.views.flow import team_flow_context
+
+    publish_value_stream(org, weeks=2, months=1)
+    with CaptureQueriesContext(connection) as small:
+        team_flow_context(org.team, "week")
+    publish_value_stream(org, weeks=30, months=8)
+    with CaptureQueriesContext(connection) as large:
+        context = team_flow_context(org.team, "week")
+    assert len(small.captured_queries) == len(large.captured_queries) == 5
+    assert context["team_flow"].flow["label"].nunique() == 30
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_each_chart_downloads_its_numbers_as_csv(org, client_for):
+    publish_value_stream(org)
+    client = client_for("member")
+    url = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "flow-time"])
+    rows = read_csv(client.get(url, {"grain": "month"}))
+    assert rows[0] == ["Period", "Items done", "p50 (days)", "p85 (days)", "p95 (days)"]
+    assert rows[1] == ["2026-01", "8", "2.0", "5.0", "9.0"]
+    response = client.get(url)
+    assert 'filename="payments-flow-time-week.csv"' in response["Content-Disposition"]
+    assert len(read_csv(response)) == 1 + 8
+    team_rows = read_csv(
+        client.get(reverse("team-flow-csv", args=[org.team.pk, "velocity"]), {"grain": "month"})
+    )
+    assert team_rows[0] == ["Period", "Feature", "Defect", "Risk", "Debt", "Total"]
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(org, client_for):
+    metric_run(org.portfolio)
+    publish(org.portfolio, ScopeKind.VALUE_STREAM, org.value_stream.pk, status_prefix="=HYPERLINK")
+    url = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "time-in-status"])
+    rows = read_csv(client_for("member").get(url))
+    assert rows[1][0] == "'=HYPERLINKIn Progress"
+    assert all(not row[0].startswith("=") for row in rows)
+
+
+def test_csv_of_an_unknown_chart_is_404_and_empty_data_gives_a_header(org, client_for):
+    client = client_for("member")
+    missing = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "horoscope"])
+    assert client.get(missing).status_code == 404
+    team_only = reverse("team-flow-csv", args=[org.team.pk, "distribution"])
+    assert client.get(team_only).status_code == 404
+    empty = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "velocity"])
+    assert read_csv(client.get(empty)) == [["no data yet"]]
+
+
+def test_team_page_shows_the_teams_flow_and_dora_tiles(org, client_for):
+    publish_value_stream(org)
+    response = client_for("member").get(reverse("team-detail", args=[org.team.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [panel["title"] for panel in response.context["team_flow_panels"]] == [
+        "Flow velocity",
+        "Flow time",
+        "Flow efficiency",
+        "Flow load",
+    ]
+    assert 'class="flow-section team-flow"' in html
+    assert html.count("data-metric=") == 5
+    csv_url = reverse("team-flow-csv", args=[org.team.pk, "load"])
+    assert f'href="{csv_url}?grain=week"' in html
+
+
+def test_team_page_without_metrics_says_where_data_comes_from(org, client_for):
+    html = client_for("member").get(reverse("team-detail", args=[org.team.pk])).content.decode()
+    assert "No flow data yet" in html
+    assert "dora-tile" not in html

@@ -1,0 +1,538 @@
+"""Reads for the flow dashboards of value-stream and team pages, from the precomputed tables.
+
+Everything here reads what the recompute published (FlowMetric, DoraMetric, StatusTime,
+MetricRun) with a fixed number of queries: the count does not grow with teams, items or weeks.
+Frames are shaped for `valuestreams.charts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from django.db.models import Count, Q, Sum
+
+from valuestreams.metrics.dora import load_benchmark
+from valuestreams.models import (
+    DoraMetric,
+    FlowMetric,
+    Grain,
+    MetricRun,
+    ScopeKind,
+    StatusTime,
+    WorkItemFact,
+)
+
+# How far back the charts reach, and the recent span that distribution and waits summarise.
+HISTORY = {Grain.WEEK: timedelta(weeks=52), Grain.MONTH: timedelta(days=731)}
+RECENT = {Grain.WEEK: timedelta(weeks=13), Grain.MONTH: timedelta(days=92)}
+RECENT_TEXT = {Grain.WEEK: "last 13 weeks", Grain.MONTH: "last 3 months"}
+FLOW_COLUMNS = [
+    "scope_id",
+    "label",
+    "window_start",
+    "window_end",
+    "item_type",
+    "velocity",
+    "flow_time_p50_s",
+    "flow_time_p85_s",
+    "flow_time_p95_s",
+    "flow_efficiency",
+    "load_mean",
+    "load_end",
+    "share",
+    "target",
+]
+DORA_COLUMNS = [
+    "scope_id",
+    "label",
+    "window_start",
+    "window_end",
+    "benchmark",
+    "deployments",
+    "deployment_days",
+    "median_deployment_days_per_week",
+    "median_deployment_days_per_month",
+    "deployment_frequency_tier",
+    "changes_deployed",
+    "median_lead_time_minutes",
+    "lead_time_tier",
+    "failed_deployments",
+    "change_failure_rate",
+    "change_failure_rate_tier",
+    "incidents_recovered",
+    "median_recovery_time_minutes",
+    "recovery_time_tier",
+    "rework_deployments",
+    "deployment_rework_rate",
+]
+TIER_ORDER = ("elite", "high", "medium", "low")
+
+
+def parse_grain(value: str | None) -> str:
+    """The grain a page asked for (`?grain=`): "week" or "month"; anything else means "week"."""
+    return value if value in Grain.values else Grain.WEEK
+
+
+@dataclass(frozen=True)
+class DoraTile:
+    """One DORA metric for a tile: the value as people read it, its tier and the benchmark."""
+
+    key: str
+    name: str
+    value: str
+    detail: str
+    tier: str  # elite / high / medium / low, or "" when there is no tier
+    tier_label: str
+    benchmark: str
+
+
+@dataclass(frozen=True)
+class TeamFlowRow:
+    """One team's line in a value stream's breakdown: its latest complete period."""
+
+    team: Any
+    label: str
+    velocity: int | None
+    flow_time_p85_days: float | None
+    efficiency_percent: float | None
+    load_end: float | None
+    dora_tiers: list[tuple[str, str, str]]  # (abbreviation, metric, tier)
+
+
+@dataclass
+class FlowDashboard:
+    """What a flow dashboard shows, read in a fixed number of queries.
+
+    ``flow``: FlowMetric rows of the scope over the history (all types and "All"), ordered by
+    window. ``distribution``: item_type, done, share, target over the recent span.
+    ``status_times``: status, flow_state, items, time_s, share over the recent span.
+    ``team_velocity``: team, label, velocity (value streams only). ``dora``: tiles of the latest
+    complete month.
+    """
+
+    grain: str
+    run: MetricRun | None
+    flow: pd.DataFrame
+    distribution: pd.DataFrame
+    status_times: pd.DataFrame
+    dora: list[DoraTile]
+    dora_label: str
+    recent_text: str
+    caveats: list[str] = field(default_factory=list)
+    team_velocity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    teams: list[TeamFlowRow] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return self.run is not None and not self.flow.empty
+
+
+def latest_run(portfolio_id: int) -> MetricRun | None:
+    """The portfolio's most recently published metrics run, or None."""
+    return MetricRun.objects.filter(portfolio_id=portfolio_id).order_by("-computed_at").first()
+
+
+def _frame(rows, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    return frame
+
+
+def flow_metric_frame(
+    scope_kind: str,
+    scope_ids: Sequence[int],
+    *,
+    grain: str,
+    since: datetime,
+    item_types: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """FlowMetric rows of the scopes from `since` on, ordered by window (columns FLOW_COLUMNS)."""
+    rows = FlowMetric.objects.filter(
+        scope_kind=scope_kind, scope_id__in=list(scope_ids), grain=grain, window_start__gte=since
+    )
+    if item_types is not None:
+        rows = rows.filter(item_type__in=list(item_types))
+    values = rows.order_by("window_start", "scope_id", "item_type").values_list(*FLOW_COLUMNS)
+    return _frame(values, FLOW_COLUMNS)
+
+
+def dora_metric_frame(
+    scope_kind: str, scope_ids: Sequence[int], *, grain: str, since: datetime
+) -> pd.DataFrame:
+    """DoraMetric rows of the scopes from `since` on, ordered by window (columns DORA_COLUMNS)."""
+    values = (
+        DoraMetric.objects.filter(
+            scope_kind=scope_kind,
+            scope_id__in=list(scope_ids),
+            grain=grain,
+            window_start__gte=since,
+        )
+        .order_by("window_start", "scope_id")
+        .values_list(*DORA_COLUMNS)
+    )
+    return _frame(values, DORA_COLUMNS)
+
+
+def status_time_frame(
+    scope_kind: str, scope_id: int, *, grain: str, since: datetime
+) -> pd.DataFrame:
+    """Time in each source status summed over the windows from `since` on, largest first.
+
+    Columns: status, flow_state, items, time_s (seconds), share (of the total time, 0–1).
+    """
+    rows = (
+        StatusTime.objects.filter(
+            scope_kind=scope_kind, scope_id=scope_id, grain=grain, window_start__gte=since
+        )
+        .values("status", "flow_state")
+        .annotate(items=Sum("items"), time_s=Sum("time_s"))
+        .order_by("-time_s", "status")
+    )
+    frame = _frame(
+        ([r["status"], r["flow_state"], r["items"], r["time_s"]] for r in rows),
+        ["status", "flow_state", "items", "time_s"],
+    )
+    total = frame["time_s"].sum()
+    return frame.assign(share=frame["time_s"] / total if total else 0.0)
+
+
+def distribution_frame(flow: pd.DataFrame, *, since: datetime) -> pd.DataFrame:
+    """Share of each type among items done from `since` on, with the latest target (0–1)."""
+    recent = flow[(flow["window_start"] >= since) & (flow["item_type"] != "All")]
+    if recent.empty:
+        return pd.DataFrame(columns=["item_type", "done", "share", "target"])
+    done = recent.groupby("item_type", sort=False)["velocity"].sum()
+    targets = recent.dropna(subset=["target"]).groupby("item_type", sort=False)["target"].last()
+    total = done.sum()
+    frame = pd.DataFrame({"item_type": done.index, "done": done.to_numpy()})
+    frame["share"] = frame["done"] / total if total else 0.0
+    frame["target"] = frame["item_type"].map(targets).astype(float)
+    order = {t: n for n, t in enumerate(("Feature", "Defect", "Risk", "Debt"))}
+    return frame.sort_values("item_type", key=lambda s: s.map(order).fillna(9)).reset_index(
+        drop=True
+    )
+
+
+def _latest_complete(frame: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Per scope, the last window that ended by `as_of` (else the last one there is)."""
+    if frame.empty:
+        return frame
+    complete = frame[frame["window_end"] <= as_of]
+    chosen = complete if not complete.empty else frame
+    return chosen.sort_values("window_start").groupby("scope_id").tail(1).set_index("scope_id")
+
+
+def _duration(minutes: float | None) -> str:
+    if minutes is None or pd.isna(minutes):
+        return "—"
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value * 100:.1f} %"
+
+
+def _tier_label(benchmark: str, metric: str, tier: str) -> str:
+    try:
+        rules = load_benchmark(benchmark)["metrics"].get(metric, {}).get("tiers", [])
+    except ValueError:
+        return ""
+    return next((rule.get("label", "") for rule in rules if rule["tier"] == tier), "")
+
+
+def dora_tiles(row: pd.Series | None) -> list[DoraTile]:
+    """The five DORA tiles of one DoraMetric row (empty values when there is no row)."""
+    row = row if row is not None else pd.Series(dtype=object)
+
+    def value(name: str):
+        found = row.get(name)
+        return None if found is None or pd.isna(found) else found
+
+    benchmark = value("benchmark") or "dora-2023"
+    per_week = value("median_deployment_days_per_week")
+    per_month = value("median_deployment_days_per_month")
+    specs = [
+        (
+            "deployment_frequency",
+            "Deployment frequency",
+            "—" if per_week is None else f"{per_week:g} days/week",
+            f"{value('deployments') or 0} deployments"
+            + ("" if per_month is None else f" · {per_month:g} days/month"),
+            value("deployment_frequency_tier"),
+        ),
+        (
+            "lead_time_for_changes",
+            "Lead time for changes",
+            _duration(value("median_lead_time_minutes")),
+            f"median of {value('changes_deployed') or 0} changes",
+            value("lead_time_tier"),
+        ),
+        (
+            "change_failure_rate",
+            "Change failure rate",
+            _rate(value("change_failure_rate")),
+            f"{value('failed_deployments') or 0} of {value('deployments') or 0} deployments failed",
+            value("change_failure_rate_tier"),
+        ),
+        (
+            "failed_deployment_recovery_time",
+            "Recovery time",
+            _duration(value("median_recovery_time_minutes")),
+            f"median of {value('incidents_recovered') or 0} incidents",
+            value("recovery_time_tier"),
+        ),
+        (
+            "deployment_rework_rate",
+            "Rework rate",
+            _rate(value("deployment_rework_rate")),
+            f"{value('rework_deployments') or 0} unplanned fix deployments",
+            None,
+        ),
+    ]
+    return [
+        DoraTile(
+            key=key,
+            name=name,
+            value=shown,
+            detail=detail,
+            tier=tier or "",
+            tier_label=_tier_label(benchmark, key, tier) if tier else "no benchmark tier",
+            benchmark=benchmark,
+        )
+        for key, name, shown, detail, tier in specs
+    ]
+
+
+def _count(caveats: dict, *names: str) -> int:
+    for name in names:
+        found = caveats.get(name)
+        if isinstance(found, int | float) and not isinstance(found, bool) and found:
+            return int(found)
+    return 0
+
+
+def _status_names(caveats: dict) -> str:
+    for key in ("unmapped_status_names", "unmapped_statuses"):
+        found = caveats.get(key)
+        if isinstance(found, list | tuple) and found:
+            return ", ".join(str(name) for name in found)
+        if isinstance(found, str) and found:
+            return found
+    return ""
+
+
+# Counts that are context, not a reason for care: never worded as caveats.
+_NOT_CAVEATS = {
+    "items",
+    "incidents",
+    "reopened_items",
+    "benchmark",
+    "unmapped_items",
+    "unmapped_status_changes",
+    "unmapped_statuses",
+    "unmapped_status_names",
+    "unmapped_type_changes",
+    "truncated_histories",
+    "done_without_start",
+    "incidents_unlinked",
+    "changes_negative_lead_time",
+    "incidents_negative_recovery",
+}
+
+
+def caveat_messages(caveats: dict | None) -> list[str]:
+    """Plain-language lines for metric caveats (only those that are not zero).
+
+    Reads the keys a MetricRun carries (SPEC §4: unmapped statuses and types, truncated
+    histories, items done without start, incidents not linked to a deployment), optionally with
+    ``unmapped_items`` (items of the scope with an unmapped status); caveats grouped under a key
+    (e.g. "flow" / "dora") are read too. Unknown numeric keys are shown as they are named.
+    """
+    if not caveats:
+        return []
+    flat: dict[str, Any] = {}
+    for key, found in caveats.items():
+        if isinstance(found, dict):
+            flat.update(found)
+        else:
+            flat[key] = found
+    lines = []
+    unmapped_items = _count(flat, "unmapped_items")
+    unmapped_changes = _count(flat, "unmapped_status_changes")
+    names = _status_names(flat)
+    if unmapped_items or unmapped_changes:
+        what = (
+            f"{unmapped_items} items have"
+            if unmapped_items
+            else f"{unmapped_changes} status changes went into"
+        )
+        named = f" ({names})" if names else ""
+        lines.append(f"{what} an unmapped status{named} and count as waiting.")
+    if count := _count(flat, "unmapped_type_changes"):
+        lines.append(f"{count} type changes went into an unmapped item type, counted as Feature.")
+    if count := _count(flat, "truncated_histories"):
+        lines.append(
+            f"{count} items have a history that starts mid-way (truncated); they are counted, "
+            "but their flow time may be too short."
+        )
+    if count := _count(flat, "done_without_start"):
+        lines.append(f"{count} items went to done without ever being started (flow time 0).")
+    if count := _count(flat, "incidents_unlinked"):
+        lines.append(
+            f"{count} incidents in this portfolio are not linked to a deployment; they do not "
+            "count in the change failure rate or recovery time."
+        )
+    if count := _count(flat, "changes_negative_lead_time"):
+        lines.append(f"{count} changes were deployed before their first commit and are ignored.")
+    if count := _count(flat, "incidents_negative_recovery"):
+        lines.append(f"{count} incidents were resolved before their deployment and are ignored.")
+    for key, found in flat.items():
+        if key not in _NOT_CAVEATS and _count(flat, key):
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {found:g}.")
+    return lines
+
+
+def scope_caveat_counts(scope_kind: str, scope_id: int) -> dict[str, int]:
+    """Caveats of the items of one value stream or team, from their stored facts (one query).
+
+    Keys: ``unmapped_items``, ``truncated_histories``, ``done_without_start``.
+    """
+    column = "value_stream_id" if scope_kind == ScopeKind.VALUE_STREAM else "team_id"
+    return WorkItemFact.objects.filter(**{column: scope_id}).aggregate(
+        unmapped_items=Count("pk", filter=Q(unmapped_count__gt=0)),
+        truncated_histories=Count("pk", filter=Q(truncated=True)),
+        done_without_start=Count("pk", filter=Q(done_without_start=True)),
+    )
+
+
+def _empty_dashboard(grain: str, run: MetricRun | None) -> FlowDashboard:
+    return FlowDashboard(
+        grain=grain,
+        run=run,
+        flow=_frame([], FLOW_COLUMNS),
+        distribution=pd.DataFrame(columns=["item_type", "done", "share", "target"]),
+        status_times=pd.DataFrame(columns=["status", "flow_state", "items", "time_s", "share"]),
+        dora=dora_tiles(None),
+        dora_label="",
+        recent_text=RECENT_TEXT[grain],
+        caveats=caveat_messages(run.caveats) if run else [],
+    )
+
+
+def scope_dashboard(
+    scope_kind: str, scope_id: int, *, portfolio_id: int, grain: str
+) -> FlowDashboard:
+    """The flow dashboard of one scope (value stream or team): five queries, whatever the size."""
+    grain = parse_grain(grain)
+    run = latest_run(portfolio_id)
+    if run is None:
+        return _empty_dashboard(grain, None)
+    since = run.as_of - HISTORY[grain]
+    recent = run.as_of - RECENT[grain]
+    flow = flow_metric_frame(scope_kind, [scope_id], grain=grain, since=since)
+    dora = dora_metric_frame(
+        scope_kind, [scope_id], grain=Grain.MONTH, since=run.as_of - timedelta(days=70)
+    )
+    latest_dora = _latest_complete(dora, run.as_of)
+    dora_row = latest_dora.iloc[0] if not latest_dora.empty else None
+    return FlowDashboard(
+        grain=grain,
+        run=run,
+        flow=flow,
+        distribution=distribution_frame(flow, since=recent),
+        status_times=status_time_frame(scope_kind, scope_id, grain=grain, since=recent),
+        dora=dora_tiles(dora_row),
+        dora_label="" if dora_row is None else str(dora_row["label"]),
+        recent_text=RECENT_TEXT[grain],
+        caveats=caveat_messages(
+            {**(run.caveats or {}), **scope_caveat_counts(scope_kind, scope_id)}
+        ),
+    )
+
+
+def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: datetime):
+    latest_flow = _latest_complete(flow, as_of)
+    latest_dora = _latest_complete(dora, as_of)
+    short = {
+        "deployment_frequency_tier": ("DF", "Deployment frequency"),
+        "lead_time_tier": ("LT", "Lead time"),
+        "change_failure_rate_tier": ("CFR", "Change failure rate"),
+        "recovery_time_tier": ("RT", "Recovery time"),
+    }
+    rows = []
+    for team in teams:
+        f = latest_flow.loc[team.pk] if team.pk in latest_flow.index else None
+        d = latest_dora.loc[team.pk] if team.pk in latest_dora.index else None
+
+        def number(series, column, scale=1.0):
+            if series is None or pd.isna(series[column]):
+                return None
+            return round(float(series[column]) * scale, 1)
+
+        rows.append(
+            TeamFlowRow(
+                team=team,
+                label="" if f is None else str(f["label"]),
+                velocity=None if f is None else int(f["velocity"]),
+                flow_time_p85_days=number(f, "flow_time_p85_s", 1 / 86_400),
+                efficiency_percent=number(f, "flow_efficiency", 100),
+                load_end=number(f, "load_end"),
+                dora_tiers=[
+                    (abbr, name, d[column])
+                    for column, (abbr, name) in short.items()
+                    if d is not None and d[column]
+                ],
+            )
+        )
+    return rows
+
+
+def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) -> FlowDashboard:
+    """The value stream's flow dashboard plus its per-team breakdown (seven queries in all).
+
+    `teams` are the value stream's teams, already read by the page.
+    """
+    grain = parse_grain(grain)
+    dashboard = scope_dashboard(
+        ScopeKind.VALUE_STREAM,
+        value_stream.pk,
+        portfolio_id=value_stream.portfolio_id,
+        grain=grain,
+    )
+    if dashboard.run is None:
+        return dashboard
+    as_of = dashboard.run.as_of
+    team_ids = [team.pk for team in teams]
+    team_flow = flow_metric_frame(
+        ScopeKind.TEAM, team_ids, grain=grain, since=as_of - HISTORY[grain], item_types=["All"]
+    )
+    team_dora = dora_metric_frame(
+        ScopeKind.TEAM, team_ids, grain=Grain.MONTH, since=as_of - timedelta(days=70)
+    )
+    names = {team.pk: team.name for team in teams}
+    dashboard.team_velocity = pd.DataFrame(
+        {
+            "team": team_flow["scope_id"].map(names),
+            "label": team_flow["label"],
+            "velocity": team_flow["velocity"],
+        }
+    )
+    dashboard.teams = _team_rows(teams, team_flow, team_dora, as_of)
+    return dashboard
+
+
+def team_dashboard(team, *, grain: str | None) -> FlowDashboard:
+    """One team's flow dashboard (five queries; one more if `team.value_stream` is not loaded)."""
+    return scope_dashboard(
+        ScopeKind.TEAM,
+        team.pk,
+        portfolio_id=team.value_stream.portfolio_id,
+        grain=parse_grain(grain),
+    )
