@@ -1,1 +1,547 @@
-"""Lean PMO records (funding decisions, reviews, signals) arrive with the funding work."""
+"""Lean PMO records: strategy and money structure, guardrails, funding decisions and their reviews.
+
+Money is always `Decimal` (DecimalField, 2 places) in the portfolio's currency. Access is decided once
+per model: `visible_to(user)` narrows to portfolios whose *money* the user may see (executives, Lean PMO,
+administrators, and team members of portfolios with funding transparency); `editable_by(user)` narrows to
+portfolios the user runs as Lean PMO (or administrators).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from portfolio.models import Portfolio, PortfolioMembership
+from valuestreams.models import FlowItemType, ValueStream
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NOT_NEGATIVE = [MinValueValidator(Decimal("0"), message="Money cannot be negative.")]
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+def money_portfolios(user) -> models.QuerySet[Portfolio]:
+    """Portfolios whose money `user` may see (the queryset form of portfolio.access.can_see_money)."""
+    visible = Portfolio.objects.visible_to(user)
+    if not user.is_authenticated or user.is_superuser:
+        return visible
+    roles = PortfolioMembership.objects.filter(user=user).values("portfolio")
+    return visible.filter(Q(pk__in=roles) | Q(funding_transparency=True))
+
+
+class PortfolioScopedQuerySet(models.QuerySet):
+    """`visible_to` / `editable_by` for rows reached from a portfolio through `portfolio_path`."""
+
+    portfolio_path = "portfolio"
+
+    def visible_to(self, user):
+        """Rows of portfolios whose money the user may see."""
+        return self.filter(**{f"{self.portfolio_path}__in": money_portfolios(user)})
+
+    def readable_portfolio(self, user):
+        """Rows of portfolios the user may read at all (money or not): 403 rather than 404 for them."""
+        return self.filter(**{f"{self.portfolio_path}__in": Portfolio.objects.visible_to(user)})
+
+    def editable_by(self, user):
+        """Rows of portfolios the user runs as Lean PMO (or every portfolio for administrators)."""
+        return self.filter(**{f"{self.portfolio_path}__in": Portfolio.objects.editable_by(user)})
+
+
+class PeriodScopedQuerySet(PortfolioScopedQuerySet):
+    portfolio_path = "period__portfolio"
+
+
+class StrategicTheme(models.Model):
+    """A portfolio goal with its objective and measures; budgets split their money over themes."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="themes")
+    name = models.CharField(max_length=120)
+    objective = models.TextField(blank=True)
+    measures = models.TextField(blank=True, help_text="How progress towards the theme is measured.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = PortfolioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["portfolio", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "name"],
+                name="theme_name_unique_in_portfolio",
+                violation_error_message="This portfolio already has a theme with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Horizon(models.TextChoices):
+    RUN = "run", "Run"
+    GROW = "grow", "Grow"
+    TRANSFORM = "transform", "Transform"
+
+
+HORIZON_AMOUNT_FIELD = {
+    Horizon.RUN: "amount_run",
+    Horizon.GROW: "amount_grow",
+    Horizon.TRANSFORM: "amount_transform",
+}
+ALLOCATION_FIELD = {
+    FlowItemType.FEATURE: "alloc_feature",
+    FlowItemType.DEFECT: "alloc_defect",
+    FlowItemType.RISK: "alloc_risk",
+    FlowItemType.DEBT: "alloc_debt",
+}
+
+
+class InvestmentHorizon(models.Model):
+    """One of a portfolio's three money horizons (Run / Grow / Transform), with its local name.
+
+    The classification is fixed (a budget has one amount per horizon), portfolios may rename and
+    describe each horizon.
+    """
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="horizons")
+    code = models.CharField(max_length=10, choices=Horizon.choices)
+    name = models.CharField(max_length=60)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = PortfolioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["portfolio", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["portfolio", "code"], name="horizon_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class FundingPeriod(models.Model):
+    """A quarter or fiscal year of funding: draft → approved → closed; periods never overlap.
+
+    An approved period's money changes only through a recorded decision; a closed period not at all.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        CLOSED = "closed", "Closed"
+
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="funding_periods"
+    )
+    name = models.CharField(max_length=60, help_text="e.g. 2026 Q3")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = PortfolioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["portfolio", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "name"],
+                name="period_name_unique_in_portfolio",
+                violation_error_message="This portfolio already has a period with this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="period_ends_after_start",
+                violation_error_message="A period must end on or after its first day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ValueStreamBudget(models.Model):
+    """Money for one value stream in one period, split by horizon and theme, with a target allocation.
+
+    `version` grows by one on every change made through the services (optimistic concurrency: a write
+    names the version it read). `theme_split` maps theme ids (as text) to whole percentages summing to
+    100, or is empty when the money is not yet assigned to themes. `fixed_scope_amount` is the part of
+    the money tied to fixed-scope projects.
+    """
+
+    period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="budgets")
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="budgets")
+    amount_run = models.DecimalField("Run", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
+    amount_grow = models.DecimalField("Grow", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
+    amount_transform = models.DecimalField(
+        "Transform", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE
+    )
+    fixed_scope_amount = models.DecimalField(
+        "fixed-scope money",
+        **MONEY,
+        default=Decimal(0),
+        validators=NOT_NEGATIVE,
+        help_text="Part of the money tied to fixed-scope projects.",
+    )
+    alloc_feature = models.PositiveSmallIntegerField("Feature %", default=70, validators=PERCENT)
+    alloc_defect = models.PositiveSmallIntegerField("Defect %", default=10, validators=PERCENT)
+    alloc_risk = models.PositiveSmallIntegerField("Risk %", default=10, validators=PERCENT)
+    alloc_debt = models.PositiveSmallIntegerField("Debt %", default=10, validators=PERCENT)
+    theme_split = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = PeriodScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "value_stream__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "value_stream"],
+                name="one_budget_per_stream_and_period",
+                violation_error_message="This value stream already has a budget in this period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_run__gte=0)
+                & Q(amount_grow__gte=0)
+                & Q(amount_transform__gte=0)
+                & Q(fixed_scope_amount__gte=0),
+                name="budget_money_not_negative",
+                violation_error_message="Money cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    alloc_feature=100 - F("alloc_defect") - F("alloc_risk") - F("alloc_debt")
+                ),
+                name="budget_allocation_sums_to_100",
+                violation_error_message="The allocation by work type must add up to 100 %.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value_stream} in {self.period}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount_run + self.amount_grow + self.amount_transform
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        allocation = sum(getattr(self, field) or 0 for field in ALLOCATION_FIELD.values())
+        if allocation != 100:
+            errors["alloc_feature"] = (
+                f"The allocation by work type must add up to 100 % (it adds up to {allocation} %)."
+            )
+        amounts = [self.amount_run, self.amount_grow, self.amount_transform]
+        fixed = self.fixed_scope_amount
+        if None not in amounts and fixed is not None and fixed > sum(amounts):
+            errors["fixed_scope_amount"] = (
+                "Fixed-scope money cannot exceed the value stream's total budget."
+            )
+        if self.theme_split:
+            errors.update(self._theme_split_errors())
+        same_portfolio = (
+            not (self.period_id and self.value_stream_id)
+            or self.value_stream.portfolio_id == self.period.portfolio_id
+        )
+        if not same_portfolio:
+            errors["value_stream"] = "This value stream belongs to another portfolio."
+        if errors:
+            raise ValidationError(errors)
+
+    def _theme_split_errors(self) -> dict[str, str]:
+        if not isinstance(self.theme_split, dict):
+            return {"theme_split": "The theme split must map themes to percentages."}
+        themes = set(
+            StrategicTheme.objects.filter(portfolio_id=self.period.portfolio_id).values_list(
+                "pk", flat=True
+            )
+        )
+        for key, share in self.theme_split.items():
+            if not str(key).isdigit() or int(key) not in themes:
+                return {"theme_split": f"“{key}” is not a strategic theme of this portfolio."}
+            if not isinstance(share, int) or not 0 <= share <= 100:
+                return {"theme_split": "Theme shares must be whole percentages from 0 to 100."}
+        if sum(self.theme_split.values()) != 100:
+            return {"theme_split": "The theme split must add up to 100 %."}
+        return {}
+
+
+class ActualSpend(models.Model):
+    """Money actually spent by a value stream in a period (imported from finance)."""
+
+    period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="actuals")
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="actuals")
+    amount = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    source = models.CharField(max_length=60, default="finance import")
+    imported_at = models.DateTimeField(auto_now=True)
+
+    objects = PeriodScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "value_stream__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "value_stream"], name="one_actual_per_stream_and_period"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="actual_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"actual of {self.value_stream} in {self.period}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Guardrail(models.Model):
+    """A portfolio rule on money or work, checked wherever money is edited and on the executive page.
+
+    Kinds and their parameters:
+    - horizon_share: a horizon's share of the period's total money within [min_percent, max_percent];
+    - max_budget_change: a value stream's budget changes by at most max_percent against the previous
+      period without an exception decision;
+    - min_allocation: each budget allocates at least min_percent to `item_type` (Debt or Risk);
+    - max_fixed_scope_share: at most max_percent of the period's money is tied to fixed-scope projects.
+    """
+
+    class Kind(models.TextChoices):
+        HORIZON_SHARE = "horizon_share", "Horizon share of total"
+        MAX_BUDGET_CHANGE = "max_budget_change", "Max change of a budget between periods"
+        MIN_ALLOCATION = "min_allocation", "Min allocation to a work type"
+        MAX_FIXED_SCOPE_SHARE = "max_fixed_scope_share", "Max share of fixed-scope money"
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="guardrails")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    horizon = models.CharField(max_length=10, choices=Horizon.choices, blank=True)
+    item_type = models.CharField(max_length=10, choices=FlowItemType.choices, blank=True)
+    min_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT
+    )
+    max_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT
+    )
+    active = models.BooleanField(default=True)
+
+    objects = PortfolioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["portfolio", "kind", "horizon", "item_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "kind", "horizon", "item_type"],
+                name="one_guardrail_per_rule",
+                violation_error_message="This portfolio already has this guardrail.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """The rule in a sentence, e.g. “Run between 50 % and 70 % of the money”."""
+        lo, hi = _pct(self.min_percent, "0"), _pct(self.max_percent, "100")
+        match self.kind:
+            case self.Kind.HORIZON_SHARE:
+                name = Horizon(self.horizon).label if self.horizon else "?"
+                return f"{name} between {lo} % and {hi} % of the money"
+            case self.Kind.MAX_BUDGET_CHANGE:
+                return f"A budget changes by at most {hi} % between periods"
+            case self.Kind.MIN_ALLOCATION:
+                return f"At least {lo} % of capacity for {self.item_type or '?'}"
+            case _:
+                return f"At most {hi} % of the money in fixed-scope projects"
+
+    def clean(self) -> None:
+        needs = {
+            self.Kind.HORIZON_SHARE: ("horizon",),
+            self.Kind.MIN_ALLOCATION: ("item_type", "min_percent"),
+            self.Kind.MAX_BUDGET_CHANGE: ("max_percent",),
+            self.Kind.MAX_FIXED_SCOPE_SHARE: ("max_percent",),
+        }
+        errors = {
+            field: "This guardrail needs a value here."
+            for field in needs.get(self.kind, ())
+            if getattr(self, field) in (None, "")
+        }
+        if self.kind == self.Kind.HORIZON_SHARE and self.min_percent is None is self.max_percent:
+            errors["min_percent"] = "Give a minimum, a maximum or both."
+        if (
+            self.min_percent is not None
+            and self.max_percent is not None
+            and self.min_percent > self.max_percent
+        ):
+            errors["max_percent"] = "The maximum must not be below the minimum."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _pct(value: Decimal | None, default: str) -> str:
+    """A percentage without trailing zeros: 10.00 → "10", 12.50 → "12.5"."""
+    return format(Decimal(value if value is not None else default).normalize(), "f")
+
+
+class DecisionKind(models.TextChoices):
+    START = "start", "Start"
+    INCREASE = "increase", "Increase"
+    CONTINUE = "continue", "Continue"
+    DECREASE = "decrease", "Decrease"
+    STOP = "stop", "Stop"
+    EXCEPTION = "exception", "Exception"
+
+
+class FundingDecisionQuerySet(PortfolioScopedQuerySet):
+    def current(self):
+        """Decisions not superseded by a later correction."""
+        return self.filter(superseded_by__isnull=True)
+
+
+@pghistory.track(pghistory.InsertEvent())
+class FundingDecision(models.Model):
+    """A funding decision with its evidence; append-only (a database trigger refuses updates/deletes).
+
+    `evidence` is the frozen snapshot of the value stream's latest flow and DORA figures and the
+    latest recompute's caveats, taken when the decision was recorded. An exception decision carries
+    the budget change it asks for in `proposal` (field → new value, as text) and `base_version`;
+    the change is applied when an executive approves it. A correction is a new decision whose
+    `supersedes` names the one it corrects.
+    """
+
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="funding_decisions"
+    )
+    period = models.ForeignKey(FundingPeriod, on_delete=models.PROTECT, related_name="decisions")
+    value_stream = models.ForeignKey(
+        ValueStream, on_delete=models.PROTECT, related_name="funding_decisions"
+    )
+    kind = models.CharField(max_length=10, choices=DecisionKind.choices)
+    amount_before = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    amount_after = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
+    rationale = models.TextField()
+    options_considered = models.TextField(blank=True)
+    expected_outcome = models.TextField()
+    leading_indicators = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    proposal = models.JSONField(default=dict, blank=True)
+    base_version = models.PositiveIntegerField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    review_due_on = models.DateField()
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+
+    objects = FundingDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["portfolio", "review_due_on"])]
+        triggers = [
+            pgtrigger.Protect(
+                name="funding_decision_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value_stream} ({self.decided_at:%Y-%m-%d})"
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence.get("flow") or self.evidence.get("dora")) and bool(
+            self.expected_outcome.strip()
+        )
+
+    @property
+    def change(self) -> Decimal:
+        return self.amount_after - self.amount_before
+
+
+class DecisionScopedQuerySet(PortfolioScopedQuerySet):
+    portfolio_path = "decision__portfolio"
+
+
+class ExceptionApproval(models.Model):
+    """An executive's answer to an exception decision: approved (change applied) or rejected."""
+
+    decision = models.OneToOneField(
+        FundingDecision, on_delete=models.PROTECT, related_name="approval"
+    )
+    approved = models.BooleanField()
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    objects = DecisionScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at"]
+        triggers = [
+            pgtrigger.Protect(
+                name="exception_approval_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'approved' if self.approved else 'rejected'}: {self.decision}"
+
+
+class ReviewOutcome(models.TextChoices):
+    HELD = "held", "Held"
+    PARTLY = "partly", "Partly held"
+    DID_NOT_HOLD = "did_not_hold", "Did not hold"
+    TOO_EARLY = "too_early", "Too early to tell"
+
+
+class DecisionReview(models.Model):
+    """Whether a decision's expected outcome held, with the figures at review time (append-only)."""
+
+    decision = models.ForeignKey(FundingDecision, on_delete=models.PROTECT, related_name="reviews")
+    outcome = models.CharField(max_length=14, choices=ReviewOutcome.choices)
+    notes = models.TextField(blank=True)
+    figures = models.JSONField(default=dict, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+
+    objects = DecisionScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision", "reviewed_at"]
+        triggers = [
+            pgtrigger.Protect(
+                name="decision_review_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.decision}"

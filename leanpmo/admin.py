@@ -1,0 +1,98 @@
+"""Django admin for Lean PMO records. Every change made here is kept in the audit history too.
+
+Decisions, approvals and reviews are append-only: the admin shows them read-only.
+"""
+
+from django.contrib import admin
+
+from leanpmo.models import (
+    ActualSpend,
+    DecisionReview,
+    ExceptionApproval,
+    FundingDecision,
+    FundingPeriod,
+    Guardrail,
+    InvestmentHorizon,
+    StrategicTheme,
+    ValueStreamBudget,
+)
+
+
+@admin.register(StrategicTheme)
+class StrategicThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "portfolio", "position"]
+    list_filter = ["portfolio"]
+    search_fields = ["name", "objective"]
+
+
+@admin.register(InvestmentHorizon)
+class InvestmentHorizonAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "portfolio", "position"]
+    list_filter = ["portfolio"]
+
+
+@admin.register(FundingPeriod)
+class FundingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "portfolio", "starts_on", "ends_on", "status"]
+    list_filter = ["portfolio", "status"]
+
+
+@admin.register(ValueStreamBudget)
+class ValueStreamBudgetAdmin(admin.ModelAdmin):
+    list_display = [
+        "value_stream",
+        "period",
+        "amount_run",
+        "amount_grow",
+        "amount_transform",
+        "version",
+    ]
+    list_filter = ["period__portfolio", "period"]
+    list_select_related = ["value_stream", "period"]
+    readonly_fields = ["version", "updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        # the admin is one more write path: it bumps the version like the services do
+        if change:
+            obj.version += 1
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ActualSpend)
+class ActualSpendAdmin(admin.ModelAdmin):
+    list_display = ["value_stream", "period", "amount", "source"]
+    list_filter = ["period__portfolio"]
+    list_select_related = ["value_stream", "period"]
+
+
+@admin.register(Guardrail)
+class GuardrailAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "portfolio", "kind", "active"]
+    list_filter = ["portfolio", "kind"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FundingDecision)
+class FundingDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "portfolio", "period", "kind", "amount_after", "review_due_on"]
+    list_filter = ["portfolio", "kind"]
+    list_select_related = ["value_stream", "period", "portfolio"]
+
+
+@admin.register(ExceptionApproval)
+class ExceptionApprovalAdmin(ReadOnlyAdmin):
+    list_display = ["decision", "approved", "decided_by", "decided_at"]
+
+
+@admin.register(DecisionReview)
+class DecisionReviewAdmin(ReadOnlyAdmin):
+    list_display = ["decision", "outcome", "reviewed_by", "reviewed_at"]
+    list_filter = ["outcome"]

@@ -1,0 +1,154 @@
+"""API shapes for funding. Serializers parse and present; rules live in models and services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from leanpmo.models import (
+    DecisionKind,
+    DecisionReview,
+    FundingDecision,
+    FundingPeriod,
+    Guardrail,
+    ReviewOutcome,
+    ValueStreamBudget,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class FundingPeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FundingPeriod
+        fields = ["id", "portfolio", "name", "starts_on", "ends_on", "status", "approved_at"]
+        read_only_fields = ["status", "approved_at"]
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    """The decision that must accompany a change of approved money."""
+
+    kind = serializers.ChoiceField(choices=DecisionKind.choices)
+    rationale = serializers.CharField()
+    expected_outcome = serializers.CharField()
+    options_considered = serializers.CharField(required=False, allow_blank=True, default="")
+    leading_indicators = serializers.CharField(required=False, allow_blank=True, default="")
+    review_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    """A value-stream budget; `version` is also sent as the ETag, and PUT/PATCH need it in If-Match."""
+
+    value_stream_name = serializers.CharField(source="value_stream.name", read_only=True)
+    total = serializers.DecimalField(**MONEY, read_only=True)
+    decision = DecisionInputSerializer(write_only=True, required=False)
+
+    class Meta:
+        model = ValueStreamBudget
+        fields = [
+            "id",
+            "period",
+            "value_stream",
+            "value_stream_name",
+            "amount_run",
+            "amount_grow",
+            "amount_transform",
+            "total",
+            "fixed_scope_amount",
+            "alloc_feature",
+            "alloc_defect",
+            "alloc_risk",
+            "alloc_debt",
+            "theme_split",
+            "notes",
+            "version",
+            "updated_at",
+            "decision",
+        ]
+        read_only_fields = ["period", "value_stream", "version", "updated_at"]
+        # the model's rules (non-negative money, allocation = 100 %) are applied by the service
+        extra_kwargs = {
+            name: {"validators": []}
+            for name in (
+                "amount_run",
+                "amount_grow",
+                "amount_transform",
+                "fixed_scope_amount",
+                "alloc_feature",
+                "alloc_defect",
+                "alloc_risk",
+                "alloc_debt",
+            )
+        }
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
+
+    class Meta:
+        model = DecisionReview
+        fields = ["id", "decision", "outcome", "notes", "figures", "reviewed_by", "reviewed_at"]
+        read_only_fields = ["figures", "reviewed_by", "reviewed_at"]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    """A funding decision. Created with its evidence frozen by the server; never updated."""
+
+    approval = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FundingDecision
+        fields = [
+            "id",
+            "portfolio",
+            "period",
+            "value_stream",
+            "kind",
+            "amount_before",
+            "amount_after",
+            "rationale",
+            "options_considered",
+            "expected_outcome",
+            "leading_indicators",
+            "evidence",
+            "proposal",
+            "decided_by",
+            "decided_at",
+            "review_due_on",
+            "supersedes",
+            "approval",
+        ]
+        read_only_fields = [
+            "portfolio",
+            "amount_before",
+            "amount_after",
+            "evidence",
+            "proposal",
+            "decided_by",
+            "decided_at",
+        ]
+        extra_kwargs = {"review_due_on": {"required": False}}
+
+    def get_approval(self, decision: FundingDecision) -> str | None:
+        approval = getattr(decision, "approval", None)
+        if approval is None:
+            return None
+        return "approved" if approval.approved else "rejected"
+
+
+class GuardrailSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(source="describe", read_only=True)
+
+    class Meta:
+        model = Guardrail
+        fields = [
+            "id",
+            "portfolio",
+            "kind",
+            "horizon",
+            "item_type",
+            "min_percent",
+            "max_percent",
+            "active",
+            "description",
+        ]
+        extra_kwargs = {"min_percent": {"validators": []}, "max_percent": {"validators": []}}

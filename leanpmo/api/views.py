@@ -1,0 +1,270 @@
+"""Funding API: periods, budgets (ETag / If-Match), decisions (create + read), reviews, guardrails.
+
+Session authentication only: integration tokens never reach money. Reads are narrowed by each model's
+`visible_to`; writes need `editable_by` (Lean PMO, administrators), else 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from leanpmo.api.serializers import (
+    BudgetSerializer,
+    DecisionSerializer,
+    FundingPeriodSerializer,
+    GuardrailSerializer,
+    ReviewSerializer,
+)
+from leanpmo.models import (
+    DecisionReview,
+    FundingDecision,
+    FundingPeriod,
+    Guardrail,
+    ValueStreamBudget,
+    money_portfolios,
+)
+from leanpmo.services import (
+    BUDGET_FIELDS,
+    BudgetConflict,
+    DecisionInput,
+    budget_change,
+    decision_record,
+    guardrail_save,
+    period_create,
+    review_record,
+)
+from portfolio.models import Portfolio
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The budget\'s version as sent in its ETag, e.g. "3".',
+)
+
+
+def field_errors(exc: DjangoValidationError) -> ValidationError:
+    """A Django ValidationError as DRF's JSON errors per field."""
+    return ValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    )
+
+
+class MoneyViewSet(viewsets.GenericViewSet):
+    authentication_classes = [SessionAuthentication]
+    model: type
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user)
+
+    def require_editor(self, portfolio_id: int) -> Portfolio:
+        portfolio = Portfolio.objects.editable_by(self.request.user).filter(pk=portfolio_id).first()
+        if portfolio is None:
+            if money_portfolios(self.request.user).filter(pk=portfolio_id).exists():
+                raise PermissionDenied("Only the Lean PMO changes funding.")
+            raise ValidationError({"portfolio": "Not a portfolio you may change."})
+        return portfolio
+
+
+class FundingPeriodViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+):
+    """Funding periods of your portfolios; Lean PMO creates draft periods (they may not overlap)."""
+
+    model = FundingPeriod
+    serializer_class = FundingPeriodSerializer
+    filterset_fields = ["portfolio", "status"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("portfolio", "starts_on")
+
+    def perform_create(self, serializer):
+        portfolio = self.require_editor(serializer.validated_data["portfolio"].pk)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "portfolio"}
+        try:
+            serializer.instance = period_create(portfolio=portfolio, user=self.request.user, **data)
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+
+
+@extend_schema_view(
+    update=extend_schema(parameters=[IF_MATCH], responses={200: BudgetSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
+    partial_update=extend_schema(parameters=[IF_MATCH], responses={200: BudgetSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
+)  # fmt: skip
+class BudgetViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
+):
+    """Value-stream budgets. Responses carry an ETag (the version); PUT/PATCH must send it in If-Match
+    (428 without, 412 when stale). In an approved period a change needs a `decision` object."""
+
+    model = ValueStreamBudget
+    serializer_class = BudgetSerializer
+    filterset_fields = ["period", "value_stream", "period__portfolio"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("value_stream", "period__portfolio")
+            .order_by("period", "value_stream__name")
+        )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        budget = self.get_object()
+        if not ValueStreamBudget.objects.editable_by(request.user).filter(pk=budget.pk).exists():
+            raise PermissionDenied("Only the Lean PMO changes budgets.")
+        expected = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+        if not expected:
+            return Response(
+                {"detail": "Send the budget's ETag in If-Match."},
+                status=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        if not expected.isdigit():
+            return Response(
+                {"detail": 'If-Match must be the budget\'s ETag, e.g. "3".'},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+            )
+        serializer = self.get_serializer(
+            budget, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        decision = data.pop("decision", None)
+        changes = {name: value for name, value in data.items() if name in BUDGET_FIELDS}
+        try:
+            result = budget_change(
+                budget=budget, expected_version=int(expected), user=request.user, changes=changes,
+                decision=DecisionInput(**decision) if decision else None, now=timezone.now(),
+            )  # fmt: skip
+        except BudgetConflict as exc:
+            body = {"detail": str(exc), "current": BudgetSerializer(exc.current).data}
+            return Response(
+                body,
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": f'"{exc.current.version}"'},
+            )
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        body = BudgetSerializer(result.budget).data
+        code = status.HTTP_202_ACCEPTED if result.pending else status.HTTP_200_OK
+        if result.decision is not None:
+            body = {**body, "decision_id": result.decision.pk, "pending_approval": result.pending}
+        return Response(body, status=code, headers={"ETag": f'"{result.budget.version}"'})
+
+
+class DecisionViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+):
+    """Funding decisions: created with evidence frozen by the server, never updated or deleted."""
+
+    model = FundingDecision
+    serializer_class = DecisionSerializer
+    filterset_fields = ["portfolio", "period", "value_stream", "kind"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("approval").order_by("-decided_at", "-pk")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        period: FundingPeriod = data["period"]
+        self.require_editor(period.portfolio_id)
+        budget = ValueStreamBudget.objects.filter(
+            period=period, value_stream=data["value_stream"]
+        ).first()
+        amount = budget.total if budget else 0
+        try:
+            serializer.instance = decision_record(
+                period=period,
+                value_stream=data["value_stream"],
+                decision=DecisionInput(
+                    kind=data["kind"], rationale=data["rationale"], expected_outcome=data["expected_outcome"],
+                    options_considered=data.get("options_considered", ""),
+                    leading_indicators=data.get("leading_indicators", ""), review_due_on=data.get("review_due_on"),
+                ),
+                amount_before=amount, amount_after=amount, user=self.request.user, now=timezone.now(),
+                supersedes=data.get("supersedes"),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+
+
+class ReviewViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+):
+    """Decision reviews (append-only): did the expected outcome hold?"""
+
+    model = DecisionReview
+    serializer_class = ReviewSerializer
+    filterset_fields = ["decision", "outcome"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-reviewed_at")
+
+    def perform_create(self, serializer):
+        decision = serializer.validated_data["decision"]
+        if (
+            not FundingDecision.objects.visible_to(self.request.user)
+            .filter(pk=decision.pk)
+            .exists()
+        ):
+            raise ValidationError({"decision": "Not a decision you may see."})
+        self.require_editor(decision.portfolio_id)
+        try:
+            serializer.instance = review_record(
+                decision=decision, outcome=serializer.validated_data["outcome"],
+                notes=serializer.validated_data.get("notes", ""), user=self.request.user, now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+
+
+class GuardrailViewSet(
+    MoneyViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+):
+    """Guardrails of your portfolios; Lean PMO creates and changes them (every change is audited)."""
+
+    model = Guardrail
+    serializer_class = GuardrailSerializer
+    filterset_fields = ["portfolio", "kind", "active"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("portfolio", "kind")
+
+    def _save(self, serializer, guardrail: Guardrail | None):
+        data = dict(serializer.validated_data)
+        portfolio = self.require_editor((data.pop("portfolio", None) or guardrail.portfolio).pk)
+        try:
+            serializer.instance = guardrail_save(
+                portfolio=portfolio, user=self.request.user, guardrail=guardrail, **data
+            )
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)

@@ -1,0 +1,56 @@
+"""CSV and XLSX downloads of funding tables, with spreadsheet formula injection neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+from django.http import HttpResponse
+from openpyxl import Workbook
+
+from valuestreams.importing.records import neutralise_cell
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _cells(frame: pd.DataFrame) -> list[list]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [[neutralise_cell(cell) for cell in row] for row in clean.to_numpy().tolist()]
+
+
+def table_response(frame: pd.DataFrame, *, name: str, fmt: str) -> HttpResponse:
+    """`frame` as a CSV or XLSX attachment named `<name>.<fmt>`; text cells that a spreadsheet would
+    run as a formula (= + - @, tab, CR) are prefixed with a quote."""
+    header = [neutralise_cell(str(column)) for column in frame.columns]
+    rows = _cells(frame)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        body: bytes = buffer.getvalue().encode("utf-8")
+    else:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = name[:31]
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_xlsx_value(cell) for cell in row])
+        out = io.BytesIO()
+        workbook.save(out)
+        body = out.getvalue()
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _xlsx_value(cell):
+    if hasattr(cell, "tzinfo") and getattr(cell, "tzinfo", None) is not None:
+        return cell.replace(tzinfo=None)  # Excel has no time zones; values are in UTC
+    if isinstance(cell, dict | list):
+        return str(cell)
+    return cell

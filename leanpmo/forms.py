@@ -1,0 +1,162 @@
+"""Forms parse what people type; the rules (allocation, periods, guardrails) live in models and services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from leanpmo.models import DecisionKind, FundingPeriod, Guardrail, ReviewOutcome
+from leanpmo.services import DecisionInput
+
+MONEY_WIDGET = forms.TextInput(attrs={"inputmode": "decimal", "class": "money", "size": 10})
+PERCENT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "class": "percent", "size": 3})
+
+
+def money_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        widget=MONEY_WIDGET,
+        error_messages={"min_value": "Money cannot be negative."},
+    )
+
+
+def percent_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=0, max_value=100, widget=PERCENT_WIDGET)
+
+
+class BudgetRowForm(forms.Form):
+    """One row of the funding grid: a budget's money by horizon and its allocation by work type."""
+
+    budget = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    amount_run = money_field("Run")
+    amount_grow = money_field("Grow")
+    amount_transform = money_field("Transform")
+    fixed_scope_amount = money_field("Fixed-scope")
+    alloc_feature = percent_field("Feature %")
+    alloc_defect = percent_field("Defect %")
+    alloc_risk = percent_field("Risk %")
+    alloc_debt = percent_field("Debt %")
+
+    CHANGE_FIELDS = (
+        "amount_run",
+        "amount_grow",
+        "amount_transform",
+        "fixed_scope_amount",
+        "alloc_feature",
+        "alloc_defect",
+        "alloc_risk",
+        "alloc_debt",
+    )
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.CHANGE_FIELDS}
+
+
+BudgetRowFormSet = forms.formset_factory(BudgetRowForm, extra=0)
+
+
+class DecisionForm(forms.Form):
+    """The decision that goes with a change of approved money."""
+
+    decision_kind = forms.ChoiceField(
+        label="Decision", choices=[("", "—"), *DecisionKind.choices], required=False
+    )
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    expected_outcome = forms.CharField(
+        label="Expected outcome", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    leading_indicators = forms.CharField(
+        label="Leading indicators", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    options_considered = forms.CharField(
+        label="Options considered", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    review_due_on = forms.DateField(
+        label="Review on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: in 90 days.",
+    )
+
+    def decision_input(self) -> DecisionInput | None:
+        data = self.cleaned_data
+        if not (data.get("decision_kind") or data.get("rationale") or data.get("expected_outcome")):
+            return None
+        return DecisionInput(
+            kind=data.get("decision_kind", ""),
+            rationale=data.get("rationale", ""),
+            expected_outcome=data.get("expected_outcome", ""),
+            options_considered=data.get("options_considered", ""),
+            leading_indicators=data.get("leading_indicators", ""),
+            review_due_on=data.get("review_due_on"),
+        )
+
+
+class PeriodForm(forms.ModelForm):
+    """A new funding period."""
+
+    class Meta:
+        model = FundingPeriod
+        fields = ["name", "starts_on", "ends_on"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class GuardrailForm(forms.ModelForm):
+    """A guardrail's kind and parameters."""
+
+    class Meta:
+        model = Guardrail
+        fields = ["kind", "horizon", "item_type", "min_percent", "max_percent", "active"]
+
+
+class ReviewForm(forms.Form):
+    """Did the expected outcome hold?"""
+
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ApprovalForm(forms.Form):
+    """An executive's answer to an exception decision."""
+
+    approved = forms.TypedChoiceField(
+        choices=[("yes", "Approve"), ("no", "Reject")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class BudgetImportForm(forms.Form):
+    """A CSV of budgets: value_stream, run, grow, transform, feature, defect, risk, debt."""
+
+    file = forms.FileField(
+        help_text="CSV with columns value_stream, run, grow, transform, feature, defect, risk, debt."
+    )
+
+    def text(self) -> str:
+        return self.cleaned_data["file"].read().decode("utf-8-sig")
+
+
+def attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the named field where the form has it,
+    else at the top, prefixed with what it is about."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        if field in form.fields:
+            for error in errors:
+                form.add_error(field, error)
+        else:
+            for error in errors:
+                form.add_error(None, error)

@@ -1,0 +1,210 @@
+"""Guardrail checks: pure functions from a period's plan to a list of results (no Django, no I/O).
+
+A plan is a list of `PlanRow` (one per value stream); guardrails are `Rule`s. The editor, the save
+service, scenarios and the executive page all call `check_plan`, so a breach means the same thing
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One value stream's money (per horizon code) and allocation (per work type, whole percent)."""
+
+    value_stream_id: int
+    name: str
+    amounts: Mapping[str, Decimal]
+    allocation: Mapping[str, int]
+    fixed_scope: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts.values(), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A guardrail's parameters (see leanpmo.models.Guardrail for the kinds)."""
+
+    id: int
+    kind: str
+    description: str
+    horizon: str = ""
+    item_type: str = ""
+    min_percent: Decimal | None = None
+    max_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One rule checked on one scope (the portfolio, or one value stream).
+
+    `value` is the measured percentage; `ok` False means a breach; `value_stream_id` is None for
+    portfolio-wide rules.
+    """
+
+    rule_id: int
+    description: str
+    scope: str
+    value: Decimal | None
+    ok: bool
+    message: str
+    value_stream_id: int | None = None
+    kind: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _pct(value: Decimal | None) -> str:
+    """10.00 → "10", 12.50 → "12.5"."""
+    return format(Decimal(value or 0).normalize(), "f")
+
+
+def _signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "") + _pct(value)
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (part * HUNDRED / whole).quantize(Decimal("0.1"))
+
+
+def _horizon_share(rule: Rule, rows: list[PlanRow]) -> list[Result]:
+    total = sum((row.total for row in rows), Decimal(0))
+    part = sum((row.amounts.get(rule.horizon, Decimal(0)) for row in rows), Decimal(0))
+    share = _percent(part, total)
+    if share is None:
+        return [Result(rule.id, rule.description, "Portfolio", None, True, "No money yet.")]
+    too_low = rule.min_percent is not None and share < rule.min_percent
+    too_high = rule.max_percent is not None and share > rule.max_percent
+    message = f"{_pct(share)} % of the money"
+    if too_low:
+        message += f" — below the minimum of {_pct(rule.min_percent)} %"
+    if too_high:
+        message += f" — above the maximum of {_pct(rule.max_percent)} %"
+    return [
+        Result(
+            rule.id,
+            rule.description,
+            "Portfolio",
+            share,
+            not (too_low or too_high),
+            message,
+            kind=rule.kind,
+        )
+    ]
+
+
+def _budget_change(
+    rule: Rule, rows: list[PlanRow], previous: Mapping[int, Decimal]
+) -> list[Result]:
+    results = []
+    for row in rows:
+        before = previous.get(row.value_stream_id)
+        if before is None or before == 0:
+            continue
+        change = _percent(row.total - before, before)
+        assert change is not None
+        ok = rule.max_percent is None or abs(change) <= rule.max_percent
+        message = f"{_signed(change)} % against the previous period"
+        if not ok:
+            message += f" — more than {_pct(rule.max_percent)} %"
+        results.append(
+            Result(
+                rule.id,
+                rule.description,
+                row.name,
+                change,
+                ok,
+                message,
+                row.value_stream_id,
+                kind=rule.kind,
+                extra={"before": before},
+            )
+        )
+    return results
+
+
+def _min_allocation(rule: Rule, rows: list[PlanRow]) -> list[Result]:
+    results = []
+    for row in rows:
+        if row.total == 0:
+            continue
+        share = Decimal(row.allocation.get(rule.item_type, 0))
+        ok = rule.min_percent is None or share >= rule.min_percent
+        message = f"{_pct(share)} % for {rule.item_type}"
+        if not ok:
+            message += f" — below the minimum of {_pct(rule.min_percent)} %"
+        results.append(
+            Result(
+                rule.id,
+                rule.description,
+                row.name,
+                share,
+                ok,
+                message,
+                row.value_stream_id,
+                kind=rule.kind,
+            )
+        )
+    return results
+
+
+def _fixed_scope_share(rule: Rule, rows: list[PlanRow]) -> list[Result]:
+    total = sum((row.total for row in rows), Decimal(0))
+    fixed = sum((row.fixed_scope for row in rows), Decimal(0))
+    share = _percent(fixed, total)
+    if share is None:
+        return [Result(rule.id, rule.description, "Portfolio", None, True, "No money yet.")]
+    ok = rule.max_percent is None or share <= rule.max_percent
+    message = f"{_pct(share)} % of the money in fixed-scope projects"
+    if not ok:
+        message += f" — above the maximum of {_pct(rule.max_percent)} %"
+    return [Result(rule.id, rule.description, "Portfolio", share, ok, message, kind=rule.kind)]
+
+
+def check_plan(
+    rows: Iterable[PlanRow],
+    rules: Iterable[Rule],
+    *,
+    previous_totals: Mapping[int, Decimal] | None = None,
+) -> list[Result]:
+    """Check every rule against the plan; `previous_totals` maps value stream id → last period's total.
+
+    Returns one result per portfolio-wide rule and one per value stream for per-stream rules
+    (streams without money, or without a previous budget for the change rule, are skipped).
+    """
+    rows = list(rows)
+    previous = previous_totals or {}
+    results: list[Result] = []
+    for rule in rules:
+        match rule.kind:
+            case "horizon_share":
+                results += _horizon_share(rule, rows)
+            case "max_budget_change":
+                results += _budget_change(rule, rows, previous)
+            case "min_allocation":
+                results += _min_allocation(rule, rows)
+            case "max_fixed_scope_share":
+                results += _fixed_scope_share(rule, rows)
+    return results
+
+
+def new_breaches(before: Iterable[Result], after: Iterable[Result]) -> list[Result]:
+    """Breaches in `after` that were not breaches in `before` (same rule, same scope).
+
+    A change needs an exception decision only for the breaches it causes, not for those it inherits.
+    """
+    already = {(result.rule_id, result.value_stream_id) for result in before if not result.ok}
+    return [
+        result
+        for result in after
+        if not result.ok and (result.rule_id, result.value_stream_id) not in already
+    ]

@@ -1,0 +1,57 @@
+"""Writes for funding: periods, budgets (optimistic concurrency), guardrails, decisions and reviews.
+
+Every write runs inside `pghistory.context(user=…)` so the audit history names who made it, whichever
+path (page, API, import, admin) called it. Services validate (full_clean, field-named
+ValidationError) before writing and change nothing when they refuse.
+"""
+
+from leanpmo.services.budgets import (
+    BUDGET_FIELDS,
+    MONEY_FIELDS,
+    BudgetConflict,
+    ChangeResult,
+    PlanRowError,
+    PlanRowInput,
+    budget_apply,
+    budget_change,
+    budget_create,
+    plan_save,
+)
+from leanpmo.services.decisions import (
+    REVIEW_AFTER_DAYS,
+    DecisionInput,
+    decision_record,
+    review_record,
+)
+from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
+from leanpmo.services.imports import IMPORT_COLUMNS, actual_record, budgets_import
+from leanpmo.services.periods import ALLOWED_TRANSITIONS, period_create, period_transition
+from leanpmo.services.structure import guardrail_save, horizons_ensure, theme_create
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "BUDGET_FIELDS",
+    "IMPORT_COLUMNS",
+    "MONEY_FIELDS",
+    "REVIEW_AFTER_DAYS",
+    "BudgetConflict",
+    "ChangeResult",
+    "DecisionInput",
+    "PlanRowError",
+    "PlanRowInput",
+    "actual_record",
+    "budget_apply",
+    "budget_change",
+    "budget_create",
+    "budgets_import",
+    "decision_record",
+    "exception_decide",
+    "guardrail_save",
+    "horizons_ensure",
+    "may_approve_exceptions",
+    "period_create",
+    "period_transition",
+    "plan_save",
+    "review_record",
+    "theme_create",
+]

@@ -1,0 +1,120 @@
+"""Funding decisions (append-only, evidence frozen when recorded) and their reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from leanpmo.models import (
+    DecisionKind,
+    DecisionReview,
+    FundingDecision,
+    FundingPeriod,
+    ReviewOutcome,
+)
+from leanpmo.selectors import evidence_snapshot
+from leanpmo.services.audit import actor
+from valuestreams.models import ValueStream
+
+REVIEW_AFTER_DAYS = 90
+
+
+@dataclass
+class DecisionInput:
+    """What a person says when changing approved money: kind, rationale, expected outcome, review."""
+
+    kind: str
+    rationale: str
+    expected_outcome: str
+    options_considered: str = ""
+    leading_indicators: str = ""
+    review_due_on: dt.date | None = None
+
+    def errors(self) -> dict[str, str]:
+        errors = {}
+        if self.kind not in DecisionKind.values:
+            errors["decision_kind"] = "Choose what kind of decision this is."
+        if not self.rationale.strip():
+            errors["rationale"] = "Say why: a decision needs its rationale."
+        if not self.expected_outcome.strip():
+            errors["expected_outcome"] = "Say what you expect to happen, so it can be reviewed."
+        return errors
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    period: FundingPeriod,
+    value_stream: ValueStream,
+    decision: DecisionInput,
+    amount_before: Decimal,
+    amount_after: Decimal,
+    user,
+    now: dt.datetime,
+    supersedes: FundingDecision | None = None,
+    proposal: dict | None = None,
+    base_version: int | None = None,
+) -> FundingDecision:
+    """Record a decision with its evidence frozen now; append-only from here on.
+
+    A correction names the decision it `supersedes` (which must be current and of the same portfolio).
+    """
+    errors = decision.errors()
+    if value_stream.portfolio_id != period.portfolio_id:
+        errors["value_stream"] = "This value stream belongs to another portfolio."
+    if supersedes is not None:
+        if supersedes.portfolio_id != period.portfolio_id:
+            errors["supersedes"] = "A decision can only correct one of the same portfolio."
+        elif FundingDecision.objects.filter(supersedes=supersedes).exists():
+            errors["supersedes"] = "This decision was already corrected; correct the newest one."
+    if errors:
+        raise ValidationError(errors)
+    record = FundingDecision(
+        portfolio_id=period.portfolio_id,
+        period=period,
+        value_stream=value_stream,
+        kind=decision.kind,
+        amount_before=amount_before,
+        amount_after=amount_after,
+        rationale=decision.rationale,
+        options_considered=decision.options_considered,
+        expected_outcome=decision.expected_outcome,
+        leading_indicators=decision.leading_indicators,
+        evidence=evidence_snapshot(value_stream),
+        proposal=proposal or {},
+        base_version=base_version,
+        decided_by=user,
+        decided_at=now,
+        review_due_on=decision.review_due_on or (now.date() + dt.timedelta(days=REVIEW_AFTER_DAYS)),
+        supersedes=supersedes,
+    )
+    record.full_clean(exclude=["supersedes"])
+    with pghistory.context(**actor(user)):
+        record.save()
+    return record
+
+
+@transaction.atomic
+def review_record(
+    *, decision: FundingDecision, outcome: str, notes: str, user, now: dt.datetime
+) -> DecisionReview:
+    """Record whether a decision's expected outcome held, with the value stream's figures now."""
+    if outcome not in ReviewOutcome.values:
+        raise ValidationError({"outcome": "Choose held, partly, did not hold or too early."})
+    review = DecisionReview(
+        decision=decision,
+        outcome=outcome,
+        notes=notes,
+        figures=evidence_snapshot(decision.value_stream),
+        reviewed_by=user,
+        reviewed_at=now,
+    )
+    review.full_clean()
+    with pghistory.context(**actor(user)):
+        review.save()
+    return review

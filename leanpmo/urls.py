@@ -1,0 +1,44 @@
+from django.urls import path
+
+from leanpmo.views import decisions, funding, guardrails, investment
+
+urlpatterns = [
+    path("portfolios/<int:pk>/funding/", funding.funding_periods, name="funding-periods"),
+    path(
+        "portfolios/<int:pk>/funding/<int:period_pk>/",
+        funding.funding_editor,
+        name="funding-editor",
+    ),
+    path(
+        "portfolios/<int:pk>/funding/<int:period_pk>/preview/",
+        funding.funding_preview,
+        name="funding-preview",
+    ),
+    path(
+        "portfolios/<int:pk>/funding/<int:period_pk>/status/",
+        funding.period_status,
+        name="period-status",
+    ),
+    path(
+        "portfolios/<int:pk>/funding/<int:period_pk>/import/",
+        funding.budget_import_view,
+        name="budget-import",
+    ),
+    path("budgets/<int:pk>/", funding.budget_detail, name="budget-detail"),
+    path("portfolios/<int:pk>/guardrails/", guardrails.guardrail_list, name="guardrail-list"),
+    path("portfolios/<int:pk>/decisions/", decisions.decision_log_view, name="decision-log"),
+    path("decisions/<int:pk>/", decisions.decision_detail, name="decision-detail"),
+    path("decisions/<int:pk>/review/", decisions.decision_review, name="decision-review"),
+    path("decisions/<int:pk>/approval/", decisions.decision_approval, name="decision-approval"),
+    path("portfolios/<int:pk>/investment/", investment.investment_mix, name="investment-mix"),
+    path(
+        "portfolios/<int:pk>/investment/<slug:chart>.csv",
+        investment.investment_chart_csv,
+        name="investment-chart-csv",
+    ),
+    path(
+        "portfolios/<int:pk>/exports/<slug:what>.<str:fmt>",
+        investment.funding_export,
+        name="funding-export",
+    ),
+]

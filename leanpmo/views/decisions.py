@@ -1,0 +1,160 @@
+"""The decision log, decision pages, reviews and executives' answers to exceptions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from leanpmo.access import get_money_object, get_money_portfolio
+from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm, attach_errors
+from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
+from leanpmo.selectors import (
+    decision_log,
+    decision_quality,
+    evidence_snapshot,
+    latest_review,
+    reviews_due,
+)
+from leanpmo.services import (
+    BudgetConflict,
+    decision_record,
+    exception_decide,
+    may_approve_exceptions,
+    review_record,
+)
+from portfolio.access import can_edit_structure
+from portfolio.http import form_status
+from valuestreams.models import ValueStream
+
+
+class DecisionCreateForm(DecisionForm):
+    """A decision without a budget change (e.g. continue): which value stream, which period."""
+
+    value_stream = forms.ModelChoiceField(queryset=ValueStream.objects.none())
+    period = forms.ModelChoiceField(queryset=FundingPeriod.objects.none())
+
+    def __init__(self, *args, portfolio, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value_stream"].queryset = portfolio.value_streams.order_by("name")
+        self.fields["period"].queryset = portfolio.funding_periods.order_by("-starts_on")
+        self.order_fields(["value_stream", "period", "decision_kind"])
+
+
+def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every decision with its latest review, the reviews due, and the portfolio's decision quality."""
+    portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
+    form = DecisionCreateForm(request.POST or None, portfolio=portfolio)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        budget = ValueStreamBudget.objects.filter(
+            period=data["period"], value_stream=data["value_stream"]
+        ).first()
+        amount = budget.total if budget else 0
+        decision = form.decision_input()
+        try:
+            if decision is None:
+                raise ValidationError({"decision_kind": "Choose what kind of decision this is."})
+            recorded = decision_record(
+                period=data["period"], value_stream=data["value_stream"], decision=decision,
+                amount_before=amount, amount_after=amount, user=request.user, now=timezone.now(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Decision recorded with its evidence.")
+            return redirect("decision-detail", pk=recorded.pk)
+    decisions = list(decision_log(portfolio))
+    for decision in decisions:
+        decision.latest_review = latest_review(decision)
+    today = timezone.localdate()
+    context = {
+        "portfolio": portfolio,
+        "decisions": decisions,
+        "quality": decision_quality(decisions, today=today),
+        "due": reviews_due(portfolio, today=today),
+        "today": today,
+        "form": form,
+        "can_edit": can_edit_structure(role),
+    }
+    return render(request, "leanpmo/decision_log.html", context, status=form_status(form))
+
+
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A decision, its frozen evidence, its reviews (figures then and now) and, for exceptions, the answer."""
+    decision = get_money_object(FundingDecision, request.user, pk)
+    return _render_detail(request, decision, ReviewForm(), ApprovalForm())
+
+
+def _render_detail(request, decision, review_form, approval_form, status: int = 200):
+    reviews = list(decision.reviews.select_related("reviewed_by"))
+    pending = (
+        decision.kind == "exception"
+        and bool(decision.proposal)
+        and not hasattr(decision, "approval")
+    )
+    context = {
+        "decision": decision,
+        "portfolio": decision.portfolio,
+        "reviews": reviews,
+        "now_figures": evidence_snapshot(decision.value_stream),
+        "review_form": review_form,
+        "approval_form": approval_form,
+        "pending": pending,
+        "can_review": FundingDecision.objects.editable_by(request.user)
+        .filter(pk=decision.pk)
+        .exists(),
+        "can_approve": pending and may_approve_exceptions(request.user, decision.portfolio),
+    }
+    return render(request, "leanpmo/decision_detail.html", context, status=status)
+
+
+def decision_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lean PMO records whether the decision's expected outcome held."""
+    decision = get_money_object(FundingDecision, request.user, pk, write=True)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review_record(
+                decision=decision, user=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Review recorded.")
+            return redirect("decision-detail", pk=decision.pk)
+    return _render_detail(
+        request,
+        decision,
+        form,
+        ApprovalForm(),
+        status=form_status(form) if request.method == "POST" else 200,
+    )
+
+
+def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    """An executive approves (the change is applied) or rejects an exception decision."""
+    decision = get_money_object(FundingDecision, request.user, pk)
+    if not may_approve_exceptions(request.user, decision.portfolio):
+        raise PermissionDenied("Only an executive approves exceptions.")
+    form = ApprovalForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            exception_decide(
+                decision=decision, user=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        except BudgetConflict as exc:
+            form.add_error(None, f"{exc} Ask the Lean PMO to record a new exception.")
+            status = 409
+        else:
+            messages.success(request, "Exception answered.")
+            return redirect("decision-detail", pk=decision.pk)
+    if request.method == "POST" and status == 200:
+        status = 400
+    return _render_detail(request, decision, ReviewForm(), form, status=status)

@@ -1,0 +1,41 @@
+"""The portfolio's guardrails: listed with their current status; Lean PMO adds and changes them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from leanpmo.access import get_money_portfolio
+from leanpmo.forms import GuardrailForm, attach_errors
+from leanpmo.models import Guardrail
+from leanpmo.selectors import current_period, period_check
+from leanpmo.services import guardrail_save
+from portfolio.access import can_edit_structure
+from portfolio.http import form_status
+
+
+def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Guardrails with their results on the current period; Lean PMO adds one."""
+    portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
+    form = GuardrailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            guardrail_save(portfolio=portfolio, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Guardrail saved.")
+            return redirect("guardrail-list", pk=portfolio.pk)
+    period = current_period(portfolio, today=timezone.localdate())
+    context = {
+        "portfolio": portfolio,
+        "guardrails": Guardrail.objects.filter(portfolio=portfolio),
+        "period": period,
+        "check": period_check(period) if period else None,
+        "form": form,
+        "can_edit": can_edit_structure(role),
+    }
+    return render(request, "leanpmo/guardrail_list.html", context, status=form_status(form))

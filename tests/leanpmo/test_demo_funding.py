@@ -1,0 +1,73 @@
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from leanpmo.demo import seed_funding
+from leanpmo.models import (
+    DecisionKind,
+    DecisionReview,
+    FundingDecision,
+    FundingPeriod,
+    Guardrail,
+    ReviewOutcome,
+    ValueStreamBudget,
+)
+from portfolio.demo import demo_seed
+
+TODAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture
+def seeded(db):
+    demo_seed(today=TODAY)
+    return seed_funding(today=TODAY)
+
+
+def _snapshot():
+    return (
+        sorted(FundingPeriod.objects.values_list("portfolio__name", "name", "status")),
+        sorted(
+            ValueStreamBudget.objects.values_list(
+                "period__name", "value_stream__name", "amount_run", "version"
+            )
+        ),
+        FundingDecision.objects.count(),
+        DecisionReview.objects.count(),
+    )
+
+
+def test_demo_funds_every_value_stream_in_five_quarters_past_closed_current_approved(seeded):
+    assert "decisions" in seeded
+    for portfolio_name in ("Everyday Banking", "Lending & Wealth"):
+        periods = list(
+            FundingPeriod.objects.filter(portfolio__name=portfolio_name).order_by("starts_on")
+        )
+        assert [p.status for p in periods] == ["closed"] * 3 + ["approved", "draft"]
+        assert periods[3].starts_on <= TODAY <= periods[3].ends_on
+        streams = periods[0].portfolio.value_streams.count()
+        assert all(p.budgets.count() == streams for p in periods)
+    assert Guardrail.objects.count() == 12
+
+
+def test_demo_decisions_cover_every_kind_and_every_review_outcome_with_some_overdue(seeded):
+    kinds = set(FundingDecision.objects.values_list("kind", flat=True))
+    assert kinds == set(DecisionKind.values)
+    outcomes = set(DecisionReview.objects.values_list("outcome", flat=True))
+    assert outcomes == set(ReviewOutcome.values)
+    overdue = FundingDecision.objects.filter(review_due_on__lt=TODAY, reviews__isnull=True)
+    assert overdue.exists()
+    assert 15 <= FundingDecision.objects.count() <= 30
+    amounts = ValueStreamBudget.objects.values_list("amount_run", flat=True)
+    assert all(amount.as_tuple().exponent == -2 for amount in amounts)
+
+
+def test_demo_funding_is_idempotent(seeded):
+    before = _snapshot()
+    assert seed_funding(today=TODAY) == seeded
+    assert _snapshot() == before
+
+
+def test_seed_demo_command_runs_the_funding_step(db):
+    call_command("seed_demo")
+    assert FundingPeriod.objects.exists()
