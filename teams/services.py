@@ -1,11 +1,32 @@
-"""Writes for product teams. Each validates the model (field rules and constraints) before saving."""
+"""Writes for product teams and their outcomes. Each validates the model (field rules and
+constraints) before saving and raises ValidationError naming the field at fault."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 
-from teams.models import ProductTeam
+from portfolio.models import Portfolio
+from teams.models import (
+    Experiment,
+    KeyResult,
+    NotDoingItem,
+    Objective,
+    OutcomeUpdate,
+    ProductTeam,
+    PulseAnswer,
+    PulseResponse,
+    PulseRound,
+    RealisationMetric,
+    RealisationPoint,
+)
 from valuestreams.models import ValueStream
 
 TEAM_FIELDS = (
@@ -46,3 +67,307 @@ def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
     team.full_clean()
     team.save(update_fields=[*fields])
     return team
+
+
+def _validated(instance: Model) -> Model:
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def outcome_update_post(
+    *,
+    key_result: KeyResult,
+    posted_by,
+    posted_at: dt.datetime,
+    value: Decimal,
+    confidence: int,
+    status: str,
+    learned: str = "",
+    blockers: str = "",
+    corrects: OutcomeUpdate | None = None,
+) -> OutcomeUpdate:
+    """Append a check-in to an open key result; with `corrects`, it corrects that earlier update.
+
+    Raises ValidationError naming the field: a closed key result, a correction of an update on
+    another key result, or one that is already corrected, and every field rule of the model.
+    """
+    locked = KeyResult.objects.select_for_update().get(pk=key_result.pk)
+    if locked.closed:
+        raise ValidationError({"key_result": f"“{locked}” is closed; it takes no more check-ins."})
+    if corrects is not None and OutcomeUpdate.objects.filter(corrects=corrects).exists():
+        raise ValidationError({"corrects": "That update has already been corrected."})
+    return _validated(
+        OutcomeUpdate(
+            key_result=locked,
+            posted_by=posted_by,
+            posted_at=posted_at,
+            value=value,
+            confidence=confidence,
+            status=status,
+            learned=learned,
+            blockers=blockers,
+            corrects=corrects,
+        )
+    )
+
+
+EXPERIMENT_FIELDS = (
+    "hypothesis",
+    "metric",
+    "key_result",
+    "started_on",
+    "ended_on",
+    "result",
+    "learning",
+)
+
+
+@transaction.atomic
+def experiment_create(*, team: ProductTeam, created_by, **fields) -> Experiment:
+    """Record an experiment of `team` (fields of EXPERIMENT_FIELDS)."""
+    unknown = set(fields) - set(EXPERIMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"experiment_create got unexpected fields: {sorted(unknown)}")
+    return _validated(Experiment(team=team, created_by=created_by, **fields))
+
+
+@transaction.atomic
+def experiment_update(*, experiment: Experiment, **fields) -> Experiment:
+    """Change an experiment, typically to record its end, result and learning."""
+    unknown = set(fields) - set(EXPERIMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"experiment_update got unexpected fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(experiment, name, value)
+    return _validated(experiment)
+
+
+@transaction.atomic
+def not_doing_record(
+    *, team: ProductTeam, recorded_by, what: str, why: str, decided_on: dt.date
+) -> NotDoingItem:
+    """Add an item to the team's not-doing list."""
+    return _validated(
+        NotDoingItem(team=team, recorded_by=recorded_by, what=what, why=why, decided_on=decided_on)
+    )
+
+
+@transaction.atomic
+def objective_create(
+    *,
+    portfolio: Portfolio,
+    title: str,
+    level: str,
+    value_stream: ValueStream | None = None,
+    team: ProductTeam | None = None,
+    parent: Objective | None = None,
+    strategic_theme=None,
+    description: str = "",
+) -> Objective:
+    """Create an objective; a team objective takes its team's value stream."""
+    if team is not None:
+        value_stream = team.value_stream
+    return _validated(
+        Objective(
+            portfolio=portfolio,
+            title=title,
+            level=level,
+            value_stream=value_stream,
+            team=team,
+            parent=parent,
+            strategic_theme=strategic_theme,
+            description=description,
+        )
+    )
+
+
+OBJECTIVE_FIELDS = (
+    "portfolio",
+    "level",
+    "value_stream",
+    "team",
+    "parent",
+    "strategic_theme",
+    "title",
+    "description",
+)
+
+
+@transaction.atomic
+def objective_update(*, objective: Objective, **fields) -> Objective:
+    """Change an objective (fields of OBJECTIVE_FIELDS); it stays in its portfolio."""
+    unknown = set(fields) - set(OBJECTIVE_FIELDS)
+    if unknown:
+        raise TypeError(f"objective_update got unexpected fields: {sorted(unknown)}")
+    home = Objective.objects.values_list("portfolio_id", flat=True).get(pk=objective.pk)
+    if "portfolio" in fields and fields["portfolio"].pk != home:
+        raise ValidationError({"portfolio": "An objective cannot move to another portfolio."})
+    for name, value in fields.items():
+        setattr(objective, name, value)
+    if objective.team is not None:
+        objective.value_stream = objective.team.value_stream
+    return _validated(objective)
+
+
+KEY_RESULT_FIELDS = (
+    "metric",
+    "unit",
+    "baseline",
+    "target",
+    "direction",
+    "cadence_days",
+    "starts_on",
+    "closed",
+)
+
+
+@transaction.atomic
+def key_result_create(*, objective: Objective, **fields) -> KeyResult:
+    """Add a key result to an objective (fields of KEY_RESULT_FIELDS)."""
+    unknown = set(fields) - set(KEY_RESULT_FIELDS)
+    if unknown:
+        raise TypeError(f"key_result_create got unexpected fields: {sorted(unknown)}")
+    return _validated(KeyResult(objective=objective, **fields))
+
+
+@transaction.atomic
+def key_result_update(*, key_result: KeyResult, **fields) -> KeyResult:
+    """Change a key result's definition or close it."""
+    unknown = set(fields) - set(KEY_RESULT_FIELDS)
+    if unknown:
+        raise TypeError(f"key_result_update got unexpected fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(key_result, name, value)
+    return _validated(key_result)
+
+
+@transaction.atomic
+def realisation_metric_create(
+    *,
+    value_stream: ValueStream,
+    name: str,
+    unit: str = "",
+    description: str = "",
+    higher_is_better: bool = True,
+) -> RealisationMetric:
+    """Add a realisation metric to a value stream."""
+    return _validated(
+        RealisationMetric(
+            value_stream=value_stream,
+            name=name,
+            unit=unit,
+            description=description,
+            higher_is_better=higher_is_better,
+        )
+    )
+
+
+@transaction.atomic
+def realisation_point_record(
+    *, metric: RealisationMetric, on: dt.date, value: Decimal
+) -> RealisationPoint:
+    """Record the metric's value on a date, replacing a value already recorded for that date."""
+    point = RealisationPoint.objects.filter(metric=metric, on=on).first() or RealisationPoint(
+        metric=metric, on=on
+    )
+    point.value = value
+    return _validated(point)
+
+
+@dataclass
+class RealisationImport:
+    """What a CSV import did (or, with errors, would have refused): counts and row errors."""
+
+    created_metrics: int = 0
+    recorded_points: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+REALISATION_CSV_COLUMNS = ("metric", "unit", "date", "value")
+
+
+def realisation_import_csv(*, value_stream: ValueStream, text: str) -> RealisationImport:
+    """Import points from CSV with the columns metric, unit, date (YYYY-MM-DD), value.
+
+    All or nothing: any bad row and nothing is written; the errors name the row and the column.
+    An unknown metric name creates the metric with the row's unit.
+    """
+    result = RealisationImport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in REALISATION_CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append(
+            f"The CSV needs the columns {', '.join(REALISATION_CSV_COLUMNS)}; missing: {', '.join(missing)}."
+        )
+        return result
+    parsed = []
+    for number, row in enumerate(reader, start=2):
+        name = (row["metric"] or "").strip()
+        if not name:
+            result.errors.append(f"Row {number}, metric: the name is empty.")
+            continue
+        try:
+            on = dt.date.fromisoformat((row["date"] or "").strip())
+        except ValueError:
+            result.errors.append(
+                f"Row {number}, date: “{row['date']}” is not a date like 2025-03-31."
+            )
+            continue
+        try:
+            value = Decimal((row["value"] or "").strip())
+            if not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            result.errors.append(f"Row {number}, value: “{row['value']}” is not a number.")
+            continue
+        parsed.append((name, (row["unit"] or "").strip(), on, value))
+    if not parsed and not result.errors:
+        result.errors.append("The CSV has no rows.")
+    if result.errors:
+        return result
+    try:
+        with transaction.atomic():
+            metrics = {
+                m.name: m for m in RealisationMetric.objects.filter(value_stream=value_stream)
+            }
+            for name, unit, on, value in parsed:
+                if name not in metrics:
+                    metrics[name] = realisation_metric_create(
+                        value_stream=value_stream, name=name, unit=unit
+                    )
+                    result.created_metrics += 1
+                realisation_point_record(metric=metrics[name], on=on, value=value)
+                result.recorded_points += 1
+    except ValidationError as exc:
+        result.created_metrics = result.recorded_points = 0
+        result.errors.extend(
+            f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+        )
+    return result
+
+
+@transaction.atomic
+def pulse_answer(
+    *, pulse_round: PulseRound, respondent, scores: dict[int, int], on: dt.date
+) -> None:
+    """Store one person's answers to an open round; the answers keep no trace of who gave them.
+
+    `scores` maps each question id of the round to 1–5. Raises ValidationError when the round is
+    not open on `on`, the person already answered, or a question is missing or out of range.
+    """
+    if not pulse_round.opens_on <= on <= pulse_round.closes_on:
+        raise ValidationError("This pulse round is not open.")
+    questions = list(pulse_round.questions.all())
+    errors = {
+        f"question_{q.pk}": "Pick a score from 1 to 5."
+        for q in questions
+        if scores.get(q.pk) not in {1, 2, 3, 4, 5}
+    }
+    if errors:
+        raise ValidationError(errors)
+    response = PulseResponse(round=pulse_round, respondent=respondent)
+    response.validate_constraints()
+    response.save()
+    PulseAnswer.objects.bulk_create(PulseAnswer(question=q, score=scores[q.pk]) for q in questions)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teams import views
+from teams import outcome_views, realisation_views, views
 
 urlpatterns = [
     path(
@@ -8,4 +8,37 @@ urlpatterns = [
     ),
     path("teams/<int:pk>/", views.team_detail, name="team-detail"),
     path("teams/<int:pk>/edit/", views.team_edit, name="team-edit"),
+    path(
+        "teams/<int:pk>/updates/new/",
+        outcome_views.outcome_update_create,
+        name="outcome-update-create",
+    ),
+    path(
+        "teams/<int:pk>/experiments/new/",
+        outcome_views.experiment_create_view,
+        name="experiment-create",
+    ),
+    path("experiments/<int:pk>/edit/", outcome_views.experiment_edit, name="experiment-edit"),
+    path("teams/<int:pk>/not-doing/new/", outcome_views.not_doing_create, name="not-doing-create"),
+    path("pulse/<int:pk>/answer/", outcome_views.pulse_answer_view, name="pulse-answer"),
+    path(
+        "value-streams/<int:pk>/realisation/",
+        realisation_views.realisation_page,
+        name="realisation-metrics",
+    ),
+    path(
+        "value-streams/<int:pk>/realisation/points/",
+        realisation_views.realisation_point_create,
+        name="realisation-point-create",
+    ),
+    path(
+        "value-streams/<int:pk>/realisation/metrics/",
+        realisation_views.realisation_metric_create_view,
+        name="realisation-metric-create",
+    ),
+    path(
+        "value-streams/<int:pk>/realisation/import/",
+        realisation_views.realisation_import,
+        name="realisation-import",
+    ),
 ]

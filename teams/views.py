@@ -4,22 +4,29 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
-from teams.forms import ProductTeamForm
+from teams.access import may_write_outcomes
+from teams.forms import OutcomeUpdateForm, ProductTeamForm
 from teams.models import ProductTeam
-from teams.selectors import team_roster
+from teams.panels import team_outcomes
+from teams.selectors import open_pulse_round_for, team_roster
 from teams.services import team_create, team_update
 from valuestreams.models import ValueStream
+from valuestreams.views.flow import team_flow_context
 
 
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team: mission, topology, who is in it; its cost only to those who may see money."""
+    """A team: mission, topology, who is in it, its outcomes, experiments, not-doing list,
+    stability and pulse; its cost only to those who may see money. Members get the check-in form."""
     team = get_for_user(ProductTeam, request.user, pk)
     portfolio = team.value_stream.portfolio
     role = portfolio_role(request.user, portfolio)
     roster = list(team_roster(team))
+    can_write = may_write_outcomes(request.user, team)
+    today = timezone.localdate()
     context = {
         "team": team,
         "portfolio": portfolio,
@@ -29,6 +36,11 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit_structure(role),
         "can_see_money": can_see_money(role, portfolio),
         "is_my_team": any(seat.person_id == request.user.pk for seat in roster),
+        "outcomes": team_outcomes(team, roster, as_of=today),
+        "can_write_outcomes": can_write,
+        "update_form": OutcomeUpdateForm(team=team) if can_write else None,
+        "open_pulse": open_pulse_round_for(team, request.user, as_of=today) if can_write else None,
+        **team_flow_context(team, request.GET.get("grain")),
     }
     return render(request, "teams/team_detail.html", context)
 

@@ -1,3 +1,14 @@
+from teams.api import outcomes
 from teams.api.views import ProductTeamViewSet
 
-routes = [("teams", ProductTeamViewSet, "team")]
+routes = [
+    ("teams", ProductTeamViewSet, "team"),
+    ("objectives", outcomes.ObjectiveViewSet, "objective"),
+    ("key-results", outcomes.KeyResultViewSet, "key-result"),
+    ("outcome-updates", outcomes.OutcomeUpdateViewSet, "outcome-update"),
+    ("experiments", outcomes.ExperimentViewSet, "experiment"),
+    ("not-doing", outcomes.NotDoingItemViewSet, "not-doing"),
+    ("team-interactions", outcomes.TeamInteractionViewSet, "team-interaction"),
+    ("realisation-metrics", outcomes.RealisationMetricViewSet, "realisation-metric"),
+    ("realisation-points", outcomes.RealisationPointViewSet, "realisation-point"),
+]

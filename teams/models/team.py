@@ -1,4 +1,4 @@
-"""Stable product teams and the people in them."""
+"""Stable product teams and the people in them: the base of every team rule."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from valuestreams.models import ValueStream
@@ -23,6 +24,20 @@ class ProductTeamQuerySet(models.QuerySet):
     def seated(self, user) -> ProductTeamQuerySet:
         """Teams in which the user holds a current seat: the teams a team member writes to."""
         return self.filter(memberships__in=TeamMembership.objects.current().filter(person=user))
+
+    def outcomes_editable_by(self, user) -> ProductTeamQuerySet:
+        """Teams whose outcome records (updates, experiments, not-doing list) the user may write.
+
+        Only the team's own members (a current seat) and administrators: Lean PMO steers none of
+        what a team decides, and executives read.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            pk__in=TeamMembership.objects.current().filter(person=user).values("team")
+        )
 
 
 class ProductTeam(models.Model):
@@ -80,6 +95,9 @@ class ProductTeam(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("team-detail", args=[self.pk])
 
 
 class TeamMembershipQuerySet(models.QuerySet):

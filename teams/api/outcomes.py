@@ -1,0 +1,319 @@
+"""API for outcomes and learning: objectives, key results, check-ins, experiments, not-doing items,
+team interactions and realisation metrics.
+
+Reading follows each model's `visible_to`; outsiders get 404 on objects. Writing an object that
+you may read but not change answers 403; writes go through the services, whose validation errors
+come back as 400 with a message per field.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from portfolio.models import Portfolio
+from teams import services
+from teams.api.outcome_serializers import (
+    ExperimentSerializer,
+    KeyResultSerializer,
+    NotDoingItemSerializer,
+    ObjectiveSerializer,
+    OutcomeUpdateSerializer,
+    RealisationMetricSerializer,
+    RealisationPointSerializer,
+    TeamInteractionSerializer,
+)
+from teams.models import (
+    Experiment,
+    KeyResult,
+    NotDoingItem,
+    Objective,
+    OutcomeUpdate,
+    RealisationMetric,
+    RealisationPoint,
+    TeamInteraction,
+)
+
+
+def _service_call(function, **kwargs):
+    """Call a service; its ValidationError becomes DRF's (400 with a message per field)."""
+    try:
+        return function(**kwargs)
+    except DjangoValidationError as exc:
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        raise serializers.ValidationError(detail) from exc
+
+
+class WritesNeedEditRights:
+    """Object writes: 404 where the object is not visible (get_queryset), 403 where it is but the
+    caller may not change it (the model's `editable_by`)."""
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS:
+            model = type(obj)
+            if not model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
+                raise PermissionDenied(
+                    f"You may read this {model._meta.verbose_name} but not change it."
+                )
+        return obj
+
+
+class LeanPmoWrites(permissions.BasePermission):
+    """Objectives, key results and realisation metrics are written by Lean PMO (and admins)."""
+
+    message = "Only Lean PMO manages these."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return Portfolio.objects.editable_by(request.user).exists()
+
+
+class ObjectiveFilter(filters.FilterSet):
+    class Meta:
+        model = Objective
+        fields = ["portfolio", "level", "value_stream", "team"]
+
+
+class ObjectiveViewSet(
+    WritesNeedEditRights,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Objectives at portfolio, value-stream and team level; Lean PMO creates and edits them."""
+
+    serializer_class = ObjectiveSerializer
+    filterset_class = ObjectiveFilter
+    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+
+    def get_queryset(self):
+        return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(services.objective_create, **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.objective_update, objective=serializer.instance, **serializer.validated_data
+        )
+
+
+class KeyResultFilter(filters.FilterSet):
+    team = filters.NumberFilter(field_name="objective__team")
+    value_stream = filters.NumberFilter(field_name="objective__value_stream")
+
+    class Meta:
+        model = KeyResult
+        fields = ["objective", "team", "value_stream", "closed"]
+
+
+class KeyResultViewSet(
+    WritesNeedEditRights,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Key results; Lean PMO creates, edits and closes them (`closed: true`)."""
+
+    serializer_class = KeyResultSerializer
+    filterset_class = KeyResultFilter
+    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+
+    def get_queryset(self):
+        return (
+            KeyResult.objects.visible_to(self.request.user)
+            .select_related("objective")
+            .order_by("objective", "pk")
+        )
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(services.key_result_create, **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.key_result_update, key_result=serializer.instance, **serializer.validated_data
+        )
+
+
+class OutcomeUpdateFilter(filters.FilterSet):
+    team = filters.NumberFilter(field_name="key_result__objective__team")
+
+    class Meta:
+        model = OutcomeUpdate
+        fields = ["key_result", "team", "status"]
+
+
+class OutcomeUpdateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Check-ins on key results, newest first. Append-only: post a new one with `corrects` to
+    correct an earlier one. Members post to their own teams' key results."""
+
+    serializer_class = OutcomeUpdateSerializer
+    filterset_class = OutcomeUpdateFilter
+
+    def get_queryset(self):
+        return (
+            OutcomeUpdate.objects.visible_to(self.request.user)
+            .select_related("posted_by")
+            .order_by("-posted_at", "-pk")
+        )
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.outcome_update_post,
+            posted_by=self.request.user,
+            posted_at=timezone.now(),
+            **serializer.validated_data,
+        )
+
+
+class TeamRecordFilter(filters.FilterSet):
+    value_stream = filters.NumberFilter(field_name="team__value_stream")
+
+
+class ExperimentFilter(TeamRecordFilter):
+    class Meta:
+        model = Experiment
+        fields = ["team", "value_stream", "result"]
+
+
+class ExperimentViewSet(
+    WritesNeedEditRights,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Experiments of the teams you can see; you record and update your own teams' experiments."""
+
+    serializer_class = ExperimentSerializer
+    filterset_class = ExperimentFilter
+
+    def get_queryset(self):
+        return Experiment.objects.visible_to(self.request.user).order_by("-started_on", "-pk")
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.experiment_create, created_by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        if data.pop("team", serializer.instance.team) != serializer.instance.team:
+            raise serializers.ValidationError(
+                {"team": "An experiment cannot move to another team."}
+            )
+        serializer.instance = _service_call(
+            services.experiment_update, experiment=serializer.instance, **data
+        )
+
+
+class NotDoingFilter(TeamRecordFilter):
+    class Meta:
+        model = NotDoingItem
+        fields = ["team", "value_stream"]
+
+
+class NotDoingItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Not-doing lists of the teams you can see; you add to your own teams' lists."""
+
+    serializer_class = NotDoingItemSerializer
+    filterset_class = NotDoingFilter
+
+    def get_queryset(self):
+        return NotDoingItem.objects.visible_to(self.request.user).order_by("-decided_on", "-pk")
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.not_doing_record, recorded_by=self.request.user, **serializer.validated_data
+        )
+
+
+class TeamInteractionFilter(TeamRecordFilter):
+    class Meta:
+        model = TeamInteraction
+        fields = ["team", "depends_on", "value_stream", "mode", "blocking"]
+
+
+class TeamInteractionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Dependencies between teams with their interaction mode and whether they block."""
+
+    serializer_class = TeamInteractionSerializer
+    filterset_class = TeamInteractionFilter
+
+    def get_queryset(self):
+        return TeamInteraction.objects.visible_to(self.request.user).order_by("team", "depends_on")
+
+
+class RealisationMetricViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Realisation metrics of the value streams you can see; Lean PMO adds them."""
+
+    serializer_class = RealisationMetricSerializer
+    filterset_fields = ["value_stream"]
+    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+
+    def get_queryset(self):
+        return RealisationMetric.objects.visible_to(self.request.user).order_by(
+            "value_stream", "name"
+        )
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.realisation_metric_create, **serializer.validated_data
+        )
+
+
+class RealisationPointFilter(filters.FilterSet):
+    value_stream = filters.NumberFilter(field_name="metric__value_stream")
+    since = filters.DateFilter(field_name="on", lookup_expr="gte")
+
+    class Meta:
+        model = RealisationPoint
+        fields = ["metric", "value_stream", "since"]
+
+
+class RealisationPointViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Values of realisation metrics over time; Lean PMO posts them (a repeated date replaces)."""
+
+    serializer_class = RealisationPointSerializer
+    filterset_class = RealisationPointFilter
+    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+
+    def get_queryset(self):
+        return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = _service_call(
+            services.realisation_point_record, **serializer.validated_data
+        )

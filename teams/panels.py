@@ -1,0 +1,254 @@
+"""What the outcome sections of the team, value-stream and portfolio pages show, assembled from
+selectors (reads), metrics (arithmetic) and charts (figures). Query counts do not grow with rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from portfolio.charting import chart_panel
+from portfolio.models import Portfolio
+from teams import selectors
+from teams.charts import key_result_trend_chart, realisation_chart
+from teams.metrics import (
+    PulseSummary,
+    TeamStability,
+    dependency_counts,
+    is_stale,
+    key_result_progress,
+    pulse_summary,
+    realisation_summary,
+    staleness_rollup,
+    team_stability,
+)
+from teams.models import MIN_RESPONSES_SHOWN, KeyResult, OutcomeUpdate, ProductTeam
+
+STATUS_LABELS = dict(OutcomeUpdate.Status.choices)
+
+
+@dataclass
+class KeyResultRow:
+    """A key result as the team page shows it: latest standing check-in, progress, staleness, chart."""
+
+    key_result: KeyResult
+    latest: dict[str, Any] | None
+    progress: float | None
+    stale: bool
+    chart: dict[str, Any]
+
+    @property
+    def progress_bar(self) -> int:
+        """Progress for the bar, 0–100 (the bar cannot show going backwards or overshooting)."""
+        return 0 if self.progress is None else round(min(max(self.progress, 0.0), 1.0) * 100)
+
+    @property
+    def progress_percent(self) -> int | None:
+        return None if self.progress is None else round(self.progress * 100)
+
+
+def _local_date(moment: dt.datetime, time_zone: str) -> dt.date:
+    return moment.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+
+
+def key_result_rows(
+    key_results: list[KeyResult], *, as_of: dt.date, time_zone: str
+) -> list[KeyResultRow]:
+    """Rows for the key results, from one query of their check-ins."""
+    updates = selectors.key_result_update_frame(kr.pk for kr in key_results)
+    rows = []
+    for kr in key_results:
+        points = updates[updates["key_result_id"] == kr.pk] if not updates.empty else updates
+        latest = points.iloc[-1].to_dict() if not points.empty else None
+        last_date = _local_date(latest["posted_at"], time_zone) if latest else None
+        table = pd.DataFrame(
+            {
+                "date": [_local_date(t, time_zone) for t in points["posted_at"]],
+                "value": [float(v) for v in points["value"]],
+                "confidence": list(points["confidence"]),
+                "status": [STATUS_LABELS[s] for s in points["status"]],
+            }
+        )
+        figure = key_result_trend_chart(
+            points, baseline=kr.baseline, target=kr.target, unit=kr.unit
+        )
+        rows.append(
+            KeyResultRow(
+                key_result=kr,
+                latest=latest,
+                progress=key_result_progress(
+                    baseline=kr.baseline,
+                    target=kr.target,
+                    value=latest["value"] if latest else None,
+                ),
+                stale=not kr.closed
+                and is_stale(
+                    last_check_in=last_date,
+                    starts_on=kr.starts_on,
+                    cadence_days=kr.cadence_days,
+                    as_of=as_of,
+                ),
+                chart=chart_panel(
+                    f"kr-{kr.pk}",
+                    f"{kr.metric} over time",
+                    figure,
+                    table,
+                    columns=[
+                        "Date",
+                        f"Value ({kr.unit})" if kr.unit else "Value",
+                        "Confidence",
+                        "Status",
+                    ],
+                ),
+            )
+        )
+    return rows
+
+
+@dataclass
+class PulseRow:
+    opens_on: dt.date
+    closes_on: dt.date
+    summary: PulseSummary
+
+
+@dataclass
+class TeamOutcomes:
+    """Everything the team page shows about outcomes, learning, stability and pulse."""
+
+    key_results: list[KeyResultRow]
+    feed: list[OutcomeUpdate]
+    experiments: list
+    not_doing: list
+    stability: TeamStability
+    spread_names: list[str]
+    pulse: list[PulseRow] = field(default_factory=list)
+
+    @property
+    def stale_count(self) -> int:
+        return sum(row.stale for row in self.key_results)
+
+
+def team_outcomes(team: ProductTeam, roster: list, *, as_of: dt.date) -> TeamOutcomes:
+    """The team page's outcome sections. `roster` is the team's current seats (people selected)."""
+    time_zone = team.value_stream.portfolio.time_zone
+    stability = team_stability(
+        selectors.membership_frame([team.pk]),
+        team_id=team.pk,
+        formed_on=team.formed_on,
+        as_of=as_of,
+    )
+    names = {seat.person_id: seat.person.get_full_name() or seat.person.username for seat in roster}
+    pulse = [
+        PulseRow(
+            r.opens_on,
+            r.closes_on,
+            pulse_summary(
+                pd.DataFrame(r.answer_rows, columns=["position", "question", "score"]),
+                responses=r.responses_count,
+                minimum=MIN_RESPONSES_SHOWN,
+            ),
+        )
+        for r in selectors.team_pulse_rounds(team, as_of=as_of)
+    ]
+    return TeamOutcomes(
+        key_results=key_result_rows(
+            list(selectors.team_key_results(team)), as_of=as_of, time_zone=time_zone
+        ),
+        feed=list(selectors.team_update_feed(team)),
+        experiments=list(selectors.team_experiments(team)),
+        not_doing=list(selectors.team_not_doing(team)),
+        stability=stability,
+        spread_names=[names.get(person, "someone") for person in stability.spread_people],
+        pulse=pulse,
+    )
+
+
+def _ids_by_label(frame: pd.DataFrame, label: str, id_column: str, labels: pd.Series) -> pd.Series:
+    """The id behind each roll-up label (None for the level's own key results, which have none)."""
+    known = frame.dropna(subset=[id_column])
+    ids = {name: int(pk) for name, pk in zip(known[label], known[id_column], strict=True)}
+    return pd.Series([ids.get(name) for name in labels], index=labels.index, dtype=object)
+
+
+def value_stream_staleness(value_stream, *, as_of: dt.date) -> pd.DataFrame:
+    """Open and stale key results per team of the value stream (value-stream key results under
+    the label "Value stream"). Columns: `team`, `team_id`, `open`, `stale`, `stale_share`."""
+    frame = selectors.open_key_result_frame(
+        KeyResult.objects.filter(objective__value_stream=value_stream),
+        time_zone=value_stream.portfolio.time_zone,
+    )
+    frame["team"] = frame["team"].replace("", "Value stream")
+    rollup = staleness_rollup(frame, by="team", as_of=as_of)
+    rollup.insert(1, "team_id", _ids_by_label(frame, "team", "team_id", rollup["team"]))
+    return rollup
+
+
+def portfolio_staleness(portfolio: Portfolio, *, as_of: dt.date) -> pd.DataFrame:
+    """Open and stale key results per value stream of the portfolio (portfolio key results under
+    "Portfolio"). Columns: `value_stream`, `value_stream_id`, `open`, `stale`, `stale_share`."""
+    frame = selectors.open_key_result_frame(
+        KeyResult.objects.filter(objective__portfolio=portfolio), time_zone=portfolio.time_zone
+    )
+    frame["value_stream"] = frame["value_stream"].replace("", "Portfolio")
+    rollup = staleness_rollup(frame, by="value_stream", as_of=as_of)
+    rollup.insert(
+        1,
+        "value_stream_id",
+        _ids_by_label(frame, "value_stream", "value_stream_id", rollup["value_stream"]),
+    )
+    return rollup
+
+
+def value_stream_stability(teams: list[ProductTeam], *, as_of: dt.date) -> list[dict[str, Any]]:
+    """Per team: age, headcount, the latest quarter's churn and people in more than two teams."""
+    memberships = selectors.membership_frame([team.pk for team in teams])
+    rows = []
+    for team in teams:
+        stability = team_stability(
+            memberships, team_id=team.pk, formed_on=team.formed_on, as_of=as_of
+        )
+        rows.append(
+            {
+                "team": team,
+                "age_days": stability.age_days,
+                "headcount": stability.headcount,
+                "churn": stability.latest_churn,
+                "spread": len(stability.spread_people),
+            }
+        )
+    return rows
+
+
+def dependency_hotspots(interactions: list) -> list[dict[str, Any]]:
+    """Teams others depend on, most depended-on first: `team`, `dependents`, `blocking`."""
+    frame = pd.DataFrame(
+        [(i.depends_on, i.blocking) for i in interactions], columns=["team", "blocking"]
+    )
+    return dependency_counts(frame).to_dict("records")
+
+
+def realisation_rows(value_stream, *, as_of: dt.date) -> list[dict[str, Any]]:
+    """Per realisation metric of the value stream: latest value and its change over a quarter
+    and a year (see teams.metrics.realisation_summary)."""
+    return realisation_summary(selectors.realisation_frame(value_stream), as_of=as_of).to_dict(
+        "records"
+    )
+
+
+def realisation_panels(value_stream) -> list[dict[str, Any]]:
+    """One chart panel per realisation metric of the value stream (their scales differ)."""
+    points = selectors.realisation_frame(value_stream)
+    return [
+        chart_panel(
+            f"realisation-{value_stream.pk}-{index}",
+            str(metric),
+            realisation_chart(rows),
+            rows[["on", "value"]],
+            columns=["Date", "Value"],
+        )
+        for index, (metric, rows) in enumerate(points.groupby("metric", sort=True))
+    ]
