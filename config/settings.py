@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.embedded import data_dir, read_services_file
 
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pghistory.middleware.HistoryMiddleware",  # audit history: who and which URL made a change
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -107,6 +109,12 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "3600"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portfolio.tasks.beat_heartbeat", "schedule": 60.0},
+    # recompute engineer: lost recompute jobs are re-enqueued; every portfolio fully at night
+    "recompute-sweep": {"task": "valuestreams.tasks.sweep_recompute_jobs", "schedule": 60.0},
+    "recompute-nightly": {
+        "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

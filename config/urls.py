@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from config import health
+from leanpmo.api.urls import routes as funding_routes
 from portfolio.api.urls import routes as portfolio_routes
 from teams.api.urls import routes as team_routes
 from valuestreams.api.urls import routes as value_stream_routes
@@ -12,11 +13,14 @@ from valuestreams.api.urls import routes as value_stream_routes
 router = DefaultRouter()
 for prefix, viewset, basename in [*portfolio_routes, *value_stream_routes, *team_routes]:
     router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in funding_routes:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("", include("portfolio.urls")),
     path("", include("valuestreams.urls")),
     path("", include("teams.urls")),
+    path("", include("leanpmo.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

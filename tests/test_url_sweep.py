@@ -4,6 +4,10 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.leanpmo.support import funding_for, review_for
+from tests.teams import outcome_sweep
+from tests.valuestreams import recompute_data
+
 PUBLIC = {"login", "health", "api-schema", "api-docs", "api-redoc"}
 
 # name → kwargs to reverse it with, from the `org` fixture (object URLs point into org.portfolio)
@@ -12,12 +16,68 @@ OBJECT_KWARGS = {
     "value-stream-create": lambda org: {"portfolio_pk": org.portfolio.pk},
     "value-stream-detail": lambda org: {"pk": org.value_stream.pk},
     "value-stream-edit": lambda org: {"pk": org.value_stream.pk},
+    "value-stream-flow-csv": lambda org: {"pk": org.value_stream.pk, "chart": "velocity"},
+    "team-flow-csv": lambda org: {"pk": org.team.pk, "chart": "velocity"},
     "team-create": lambda org: {"value_stream_pk": org.value_stream.pk},
     "team-detail": lambda org: {"pk": org.team.pk},
     "team-edit": lambda org: {"pk": org.team.pk},
     "api:portfolio-detail": lambda org: {"pk": org.portfolio.pk},
     "api:value-stream-detail": lambda org: {"pk": org.value_stream.pk},
     "api:team-detail": lambda org: {"pk": org.team.pk},
+    # recompute engineer: metrics read API
+    "api:work-item-detail": lambda org: {"pk": recompute_data.sweep_work_item(org).pk},
+    "api:metric-run-detail": lambda org: {"pk": recompute_data.sweep_metric_run(org).pk},
+    "api:recompute-job-detail": lambda org: {"pk": recompute_data.sweep_recompute_job(org).pk},
+    # ingest engineer: mappings, imports and the ingest API
+    "mapping-page": lambda org: {"pk": org.portfolio.pk},
+    "import-list": lambda org: {"pk": org.portfolio.pk},
+    "import-detail": lambda org: {"pk": _import_job(org)},
+    "import-progress": lambda org: {"pk": _import_job(org)},
+    "import-errors": lambda org: {"pk": _import_job(org)},
+    "api:ingest-import-detail": lambda org: {"pk": _import_job(org)},
+    # teams engineer: outcomes, learning, pulse, realisation
+    "outcome-update-create": lambda org: {"pk": org.team.pk},
+    "experiment-create": lambda org: {"pk": org.team.pk},
+    "experiment-edit": lambda org: {"pk": outcome_sweep.experiment(org).pk},
+    "not-doing-create": lambda org: {"pk": org.team.pk},
+    "pulse-answer": lambda org: {"pk": outcome_sweep.pulse_round(org).pk},
+    "realisation-metrics": lambda org: {"pk": org.value_stream.pk},
+    "realisation-point-create": lambda org: {"pk": org.value_stream.pk},
+    "realisation-metric-create": lambda org: {"pk": org.value_stream.pk},
+    "realisation-import": lambda org: {"pk": org.value_stream.pk},
+    "api:objective-detail": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
+    "api:key-result-detail": lambda org: {"pk": outcome_sweep.key_result(org).pk},
+    "api:outcome-update-detail": lambda org: {"pk": outcome_sweep.update(org).pk},
+    "api:experiment-detail": lambda org: {"pk": outcome_sweep.experiment(org).pk},
+    "api:not-doing-detail": lambda org: {"pk": outcome_sweep.not_doing(org).pk},
+    "api:team-interaction-detail": lambda org: {"pk": outcome_sweep.interaction(org).pk},
+    "api:realisation-metric-detail": lambda org: {"pk": outcome_sweep.point(org).metric_id},
+    "api:realisation-point-detail": lambda org: {"pk": outcome_sweep.point(org).pk},
+    # funding engineer: Lean PMO funding, decisions, investment mix
+    "funding-periods": lambda org: {"pk": org.portfolio.pk},
+    "funding-editor": lambda org: {"pk": org.portfolio.pk, "period_pk": funding_for(org).period.pk},
+    "funding-preview": lambda org: {
+        "pk": org.portfolio.pk,
+        "period_pk": funding_for(org).period.pk,
+    },
+    "period-status": lambda org: {"pk": org.portfolio.pk, "period_pk": funding_for(org).period.pk},
+    "budget-import": lambda org: {"pk": org.portfolio.pk, "period_pk": funding_for(org).period.pk},
+    "budget-detail": lambda org: {"pk": funding_for(org).budget.pk},
+    "guardrail-list": lambda org: {"pk": org.portfolio.pk},
+    "decision-log": lambda org: {"pk": org.portfolio.pk},
+    "decision-detail": lambda org: {"pk": funding_for(org).decision.pk},
+    "decision-review": lambda org: {"pk": funding_for(org).decision.pk},
+    "decision-approval": lambda org: {"pk": funding_for(org).decision.pk},
+    "investment-mix": lambda org: {"pk": org.portfolio.pk},
+    "investment-chart-csv": lambda org: {"pk": org.portfolio.pk, "chart": "horizons"},
+    "funding-export": lambda org: {"pk": org.portfolio.pk, "what": "budgets", "fmt": "csv"},
+    "api:funding-period-detail": lambda org: {"pk": funding_for(org).period.pk},
+    "api:budget-detail": lambda org: {"pk": funding_for(org).budget.pk},
+    "api:decision-detail": lambda org: {"pk": funding_for(org).decision.pk},
+    "api:decision-review-detail": lambda org: {"pk": review_for(org).pk},
+    "api:guardrail-detail": lambda org: {
+        "pk": funding_for(org).budget.period.portfolio.guardrails.first().pk
+    },
 }
 LISTS = {
     "home",
@@ -26,7 +86,41 @@ LISTS = {
     "api:portfolio-list",
     "api:value-stream-list",
     "api:team-list",
+    "api:ingest-work-items-list",
+    "api:ingest-deployments-list",
+    "api:ingest-incidents-list",
+    "api:ingest-changes-list",
+    "api:ingest-import-list",
+    # recompute engineer: metrics read API
+    "api:work-item-list",
+    "api:flow-metric-list",
+    "api:dora-metric-list",
+    "api:status-time-list",
+    "api:metric-run-list",
+    "api:recompute-job-list",
+    # teams engineer
+    "api:objective-list",
+    "api:key-result-list",
+    "api:outcome-update-list",
+    "api:experiment-list",
+    "api:not-doing-list",
+    "api:team-interaction-list",
+    "api:realisation-metric-list",
+    "api:realisation-point-list",
+    # funding engineer
+    "api:funding-period-list",
+    "api:budget-list",
+    "api:decision-list",
+    "api:decision-review-list",
+    "api:guardrail-list",
 }
+
+
+def _import_job(org) -> int:
+    """An import job of org.portfolio (created on first use)."""
+    from tests.factories import ImportJobFactory
+
+    return ImportJobFactory(portfolio=org.portfolio).pk
 
 
 def url_names(resolver=None, namespace=""):

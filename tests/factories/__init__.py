@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from portfolio.models import Portfolio, PortfolioMembership
 from teams.models import ProductTeam, TeamMembership
-from valuestreams.models import ValueStream
+from valuestreams.models import ImportJob, ValueStream
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -71,3 +71,14 @@ class TeamMembershipFactory(factory.django.DjangoModelFactory):
     role_title = "Engineer"
     allocation_percent = 100
     start_date = dt.date(2024, 2, 1)
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    format = ImportJob.Format.CSV
+    file_name = "issues.csv"
+    payload = b"key,type,title,team,created\n"
+    payload_changes = b"key,from,to,time\n"

@@ -7,7 +7,12 @@ from portfolio.demo import DEMO_LOGINS, demo_seed
 
 # Further demo content, seeded in this order after the organisation. Each step is idempotent,
 # takes `today` and returns one line saying what exists.
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = [
+    "valuestreams.demo.seed_history",  # first: two years of delivery history and its metrics
+    "teams.demo.seed_outcomes",  # after the valuestreams history, before funding
+    "leanpmo.demo.seed_funding",  # funds the streams and teams seeded before it
+    "valuestreams.demo.seed_targets",  # last: recompute so flow distribution meets the funded mix
+]
 
 
 class Command(BaseCommand):
