@@ -145,6 +145,8 @@ def main(argv: list[str]) -> int:
         _say(f"{name} {where}")
     env = {**os.environ, **services.env}
     # Ctrl-C reaches every child of the terminal's process group; the launcher cleans up after them.
+    # Handle SIGINT ourselves too: a launcher started in the background inherits it as ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(services, env) if command == "run" else test(env, rest)

@@ -70,6 +70,8 @@ def test_make_run_serves_the_demo_with_worker_and_beat_and_ctrl_c_stops_all(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # as when started in the background by a shell: SIGINT arrives ignored, Ctrl-C must still work
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline = time.monotonic() + 240
