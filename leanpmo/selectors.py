@@ -167,14 +167,20 @@ DORA_FIELDS = (
 )
 
 
-def evidence_snapshot(value_stream: ValueStream) -> dict[str, Any]:
-    """The value stream's latest precomputed figures, as JSON: what deciders see at decision time.
+def evidence_snapshot(
+    value_stream: ValueStream, *, before: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The value stream's precomputed figures, as JSON: what deciders see at decision time.
 
-    Keys: `window` (label of the latest monthly window), `flow` (item type → velocity, flow time p50 /
-    p85 in days, efficiency 0–1, mean load, share 0–1, target 0–1), `dora` (the month's DORA figures
-    and tiers), `caveats` and `as_of` from the latest recompute. Empty dicts where nothing was computed.
+    Keys: `window` (label of the monthly window), `flow` (item type → velocity, flow time p50 / p85
+    in days, efficiency 0–1, mean load, share 0–1, target 0–1), `dora` (the month's DORA figures and
+    tiers), `caveats` and `as_of` from the latest recompute. With `before`, the latest month that had
+    ended by then (a decision or review sees complete months of its own time); without it, the
+    latest month. Empty dicts where nothing was computed.
     """
     scope = {"scope_kind": ScopeKind.VALUE_STREAM, "scope_id": value_stream.pk, "grain": "month"}
+    if before is not None:
+        scope["window_end__lte"] = before
     latest_flow = (
         FlowMetric.objects.filter(**scope).order_by("-window_start").values("window_start").first()
     )

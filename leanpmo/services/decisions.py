@@ -85,7 +85,7 @@ def decision_record(
         options_considered=decision.options_considered,
         expected_outcome=decision.expected_outcome,
         leading_indicators=decision.leading_indicators,
-        evidence=evidence_snapshot(value_stream),
+        evidence=evidence_snapshot(value_stream, before=now),
         proposal=proposal or {},
         base_version=base_version,
         decided_by=user,
@@ -110,7 +110,7 @@ def review_record(
         decision=decision,
         outcome=outcome,
         notes=notes,
-        figures=evidence_snapshot(decision.value_stream),
+        figures=evidence_snapshot(decision.value_stream, before=now),
         reviewed_by=user,
         reviewed_at=now,
     )
