@@ -162,6 +162,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # several models have a `kind` or `status` field with different choices: name each set once
+    "ENUM_NAME_OVERRIDES": {
+        "MetricRunKindEnum": "valuestreams.models.MetricRun.Kind",
+        "JobStatusEnum": "valuestreams.models.JobStatus",
+        "FlowStateEnum": "valuestreams.models.FlowState",
+        "GuardrailKindEnum": "leanpmo.models.Guardrail.Kind",
+        "DecisionKindEnum": "leanpmo.models.DecisionKind",
+        "FundingPeriodStatusEnum": "leanpmo.models.FundingPeriod.Status",
+        "OutcomeStatusEnum": "teams.models.OutcomeUpdate.Status",
+        "ObjectiveLevelEnum": "teams.models.Objective.Level",
+    },
 }
 
 DEMO_PASSWORD = os.environ.get("STEWARD_DEMO_PASSWORD", "demo")

@@ -145,3 +145,12 @@ def test_interactive_docs_are_served_from_our_own_static_files(client):
     page = client.get(reverse("api-docs")).content.decode()
     assert "swagger-ui" in page
     assert "cdn" not in page.lower()
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+    assert "/api/v1/ingest/work-items/" in (tmp_path / "schema.yml").read_text()
