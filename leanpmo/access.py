@@ -40,3 +40,18 @@ def get_money_object(model: type[M], user, pk: int, *, write: bool = False) -> M
     if write and not manager.editable_by(user).filter(pk=pk).exists():
         raise PermissionDenied("Only the Lean PMO changes funding.")
     return obj
+
+
+def get_scenario_portfolio(user, pk: int, *, write: bool = False) -> tuple[Portfolio, str | None]:
+    """The portfolio and role, if the user may read its scenarios (and, with `write`, make them).
+
+    404 for outsiders; 403 for team members (scenarios are the Lean PMO's drafts, funding
+    transparency or not) and, with `write`, for executives.
+    """
+    portfolio = get_for_user(Portfolio, user, pk)
+    role = portfolio_role(user, portfolio)
+    if role not in {"admin", "lean_pmo", "executive"}:
+        raise PermissionDenied("Scenarios are shared with executives and the Lean PMO only.")
+    if write and not can_edit_structure(role):
+        raise PermissionDenied("Only the Lean PMO makes scenarios.")
+    return portfolio, role

@@ -147,3 +147,52 @@ def decision_timeline_chart(frame: pd.DataFrame) -> go.Figure:
         )
     figure.update_layout(legend=TOP_LEGEND, yaxis={"automargin": True})
     return figure
+
+
+PLAN_COLOUR, SCENARIO_COLOUR = "#5d6b7c", "#2a7ab8"
+
+
+def scenario_streams_chart(frame: pd.DataFrame) -> go.Figure:
+    """Each value stream's money in the plan beside the scenario (`frame`: value_stream, plan,
+    scenario, change)."""
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="Plan",
+                x=frame["value_stream"].tolist(),
+                y=frame["plan"].tolist(),
+                marker_color=PLAN_COLOUR,
+            ),
+            go.Bar(
+                name="Scenario",
+                x=frame["value_stream"].tolist(),
+                y=frame["scenario"].tolist(),
+                marker_color=SCENARIO_COLOUR,
+                text=[f"{change:+,.0f}" if change else "" for change in frame["change"].tolist()],
+                textposition="outside",
+            ),
+        ]
+    )
+    figure.update_layout(
+        barmode="group", yaxis={"tickformat": ",.0f"}, xaxis={"automargin": True}, legend=TOP_LEGEND
+    )
+    return figure
+
+
+def scenario_horizons_chart(frame: pd.DataFrame) -> go.Figure:
+    """Money per horizon, plan beside scenario (`frame`: horizon, plan, scenario; the Total row is
+    left out of the bars)."""
+    horizons = frame[frame["horizon"] != "Total"]
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=side.title(),
+                x=horizons["horizon"].tolist(),
+                y=horizons[side].tolist(),
+                marker_color=colour,
+            )
+            for side, colour in (("plan", PLAN_COLOUR), ("scenario", SCENARIO_COLOUR))
+        ]
+    )
+    figure.update_layout(barmode="group", yaxis={"tickformat": ",.0f"}, legend=TOP_LEGEND)
+    return figure

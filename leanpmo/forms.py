@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from leanpmo.models import DecisionKind, FundingPeriod, Guardrail, ReviewOutcome
 from leanpmo.services import DecisionInput
+from portfolio.widgets import date_input
 
 MONEY_WIDGET = forms.TextInput(attrs={"inputmode": "decimal", "class": "money", "size": 10})
 PERCENT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "class": "percent", "size": 3})
@@ -80,7 +81,7 @@ class DecisionForm(forms.Form):
     review_due_on = forms.DateField(
         label="Review on",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
         help_text="Default: in 90 days.",
     )
 
@@ -105,8 +106,8 @@ class PeriodForm(forms.ModelForm):
         model = FundingPeriod
         fields = ["name", "starts_on", "ends_on"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": date_input(),
+            "ends_on": date_input(),
         }
 
 
@@ -160,3 +161,46 @@ def attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         else:
             for error in errors:
                 form.add_error(None, error)
+
+
+class ScenarioForm(forms.Form):
+    """A new scenario: a name and the period whose plan it copies."""
+
+    name = forms.CharField(max_length=120)
+    period = forms.ModelChoiceField(
+        queryset=FundingPeriod.objects.none(), help_text="Its budgets are copied into the scenario."
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What if…"
+    )
+
+    def __init__(self, *args, portfolio, current: FundingPeriod | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = portfolio.funding_periods.exclude(
+            status=FundingPeriod.Status.CLOSED
+        ).order_by("starts_on")
+        if current is not None and current.status != FundingPeriod.Status.CLOSED:
+            self.fields["period"].initial = current.pk
+
+
+class ScenarioRowForm(BudgetRowForm):
+    """One row of a scenario's grid: the same fields and checks as the funding grid's rows."""
+
+    budget = None
+    line = forms.IntegerField(widget=forms.HiddenInput)
+
+    field_order = ["line", "version", *BudgetRowForm.CHANGE_FIELDS]
+
+
+ScenarioRowFormSet = forms.formset_factory(ScenarioRowForm, extra=0)
+
+
+class PromotionDecisionForm(DecisionForm):
+    """The decision for one value stream that a promoted scenario changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("decision_kind", "rationale", "expected_outcome"):
+            self.fields[name].required = True
+        self.fields["decision_kind"].choices = DecisionKind.choices
+        self.fields["review_due_on"].widget.format = "%Y-%m-%d"  # what <input type=date> reads

@@ -545,3 +545,151 @@ class DecisionReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.decision}"
+
+
+def scenario_portfolios(user) -> models.QuerySet[Portfolio]:
+    """Portfolios whose scenarios `user` may read: executives, Lean PMO and administrators only.
+
+    Scenarios are drafts of the Lean PMO; team members never see them, funding transparency or not.
+    """
+    visible = Portfolio.objects.visible_to(user)
+    if not user.is_authenticated or user.is_superuser:
+        return visible
+    return visible.filter(pk__in=PortfolioMembership.objects.filter(user=user).values("portfolio"))
+
+
+class ScenarioQuerySet(PeriodScopedQuerySet):
+    def visible_to(self, user):
+        """Scenarios of portfolios where the user is executive or Lean PMO (or every one for admins)."""
+        return self.filter(**{f"{self.portfolio_path}__in": scenario_portfolios(user)})
+
+
+class ScenarioLineQuerySet(ScenarioQuerySet):
+    portfolio_path = "scenario__period__portfolio"
+
+
+class Scenario(models.Model):
+    """A named what-if: a draft reallocation of one funding period's plan, never touching its budgets.
+
+    Its lines copy every budget of the period when it is created (with what they copied, to tell
+    when the plan moved on). Promoting it records one funding decision per changed value stream
+    through the budget change path; `decisions` then links them and the scenario is read-only.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROMOTED = "promoted", "Promoted"
+
+    period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="scenarios")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    decisions = models.ManyToManyField(FundingDecision, blank=True, related_name="scenarios")
+
+    objects = ScenarioQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "name"],
+                name="scenario_name_unique_in_period",
+                violation_error_message="This period already has a scenario with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.period})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class ScenarioLine(models.Model):
+    """One value stream's money and allocation in a scenario (the same fields and rules as a budget).
+
+    `base` holds the budget's values when they were copied (field → value as text) and
+    `base_version` its version: promotion writes with that version, so a plan that moved on since
+    refuses the promotion instead of being overwritten. `version` grows with every edit of the line.
+    """
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="lines")
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="+")
+    amount_run = models.DecimalField("Run", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
+    amount_grow = models.DecimalField("Grow", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
+    amount_transform = models.DecimalField(
+        "Transform", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE
+    )
+    fixed_scope_amount = models.DecimalField(
+        "fixed-scope money", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE
+    )
+    alloc_feature = models.PositiveSmallIntegerField("Feature %", default=70, validators=PERCENT)
+    alloc_defect = models.PositiveSmallIntegerField("Defect %", default=10, validators=PERCENT)
+    alloc_risk = models.PositiveSmallIntegerField("Risk %", default=10, validators=PERCENT)
+    alloc_debt = models.PositiveSmallIntegerField("Debt %", default=10, validators=PERCENT)
+    theme_split = models.JSONField(default=dict, blank=True)
+    base = models.JSONField(default=dict, blank=True)
+    base_version = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ScenarioLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scenario", "value_stream__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "value_stream"], name="one_line_per_stream_and_scenario"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_run__gte=0)
+                & Q(amount_grow__gte=0)
+                & Q(amount_transform__gte=0)
+                & Q(fixed_scope_amount__gte=0),
+                name="scenario_money_not_negative",
+                violation_error_message="Money cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    alloc_feature=100 - F("alloc_defect") - F("alloc_risk") - F("alloc_debt")
+                ),
+                name="scenario_allocation_sums_to_100",
+                violation_error_message="The allocation by work type must add up to 100 %.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value_stream} in {self.scenario}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount_run + self.amount_grow + self.amount_transform
+
+    def clean(self) -> None:
+        # the same money, allocation and theme rules as the budget it stands for
+        ValueStreamBudget(
+            period=self.scenario.period,
+            value_stream=self.value_stream,
+            **{name: getattr(self, name) for name in SCENARIO_FIELDS},
+        ).clean()
+
+
+SCENARIO_FIELDS = (
+    "amount_run",
+    "amount_grow",
+    "amount_transform",
+    "fixed_scope_amount",
+    "alloc_feature",
+    "alloc_defect",
+    "alloc_risk",
+    "alloc_debt",
+    "theme_split",
+)

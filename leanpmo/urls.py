@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leanpmo.views import decisions, funding, guardrails, investment
+from leanpmo.views import decisions, funding, guardrails, investment, scenarios
 
 urlpatterns = [
     path("portfolios/<int:pk>/funding/", funding.funding_periods, name="funding-periods"),
@@ -40,5 +40,15 @@ urlpatterns = [
         "portfolios/<int:pk>/exports/<slug:what>.<str:fmt>",
         investment.funding_export,
         name="funding-export",
+    ),
+    path("portfolios/<int:pk>/scenarios/", scenarios.scenario_list, name="scenario-list"),
+    path("scenarios/<int:pk>/", scenarios.scenario_detail, name="scenario-detail"),
+    path("scenarios/<int:pk>/preview/", scenarios.scenario_preview, name="scenario-preview"),
+    path("scenarios/<int:pk>/promote/", scenarios.scenario_promote_view, name="scenario-promote"),
+    path("scenarios/<int:pk>/refresh/", scenarios.scenario_refresh_view, name="scenario-refresh"),
+    path(
+        "scenarios/<int:pk>/compare/<slug:table>.csv",
+        scenarios.scenario_compare_csv,
+        name="scenario-compare-csv",
     ),
 ]

@@ -1,15 +1,18 @@
 from django import forms
 
 from portfolio.models import Portfolio
+from portfolio.widgets import date_input
 from teams.models import (
     Experiment,
     KeyResult,
     NotDoingItem,
+    Objective,
     OutcomeUpdate,
     ProductTeam,
     PulseRound,
     RealisationMetric,
     RealisationPoint,
+    TeamInteraction,
 )
 from valuestreams.models import ValueStream
 
@@ -30,7 +33,7 @@ class ProductTeamForm(forms.ModelForm):
         ]
         widgets = {
             "mission": forms.Textarea(attrs={"rows": 3}),
-            "formed_on": forms.DateInput(attrs={"type": "date"}),
+            "formed_on": date_input(),
         }
 
     def __init__(self, *args, portfolio: Portfolio, **kwargs):
@@ -85,8 +88,8 @@ class ExperimentForm(forms.ModelForm):
         widgets = {
             "hypothesis": forms.Textarea(attrs={"rows": 3}),
             "learning": forms.Textarea(attrs={"rows": 3}),
-            "started_on": forms.DateInput(attrs={"type": "date"}),
-            "ended_on": forms.DateInput(attrs={"type": "date"}),
+            "started_on": date_input(),
+            "ended_on": date_input(),
         }
         labels = {"result": "Result (leave empty while it runs)"}
 
@@ -103,7 +106,7 @@ class NotDoingForm(forms.ModelForm):
         fields = ["what", "why", "decided_on"]
         widgets = {
             "why": forms.Textarea(attrs={"rows": 3}),
-            "decided_on": forms.DateInput(attrs={"type": "date"}),
+            "decided_on": date_input(),
         }
         labels = {"what": "What we will not do", "why": "Why", "decided_on": "Decided on"}
 
@@ -123,7 +126,7 @@ class RealisationPointForm(forms.ModelForm):
     class Meta:
         model = RealisationPoint
         fields = ["metric", "on", "value"]
-        widgets = {"on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"on": date_input()}
         error_messages = {"metric": {"invalid_choice": "Pick one of this value stream's metrics."}}
 
     def __init__(self, *args, value_stream: ValueStream, **kwargs):
@@ -170,3 +173,161 @@ class PulseAnswerForm(forms.Form):
 
     def scores(self) -> dict[int, int]:
         return {int(name.split("_")[1]): value for name, value in self.cleaned_data.items()}
+
+
+class ObjectiveForm(forms.ModelForm):
+    """Parses an objective of one level. Only the fields of that level are shown, and only the
+    value streams, teams, themes and parents (one level up) of the portfolio are offered."""
+
+    LEVEL_FIELDS = {
+        Objective.Level.PORTFOLIO: ["strategic_theme"],
+        Objective.Level.VALUE_STREAM: ["value_stream", "parent"],
+        Objective.Level.TEAM: ["team", "parent"],
+    }
+    PARENT_LEVEL = {
+        Objective.Level.VALUE_STREAM: Objective.Level.PORTFOLIO,
+        Objective.Level.TEAM: Objective.Level.VALUE_STREAM,
+    }
+
+    level = forms.ChoiceField(choices=Objective.Level.choices, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "level",
+            "title",
+            "description",
+            "strategic_theme",
+            "value_stream",
+            "team",
+            "parent",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"parent": "Contributes to"}
+        error_messages = {
+            "value_stream": {"invalid_choice": "Pick a value stream of this portfolio."},
+            "team": {"invalid_choice": "Pick a team of this portfolio."},
+            "strategic_theme": {"invalid_choice": "Pick a strategic theme of this portfolio."},
+            "parent": {
+                "invalid_choice": "Pick an objective one level up in this portfolio: a "
+                "portfolio objective for a value-stream objective, a value-stream objective "
+                "for a team objective."
+            },
+        }
+
+    def __init__(self, *args, portfolio: Portfolio, level: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        level = level if level in Objective.Level.values else Objective.Level.TEAM
+        for name in {"strategic_theme", "value_stream", "team", "parent"} - set(
+            self.LEVEL_FIELDS[level]
+        ):
+            del self.fields[name]
+        if "strategic_theme" in self.fields:
+            self.fields["strategic_theme"].queryset = portfolio.themes.order_by("position", "name")
+        if "value_stream" in self.fields:
+            self.fields["value_stream"].queryset = portfolio.value_streams.order_by("name")
+            self.fields["value_stream"].required = True
+        if "team" in self.fields:
+            self.fields["team"].queryset = (
+                ProductTeam.objects.filter(value_stream__portfolio=portfolio)
+                .select_related("value_stream")
+                .order_by("value_stream__name", "name")
+            )
+            self.fields["team"].label_from_instance = lambda t: f"{t.value_stream.name} · {t.name}"
+            self.fields["team"].required = True
+        if "parent" in self.fields:
+            self.fields["parent"].queryset = (
+                Objective.objects.filter(portfolio=portfolio, level=self.PARENT_LEVEL[level])
+                .select_related("value_stream")
+                .order_by("value_stream__name", "title")
+            )
+            self.fields["parent"].label_from_instance = lambda o: (
+                f"{o.value_stream.name} · {o.title}" if o.value_stream_id else o.title
+            )
+            self.fields["parent"].empty_label = "— not linked yet —"
+
+    def _post_clean(self) -> None:
+        """No model validation here: the service validates the objective in its chain."""
+
+
+class KeyResultForm(forms.ModelForm):
+    """Parses a key result's definition (the rules are the model's and the service's)."""
+
+    class Meta:
+        model = KeyResult
+        fields = ["metric", "unit", "baseline", "target", "direction", "cadence_days", "starts_on"]
+        widgets = {"starts_on": date_input()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("baseline", "target"):
+            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        # the model's own validators (1–92 days) give the message; the browser must not stop at 0
+        self.fields["cadence_days"].widget.attrs.pop("min", None)
+
+
+class TeamInteractionForm(forms.ModelForm):
+    """Parses a dependency: a team of the value stream depends on a team of the portfolio."""
+
+    class Meta:
+        model = TeamInteraction
+        fields = ["team", "depends_on", "mode", "blocking", "note", "since"]
+        widgets = {"since": date_input()}
+        labels = {"note": "What for", "blocking": "Blocking now"}
+        error_messages = {
+            "team": {"invalid_choice": "Pick a team of this value stream."},
+            "depends_on": {"invalid_choice": "Pick a team of this portfolio."},
+        }
+
+    def __init__(self, *args, value_stream: ValueStream, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["team"]
+            del self.fields["depends_on"]
+            return
+        self.fields["team"].queryset = value_stream.teams.order_by("name")
+        self.fields["depends_on"].queryset = (
+            ProductTeam.objects.filter(value_stream__portfolio_id=value_stream.portfolio_id)
+            .select_related("value_stream")
+            .order_by("value_stream__name", "name")
+        )
+        self.fields["depends_on"].label_from_instance = lambda t: (
+            f"{t.value_stream.name} · {t.name}"
+        )
+
+    def validate_unique(self) -> None:
+        """The service refuses a second record of a pair, naming the field."""
+
+    def validate_constraints(self) -> None:
+        """The service validates the constraints, naming the field at fault."""
+
+
+DEFAULT_PULSE_QUESTIONS = (
+    "I can ship a change without waiting on other teams.",
+    "Our tools and environments let me work in flow.",
+    "I know why our current work matters to customers.",
+)
+
+
+class PulseRoundForm(forms.ModelForm):
+    """Parses a pulse round: its dates and its questions, one per line."""
+
+    questions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One question per line, each answered from 1 (strongly disagree) to 5.",
+        initial="\n".join(DEFAULT_PULSE_QUESTIONS),
+    )
+
+    class Meta:
+        model = PulseRound
+        fields = ["opens_on", "closes_on"]
+        widgets = {
+            "opens_on": date_input(),
+            "closes_on": date_input(),
+        }
+
+    def clean_questions(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["questions"].splitlines()]
+
+    def _post_clean(self) -> None:
+        """No model validation here: the service validates the round and its questions together."""

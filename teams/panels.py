@@ -25,7 +25,7 @@ from teams.metrics import (
     staleness_rollup,
     team_stability,
 )
-from teams.models import MIN_RESPONSES_SHOWN, KeyResult, OutcomeUpdate, ProductTeam
+from teams.models import MIN_RESPONSES_SHOWN, KeyResult, Objective, OutcomeUpdate, ProductTeam
 
 STATUS_LABELS = dict(OutcomeUpdate.Status.choices)
 
@@ -55,26 +55,16 @@ def _local_date(moment: dt.datetime, time_zone: str) -> dt.date:
 
 
 def key_result_rows(
-    key_results: list[KeyResult], *, as_of: dt.date, time_zone: str
+    key_results: list[KeyResult], *, as_of: dt.date, time_zone: str, with_charts: bool = True
 ) -> list[KeyResultRow]:
-    """Rows for the key results, from one query of their check-ins."""
+    """Rows for the key results, from one query of their check-ins (`chart` is {} without charts)."""
     updates = selectors.key_result_update_frame(kr.pk for kr in key_results)
     rows = []
     for kr in key_results:
         points = updates[updates["key_result_id"] == kr.pk] if not updates.empty else updates
         latest = points.iloc[-1].to_dict() if not points.empty else None
         last_date = _local_date(latest["posted_at"], time_zone) if latest else None
-        table = pd.DataFrame(
-            {
-                "date": [_local_date(t, time_zone) for t in points["posted_at"]],
-                "value": [float(v) for v in points["value"]],
-                "confidence": list(points["confidence"]),
-                "status": [STATUS_LABELS[s] for s in points["status"]],
-            }
-        )
-        figure = key_result_trend_chart(
-            points, baseline=kr.baseline, target=kr.target, unit=kr.unit
-        )
+        chart = _trend_panel(kr, points, time_zone) if with_charts else {}
         rows.append(
             KeyResultRow(
                 key_result=kr,
@@ -91,21 +81,30 @@ def key_result_rows(
                     cadence_days=kr.cadence_days,
                     as_of=as_of,
                 ),
-                chart=chart_panel(
-                    f"kr-{kr.pk}",
-                    f"{kr.metric} over time",
-                    figure,
-                    table,
-                    columns=[
-                        "Date",
-                        f"Value ({kr.unit})" if kr.unit else "Value",
-                        "Confidence",
-                        "Status",
-                    ],
-                ),
+                chart=chart,
             )
         )
     return rows
+
+
+def _trend_panel(kr: KeyResult, points: pd.DataFrame, time_zone: str) -> dict[str, Any]:
+    """The key result's trend chart panel with its table of check-ins."""
+    table = pd.DataFrame(
+        {
+            "date": [_local_date(t, time_zone) for t in points["posted_at"]],
+            "value": [float(v) for v in points["value"]],
+            "confidence": list(points["confidence"]),
+            "status": [STATUS_LABELS[s] for s in points["status"]],
+        }
+    )
+    figure = key_result_trend_chart(points, baseline=kr.baseline, target=kr.target, unit=kr.unit)
+    return chart_panel(
+        f"kr-{kr.pk}",
+        f"{kr.metric} over time",
+        figure,
+        table,
+        columns=["Date", f"Value ({kr.unit})" if kr.unit else "Value", "Confidence", "Status"],
+    )
 
 
 @dataclass
@@ -252,3 +251,108 @@ def realisation_panels(value_stream) -> list[dict[str, Any]]:
         )
         for index, (metric, rows) in enumerate(points.groupby("metric", sort=True))
     ]
+
+
+@dataclass
+class ObjectiveNode:
+    """An objective on the outcomes page: its key results and the objectives that contribute to it."""
+
+    objective: Objective
+    key_results: list[KeyResultRow]
+    children: list[ObjectiveNode] = field(default_factory=list)
+
+    def _rows(self) -> list[KeyResultRow]:
+        return [*self.key_results, *(row for child in self.children for row in child._rows())]
+
+    @property
+    def progress_percent(self) -> int | None:
+        """Mean progress (0–100, each key result clipped to 0–1) of the open key results here
+        and below; None when none of them has a check-in."""
+        values = [
+            min(max(row.progress, 0.0), 1.0)
+            for row in self._rows()
+            if row.progress is not None and not row.key_result.closed
+        ]
+        return round(sum(values) / len(values) * 100) if values else None
+
+    @property
+    def stale_count(self) -> int:
+        """Stale key results here and below."""
+        return sum(row.stale for row in self._rows())
+
+
+@dataclass
+class ThemeGroup:
+    """Portfolio objectives serving one strategic theme (`theme` None: no theme, or not shown)."""
+
+    theme: Any
+    objectives: list[ObjectiveNode]
+
+
+@dataclass
+class OutcomeTree:
+    """The portfolio's OKR cascade: themes → portfolio → value-stream → team objectives, and the
+    value-stream and team objectives not linked up the chain yet."""
+
+    themes: list[ThemeGroup]
+    unlinked: list[ObjectiveNode]
+    objective_count: int
+    key_result_count: int
+    stale_count: int
+
+
+def outcome_tree(
+    portfolio: Portfolio, *, as_of: dt.date, show_themes: bool, themes: list | None = None
+) -> OutcomeTree:
+    """The portfolio's objectives as a tree, from three queries however many there are.
+
+    With `show_themes`, portfolio objectives are grouped under `themes` (the portfolio's strategic
+    themes, in order; themes without objectives are kept, to show what nothing serves yet);
+    otherwise they form one group without a theme.
+    """
+    objectives = list(selectors.portfolio_objectives(portfolio))
+    key_results = [kr for objective in objectives for kr in objective.key_results.all()]
+    rows = key_result_rows(
+        key_results, as_of=as_of, time_zone=portfolio.time_zone, with_charts=False
+    )
+    rows_by_objective: dict[int, list[KeyResultRow]] = {}
+    for row in rows:
+        rows_by_objective.setdefault(row.key_result.objective_id, []).append(row)
+    nodes = {o.pk: ObjectiveNode(o, rows_by_objective.get(o.pk, [])) for o in objectives}
+    level_order = {Objective.Level.PORTFOLIO: 0, Objective.Level.VALUE_STREAM: 1}
+    top, unlinked = [], []
+    for objective in objectives:
+        node = nodes[objective.pk]
+        if objective.parent_id in nodes:
+            nodes[objective.parent_id].children.append(node)
+        elif objective.level == Objective.Level.PORTFOLIO:
+            top.append(node)
+        else:
+            unlinked.append(node)
+    for node in nodes.values():
+        node.children.sort(
+            key=lambda n: (
+                n.objective.value_stream.name if n.objective.value_stream_id else "",
+                n.objective.team.name if n.objective.team_id else "",
+                n.objective.title,
+            )
+        )
+    unlinked.sort(key=lambda n: (level_order.get(n.objective.level, 2), n.objective.title))
+    if show_themes:
+        groups = [
+            ThemeGroup(theme, [n for n in top if n.objective.strategic_theme_id == theme.pk])
+            for theme in themes or []
+        ]
+        shown = {theme.pk for theme in themes or []}
+        without = [n for n in top if n.objective.strategic_theme_id not in shown]
+        if without:
+            groups.append(ThemeGroup(None, without))
+    else:
+        groups = [ThemeGroup(None, top)] if top else []
+    return OutcomeTree(
+        themes=groups,
+        unlinked=unlinked,
+        objective_count=len(objectives),
+        key_result_count=len(key_results),
+        stale_count=sum(row.stale for row in rows),
+    )

@@ -235,3 +235,25 @@ def realisation_frame(value_stream) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(records, columns=["metric", "on", "value"])
     return frame.sort_values(["metric", "on"], kind="stable").reset_index(drop=True)
+
+
+def portfolio_objectives(portfolio) -> QuerySet[Objective]:
+    """Every objective of the portfolio with its value stream, team and theme selected and its key
+    results (open first) prefetched. Two queries, whatever the number of objectives."""
+    return (
+        Objective.objects.filter(portfolio=portfolio)
+        .select_related("value_stream", "team", "strategic_theme")
+        .prefetch_related(
+            Prefetch("key_results", queryset=KeyResult.objects.order_by("closed", "metric"))
+        )
+        .order_by("title", "pk")
+    )
+
+
+def value_stream_interactions_for_editing(value_stream) -> QuerySet[TeamInteraction]:
+    """Dependencies of the value stream's teams, blocking first, both teams selected (Lean PMO)."""
+    return (
+        TeamInteraction.objects.filter(team__value_stream=value_stream)
+        .select_related("team", "depends_on__value_stream")
+        .order_by("-blocking", "team__name", "depends_on__name")
+    )

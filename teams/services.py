@@ -22,10 +22,12 @@ from teams.models import (
     OutcomeUpdate,
     ProductTeam,
     PulseAnswer,
+    PulseQuestion,
     PulseResponse,
     PulseRound,
     RealisationMetric,
     RealisationPoint,
+    TeamInteraction,
 )
 from valuestreams.models import ValueStream
 
@@ -201,9 +203,24 @@ def objective_update(*, objective: Objective, **fields) -> Objective:
     unknown = set(fields) - set(OBJECTIVE_FIELDS)
     if unknown:
         raise TypeError(f"objective_update got unexpected fields: {sorted(unknown)}")
-    home = Objective.objects.values_list("portfolio_id", flat=True).get(pk=objective.pk)
+    home, level, value_stream_id = Objective.objects.values_list(
+        "portfolio_id", "level", "value_stream_id"
+    ).get(pk=objective.pk)
     if "portfolio" in fields and fields["portfolio"].pk != home:
         raise ValidationError({"portfolio": "An objective cannot move to another portfolio."})
+    new_stream = fields["team"].value_stream_id if fields.get("team") else None
+    new_stream = new_stream or (
+        fields["value_stream"].pk if fields.get("value_stream") else value_stream_id
+    )
+    children = Objective.objects.filter(parent=objective).count()
+    if children and (fields.get("level", level) != level or new_stream != value_stream_id):
+        field_name = "level" if fields.get("level", level) != level else "value_stream"
+        raise ValidationError(
+            {
+                field_name: f"{children} objective{'s' if children > 1 else ''} contribute to "
+                "this one; link them elsewhere before changing its level or value stream."
+            }
+        )
     for name, value in fields.items():
         setattr(objective, name, value)
     if objective.team is not None:
@@ -371,3 +388,87 @@ def pulse_answer(
     response.validate_constraints()
     response.save()
     PulseAnswer.objects.bulk_create(PulseAnswer(question=q, score=scores[q.pk]) for q in questions)
+
+
+MAX_PULSE_QUESTIONS = 8
+
+
+@transaction.atomic
+def pulse_round_open(
+    *, team: ProductTeam, opens_on: dt.date, closes_on: dt.date, questions: list[str]
+) -> PulseRound:
+    """Open a pulse round for `team` with its 1–5 questions, in the order given.
+
+    Raises ValidationError naming the field: a round that closes before it opens or overlaps
+    another round of the team (`closes_on` / `opens_on`), no question, more than
+    MAX_PULSE_QUESTIONS, a question repeated or longer than 200 characters (`questions`).
+    """
+    texts = [text.strip() for text in questions if text.strip()]
+    errors: dict[str, str] = {}
+    if not texts:
+        errors["questions"] = "Ask at least one question."
+    elif len(texts) > MAX_PULSE_QUESTIONS:
+        errors["questions"] = f"A pulse stays short: at most {MAX_PULSE_QUESTIONS} questions."
+    elif len({text.casefold() for text in texts}) != len(texts):
+        errors["questions"] = "A question is asked twice."
+    elif any(len(text) > 200 for text in texts):
+        errors["questions"] = "Keep each question under 200 characters."
+    if closes_on < opens_on:
+        errors["closes_on"] = "A round cannot close before it opens."
+    else:
+        overlapping = (
+            PulseRound.objects.select_for_update()
+            .filter(team=team, opens_on__lte=closes_on, closes_on__gte=opens_on)
+            .first()
+        )
+        if overlapping is not None:
+            errors["opens_on"] = (
+                f"{team} already has a pulse round from {overlapping.opens_on:%d %b %Y} to "
+                f"{overlapping.closes_on:%d %b %Y}; rounds of a team do not overlap."
+            )
+    if errors:
+        raise ValidationError(errors)
+    pulse_round = _validated(PulseRound(team=team, opens_on=opens_on, closes_on=closes_on))
+    for position, text in enumerate(texts, start=1):
+        _validated(PulseQuestion(round=pulse_round, position=position, text=text))
+    return pulse_round
+
+
+INTERACTION_FIELDS = ("mode", "blocking", "note", "since")
+
+
+@transaction.atomic
+def team_interaction_record(
+    *, team: ProductTeam, depends_on: ProductTeam, **fields
+) -> TeamInteraction:
+    """Record that `team` depends on `depends_on` (fields of INTERACTION_FIELDS).
+
+    Both teams must be of the same portfolio; a team cannot depend on itself and a pair is
+    recorded once (ValidationError naming the field otherwise).
+    """
+    unknown = set(fields) - set(INTERACTION_FIELDS)
+    if unknown:
+        raise TypeError(f"team_interaction_record got unexpected fields: {sorted(unknown)}")
+    portfolios = dict(
+        ProductTeam.objects.filter(pk__in=[team.pk, depends_on.pk]).values_list(
+            "pk", "value_stream__portfolio_id"
+        )
+    )
+    if portfolios[team.pk] != portfolios[depends_on.pk]:
+        raise ValidationError({"depends_on": "Pick a team of the same portfolio."})
+    if TeamInteraction.objects.filter(team=team, depends_on=depends_on).exists():
+        raise ValidationError(
+            {"depends_on": f"{team} already has a dependency on {depends_on} recorded; edit it."}
+        )
+    return _validated(TeamInteraction(team=team, depends_on=depends_on, **fields))
+
+
+@transaction.atomic
+def team_interaction_update(*, interaction: TeamInteraction, **fields) -> TeamInteraction:
+    """Change how two teams interact: mode, whether it blocks, what for, since when."""
+    unknown = set(fields) - set(INTERACTION_FIELDS)
+    if unknown:
+        raise TypeError(f"team_interaction_update got unexpected fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    return _validated(interaction)

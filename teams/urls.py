@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teams import outcome_views, realisation_views, views
+from teams import outcome_views, pmo_views, realisation_views, views
 
 urlpatterns = [
     path(
@@ -36,6 +36,31 @@ urlpatterns = [
         realisation_views.realisation_metric_create_view,
         name="realisation-metric-create",
     ),
+    path(
+        "portfolios/<int:pk>/outcomes/",
+        pmo_views.portfolio_outcomes_page,
+        name="portfolio-outcomes",
+    ),
+    path(
+        "portfolios/<int:pk>/objectives/new/",
+        pmo_views.objective_create_view,
+        name="objective-create",
+    ),
+    path("objectives/<int:pk>/edit/", pmo_views.objective_edit, name="objective-edit"),
+    path(
+        "objectives/<int:pk>/key-results/new/",
+        pmo_views.key_result_create_view,
+        name="key-result-create",
+    ),
+    path("key-results/<int:pk>/edit/", pmo_views.key_result_edit, name="key-result-edit"),
+    path("key-results/<int:pk>/closing/", pmo_views.key_result_closing, name="key-result-closing"),
+    path(
+        "value-streams/<int:pk>/dependencies/",
+        pmo_views.dependencies_page,
+        name="team-interactions",
+    ),
+    path("dependencies/<int:pk>/edit/", pmo_views.dependency_edit, name="team-interaction-edit"),
+    path("teams/<int:pk>/pulse/new/", pmo_views.pulse_round_create, name="pulse-round-create"),
     path(
         "value-streams/<int:pk>/realisation/import/",
         realisation_views.realisation_import,

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.leanpmo.support import funding_for, review_for
+from tests.leanpmo.support import funding_for, review_for, scenario_for
 from tests.teams import outcome_sweep
 from tests.valuestreams import recompute_data
 
@@ -45,6 +45,15 @@ OBJECT_KWARGS = {
     "realisation-point-create": lambda org: {"pk": org.value_stream.pk},
     "realisation-metric-create": lambda org: {"pk": org.value_stream.pk},
     "realisation-import": lambda org: {"pk": org.value_stream.pk},
+    "portfolio-outcomes": lambda org: {"pk": org.portfolio.pk},
+    "objective-create": lambda org: {"pk": org.portfolio.pk},
+    "objective-edit": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
+    "key-result-create": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
+    "key-result-edit": lambda org: {"pk": outcome_sweep.key_result(org).pk},
+    "key-result-closing": lambda org: {"pk": outcome_sweep.key_result(org).pk},
+    "team-interactions": lambda org: {"pk": org.value_stream.pk},
+    "team-interaction-edit": lambda org: {"pk": outcome_sweep.interaction(org).pk},
+    "pulse-round-create": lambda org: {"pk": org.team.pk},
     "api:objective-detail": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
     "api:key-result-detail": lambda org: {"pk": outcome_sweep.key_result(org).pk},
     "api:outcome-update-detail": lambda org: {"pk": outcome_sweep.update(org).pk},
@@ -78,6 +87,16 @@ OBJECT_KWARGS = {
     "api:guardrail-detail": lambda org: {
         "pk": funding_for(org).budget.period.portfolio.guardrails.first().pk
     },
+    # funding engineer: scenarios
+    "scenario-list": lambda org: {"pk": org.portfolio.pk},
+    "scenario-detail": lambda org: {"pk": scenario_for(org).pk},
+    "scenario-preview": lambda org: {"pk": scenario_for(org).pk},
+    "scenario-promote": lambda org: {"pk": scenario_for(org).pk},
+    "scenario-refresh": lambda org: {"pk": scenario_for(org).pk},
+    "scenario-compare-csv": lambda org: {"pk": scenario_for(org).pk, "table": "streams"},
+    "api:scenario-detail": lambda org: {"pk": scenario_for(org).pk},
+    "api:scenario-promote": lambda org: {"pk": scenario_for(org).pk},
+    "api:scenario-line-detail": lambda org: {"pk": scenario_for(org).lines.first().pk},
 }
 LISTS = {
     "home",
@@ -113,6 +132,8 @@ LISTS = {
     "api:decision-list",
     "api:decision-review-list",
     "api:guardrail-list",
+    "api:scenario-list",
+    "api:scenario-line-list",
 }
 
 

@@ -4,6 +4,8 @@ from leanpmo.api.views import (
     FundingPeriodViewSet,
     GuardrailViewSet,
     ReviewViewSet,
+    ScenarioLineViewSet,
+    ScenarioViewSet,
 )
 
 routes = [
@@ -12,4 +14,6 @@ routes = [
     ("decisions", DecisionViewSet, "decision"),
     ("decision-reviews", ReviewViewSet, "decision-review"),
     ("guardrails", GuardrailViewSet, "guardrail"),
+    ("scenarios", ScenarioViewSet, "scenario"),
+    ("scenario-lines", ScenarioLineViewSet, "scenario-line"),
 ]

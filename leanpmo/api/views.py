@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,27 +25,46 @@ from rest_framework.response import Response
 from leanpmo.api.serializers import (
     BudgetSerializer,
     DecisionSerializer,
+    DriftSerializer,
     FundingPeriodSerializer,
     GuardrailSerializer,
+    PromotionPlanSerializer,
+    PromotionResultSerializer,
+    PromotionSerializer,
     ReviewSerializer,
+    ScenarioDetailSerializer,
+    ScenarioLineSerializer,
+    ScenarioSerializer,
 )
 from leanpmo.models import (
+    SCENARIO_FIELDS,
     DecisionReview,
     FundingDecision,
     FundingPeriod,
     Guardrail,
+    Scenario,
+    ScenarioLine,
     ValueStreamBudget,
     money_portfolios,
 )
+from leanpmo.scenario_selectors import scenario_drift, scenario_lines
+from leanpmo.selectors import period_budgets
 from leanpmo.services import (
     BUDGET_FIELDS,
     BudgetConflict,
     DecisionInput,
+    ScenarioConflict,
+    ScenarioRowError,
+    ScenarioStale,
     budget_change,
     decision_record,
     guardrail_save,
     period_create,
+    promotion_plan,
     review_record,
+    scenario_create,
+    scenario_line_change,
+    scenario_promote,
 )
 from portfolio.models import Portfolio
 
@@ -54,6 +74,14 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description='The budget\'s version as sent in its ETag, e.g. "3".',
+)
+
+LINE_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The scenario line\'s version as sent in its ETag, e.g. "2".',
 )
 
 
@@ -268,3 +296,192 @@ class GuardrailViewSet(
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
+
+
+class ScenarioViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+):
+    """Scenarios (executives and Lean PMO only): a what-if copy of a period's plan. Lean PMO creates
+    one by naming the period, edits its lines (/scenario-lines/), and promotes it into decisions."""
+
+    model = Scenario
+    serializer_class = ScenarioSerializer
+    filterset_fields = ["period", "status", "period__portfolio"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("period")
+            .prefetch_related("decisions")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ScenarioDetailSerializer
+        if self.action == "promote":
+            return PromotionSerializer
+        return ScenarioSerializer
+
+    def _detail(self, scenario: Scenario) -> dict:
+        lines = scenario_lines(scenario)
+        drift = scenario_drift(lines, period_budgets(scenario.period)) if scenario.is_draft else []
+        return {
+            **ScenarioSerializer(scenario).data,
+            "lines": ScenarioLineSerializer(lines, many=True).data,
+            "drift": DriftSerializer(drift, many=True).data,
+        }
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response(self._detail(self.get_object()))
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        self.require_editor(data["period"].portfolio_id)
+        try:
+            serializer.instance = scenario_create(
+                period=data["period"], name=data["name"], description=data.get("description", ""),
+                user=self.request.user, now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: PromotionPlanSerializer(many=True)},
+        description="What promoting would change: per value stream the money before and after, "
+        "the suggested decision kind and the guardrail breaches it would cause.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=PromotionSerializer,
+        responses={
+            200: PromotionResultSerializer(many=True),
+            409: OpenApiResponse(description="the plan changed since the scenario was copied"),
+        },
+        description="Record one decision per changed value stream through the budget change "
+        "path; all or nothing. 409 when the plan changed since the copy (refresh the scenario) "
+        "or a budget moved.",
+    )
+    @action(detail=True, methods=["get", "post"], filterset_fields=[], pagination_class=None)
+    def promote(self, request: Request, pk=None) -> Response:
+        """GET: what promoting would change; POST: promote the scenario into decisions."""
+        scenario = self.get_object()
+        if request.method == "GET":
+            plans = [
+                {
+                    "value_stream": plan.line.value_stream_id,
+                    "value_stream_name": plan.line.value_stream.name,
+                    "amount_before": plan.before,
+                    "amount_after": plan.after,
+                    "suggested_kind": plan.kind,
+                    "breaches": [
+                        f"{r.scope} · {r.description}: {r.message}" for r in plan.breaches
+                    ],
+                }
+                for plan in (promotion_plan(scenario) if scenario.is_draft else [])
+            ]
+            return Response(PromotionPlanSerializer(plans, many=True).data)
+        self.require_editor(scenario.period.portfolio_id)
+        serializer = PromotionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decisions = {}
+        for item in serializer.validated_data["decisions"]:
+            fields = {name: value for name, value in item.items() if name != "value_stream"}
+            decisions[item["value_stream"]] = DecisionInput(**fields)
+        try:
+            result = scenario_promote(
+                scenario=scenario, decisions=decisions, user=request.user, now=timezone.now()
+            )
+        except ScenarioStale as exc:
+            body = {"detail": str(exc), "drift": DriftSerializer(exc.drift, many=True).data}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except BudgetConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except ScenarioRowError as exc:
+            errors = (
+                exc.error.message_dict
+                if hasattr(exc.error, "error_dict")
+                else {"detail": exc.error.messages}
+            )
+            raise ValidationError({"decisions": {str(exc.line.value_stream_id): errors}}) from exc
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        body = [
+            {
+                "value_stream": change.budget.value_stream_id,
+                "decision": change.decision.pk,
+                "kind": change.decision.kind,
+                "pending_approval": change.pending,
+            }
+            for change in result.results
+            if change.decision is not None
+        ]
+        return Response(PromotionResultSerializer(body, many=True).data)
+
+
+@extend_schema_view(
+    update=extend_schema(parameters=[LINE_IF_MATCH], responses={200: ScenarioLineSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
+    partial_update=extend_schema(parameters=[LINE_IF_MATCH], responses={200: ScenarioLineSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
+)  # fmt: skip
+class ScenarioLineViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
+):
+    """Lines of scenarios: one value stream's money and allocation. PUT/PATCH (Lean PMO, draft
+    scenarios) must send the line's ETag in If-Match (428 without, 412 when stale); the same
+    validation as budgets applies."""
+
+    model = ScenarioLine
+    serializer_class = ScenarioLineSerializer
+    filterset_fields = ["scenario", "value_stream"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("value_stream")
+            .order_by("scenario", "value_stream__name")
+        )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        line = self.get_object()
+        if not ScenarioLine.objects.editable_by(request.user).filter(pk=line.pk).exists():
+            raise PermissionDenied("Only the Lean PMO changes scenarios.")
+        expected = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+        if not expected:
+            return Response(
+                {"detail": "Send the line's ETag in If-Match."},
+                status=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        if not expected.isdigit():
+            return Response(
+                {"detail": 'If-Match must be the line\'s ETag, e.g. "3".'},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+            )
+        serializer = self.get_serializer(
+            line, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        changes = {k: v for k, v in serializer.validated_data.items() if k in SCENARIO_FIELDS}
+        try:
+            stored = scenario_line_change(
+                line=line, expected_version=int(expected), changes=changes
+            )
+        except ScenarioConflict as exc:
+            body = {"detail": str(exc), "current": ScenarioLineSerializer(exc.current).data}
+            return Response(
+                body,
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": f'"{exc.current.version}"'},
+            )
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        return Response(
+            ScenarioLineSerializer(stored).data, headers={"ETag": f'"{stored.version}"'}
+        )

@@ -26,6 +26,20 @@ from leanpmo.services.decisions import (
 from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
 from leanpmo.services.imports import IMPORT_COLUMNS, actual_record, budgets_import
 from leanpmo.services.periods import ALLOWED_TRANSITIONS, period_create, period_transition
+from leanpmo.services.scenarios import (
+    PromotionPlan,
+    PromotionResult,
+    ScenarioConflict,
+    ScenarioRowError,
+    ScenarioRowInput,
+    ScenarioStale,
+    promotion_plan,
+    scenario_create,
+    scenario_line_change,
+    scenario_lines_save,
+    scenario_promote,
+    scenario_refresh,
+)
 from leanpmo.services.structure import guardrail_save, horizons_ensure, theme_create
 
 __all__ = [
@@ -39,6 +53,12 @@ __all__ = [
     "DecisionInput",
     "PlanRowError",
     "PlanRowInput",
+    "PromotionPlan",
+    "PromotionResult",
+    "ScenarioConflict",
+    "ScenarioRowError",
+    "ScenarioRowInput",
+    "ScenarioStale",
     "actual_record",
     "budget_apply",
     "budget_change",
@@ -52,6 +72,12 @@ __all__ = [
     "period_create",
     "period_transition",
     "plan_save",
+    "promotion_plan",
     "review_record",
+    "scenario_create",
+    "scenario_line_change",
+    "scenario_lines_save",
+    "scenario_promote",
+    "scenario_refresh",
     "theme_create",
 ]

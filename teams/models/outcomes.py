@@ -91,9 +91,17 @@ class Objective(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.value_stream_id and self.value_stream.portfolio_id != self.portfolio_id:
+        if self.level == self.Level.VALUE_STREAM and not self.value_stream_id:
+            errors["value_stream"] = "Pick the value stream this objective belongs to."
+        if self.level == self.Level.TEAM and not self.team_id:
+            errors["team"] = "Pick the team this objective belongs to."
+        if self.level == self.Level.PORTFOLIO and (self.value_stream_id or self.team_id):
+            errors["level"] = "A portfolio objective belongs to no value stream or team."
+        if self.team_id and self.team.value_stream.portfolio_id != self.portfolio_id:
+            errors["team"] = "The team belongs to another portfolio."
+        elif self.value_stream_id and self.value_stream.portfolio_id != self.portfolio_id:
             errors["value_stream"] = "The value stream belongs to another portfolio."
-        if self.team_id and self.team.value_stream_id != self.value_stream_id:
+        elif self.team_id and self.team.value_stream_id != self.value_stream_id:
             errors["team"] = "The team belongs to another value stream."
         expected_parent = {
             self.Level.TEAM: self.Level.VALUE_STREAM,
@@ -111,6 +119,15 @@ class Objective(models.Model):
                 errors["parent"] = (
                     f"A {self.get_level_display().lower()} objective contributes to a "
                     f"{self.Level(expected_parent).label.lower()} objective of the same portfolio."
+                )
+            elif (
+                self.level == self.Level.TEAM
+                and self.value_stream_id
+                and self.parent.value_stream_id != self.value_stream_id
+            ):
+                errors["parent"] = (
+                    "A team objective contributes to an objective of its own value stream "
+                    f"({self.value_stream.name})."
                 )
         if self.strategic_theme_id:
             if self.level != self.Level.PORTFOLIO:
@@ -212,6 +229,10 @@ class KeyResult(models.Model):
     def clean(self) -> None:
         if self.baseline is None or self.target is None:
             return
+        if self.target == self.baseline:
+            raise ValidationError(
+                {"target": "The target equals the baseline: a key result must move the metric."}
+            )
         if self.direction == self.Direction.INCREASE and self.target <= self.baseline:
             raise ValidationError({"target": "To increase, the target must be above the baseline."})
         if self.direction == self.Direction.DECREASE and self.target >= self.baseline:

@@ -54,7 +54,12 @@ def value_stream_outcomes(context, value_stream) -> dict:
 def value_stream_dependencies(context, value_stream) -> dict:
     """Who depends on whom among the value stream's teams, and the teams most waited on."""
     interactions = list(selectors.value_stream_interactions(value_stream, context["request"].user))
-    return {"interactions": interactions, "hotspots": panels.dependency_hotspots(interactions)}
+    return {
+        "value_stream": value_stream,
+        "interactions": interactions,
+        "hotspots": panels.dependency_hotspots(interactions),
+        "can_edit": _can_edit(context, value_stream),
+    }
 
 
 @register.inclusion_tag("teams/_value_stream_realisation.html", takes_context=True)
@@ -72,6 +77,7 @@ def portfolio_outcomes(portfolio) -> dict:
     """Stale key results rolled up per value stream of the portfolio."""
     rollup = panels.portfolio_staleness(portfolio, as_of=timezone.localdate())
     return {
+        "portfolio": portfolio,
         "staleness": rollup.to_dict("records"),
         "open_total": int(rollup["open"].sum()) if not rollup.empty else 0,
         "stale_total": int(rollup["stale"].sum()) if not rollup.empty else 0,

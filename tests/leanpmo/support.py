@@ -129,3 +129,14 @@ def review_for(org):
     return DecisionReview.objects.filter(decision=decision).first() or review_record(
         decision=decision, outcome="held", notes="", user=org.users["pmo"], now=NOW
     )
+
+
+def scenario_for(org):
+    """Idempotent: a draft scenario copying the org's funding period."""
+    from leanpmo.models import Scenario
+    from leanpmo.services import scenario_create
+
+    period = funding_for(org).period
+    return Scenario.objects.filter(period=period).first() or scenario_create(
+        period=period, name="Shift to Transform", user=org.users["pmo"], now=NOW
+    )

@@ -71,3 +71,24 @@ def test_demo_funding_is_idempotent(seeded):
 def test_seed_demo_command_runs_the_funding_step(db):
     call_command("seed_demo")
     assert FundingPeriod.objects.exists()
+
+
+def test_demo_has_one_draft_scenario_per_portfolio_beside_its_current_plan(seeded):
+    from leanpmo.demo import seed_scenarios
+    from leanpmo.models import Scenario
+    from leanpmo.scenario_selectors import scenario_comparison
+
+    line = seed_scenarios(today=TODAY)
+    assert "2" in line
+    assert seed_scenarios(today=TODAY) == line  # idempotent
+    scenarios = list(Scenario.objects.select_related("period__portfolio"))
+    assert sorted(s.period.portfolio.name for s in scenarios) == [
+        "Everyday Banking",
+        "Lending & Wealth",
+    ]
+    for scenario in scenarios:
+        assert scenario.status == "draft"
+        assert scenario.period.starts_on <= TODAY <= scenario.period.ends_on
+        streams = scenario_comparison(scenario).tables["streams"]
+        assert (streams["change"] != 0).sum() == 2
+        assert streams["change"].sum() == 0  # money moved, not added

@@ -1,0 +1,325 @@
+"""Scenarios: what-if copies of a period's plan, edited in a grid, compared, promoted into decisions."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from leanpmo import charts
+from leanpmo.access import get_money_object, get_scenario_portfolio
+from leanpmo.exports import table_response
+from leanpmo.forms import (
+    PromotionDecisionForm,
+    ScenarioForm,
+    ScenarioRowFormSet,
+    attach_errors,
+)
+from leanpmo.models import SCENARIO_FIELDS, Scenario, ScenarioLine
+from leanpmo.scenario_selectors import (
+    portfolio_scenarios,
+    scenario_comparison,
+    scenario_drift,
+    scenario_lines,
+)
+from leanpmo.selectors import current_period, period_budgets
+from leanpmo.services import (
+    REVIEW_AFTER_DAYS,
+    BudgetConflict,
+    ScenarioConflict,
+    ScenarioRowError,
+    ScenarioRowInput,
+    ScenarioStale,
+    promotion_plan,
+    scenario_create,
+    scenario_lines_save,
+    scenario_promote,
+    scenario_refresh,
+)
+from portfolio.charting import chart_panel
+from portfolio.http import form_status
+
+TABLES = {
+    # key: (title, column names for people)
+    "streams": ("Plan vs scenario by value stream", ["Value stream", "Plan", "Scenario", "Change", "Change %"]),
+    "horizons": ("Plan vs scenario by horizon", ["Horizon", "Plan", "Scenario", "Change", "Plan share", "Scenario share"]),
+    "themes": ("Plan vs scenario by strategic theme", ["Theme", "Plan", "Scenario", "Change"]),
+    "guardrails": ("Guardrails: plan vs scenario", ["Guardrail", "Scope", "Plan", "Scenario", "Plan within", "Scenario within", "Verdict"]),
+}  # fmt: skip
+CHARTS = {"streams": charts.scenario_streams_chart, "horizons": charts.scenario_horizons_chart}
+GRID_FIELDS = [name for name in SCENARIO_FIELDS if name != "theme_split"]
+
+
+def scenario_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The portfolio's scenarios; the Lean PMO copies a period's plan into a new one."""
+    portfolio, role = get_scenario_portfolio(request.user, pk, write=request.method == "POST")
+    current = current_period(portfolio, today=timezone.localdate())
+    data = request.POST if request.method == "POST" else None
+    form = ScenarioForm(data, portfolio=portfolio, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario = scenario_create(user=request.user, now=timezone.now(), **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Scenario “{scenario.name}” copies the plan of {scenario.period}."
+            )
+            return redirect("scenario-detail", pk=scenario.pk)
+    context = {
+        "portfolio": portfolio,
+        "scenarios": portfolio_scenarios(portfolio),
+        "form": form,
+        "can_edit": role in {"admin", "lean_pmo"},
+    }
+    return render(request, "leanpmo/scenario_list.html", context, status=form_status(form))
+
+
+def _can_edit(request: HttpRequest, scenario: Scenario) -> bool:
+    return (
+        scenario.is_draft
+        and scenario.period.status != "closed"
+        and Scenario.objects.editable_by(request.user).filter(pk=scenario.pk).exists()
+    )
+
+
+def _typed(lines: list[ScenarioLine], formset) -> tuple[list[ScenarioLine], list[str]]:
+    """The lines with the values as typed (rows that do not parse keep stored values) and problems."""
+    by_id, typed, problems = {line.pk: line for line in lines}, {}, []
+    for form in formset:
+        form.is_valid()
+        line = by_id.get(_int(form["line"].value()))
+        if line is None:
+            continue
+        if form.errors:
+            for name, errors in form.errors.items():
+                label = form.fields[name].label if name in form.fields else name
+                problems.append(f"{line.value_stream.name} — {label}: {errors[0]}")
+            continue
+        typed[line.pk] = copy.copy(line)
+        for name in GRID_FIELDS:
+            setattr(typed[line.pk], name, form.cleaned_data[name])
+        allocation = sum(form.cleaned_data[name] for name in GRID_FIELDS[4:])
+        if allocation != 100:
+            problems.append(
+                f"{line.value_stream.name} — allocation adds up to {allocation} %, not 100 %"
+            )
+    return [typed.get(line.pk, line) for line in lines], problems
+
+
+def _grid_values(line: ScenarioLine) -> dict:
+    """The line's grid fields, whole amounts without their “.00” so they fit the money inputs."""
+    values = {name: getattr(line, name) for name in GRID_FIELDS}
+    return {
+        name: value.quantize(Decimal(1))
+        if isinstance(value, Decimal) and value == value.to_integral_value()
+        else value
+        for name, value in values.items()
+    }
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _summary(scenario: Scenario, comparison, problems: list[str]) -> dict:
+    """What `_scenario_summary.html` shows: the scenario's totals and guardrails beside the plan's."""
+    return {
+        "totals": comparison.scenario_totals,
+        "plan_totals": comparison.plan_totals,
+        "results": comparison.scenario_results,
+        "breaches": [result for result in comparison.scenario_results if not result.ok],
+        "plan_breaches": [result for result in comparison.plan_results if not result.ok],
+        "new_breaches": comparison.new_breaches,
+        "problems": problems,
+        "row_totals": {
+            line.pk: (line.total, sum(getattr(line, name) for name in GRID_FIELDS[4:]))
+            for line in comparison.lines
+        },
+    }
+
+
+def _panels(scenario: Scenario, comparison) -> dict:
+    return {
+        key: chart_panel(
+            f"scenario-{key}",
+            TABLES[key][0],
+            build(comparison.tables[key]),
+            comparison.tables[key],
+            columns=TABLES[key][1],
+            csv_url=reverse("scenario-compare-csv", args=[scenario.pk, key]),
+        )
+        for key, build in CHARTS.items()
+    }
+
+
+def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A scenario's grid (editable while a draft), its guardrails as typed, and the comparison."""
+    scenario = get_money_object(Scenario, request.user, pk, write=request.method == "POST")
+    comparison = scenario_comparison(scenario)
+    formset = ScenarioRowFormSet(
+        request.POST if request.method == "POST" else None,
+        initial=[
+            {"line": line.pk, "version": line.version, **_grid_values(line)}
+            for line in comparison.lines
+        ],
+        prefix="rows",
+    )
+    status, problem = 200, ""
+    if request.method == "POST":
+        status, problem = _save_grid(request, scenario, comparison.lines, formset)
+        if status == 302:
+            return redirect("scenario-detail", pk=scenario.pk)
+    typed, problems = _typed(comparison.lines, formset) if formset.is_bound else (None, [])
+    as_typed = scenario_comparison(scenario, lines=typed) if typed is not None else comparison
+    by_id = {line.pk: line for line in comparison.lines}
+    summary = _summary(scenario, as_typed, problems)
+    rows = []
+    for form in formset:
+        line = by_id.get(_int(form["line"].value()))
+        total, allocation = summary["row_totals"].get(line.pk if line else 0, (None, None))
+        rows.append({"form": form, "line": line, "total": total, "allocation": allocation})
+    context = {
+        "scenario": scenario,
+        "portfolio": scenario.period.portfolio,
+        "period": scenario.period,
+        "comparison": comparison,
+        "summary": summary,
+        "rows": rows,
+        "formset": formset,
+        "charts": _panels(scenario, comparison),
+        "tables": {
+            key: comparison.tables[key].to_dict("records") for key in ("themes", "guardrails")
+        },
+        "decisions": scenario.decisions.select_related("value_stream", "approval").order_by("pk"),
+        "can_edit": _can_edit(request, scenario),
+        "problem": problem,
+    }
+    return render(request, "leanpmo/scenario_detail.html", context, status=status)
+
+
+def _save_grid(request, scenario, lines, formset) -> tuple[int, str]:
+    """Save the grid: (302, "") when saved, else the status to answer and what went wrong."""
+    if not formset.is_valid():
+        return 400, "Nothing was saved: fix the values marked below."
+    by_id = {line.pk: line for line in lines}
+    inputs = []
+    for form in formset:
+        line = by_id.get(form.cleaned_data["line"])
+        if line is None:
+            form.add_error(None, "This row names a line that is not in this scenario.")
+            return 400, "Nothing was saved: a row does not belong to this scenario."
+        changes = {name: form.cleaned_data[name] for name in GRID_FIELDS}
+        inputs.append(ScenarioRowInput(line, form.cleaned_data["version"], changes))
+    try:
+        written = scenario_lines_save(scenario=scenario, rows=inputs)
+    except ScenarioConflict as exc:
+        return 409, f"{exc} Nothing of yours was saved; reload to see their values."
+    except ScenarioRowError as exc:
+        form = next(f for f in formset if f.cleaned_data.get("line") == exc.line.pk)
+        attach_errors(form, exc.error)
+        return 400, "Nothing was saved: fix the values marked below."
+    except ValidationError as exc:
+        return 400, " ".join(exc.messages)
+    plural = "s" * (written != 1)
+    messages.success(request, f"Scenario saved ({written} value stream{plural} changed).")
+    return 302, ""
+
+
+def scenario_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Totals and guardrails of the scenario grid as typed, beside the plan (htmx; nothing saved)."""
+    scenario = get_money_object(Scenario, request.user, pk, write=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    lines = scenario_lines(scenario)
+    typed, problems = _typed(lines, ScenarioRowFormSet(request.POST, prefix="rows"))
+    summary = _summary(scenario, scenario_comparison(scenario, lines=typed), problems)
+    context = {"summary": summary, "portfolio": scenario.period.portfolio, "oob": True}
+    return render(request, "leanpmo/_scenario_summary.html", context)
+
+
+def scenario_promote_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Lean PMO turns the scenario into one decision per changed value stream."""
+    scenario = get_money_object(Scenario, request.user, pk, write=True)
+    plans = promotion_plan(scenario) if scenario.is_draft else []
+    review_on = timezone.localdate() + dt.timedelta(days=REVIEW_AFTER_DAYS)
+    forms = [
+        PromotionDecisionForm(
+            request.POST if request.method == "POST" else None,
+            prefix=f"vs{plan.line.value_stream_id}",
+            initial={"decision_kind": plan.kind, "review_due_on": review_on},
+        )
+        for plan in plans
+    ]
+    status, problem = 200, ""
+    if request.method == "POST":
+        status = 400
+        if not plans:
+            problem = "This scenario changes nothing in the plan; there is nothing to promote."
+        elif all(form.is_valid() for form in forms):
+            decisions = {
+                plan.line.value_stream_id: form.decision_input()
+                for plan, form in zip(plans, forms, strict=True)
+            }
+            try:
+                result = scenario_promote(
+                    scenario=scenario, decisions=decisions, user=request.user, now=timezone.now()
+                )
+            except (ScenarioStale, BudgetConflict) as exc:
+                status, problem = 409, str(exc)
+            except ScenarioRowError as exc:
+                index = next(i for i, plan in enumerate(plans) if plan.line.pk == exc.line.pk)
+                attach_errors(forms[index], exc.error)
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+            else:
+                pending = sum(r.pending for r in result.results)
+                messages.success(
+                    request,
+                    f"Promoted: {len(result.results)} decision{'s' * (len(result.results) != 1)} recorded"
+                    + (f", {pending} waiting for an executive's approval." if pending else "."),
+                )
+                return redirect("scenario-detail", pk=scenario.pk)
+    context = {
+        "scenario": scenario,
+        "portfolio": scenario.period.portfolio,
+        "items": list(zip(plans, forms, strict=True)),
+        "drift": scenario_drift(scenario_lines(scenario), period_budgets(scenario.period)),
+        "problem": problem,
+    }
+    return render(request, "leanpmo/scenario_promote.html", context, status=status)
+
+
+def scenario_refresh_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bring a stale scenario onto the current plan (edited lines keep the scenario's values)."""
+    scenario = get_money_object(Scenario, request.user, pk, write=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        drift = scenario_refresh(scenario=scenario)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        names = ", ".join(item.value_stream for item in drift) or "nothing had changed"
+        messages.success(request, f"Scenario refreshed from the plan ({names}).")
+    return redirect("scenario-detail", pk=scenario.pk)
+
+
+def scenario_compare_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
+    """One comparison table of the scenario (streams, horizons, themes, guardrails) as CSV."""
+    scenario = get_money_object(Scenario, request.user, pk)
+    if table not in TABLES:
+        raise Http404("No such comparison table.")
+    frame = scenario_comparison(scenario).tables[table].copy()
+    frame.columns = TABLES[table][1]
+    return table_response(frame, name=f"scenario-{scenario.pk}-{table}", fmt="csv")
