@@ -10,8 +10,9 @@ Public API (stable, used by ingest, imports, the demo seed and the pages):
 
 A run reads status histories with COPY (:mod:`valuestreams.selectors.frames`), computes rows with
 the pure metrics (:mod:`valuestreams.recompute_rows`) and **publishes in one transaction**
-(:mod:`valuestreams.recompute_publish`: delete + insert of the keys it covers), so a killed
-worker leaves the previous results. An incremental run (a job naming items or teams) reads only
+(:mod:`valuestreams.recompute_publish`: delete + insert of the keys it covers; a full run
+writes only the rows that differ from the stored ones, :mod:`valuestreams.recompute_diff`), so a
+killed worker leaves the previous results. An incremental run (a job naming items or teams) reads only
 the items whose history reaches the windows touched by the change, rewrites only those windows
 of the touched teams, value streams and the portfolio, and publishes exactly what a full run
 would (:func:`valuestreams.recompute_plan.plan_incremental`). One run per portfolio at a time

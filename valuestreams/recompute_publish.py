@@ -1,5 +1,6 @@
 """Running a recompute (read with COPY, compute with the pure metrics) and publishing its rows in
-ONE transaction: the delete + insert of every key it covers, the MetricRun and the job's status."""
+ONE transaction: the delete + insert of every key it covers (for a full run, only of the rows
+that differ from the stored ones), the MetricRun and the job's status."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from portfolio.models import Portfolio
+from valuestreams import recompute_diff
 from valuestreams import recompute_rows as rr
 from valuestreams.models import (
     DoraMetric,
@@ -260,24 +262,22 @@ def _publish(
     """Replace the covered rows and record the run, all in ONE transaction."""
     with transaction.atomic():
         connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            if plan is None:
-                cursor.execute(
-                    "DELETE FROM valuestreams_workitemfact WHERE portfolio_id = %s", [portfolio.pk]
-                )
-            else:
+        if plan is None:
+            _publish_full_as_diff(portfolio, flow)
+        else:
+            with connection.connection.cursor() as cursor:
                 cursor.execute(
                     "DELETE FROM valuestreams_workitemfact WHERE item_id = ANY(%s)",
                     [plan.changed_items.tolist()],
                 )
-        _copy_into(WorkItemFact, flow.facts, portfolio_id=portfolio.pk)
-        _publish_checkpoint("facts")
-        _delete_rewritten(FlowMetric, portfolio, plan, windows)
-        _copy_into(FlowMetric, flow.flow, portfolio_id=portfolio.pk)
-        _publish_checkpoint("flow")
-        _delete_rewritten(StatusTime, portfolio, plan, windows)
-        _copy_into(StatusTime, flow.status, portfolio_id=portfolio.pk)
-        _publish_checkpoint("status")
+            _copy_into(WorkItemFact, flow.facts, portfolio_id=portfolio.pk)
+            _publish_checkpoint("facts")
+            _delete_rewritten(FlowMetric, portfolio, plan, windows)
+            _copy_into(FlowMetric, flow.flow, portfolio_id=portfolio.pk)
+            _publish_checkpoint("flow")
+            _delete_rewritten(StatusTime, portfolio, plan, windows)
+            _copy_into(StatusTime, flow.status, portfolio_id=portfolio.pk)
+            _publish_checkpoint("status")
         DoraMetric.objects.filter(portfolio=portfolio).delete()
         _copy_into(DoraMetric, dora_rows, portfolio_id=portfolio.pk)
         _publish_checkpoint("dora")
@@ -300,6 +300,28 @@ def _publish(
                 error="",
             )
     return run
+
+
+_TABLE_KEYS = (
+    ("facts", WorkItemFact, ["item_id"]),
+    ("flow", FlowMetric, ["scope_kind", "scope_id", "grain", "window_start", "item_type"]),
+    ("status", StatusTime, ["scope_kind", "scope_id", "grain", "window_start", "status"]),
+)
+
+
+def _publish_full_as_diff(portfolio: Portfolio, flow: rr.FlowRows) -> None:
+    """A full run's flow tables, written as a diff against the stored rows (inside the caller's
+    transaction): only new, changed and gone rows are touched (see
+    :mod:`valuestreams.recompute_diff`)."""
+    for step, model, key in _TABLE_KEYS:
+        diff = recompute_diff.diff_rows(
+            model, getattr(flow, step), key=key, portfolio_id=portfolio.pk
+        )
+        setattr(flow, step, None)  # the computed rows are no longer needed
+        recompute_diff.apply_deletes(model, diff, portfolio_id=portfolio.pk)
+        _copy_into(model, diff.insert, portfolio_id=portfolio.pk)
+        del diff
+        _publish_checkpoint(step)
 
 
 def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:

@@ -194,11 +194,12 @@ def flow_rows(
                 }
             )
         )
+        del grid, cells, frame, keep  # before the next scope's grid is built
     del rows
     status_parts = []
     for kind, column in scopes:
         by = [column] if column else []
-        spent = time_in_status(transitions, windows, as_of=as_of, by=by)
+        spent = time_in_status(transitions, windows, as_of=as_of, by=by, overall_only=True)
         spent = spent[spent["item_type"] == "All"]
         if column:
             spent = spent[spent[column] != NO_SCOPE]

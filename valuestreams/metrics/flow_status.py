@@ -30,6 +30,7 @@ def time_in_status(
     *,
     as_of: datetime | pd.Timestamp,
     by: Sequence[str] = (),
+    overall_only: bool = False,
 ) -> pd.DataFrame:
     """Seconds the items done in each window spent in each source status between their start and
     their final done (so the times of one item add up to its flow time).
@@ -39,6 +40,7 @@ def time_in_status(
     ``items`` (items with a row in it), ``time_s``, ``active_s`` (unblocked time in an active
     state), ``wait_s`` (the rest), ``blocked_s`` (time flagged blocked) and ``share`` (of the
     group-window-type's total time). Items done without start contribute nothing.
+    ``overall_only`` keeps only the "All" rows (the same rows, without building the others).
     """
     rows = status_rows(transitions, as_of=as_of)
     arrays = item_arrays(rows)
@@ -51,6 +53,41 @@ def time_in_status(
     items, window_pos = moments_in_windows(arrays.done, grid.windows)
     started = arrays.start_row[items] >= 0
     items, window_pos = items[started], window_pos[started]
+    status, names = rows.status_codes()
+    n_kinds = max(len(names), 1) * len(FLOW_STATES)
+    # Pairs come sorted by window. They are summed a few windows at a time (each cell lies in one
+    # window, so its rows are summed in the same order as all at once: identical results) to
+    # bound the working set, which is one entry per pair and row of its flow span.
+    length = arrays.run_row[items] - arrays.start_row[items]
+    entries_before = np.concatenate(([0], np.cumsum(length)))
+    window_first_pair = np.searchsorted(window_pos, np.arange(len(grid.windows) + 1))
+    parts, begin = [], 0
+    while begin < len(items):
+        limit = entries_before[begin] + CHUNK_ENTRIES
+        last = np.searchsorted(entries_before[window_first_pair], limit, side="right") - 1
+        end = int(window_first_pair[last]) if last >= 0 else begin
+        if end <= begin:  # one window larger than a chunk: take it whole
+            end = int(window_first_pair[np.searchsorted(window_first_pair, begin, "right")])
+        part = _status_totals(
+            rows, arrays, grid, items[begin:end], window_pos[begin:end], status, n_kinds
+        )
+        # a window's "All" cells sum its own type cells, so they can be summed chunk by chunk
+        parts.append(_with_all_types(part, grid, overall_only=True) if overall_only else part)
+        begin = end
+    if not parts:
+        empty = _status_totals(rows, arrays, grid, items, window_pos, status, n_kinds)
+        parts.append(_with_all_types(empty, grid, overall_only=overall_only))
+    elif not overall_only:
+        parts = [_with_all_types(pd.concat(parts, ignore_index=True), grid, overall_only=False)]
+    del rows, arrays, items, window_pos
+    return _frame(pd.concat(parts, ignore_index=True), grid, names)
+
+
+CHUNK_ENTRIES = 250_000  # (pair, row) entries summed at once
+
+
+def _status_totals(rows, arrays, grid: Grid, items, window_pos, status, n_kinds) -> pd.DataFrame:
+    """Per (cell, status-and-state kind) sums of the given (item, window) pairs' flow spans."""
     type_pos = grid.type_position(rows.type_names)[arrays.type_code[items]]
     cell = grid.flat(items, window_pos, type_pos)
     length = arrays.run_row[items] - arrays.start_row[items]
@@ -59,8 +96,6 @@ def time_in_status(
     pair = np.repeat(np.arange(len(items)), length)
     row = np.repeat(arrays.start_row[items] - np.cumsum(length) + length, length)
     row += np.arange(len(row))
-    status, names = rows.status_codes()
-    n_kinds = max(len(names), 1) * len(FLOW_STATES)
     kind = status[row].astype(np.int64) * len(FLOW_STATES) + rows.state[row]
     seconds = (next_times(rows, row) - rows.t[row]) / NS_PER_S
     working = (rows.state[row] == ACTIVE) & ~rows.blocked[row]
@@ -83,15 +118,31 @@ def time_in_status(
         "active": np.bincount(codes, weights=np.where(working, seconds, 0.0), minlength=n),
         "blocked": np.bincount(codes, weights=np.where(blocked, seconds, 0.0), minlength=n),
     }
-    totals = pd.DataFrame({"cell": keys // n_kinds, "kind": keys % n_kinds, **sums})
-    return _frame(_with_all_types(totals, grid), grid, names)
+    return pd.DataFrame({"cell": keys // n_kinds, "kind": keys % n_kinds, **sums})
 
 
-def _with_all_types(totals: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+def _with_all_types(totals: pd.DataFrame, grid: Grid, *, overall_only: bool) -> pd.DataFrame:
     n_types = len(grid.types)
     all_cell = totals["cell"] - totals["cell"] % n_types + n_types - 1
     overall = totals.assign(cell=all_cell).groupby(["cell", "kind"], as_index=False).sum()
+    if overall_only:
+        return overall
     return pd.concat([totals, overall], ignore_index=True)
+
+
+def _cell_totals(cell: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Each row's cell total of ``time``, summed in ascending order of the values: the same
+    rows give the same total whatever order they come in (status codes differ between runs
+    that read different items, and a float sum depends on its order)."""
+    if not len(cell):
+        return np.zeros(0)
+    order = np.lexsort((time, cell))
+    sorted_cell = cell[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cell[1:] != sorted_cell[:-1]])
+    sums = np.add.reduceat(time[order], starts)
+    total = np.empty(len(cell))
+    total[order] = np.repeat(sums, np.diff(np.r_[starts, len(cell)]))
+    return total
 
 
 def _frame(totals: pd.DataFrame, grid: Grid, names: pd.Index) -> pd.DataFrame:
@@ -100,7 +151,7 @@ def _frame(totals: pd.DataFrame, grid: Grid, names: pd.Index) -> pd.DataFrame:
     time = totals["time"].to_numpy(dtype=float)
     active = totals["active"].to_numpy(dtype=float)
     _, n_windows, n_types = grid.shape
-    cell_total = pd.Series(time).groupby(cell).transform("sum").to_numpy()
+    cell_total = _cell_totals(cell, time)
     order = np.lexsort((-time, cell))
     cell, kind, time, active, cell_total = (
         a[order] for a in (cell, kind, time, active, cell_total)
