@@ -183,10 +183,10 @@ class StatusChange(models.Model):
         return f"{self.item_id} → {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class Deployment(models.Model):
-    """A deployment from CI/CD; only successful production ones count for DORA."""
+class SourceRecord(models.Model):
+    """What every record from a delivery tool has: its identity (portfolio, source, key) and team."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="deployments")
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="%(class)ss")
     source = models.CharField(max_length=40)
     external_key = models.CharField(max_length=120)
     team = models.ForeignKey(
@@ -194,8 +194,31 @@ class Deployment(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="deployments",
+        related_name="%(class)ss",
     )
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Digest of the last ingested payload (idempotent ingest).",
+    )
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "source", "external_key"], name="%(class)s_identity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_key
+
+
+class Deployment(SourceRecord):
+    """A deployment from CI/CD; only successful production ones count for DORA."""
+
     environment = models.CharField(max_length=40, default="production")
     successful = models.BooleanField(default=True)
     is_rework = models.BooleanField(
@@ -204,100 +227,35 @@ class Deployment(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField()
-    content_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="Digest of the last ingested payload (idempotent ingest).",
-    )
 
-    objects = SourceRecordQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["portfolio", "source", "external_key"], name="deployment_identity"
-            ),
-        ]
+    class Meta(SourceRecord.Meta):
         indexes = [models.Index(fields=["team", "finished_at"])]
 
-    def __str__(self) -> str:
-        return self.external_key
 
-
-class Change(models.Model):
+class Change(SourceRecord):
     """A commit or pull request: its first-commit time and the deployment that shipped it."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="changes")
-    source = models.CharField(max_length=40)
-    external_key = models.CharField(max_length=120)
-    team = models.ForeignKey(
-        "teams.ProductTeam",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="changes",
-    )
     first_commit_at = models.DateTimeField()
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )
-    content_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="Digest of the last ingested payload (idempotent ingest).",
-    )
 
-    objects = SourceRecordQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["portfolio", "source", "external_key"], name="change_identity"
-            ),
-        ]
+    class Meta(SourceRecord.Meta):
         indexes = [models.Index(fields=["team", "first_commit_at"])]
 
-    def __str__(self) -> str:
-        return self.external_key
 
-
-class Incident(models.Model):
+class Incident(SourceRecord):
     """A production incident; linked to the deployment named in its data, else inferred (SPEC §5)."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="incidents")
-    source = models.CharField(max_length=40)
-    external_key = models.CharField(max_length=120)
     title = models.CharField(max_length=500, blank=True)
-    team = models.ForeignKey(
-        "teams.ProductTeam",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="incidents",
-    )
     created_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
-    content_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="Digest of the last ingested payload (idempotent ingest).",
-    )
 
-    objects = SourceRecordQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["portfolio", "source", "external_key"], name="incident_identity"
-            ),
-        ]
+    class Meta(SourceRecord.Meta):
         indexes = [models.Index(fields=["team", "created_at"])]
-
-    def __str__(self) -> str:
-        return self.external_key
 
 
 class ScopeKind(models.TextChoices):

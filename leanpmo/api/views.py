@@ -66,6 +66,7 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.http import if_match_version
 from portfolio.models import Portfolio
 
 IF_MATCH = OpenApiParameter(
@@ -160,17 +161,7 @@ class BudgetViewSet(
         budget = self.get_object()
         if not ValueStreamBudget.objects.editable_by(request.user).filter(pk=budget.pk).exists():
             raise PermissionDenied("Only the Lean PMO changes budgets.")
-        expected = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-        if not expected:
-            return Response(
-                {"detail": "Send the budget's ETag in If-Match."},
-                status=status.HTTP_428_PRECONDITION_REQUIRED,
-            )
-        if not expected.isdigit():
-            return Response(
-                {"detail": 'If-Match must be the budget\'s ETag, e.g. "3".'},
-                status=status.HTTP_412_PRECONDITION_FAILED,
-            )
+        expected = if_match_version(request, "budget")
         serializer = self.get_serializer(
             budget, data=request.data, partial=kwargs.get("partial", False)
         )
@@ -180,7 +171,7 @@ class BudgetViewSet(
         changes = {name: value for name, value in data.items() if name in BUDGET_FIELDS}
         try:
             result = budget_change(
-                budget=budget, expected_version=int(expected), user=request.user, changes=changes,
+                budget=budget, expected_version=expected, user=request.user, changes=changes,
                 decision=DecisionInput(**decision) if decision else None, now=timezone.now(),
             )  # fmt: skip
         except BudgetConflict as exc:
@@ -453,26 +444,14 @@ class ScenarioLineViewSet(
         line = self.get_object()
         if not ScenarioLine.objects.editable_by(request.user).filter(pk=line.pk).exists():
             raise PermissionDenied("Only the Lean PMO changes scenarios.")
-        expected = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-        if not expected:
-            return Response(
-                {"detail": "Send the line's ETag in If-Match."},
-                status=status.HTTP_428_PRECONDITION_REQUIRED,
-            )
-        if not expected.isdigit():
-            return Response(
-                {"detail": 'If-Match must be the line\'s ETag, e.g. "3".'},
-                status=status.HTTP_412_PRECONDITION_FAILED,
-            )
+        expected = if_match_version(request, "line")
         serializer = self.get_serializer(
             line, data=request.data, partial=kwargs.get("partial", False)
         )
         serializer.is_valid(raise_exception=True)
         changes = {k: v for k, v in serializer.validated_data.items() if k in SCENARIO_FIELDS}
         try:
-            stored = scenario_line_change(
-                line=line, expected_version=int(expected), changes=changes
-            )
+            stored = scenario_line_change(line=line, expected_version=expected, changes=changes)
         except ScenarioConflict as exc:
             body = {"detail": str(exc), "current": ScenarioLineSerializer(exc.current).data}
             return Response(

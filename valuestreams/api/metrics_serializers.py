@@ -13,6 +13,7 @@ from valuestreams.models import (
     WorkItem,
     WorkItemFact,
 )
+from valuestreams.recompute_rows import DORA_METRIC_FIELDS
 
 WINDOW_FIELDS = ["scope_kind", "scope_id", "grain", "label", "window_start", "window_end"]
 
@@ -77,26 +78,7 @@ class FlowMetricSerializer(serializers.ModelSerializer):
 class DoraMetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = DoraMetric
-        fields = [
-            *WINDOW_FIELDS,
-            "benchmark",
-            "deployments",
-            "deployment_days",
-            "median_deployment_days_per_week",
-            "median_deployment_days_per_month",
-            "deployment_frequency_tier",
-            "changes_deployed",
-            "median_lead_time_minutes",
-            "lead_time_tier",
-            "failed_deployments",
-            "change_failure_rate",
-            "change_failure_rate_tier",
-            "incidents_recovered",
-            "median_recovery_time_minutes",
-            "recovery_time_tier",
-            "rework_deployments",
-            "deployment_rework_rate",
-        ]
+        fields = [*WINDOW_FIELDS, *DORA_METRIC_FIELDS]
 
 
 class StatusTimeSerializer(serializers.ModelSerializer):

@@ -25,6 +25,7 @@ from valuestreams.models import (
     StatusTime,
     WorkItemFact,
 )
+from valuestreams.recompute_rows import DORA_METRIC_FIELDS
 
 # How far back the charts reach, and the recent span that distribution and waits summarise.
 HISTORY = {Grain.WEEK: timedelta(weeks=52), Grain.MONTH: timedelta(days=731)}
@@ -46,29 +47,7 @@ FLOW_COLUMNS = [
     "share",
     "target",
 ]
-DORA_COLUMNS = [
-    "scope_id",
-    "label",
-    "window_start",
-    "window_end",
-    "benchmark",
-    "deployments",
-    "deployment_days",
-    "median_deployment_days_per_week",
-    "median_deployment_days_per_month",
-    "deployment_frequency_tier",
-    "changes_deployed",
-    "median_lead_time_minutes",
-    "lead_time_tier",
-    "failed_deployments",
-    "change_failure_rate",
-    "change_failure_rate_tier",
-    "incidents_recovered",
-    "median_recovery_time_minutes",
-    "recovery_time_tier",
-    "rework_deployments",
-    "deployment_rework_rate",
-]
+DORA_COLUMNS = ["scope_id", "label", "window_start", "window_end", *DORA_METRIC_FIELDS]
 TIER_ORDER = ("elite", "high", "medium", "low")
 
 
