@@ -334,6 +334,10 @@ class FlowMetric(MetricRowBase):
     load_end = models.FloatField(null=True)
     share = models.FloatField(null=True, help_text="Share of this type among items done, 0–1.")
     target = models.FloatField(null=True, help_text="Target allocation of this type, 0–1.")
+    row_hash = models.BigIntegerField(
+        null=True,
+        help_text="Hash of the row's published values (a full run rewrites only changes).",
+    )
 
     class Meta:
         constraints = [
@@ -389,6 +393,10 @@ class StatusTime(MetricRowBase):
     items = models.IntegerField(default=0)
     time_s = models.FloatField(default=0)
     share = models.FloatField(null=True)
+    row_hash = models.BigIntegerField(
+        null=True,
+        help_text="Hash of the row's published values (a full run rewrites only changes).",
+    )
 
     class Meta:
         constraints = [
@@ -397,6 +405,7 @@ class StatusTime(MetricRowBase):
                 name="status_time_key",
             ),
         ]
+        indexes = [models.Index(fields=["portfolio", "scope_kind", "grain", "window_start"])]
 
     def __str__(self) -> str:
         return f"{self.status} in {self.scope_kind} {self.scope_id} {self.label}"
@@ -453,6 +462,10 @@ class WorkItemFact(models.Model):
     history_rows = models.IntegerField(default=0, help_text="Status changes known at as_of.")
     history_digest = models.BigIntegerField(
         default=0, help_text="Order-sensitive digest of those status changes (detects appends)."
+    )
+    row_hash = models.BigIntegerField(
+        null=True,
+        help_text="Hash of the row's published values (a full run rewrites only changes).",
     )
 
     class Meta:

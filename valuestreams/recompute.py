@@ -10,15 +10,17 @@ Public API (stable, used by ingest, imports, the demo seed and the pages):
 
 A run reads status histories with COPY (:mod:`valuestreams.selectors.frames`), computes rows with
 the pure metrics (:mod:`valuestreams.recompute_rows`) and **publishes in one transaction**
-(:mod:`valuestreams.recompute_publish`: delete + insert of the keys it covers; a full run
-writes only the rows that differ from the stored ones, :mod:`valuestreams.recompute_diff`), so a
+(:mod:`valuestreams.recompute_publish`: of the stored rows it covers, it deletes and re-inserts
+only those whose row hash differs from the computed one, :mod:`valuestreams.recompute_diff`), so a
 killed worker leaves the previous results. An incremental run (a job naming items or teams) reads only
 the items whose history reaches the windows touched by the change, rewrites only those windows
 of the touched teams, value streams and the portfolio, and publishes exactly what a full run
 would (:func:`valuestreams.recompute_plan.plan_incremental`). One run per portfolio at a time
 (a PostgreSQL advisory lock, released by the server if the worker dies).
 Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
-inputs are small and recomputed whole, caveats are summed from the stored facts.
+inputs are small and recomputed whole, caveats are counts over the stored facts (a full run sums
+them, an incremental one updates the previous counts by its changed items,
+:mod:`valuestreams.recompute_caveats`).
 
 Changes that move whole histories without naming items — a state/type mapping edit, a team moved
 to another value stream without its ``team_ids`` — need ``full=True``; the nightly full run

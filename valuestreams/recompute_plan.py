@@ -17,6 +17,7 @@ from portfolio.models import Portfolio
 from valuestreams import recompute_rows as rr
 from valuestreams.metrics.flow_facts import item_flow_facts
 from valuestreams.models import MetricRun, StatusChange, WorkItem, WorkItemFact
+from valuestreams.recompute_caveats import CAVEAT_FACT_FIELDS
 from valuestreams.selectors import frames
 
 
@@ -39,6 +40,7 @@ class Plan:
     teams: set[int] = field(default_factory=set)
     value_streams: set[int] = field(default_factory=set)
     windows: pd.DataFrame | None = None
+    old_facts: pd.DataFrame | None = None  # stored facts of the changed items, by item id
 
 
 def plan_incremental(
@@ -71,7 +73,9 @@ def plan_incremental(
     )
     plan = Plan(previous=previous, changed_items=changed, windows=windows)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    intervals, plan.teams, plan.value_streams = _changed_intervals(portfolio, changed, as_of)
+    intervals, plan.teams, plan.value_streams, plan.old_facts = _changed_intervals(
+        portfolio, changed, as_of
+    )
     plan.changed_windows = _windows_touching(windows, intervals)
     plan.read_items = _items_reaching(
         portfolio, windows, plan.all_scope_windows | plan.changed_windows, changed
@@ -127,63 +131,48 @@ def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
 
 def _changed_intervals(
     portfolio: Portfolio, changed: np.ndarray, as_of: datetime
-) -> tuple[list[tuple[int, int]], set[int], set[int]]:
-    """Closed ns intervals touched by the changed items, and their old and new teams / streams."""
+) -> tuple[np.ndarray, set[int], set[int], pd.DataFrame]:
+    """Closed ns intervals (an (n, 2) array) touched by the changed items, their old and new
+    teams / streams, and their stored (old) facts."""
+    old = _old_facts(changed)
     if not len(changed):
-        return [], set(), set()
+        return np.empty((0, 2), dtype=np.int64), set(), set(), old
     ids = changed.tolist()
     history = frames.read_history(portfolio, item_ids=ids)
     scopes = frames.item_scopes(portfolio, item_ids=ids)
     transitions, _ = frames.transitions_frame(history, scopes, frames.portfolio_mappings(portfolio))
     new = item_flow_facts(transitions, as_of=as_of).set_index("item_id")
-    new_scope = {
-        "team_id": new["team_id"].where(new["team_id"] != rr.NO_SCOPE),
-        "value_stream_id": new["value_stream_id"].where(new["value_stream_id"] != rr.NO_SCOPE),
-    }
-    old = pd.DataFrame.from_records(
-        list(WorkItemFact.objects.filter(item_id__in=ids).values_list(*_OLD_FACT)),
-        columns=list(_OLD_FACT),
-    ).set_index("item_id")
-    growth = _history_growth(history, as_of, old["history_rows"])
-    intervals: list[tuple[int, int]] = []
-    teams: set[int] = set()
-    streams: set[int] = set()
-    for item in ids:
-        now_fact = new.loc[item] if item in new.index else None
-        was = old.loc[item] if item in old.index else None
-        now_team = new_scope["team_id"].get(item) if now_fact is not None else None
-        now_stream = new_scope["value_stream_id"].get(item) if now_fact is not None else None
-        for value, bucket in (
-            (now_team, teams),
-            (now_stream, streams),
-            (was["team_id"] if was is not None else None, teams),
-            (was["value_stream_id"] if was is not None else None, streams),
-        ):
-            if value is not None and pd.notna(value):
-                bucket.add(int(value))
-        grown = (
-            was is not None
-            and now_fact is not None
-            and _same(was["team_id"], now_team)
-            and _same(was["value_stream_id"], now_stream)
-            and item in growth.index
-            and growth.loc[item, "prefix_digest"] == int(was["history_digest"])
-        )
-        if grown:
-            first_new = int(growth.loc[item, "first_new_ns"])
-            if first_new >= 0:
-                intervals.append((first_new, _NEVER))
-            for fact in (was, now_fact):
-                done = _ns(fact["done"])
-                if done is not None:
-                    intervals.append((done, done))
-            continue
-        for fact in (was, now_fact):
-            if fact is not None:
-                span = _influence(fact)
-                if span is not None:
-                    intervals.append(span)
-    return intervals, teams, streams
+    index = pd.Index(changed)
+    has_new, has_old = index.isin(new.index), index.isin(old.index)
+    now = new.reindex(index)
+    was = old.reindex(index)
+    now_team = _scope_ids(now["team_id"].where(now["team_id"] != rr.NO_SCOPE))
+    now_stream = _scope_ids(now["value_stream_id"].where(now["value_stream_id"] != rr.NO_SCOPE))
+    was_team, was_stream = _scope_ids(was["team_id"]), _scope_ids(was["value_stream_id"])
+    teams = {int(t) for t in np.concatenate([now_team, was_team]) if t != _MISSING}
+    streams = {int(v) for v in np.concatenate([now_stream, was_stream]) if v != _MISSING}
+
+    growth = _history_growth(history, as_of, old["history_rows"]).reindex(index)
+    prefix = growth["prefix_digest"].to_numpy(dtype=np.int64, na_value=0)
+    old_digest = was["history_digest"].to_numpy(dtype=np.int64, na_value=0)
+    grown = (
+        has_old
+        & has_new
+        & (now_team == was_team)
+        & (now_stream == was_stream)
+        & growth["enough"].to_numpy(dtype=bool, na_value=False)
+        & (prefix == old_digest)
+    )
+    first_new = growth["first_new_ns"].to_numpy(dtype=np.int64, na_value=-1)
+    was_done, now_done = _ns_array(was["done"]), _ns_array(now["done"])
+    parts = [np.column_stack([first_new, np.full(len(index), _NEVER)])[grown & (first_new >= 0)]]
+    for done in (was_done, now_done):
+        hit = grown & (done != _NAT)
+        parts.append(np.column_stack([done, done])[hit])
+    for fact, present in ((was, has_old), (now, has_new)):
+        begin, end = _influence(fact)
+        parts.append(np.column_stack([begin, end])[~grown & present & (begin != _NAT)])
+    return np.concatenate(parts), teams, streams, old
 
 
 _OLD_FACT = (
@@ -195,41 +184,60 @@ _OLD_FACT = (
     "value_stream_id",
     "history_rows",
     "history_digest",
+    *CAVEAT_FACT_FIELDS,
 )
 _NEVER = np.iinfo(np.int64).max
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+_MISSING = np.iinfo(np.int64).min  # no team / value stream
 
 
-def _same(a, b) -> bool:
-    a_missing, b_missing = a is None or pd.isna(a), b is None or pd.isna(b)
-    return (a_missing and b_missing) or (not a_missing and not b_missing and int(a) == int(b))
+def _old_facts(changed: np.ndarray) -> pd.DataFrame:
+    """The stored facts of the changed items (what the previous runs published for them)."""
+    rows = list(WorkItemFact.objects.filter(item_id__in=changed.tolist()).values_list(*_OLD_FACT))
+    frame = pd.DataFrame.from_records(rows, columns=list(_OLD_FACT))
+    for column in ("start", "done", "canceled_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    # nullable integers: reindexing must not turn 64-bit digests into floats
+    for column in ("team_id", "value_stream_id", "history_rows", "history_digest"):
+        frame[column] = frame[column].astype("Int64")
+    return frame.set_index("item_id")
 
 
-def _ns(value) -> int | None:
-    if value is None or pd.isna(value):
-        return None
-    return int(pd.Timestamp(value).value)
+def _scope_ids(values: pd.Series) -> np.ndarray:
+    """Team / value-stream ids as int64 (_MISSING where there is none)."""
+    return pd.to_numeric(values).astype("Int64").to_numpy(dtype=np.int64, na_value=_MISSING)
 
 
-def _influence(fact) -> tuple[int, int] | None:
-    """From the first start (or a done without start) to done / cancel, or open-ended."""
-    begin = _ns(fact["start"])
-    begin = begin if begin is not None else _ns(fact["done"])
-    if begin is None:
-        return None
-    end = _ns(fact["done"])
-    end = end if end is not None else _ns(fact["canceled_at"])
-    return begin, end if end is not None else _NEVER
+def _ns_array(values: pd.Series) -> np.ndarray:
+    """Datetimes as int64 ns since the epoch (NaT as _NAT)."""
+    stamps = pd.to_datetime(values, utc=True).dt.as_unit("ns")
+    return stamps.dt.tz_localize(None).to_numpy().view(np.int64)
+
+
+def _influence(facts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """From the first start (or a done without start) to done / cancel, or open-ended (begin is
+    _NAT where an item has neither start nor done)."""
+    start, done, canceled = (_ns_array(facts[c]) for c in ("start", "done", "canceled_at"))
+    begin = np.where(start != _NAT, start, done)
+    end = np.where(done != _NAT, done, np.where(canceled != _NAT, canceled, _NEVER))
+    return begin, end
 
 
 def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFrame:
-    """Per item (rows at or before ``as_of``): ``prefix_digest`` of its first ``old_rows`` rows
-    (None when it has fewer now) and ``first_new_ns``, the time of the first row beyond them
-    (-1 if none)."""
+    """Per item (rows at or before ``as_of``): ``enough`` (it has at least ``old_rows`` rows
+    now), ``prefix_digest`` of its first ``old_rows`` rows (0 when not enough) and
+    ``first_new_ns``, the time of the first row beyond them (-1 if none)."""
     as_of_us = int(pd.Timestamp(as_of).value // 1000)
     keep = history.at_us <= as_of_us
     item = history.item_id[keep]
     if not len(item):
-        return pd.DataFrame({"prefix_digest": [], "first_new_ns": []})
+        return pd.DataFrame(
+            {
+                "enough": np.zeros(0, dtype=bool),
+                "prefix_digest": np.zeros(0, dtype=np.int64),
+                "first_new_ns": np.zeros(0, dtype=np.int64),
+            }
+        ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
     hashes = rr.row_hashes(
         history.at_us[keep],
         history.seq[keep],
@@ -255,21 +263,23 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
     enough = (limit >= 0) & (counts >= limit)
     return pd.DataFrame(
         {
-            "prefix_digest": pd.array(np.where(enough, sums, 0), dtype="Int64").astype(object),
+            "enough": enough,
+            "prefix_digest": np.where(enough, sums, 0),
             "first_new_ns": first_new,
         },
         index=item[first],
-    ).assign(prefix_digest=lambda f: f["prefix_digest"].where(enough, None))
+    ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
 
 
-def _windows_touching(windows: pd.DataFrame, intervals: list[tuple[int, int]]) -> set:
-    if not intervals or windows.empty:
+def _windows_touching(windows: pd.DataFrame, intervals: np.ndarray) -> set:
+    if not len(intervals) or windows.empty:
         return set()
     starts = windows["window_start"].array.asi8
     ends = windows["window_end"].array.asi8
     mask = np.zeros(len(windows), dtype=bool)
-    for begin, end in intervals:
-        mask |= (starts <= end) & (ends >= begin)
+    for begin in range(0, len(intervals), 4096):  # bounded (intervals x windows) working set
+        chunk = intervals[begin : begin + 4096]
+        mask |= ((starts <= chunk[:, 1:2]) & (ends >= chunk[:, 0:1])).any(axis=0)
     return _window_keys(windows, mask)
 
 

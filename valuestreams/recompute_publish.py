@@ -1,6 +1,8 @@
 """Running a recompute (read with COPY, compute with the pure metrics) and publishing its rows in
-ONE transaction: the delete + insert of every key it covers (for a full run, only of the rows
-that differ from the stored ones), the MetricRun and the job's status."""
+ONE transaction: of the stored rows the run covers (all of the portfolio's for a full run, the
+rewritten windows and changed items for an incremental one) only those that differ from the
+computed rows are deleted and the computed rows not stored yet inserted; then the MetricRun and
+the job's status."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from portfolio.models import Portfolio
-from valuestreams import recompute_diff
+from valuestreams import recompute_caveats, recompute_diff
 from valuestreams import recompute_rows as rr
 from valuestreams.models import (
     DoraMetric,
@@ -207,45 +209,54 @@ def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:
             del out
 
 
-def _delete_rewritten(
-    model, portfolio: Portfolio, plan: Plan | None, windows: pd.DataFrame
-) -> None:
-    table = sql.Identifier(model._meta.db_table)
-    where = [sql.SQL("portfolio_id = {}").format(sql.Literal(portfolio.pk))]
-    if plan is not None:
-        keys = []
-        for grain in ("week", "month"):
-            every = [s.to_pydatetime() for g, s in plan.all_scope_windows if g == grain]
-            touched = [s.to_pydatetime() for g, s in plan.changed_windows if g == grain]
-            first = windows.loc[windows["grain"] == grain, "window_start"].min()
-            grain_sql = sql.SQL("grain = {}").format(sql.Literal(grain))
-            keys.append(
-                sql.SQL("({} AND (window_start = ANY({}) OR window_start < {}))").format(
-                    grain_sql,
-                    sql.Literal(every),
-                    sql.Literal(
-                        first.to_pydatetime()
-                        if pd.notna(first)
-                        else datetime.max.replace(tzinfo=UTC)
-                    ),
+def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame) -> sql.Composed:
+    """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
+    windows rewritten for all scopes (and of windows before the first one kept), and the changed
+    teams', value streams' and the portfolio's rows of the changed windows. Each arm of the
+    condition names scope kind, grain and window start, so PostgreSQL finds the rows through the
+    index on (portfolio, scope_kind, grain, window_start) instead of reading every row of the
+    portfolio."""
+    every_kind = sql.Literal(["team", "value_stream", "portfolio"])
+    arms = []
+    for grain in ("week", "month"):
+        every = [s.to_pydatetime() for g, s in plan.all_scope_windows if g == grain]
+        touched = [s.to_pydatetime() for g, s in plan.changed_windows if g == grain]
+        first = windows.loc[windows["grain"] == grain, "window_start"].min()
+        first = first.to_pydatetime() if pd.notna(first) else datetime.max.replace(tzinfo=UTC)
+        same_grain = sql.SQL("grain = {}").format(sql.Literal(grain))
+        arms.append(
+            sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
+                every_kind, same_grain, sql.Literal(first)
+            )
+        )
+        if every:
+            arms.append(
+                sql.SQL("scope_kind = ANY({}) AND {} AND window_start = ANY({})").format(
+                    every_kind, same_grain, sql.Literal(every)
                 )
             )
-            keys.append(
-                sql.SQL(
-                    "({} AND window_start = ANY({}) AND ((scope_kind = 'team' AND scope_id ="
-                    " ANY({})) OR (scope_kind = 'value_stream' AND scope_id = ANY({})) OR"
-                    " scope_kind = 'portfolio'))"
-                ).format(
-                    grain_sql,
-                    sql.Literal(touched),
-                    sql.Literal(sorted(plan.teams)),
-                    sql.Literal(sorted(plan.value_streams)),
+        if not touched:
+            continue
+        for kind, ids in (("team", plan.teams), ("value_stream", plan.value_streams)):
+            if ids:
+                arms.append(
+                    sql.SQL(
+                        "scope_kind = {} AND {} AND window_start = ANY({}) AND scope_id = ANY({})"
+                    ).format(
+                        sql.Literal(kind),
+                        same_grain,
+                        sql.Literal(touched),
+                        sql.Literal(sorted(ids)),
+                    )
                 )
+        arms.append(
+            sql.SQL("scope_kind = 'portfolio' AND {} AND window_start = ANY({})").format(
+                same_grain, sql.Literal(touched)
             )
-        where.append(sql.SQL("({})").format(sql.SQL(" OR ").join(keys)))
-    statement = sql.SQL("DELETE FROM {} WHERE {}").format(table, sql.SQL(" AND ").join(where))
-    with connection.connection.cursor() as cursor:
-        cursor.execute(statement)
+        )
+    return sql.SQL("portfolio_id = {} AND (({}))").format(
+        sql.Literal(portfolio.pk), sql.SQL(") OR (").join(arms)
+    )
 
 
 def _publish(
@@ -262,22 +273,8 @@ def _publish(
     """Replace the covered rows and record the run, all in ONE transaction."""
     with transaction.atomic():
         connection.ensure_connection()
-        if plan is None:
-            _publish_full_as_diff(portfolio, flow)
-        else:
-            with connection.connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM valuestreams_workitemfact WHERE item_id = ANY(%s)",
-                    [plan.changed_items.tolist()],
-                )
-            _copy_into(WorkItemFact, flow.facts, portfolio_id=portfolio.pk)
-            _publish_checkpoint("facts")
-            _delete_rewritten(FlowMetric, portfolio, plan, windows)
-            _copy_into(FlowMetric, flow.flow, portfolio_id=portfolio.pk)
-            _publish_checkpoint("flow")
-            _delete_rewritten(StatusTime, portfolio, plan, windows)
-            _copy_into(StatusTime, flow.status, portfolio_id=portfolio.pk)
-            _publish_checkpoint("status")
+        extra["new_facts"] = flow.facts[list(recompute_caveats.CAVEAT_FACT_FIELDS)]
+        _publish_as_diff(portfolio, flow, _covered(portfolio, plan, windows))
         DoraMetric.objects.filter(portfolio=portfolio).delete()
         _copy_into(DoraMetric, dora_rows, portfolio_id=portfolio.pk)
         _publish_checkpoint("dora")
@@ -285,7 +282,7 @@ def _publish(
             portfolio=portfolio,
             kind=MetricRun.Kind.FULL if plan is None else MetricRun.Kind.INCREMENTAL,
             as_of=as_of,
-            caveats=_caveats(portfolio, as_of, extra),
+            caveats=_caveats(portfolio, as_of, plan, extra),
             last_status_change_id=extra["watermark"],
             items_read=extra["items_read"],
             windows=_window_span(windows),
@@ -302,23 +299,34 @@ def _publish(
     return run
 
 
-_TABLE_KEYS = (
-    ("facts", WorkItemFact, ["item_id"]),
-    ("flow", FlowMetric, ["scope_kind", "scope_id", "grain", "window_start", "item_type"]),
-    ("status", StatusTime, ["scope_kind", "scope_id", "grain", "window_start", "status"]),
-)
+_DIFFED = (("facts", WorkItemFact), ("flow", FlowMetric), ("status", StatusTime))
 
 
-def _publish_full_as_diff(portfolio: Portfolio, flow: rr.FlowRows) -> None:
-    """A full run's flow tables, written as a diff against the stored rows (inside the caller's
-    transaction): only new, changed and gone rows are touched (see
+def _covered(portfolio: Portfolio, plan: Plan | None, windows: pd.DataFrame) -> dict:
+    """Per published table, the condition selecting the stored rows the run replaces."""
+    everything = sql.SQL("portfolio_id = {}").format(sql.Literal(portfolio.pk))
+    if plan is None:
+        return dict.fromkeys(("facts", "flow", "status"), everything)
+    rewritten = _rewritten_condition(portfolio, plan, windows)
+    return {
+        "facts": sql.SQL("{} AND item_id = ANY({})").format(
+            everything, frames.id_array(plan.changed_items.tolist())
+        ),
+        "flow": rewritten,
+        "status": rewritten,
+    }
+
+
+def _publish_as_diff(portfolio: Portfolio, flow: rr.FlowRows, covered: dict) -> None:
+    """Write the flow tables (inside the caller's transaction) as a diff against the stored rows
+    the run covers: only new, changed and gone rows are touched (see
     :mod:`valuestreams.recompute_diff`)."""
-    for step, model, key in _TABLE_KEYS:
-        diff = recompute_diff.diff_rows(
-            model, getattr(flow, step), key=key, portfolio_id=portfolio.pk
-        )
+    for step, model in _DIFFED:
+        hashed = recompute_diff.with_row_hash(model, getattr(flow, step))
         setattr(flow, step, None)  # the computed rows are no longer needed
-        recompute_diff.apply_deletes(model, diff, portfolio_id=portfolio.pk)
+        diff = recompute_diff.diff_rows(model, hashed, where=covered[step])
+        del hashed
+        recompute_diff.apply_deletes(model, diff, where=covered[step])
         _copy_into(model, diff.insert, portfolio_id=portfolio.pk)
         del diff
         _publish_checkpoint(step)
@@ -331,35 +339,23 @@ def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
     return span
 
 
-def _caveats(portfolio: Portfolio, as_of: datetime, extra: dict) -> dict:
-    """Data-quality caveats of the portfolio, summed from the stored facts (so a full and an
-    incremental run report the same), plus the DORA ones."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), coalesce(sum(unmapped_count), 0), coalesce(sum(unmapped_type_count), 0),"
-            " count(*) FILTER (WHERE truncated), count(*) FILTER (WHERE done_without_start),"
-            " count(*) FILTER (WHERE reopen_count > 0)"
-            " FROM valuestreams_workitemfact WHERE portfolio_id = %s",
-            [portfolio.pk],
+def _caveats(portfolio: Portfolio, as_of: datetime, plan: Plan | None, extra: dict) -> dict:
+    """Data-quality caveats of the portfolio, counted over the stored facts (an incremental run
+    updates the previous run's counts by its changed items, which gives the same numbers), plus
+    the DORA ones."""
+    counts = None
+    if plan is not None and plan.old_facts is not None:
+        counts = recompute_caveats.updated_counts(
+            plan.previous.caveats, plan.old_facts, extra["new_facts"]
         )
-        items, unmapped, unmapped_types, truncated, without_start, reopened = cursor.fetchone()
-        cursor.execute(
-            "SELECT DISTINCT sc.status FROM valuestreams_statuschange sc"
-            " JOIN valuestreams_workitemfact f ON f.item_id = sc.item_id"
-            " WHERE f.portfolio_id = %s AND f.unmapped_count > 0 AND sc.at <= %s",
-            [portfolio.pk, as_of],
-        )
-        names = sorted(
-            {row[0] for row in cursor.fetchall() if extra["mappings"].state_of(row[0]) is None}
-        )
+    if counts is None:
+        counts = recompute_caveats.stored_counts(portfolio.pk)
+    names = []
+    if counts["unmapped_status_changes"]:
+        names = recompute_caveats.unmapped_statuses(portfolio.pk, as_of, extra["mappings"])
     return {
-        "items": items,
-        "unmapped_status_changes": unmapped,
+        **counts,
         "unmapped_statuses": names,
-        "unmapped_type_changes": unmapped_types,
-        "truncated_histories": truncated,
-        "done_without_start": without_start,
-        "reopened_items": reopened,
         **extra["dora_caveats"],
         "benchmark": extra["benchmark"],
     }

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tests.factories import ProductTeamFactory
 from tests.valuestreams.recompute_data import append_changes, generated_dataset, map_statuses
 from tests.valuestreams.test_recompute import published_rows
 from valuestreams.models import FlowMetric, StateMapping, StatusTime, WorkItemFact
-from valuestreams.recompute import recompute_full_now
+from valuestreams.recompute import recompute_full_now, recompute_incremental_now
+from valuestreams.recompute_diff import row_hashes
+from valuestreams.recompute_plan import plan_incremental
+from valuestreams.recompute_publish import _rewritten_condition
 
 AS_OF = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
 
@@ -63,3 +68,121 @@ def test_a_full_run_after_changes_keeps_unchanged_rows_and_equals_a_run_into_emp
         assert over_published[table] == fresh[table], table
     assert 0 < len(kept_flow) < len(flow_ids)
     assert 0 < len(kept_status) < len(status_ids)
+
+
+def _ids(model, portfolio) -> dict[tuple, int]:
+    """Stored rows by their natural key → primary key."""
+    key = ["scope_kind", "scope_id", "grain", "window_start"]
+    key.append("item_type" if model is FlowMetric else "status")
+    return {
+        tuple(row[:-1]): row[-1]
+        for row in model.objects.filter(portfolio=portfolio).values_list(*key, "pk")
+    }
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_rewrites_only_the_rows_that_changed_and_equals_a_full_run(org):
+    teams = [org.team, org.other_team]
+    map_statuses(org.portfolio)
+    generated_dataset(
+        org.portfolio,
+        teams,
+        items=250,
+        start=dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
+        days=180,
+        seed=3,
+    )
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    before = {model: _ids(model, org.portfolio) for model in (FlowMetric, StatusTime)}
+    touched = append_changes(org.portfolio, since=AS_OF, seed=4, count=12)
+    later = AS_OF + dt.timedelta(days=1)
+
+    plan = plan_incremental(org.portfolio, as_of=later, item_ids=touched)
+    covered = {
+        model: set(
+            model.objects.filter(portfolio=org.portfolio)
+            .extra(where=[_rewritten_condition(org.portfolio, plan, plan.windows).as_string()])
+            .values_list("pk", flat=True)
+        )
+        for model in (FlowMetric, StatusTime)
+    }
+    run = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=later)
+    incremental = published_rows(org.portfolio)
+    after = {model: _ids(model, org.portfolio) for model in (FlowMetric, StatusTime)}
+    recompute_full_now(portfolio=org.portfolio, as_of=later)
+
+    assert run.kind == "incremental"
+    assert incremental == published_rows(org.portfolio)
+    for model in (FlowMetric, StatusTime):
+        kept = {k for k, pk in after[model].items() if before[model].get(k) == pk}
+        rewritten = set(after[model]) - kept
+        assert rewritten, model
+        # rows the run covered but found unchanged keep their ids: they were not rewritten
+        assert covered[model] & set(after[model].values()), model
+    assert not FlowMetric.objects.filter(portfolio=org.portfolio, row_hash__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_rows_stored_without_a_hash_are_rewritten_by_the_next_full_run(org):
+    map_statuses(org.portfolio)
+    generated_dataset(
+        org.portfolio,
+        [org.team],
+        items=80,
+        start=dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
+        days=90,
+        seed=5,
+    )
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    published = published_rows(org.portfolio)
+    legacy = list(
+        FlowMetric.objects.filter(portfolio=org.portfolio)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:10]
+    )
+    FlowMetric.objects.filter(pk__in=legacy).update(row_hash=None)
+
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+
+    assert not FlowMetric.objects.filter(pk__in=legacy).exists()  # rewritten, with new ids
+    assert not FlowMetric.objects.filter(portfolio=org.portfolio, row_hash__isnull=True).exists()
+    assert published_rows(org.portfolio) == published
+
+
+def test_a_row_hash_changes_with_any_published_value_and_only_with_it():
+    frame = pd.DataFrame(
+        {
+            "scope_kind": ["team", "team"],
+            "scope_id": [1, 1],
+            "grain": ["week", "week"],
+            "window_start": pd.to_datetime(["2026-03-02", "2026-03-09"], utc=True),
+            "window_end": pd.to_datetime(["2026-03-09", "2026-03-16"], utc=True),
+            "label": ["2026-W10", "2026-W11"],
+            "item_type": ["All", "All"],
+            "velocity": [3, 3],
+            "flow_time_p50_s": [1.5, np.nan],
+        }
+    )
+    base = row_hashes(FlowMetric, frame)
+    assert base[0] != base[1]
+    assert (base != 0).all()
+    assert (row_hashes(FlowMetric, frame.copy()) == base).all()
+    # a NaN is a NaN whatever its bits; the same instant in another zone is the same value
+    other_nan = np.array([0x7FF8000000000001], dtype=np.uint64).view(np.float64)[0]
+    same = frame.assign(
+        flow_time_p50_s=[1.5, other_nan],
+        window_start=frame["window_start"].dt.tz_convert("Europe/Oslo"),
+    )
+    assert (row_hashes(FlowMetric, same) == base).all()
+    for column, values in {
+        "velocity": [4, 3],
+        "flow_time_p50_s": [1.5000000000000002, np.nan],
+        "label": ["2026-W1O", "2026-W11"],
+        "window_start": frame["window_start"] + pd.to_timedelta([1, 0], unit="us"),
+    }.items():
+        changed = row_hashes(FlowMetric, frame.assign(**{column: values}))
+        assert changed[0] != base[0], column
+        assert changed[1] == base[1], column
+    # NULL is not zero
+    nulls = frame.assign(flow_time_p50_s=[1.5, 0.0])
+    assert row_hashes(FlowMetric, nulls)[1] != base[1]
