@@ -32,7 +32,7 @@ from valuestreams.metrics.flow_facts import (
     status_rows,
 )
 from valuestreams.metrics.flow_load import load_cells
-from valuestreams.metrics.flow_status import time_in_status
+from valuestreams.metrics.flow_status import time_in_status_by_scope
 from valuestreams.metrics.flow_windows import build_grid, period_windows
 
 WEEKS = 104
@@ -198,9 +198,13 @@ def flow_rows(
         del grid, cells, frame, keep  # before the next scope's grid is built
     del rows
     status_parts = []
-    for kind, column in scopes:
-        by = [column] if column else []
-        spent = time_in_status(transitions, windows, as_of=as_of, by=by, overall_only=True)
+    by_scope = time_in_status_by_scope(
+        transitions,
+        windows,
+        as_of=as_of,
+        scopes=[[column] if column else [] for _, column in scopes],
+    )
+    for (kind, column), spent in zip(scopes, by_scope, strict=True):
         spent = spent[spent["item_type"] == "All"]
         if column:
             spent = spent[spent[column] != NO_SCOPE]

@@ -25,6 +25,7 @@ from valuestreams.metrics.flow import (
     open_item_ages,
     period_windows,
     time_in_status,
+    time_in_status_by_scope,
 )
 
 DAY = 86_400.0
@@ -644,3 +645,26 @@ def test_vectorised_metrics_match_a_slow_per_item_reference(seed: int) -> None:
         assert {k: v for k, v in got_status.items() if v} == pytest.approx(
             {k: v for k, v in per_status.items() if v}
         )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_time_in_status_of_several_scopes_in_one_pass_equals_one_scope_at_a_time(seed: int) -> None:
+    frame = random_histories(seed)
+    frame["team_id"] = frame["item_id"] % 3
+    frame["value_stream_id"] = frame["team_id"] // 2
+    as_of = at("2025-02-05 13:37")
+    windows = period_windows(at("2025-01-01"), at("2025-02-20"), grain="week", tz=ZURICH)
+    scopes = [["team_id"], ["value_stream_id"], []]
+
+    together = time_in_status_by_scope(frame, windows, as_of=as_of, scopes=scopes)
+
+    key = ["window", "item_type", "status", "flow_state"]
+    for by, got in zip(scopes, together, strict=True):
+        alone = time_in_status(frame, windows, as_of=as_of, by=by, overall_only=True)
+        assert len(got) == len(alone) > 0
+        got = got.sort_values([*by, *key], ignore_index=True)
+        alone = alone.sort_values([*by, *key], ignore_index=True)
+        for column in [*by, *key, "items"]:
+            assert got[column].astype(str).tolist() == alone[column].astype(str).tolist(), column
+        for column in ("time_s", "active_s", "wait_s", "blocked_s", "share"):
+            assert got[column].to_numpy() == pytest.approx(alone[column].to_numpy()), column

@@ -61,7 +61,7 @@ from .flow_facts import (
     status_rows,
 )
 from .flow_load import LOAD_COLUMNS, flow_load, load_cells
-from .flow_status import time_in_status
+from .flow_status import time_in_status, time_in_status_by_scope
 from .flow_windows import build_grid, period_windows
 
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -175,4 +175,5 @@ __all__ = [
     "open_item_ages",
     "period_windows",
     "time_in_status",
+    "time_in_status_by_scope",
 ]

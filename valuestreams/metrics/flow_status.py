@@ -50,10 +50,59 @@ def time_in_status(
         by,
         type_names=rows.type_names,
     )
+    status, names = rows.status_codes()
+    totals = _totals(rows, arrays, grid, status, names, overall_only=overall_only)
+    return _frame(totals, grid, names)
+
+
+def time_in_status_by_scope(
+    transitions: pd.DataFrame,
+    windows: pd.DataFrame,
+    *,
+    as_of: datetime | pd.Timestamp,
+    scopes: Sequence[Sequence[str]],
+) -> list[pd.DataFrame]:
+    """``time_in_status(..., by=scope, overall_only=True)`` for each scope of ``scopes`` (e.g.
+    team, value stream, portfolio), in one pass over the rows: the sums are taken once per
+    finest group (the combination of every scope's columns) and each scope's cells are sums of
+    its finest groups' cells, added in ascending cell order (so the result depends only on the
+    items of each window, as an incremental recompute needs)."""
+    rows = status_rows(transitions, as_of=as_of)
+    arrays = item_arrays(rows)
+    finest = list(dict.fromkeys(c for scope in scopes for c in scope))
+    present = [c for c in finest if c in rows.extra_columns]
+    items = rows.item_frame(present)
+    grid = build_grid(items, windows, finest, type_names=rows.type_names)
+    status, names = rows.status_codes()
+    totals = _totals(rows, arrays, grid, status, names, overall_only=True)
+    totals = totals.sort_values(["cell", "kind"], kind="stable", ignore_index=True)
+    _, n_windows, n_types = grid.shape
+    group = totals["cell"].to_numpy(dtype=np.int64) // (n_windows * n_types)
+    rest = totals["cell"].to_numpy(dtype=np.int64) % (n_windows * n_types)
+    out = []
+    for scope in scopes:
+        scope_grid = build_grid(items, windows, scope, type_names=rows.type_names)
+        position = _group_positions(grid.groups, scope_grid.groups, list(scope))
+        cell = position[group] * (n_windows * n_types) + rest if len(group) else group
+        summed = totals.assign(cell=cell).groupby(["cell", "kind"], as_index=False, sort=True).sum()
+        out.append(_frame(summed, scope_grid, names))
+    return out
+
+
+def _group_positions(finest: pd.DataFrame, coarse: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Position in ``coarse`` of each group of ``finest`` (whose columns include ``by``)."""
+    if not by:
+        return np.zeros(len(finest), dtype=np.int64)
+    index = pd.MultiIndex.from_frame(coarse[by]) if len(by) > 1 else pd.Index(coarse[by[0]])
+    probe = pd.MultiIndex.from_frame(finest[by]) if len(by) > 1 else pd.Index(finest[by[0]])
+    return index.get_indexer(probe).astype(np.int64)
+
+
+def _totals(rows, arrays, grid: Grid, status, names, *, overall_only: bool) -> pd.DataFrame:
+    """Per (cell, status-and-state kind) sums over the items done in each window of ``grid``."""
     items, window_pos = moments_in_windows(arrays.done, grid.windows)
     started = arrays.start_row[items] >= 0
     items, window_pos = items[started], window_pos[started]
-    status, names = rows.status_codes()
     n_kinds = max(len(names), 1) * len(FLOW_STATES)
     # Pairs come sorted by window. They are summed a few windows at a time (each cell lies in one
     # window, so its rows are summed in the same order as all at once: identical results) to
@@ -79,8 +128,7 @@ def time_in_status(
         parts.append(_with_all_types(empty, grid, overall_only=overall_only))
     elif not overall_only:
         parts = [_with_all_types(pd.concat(parts, ignore_index=True), grid, overall_only=False)]
-    del rows, arrays, items, window_pos
-    return _frame(pd.concat(parts, ignore_index=True), grid, names)
+    return pd.concat(parts, ignore_index=True)
 
 
 CHUNK_ENTRIES = 250_000  # (pair, row) entries summed at once
