@@ -22,6 +22,13 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text="changes.csv (key, from, to, time[, field]).",
     )
+    team_field = forms.CharField(
+        label="Jira team field",
+        required=False,
+        max_length=120,
+        help_text="Jira only: the field holding each issue's team, e.g. customfield_10001, or its"
+        " name (Team) if the search was fetched with expand=names. Empty: items get no team.",
+    )
     dry_run = forms.BooleanField(
         label="Dry run: check and count, write nothing",
         required=False,

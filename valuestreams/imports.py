@@ -45,11 +45,13 @@ def import_job_create(
     payload_changes: bytes | None = None,
     file_name: str = "",
     dry_run: bool = False,
+    team_field: str = "",
 ) -> ImportJob:
     """Record an upload and enqueue its import after commit; returns the queued job.
 
     Raises ValidationError naming the field: ``format`` (jira or csv), ``file`` (missing, empty or
-    too large), ``changes_file`` (needed for a CSV pair, too large).
+    too large), ``changes_file`` (needed for a CSV pair, too large), ``team_field`` (Jira only:
+    the id or display name of the field holding each issue's team; the CSV pair has a team column).
     """
     errors: dict[str, str] = {}
     if format not in ImportJob.Format.values:
@@ -66,6 +68,11 @@ def import_job_create(
         errors.setdefault(
             "changes_file", "A CSV import needs the status changes file (changes.csv) too."
         )
+    team_field = (team_field or "").strip()
+    if team_field and format != ImportJob.Format.JIRA:
+        errors["team_field"] = "Only a Jira import has a team field; a CSV pair names the team."
+    elif len(team_field) > ImportJob._meta.get_field("team_field").max_length:
+        errors["team_field"] = "A Jira field id or name has at most 120 characters."
     if errors:
         raise ValidationError(errors)
     job = ImportJob.objects.create(
@@ -76,6 +83,7 @@ def import_job_create(
         file_name=file_name[:255],
         payload=payload,
         payload_changes=payload_changes if format == ImportJob.Format.CSV else None,
+        team_field=team_field,
     )
     from valuestreams.tasks import import_job_run_task
 
@@ -113,7 +121,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return job
     try:
         if job.format == ImportJob.Format.JIRA:
-            result = parse_jira_search(bytes(job.payload))
+            result = parse_jira_search(bytes(job.payload), team_field=job.team_field or None)
         else:
             result = parse_csv_pair(bytes(job.payload), bytes(job.payload_changes or b""))
         _set(job, progress=50)

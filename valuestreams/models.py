@@ -531,6 +531,11 @@ class ImportJob(models.Model):
     format = models.CharField(max_length=8, choices=Format.choices)
     dry_run = models.BooleanField(default=False)
     file_name = models.CharField(max_length=255, blank=True)
+    team_field = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Jira only: the field holding the team (customfield_10001, or its name).",
+    )
     payload = models.BinaryField(help_text="The uploaded file (the issues file for a CSV pair).")
     payload_changes = models.BinaryField(
         null=True, blank=True, help_text="CSV pair: status changes."

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portfolio.tokens import integration_token_issue
 from tests.access import EDITORS, AccessContract
-from tests.factories import ImportJobFactory
+from tests.factories import ImportJobFactory, ProductTeamFactory
 from valuestreams.imports import import_job_create, import_job_error_report, import_job_run
 from valuestreams.models import ImportJob, RecomputeJob, StatusChange, WorkItem
 
@@ -29,7 +29,9 @@ BAD_CHANGES = CHANGES.replace(b"2024-03-07T16:40:00+01:00", b"2024-03-07T16:40:0
 )
 
 
-def run(org, *, payload=ISSUES, changes=CHANGES, format="csv", dry_run=False) -> ImportJob:
+def run(
+    org, *, payload=ISSUES, changes=CHANGES, format="csv", dry_run=False, team_field=""
+) -> ImportJob:
     job = import_job_create(
         portfolio=org.portfolio,
         created_by=org.users["pmo"],
@@ -38,6 +40,7 @@ def run(org, *, payload=ISSUES, changes=CHANGES, format="csv", dry_run=False) ->
         payload_changes=changes if format == "csv" else None,
         file_name="issues.csv",
         dry_run=dry_run,
+        team_field=team_field,
     )
     return import_job_run(job_id=job.pk)
 
@@ -84,6 +87,25 @@ def test_a_jira_search_is_imported(org):
     assert WorkItem.objects.filter(source="jira").count() == 5
 
 
+def test_a_jira_import_takes_each_items_team_from_the_field_it_is_told(org):
+    payments = ProductTeamFactory(value_stream=org.value_stream, name="Payments")
+    job = run(org, payload=JIRA, format="jira", team_field="customfield_10001")
+    assert job.status == "succeeded", job.errors
+    assert job.team_field == "customfield_10001"
+    items = WorkItem.objects.filter(source="jira")
+    assert items.filter(team=payments).count() == 2
+    # a team Steward does not know is kept as the source's name, with a warning
+    assert set(items.filter(team=None).values_list("source_team", flat=True)) == {"Onboarding", ""}
+    assert any("Onboarding" in problem["message"] for problem in job.errors)
+
+
+def test_without_a_team_field_jira_items_get_no_team(org):
+    ProductTeamFactory(value_stream=org.value_stream, name="Payments")
+    job = run(org, payload=JIRA, format="jira")
+    assert job.status == "succeeded", job.errors
+    assert not WorkItem.objects.filter(source="jira", team__isnull=False).exists()
+
+
 def test_a_dry_run_reports_what_it_would_do_and_writes_nothing(org):
     job = run(org, dry_run=True)
     assert job.status == "succeeded"
@@ -113,6 +135,8 @@ def test_a_bad_file_writes_nothing_and_reports_every_row(org):
         ({"format": "xml"}, "format", "Choose the file format"),
         ({"payload": b""}, "file", "must not be empty"),
         ({"payload_changes": None}, "changes_file", "needs the status changes file"),
+        ({"team_field": "customfield_10001"}, "team_field", "Only a Jira import"),
+        ({"format": "jira", "team_field": "x" * 121}, "team_field", "at most 120"),
     ],
 )
 def test_a_bad_upload_is_refused_naming_the_field(org, options, field, message):
@@ -204,6 +228,7 @@ def test_an_upload_queues_a_job_and_shows_its_page(org, client_for):
     )
     page = client.get(response["Location"]).content.decode()
     assert f'hx-get="{reverse("import-progress", args=[job.pk])}"' in page
+    assert "team from" not in page
     assert 'hx-trigger="every 1s"' in page
     assert "django_htmx/htmx-2.min.js" in page
 
@@ -223,6 +248,19 @@ def test_a_bad_upload_on_the_page_gets_a_clear_error(org, client_for, changes, f
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_jira_upload_on_the_page_records_its_team_field(org, client_for):
+    client = client_for("pmo")
+    form = {
+        "format": "jira",
+        "file": SimpleUploadedFile("search.json", JIRA),
+        "team_field": " customfield_10001 ",
+    }
+    response = client.post(reverse("import-list", args=[org.portfolio.pk]), form)
+    job = ImportJob.objects.get()
+    assert (job.format, job.team_field) == ("jira", "customfield_10001")
+    assert "team from customfield_10001" in client.get(response["Location"]).content.decode()
 
 
 def test_a_finished_job_shows_its_summary_and_stops_polling(org, client_for):

@@ -169,6 +169,7 @@ class ImportJobViewSet(
                 payload_changes=changes.read() if changes else None,
                 file_name=data["file"].name,
                 dry_run=data["dry_run"],
+                team_field=data.get("team_field") or "",
             )
         except ValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

@@ -124,6 +124,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "format",
             "dry_run",
             "file_name",
+            "team_field",
             "status",
             "progress",
             "summary",
@@ -142,3 +143,9 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="Jira search JSON, or issues.csv for a CSV pair.")
     changes_file = serializers.FileField(required=False, help_text="changes.csv of a CSV pair.")
     dry_run = serializers.BooleanField(default=False)
+    team_field = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Jira only: the field holding the team (customfield_10001, or its display name"
+        " when the search was fetched with expand=names).",
+    )

@@ -46,6 +46,7 @@ def import_list(request: HttpRequest, pk: int) -> HttpResponse:
                 payload_changes=changes.read() if changes else None,
                 file_name=data["file"].name,
                 dry_run=data["dry_run"],
+                team_field=data.get("team_field") or "",
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
