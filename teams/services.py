@@ -52,14 +52,19 @@ def team_create(*, value_stream: ValueStream, name: str, **fields) -> ProductTea
 
 
 @transaction.atomic
+@transaction.atomic
 def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
-    """Change the given fields (of TEAM_FIELDS). A team may move only within its portfolio."""
+    """Change the given fields (of TEAM_FIELDS). A team may move only within its portfolio; a
+    move to another value stream requests a recompute of the team's items (its history now
+    counts in the other value stream)."""
     unknown = set(fields) - set(TEAM_FIELDS)
     if unknown:
         raise TypeError(f"team_update got unexpected fields: {sorted(unknown)}")
     target = fields.get("value_stream")
     # read from the database: a bound form may already have changed `team.value_stream`
-    home = ValueStream.objects.filter(teams=team).values_list("portfolio_id", flat=True).get()
+    home, stream_before = (
+        ValueStream.objects.filter(teams=team).values_list("portfolio_id", "pk").get()
+    )
     if target is not None and target.portfolio_id != home:
         raise ValidationError(
             {"value_stream": "A team can only move to a value stream of its own portfolio."}
@@ -68,6 +73,10 @@ def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
         setattr(team, name, value)
     team.full_clean()
     team.save(update_fields=[*fields])
+    if target is not None and target.pk != stream_before:
+        from valuestreams.recompute import recompute_request
+
+        recompute_request(portfolio=target.portfolio, team_ids=[team.pk])
     return team
 
 

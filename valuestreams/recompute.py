@@ -22,9 +22,10 @@ inputs are small and recomputed whole, caveats are counts over the stored facts 
 them, an incremental one updates the previous counts by its changed items,
 :mod:`valuestreams.recompute_caveats`).
 
-Changes that move whole histories without naming items — a state/type mapping edit, a team moved
-to another value stream without its ``team_ids`` — need ``full=True``; the nightly full run
-repairs anything missed.
+Changes that move whole histories without naming items — a state/type mapping edit, funding
+targets — request ``full=True``; a team moved to another value stream
+(:func:`teams.services.team_update`) requests the team's items by ``team_ids``. The nightly full
+run repairs anything changed behind the services' back (the Django admin, raw SQL).
 """
 
 from __future__ import annotations

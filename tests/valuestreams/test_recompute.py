@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.factories import ProductTeamFactory
+from teams.services import team_update
+from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.recompute_data import (
     add_item,
     append_changes,
@@ -23,6 +24,7 @@ from valuestreams.models import (
     Incident,
     MetricRun,
     MetricSettings,
+    RecomputeJob,
     StatusTime,
     WorkItemFact,
 )
@@ -205,3 +207,26 @@ def test_an_incremental_run_after_a_team_change_and_a_rewritten_history_equals_a
     incremental = published_rows(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)
     assert incremental == published_rows(org.portfolio)
+
+
+@pytest.mark.django_db
+def test_a_team_moved_to_another_value_stream_is_recomputed_incrementally_as_a_full_run_would(
+    org,
+):
+    small_dataset(org)
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    lending = ValueStreamFactory(portfolio=org.portfolio, name="Lending")
+
+    team_update(team=org.other_team, value_stream=lending)
+
+    job = RecomputeJob.objects.get(portfolio=org.portfolio, status="queued")
+    assert (job.kind, job.item_ids, job.team_ids) == ("incremental", [], [org.other_team.pk])
+    later = AS_OF + dt.timedelta(hours=1)
+    recompute_incremental_now(portfolio=org.portfolio, team_ids=job.team_ids, as_of=later)
+    incremental = published_rows(org.portfolio)
+    assert FlowMetric.objects.filter(scope_kind="value_stream", scope_id=lending.pk).exists()
+    recompute_full_now(portfolio=org.portfolio, as_of=later)
+    assert incremental == published_rows(org.portfolio)
+    # renaming a team does not move its history: nothing to recompute
+    team_update(team=org.team, name="Instant Payments EU")
+    assert RecomputeJob.objects.filter(status="queued").count() == 1
