@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -230,3 +231,29 @@ def test_a_team_moved_to_another_value_stream_is_recomputed_incrementally_as_a_f
     # renaming a team does not move its history: nothing to recompute
     team_update(team=org.team, name="Instant Payments EU")
     assert RecomputeJob.objects.filter(status="queued").count() == 1
+
+
+def test_histories_read_in_any_order_are_sorted_by_item_time_and_seq():
+    rng = np.random.default_rng(3)
+    n = 5_000
+    item = rng.integers(1, 400, n)
+    at = rng.integers(0, 10**12, n)
+    seq = np.arange(n) % 7
+    at[::50] = at[1::50][: len(at[::50])]  # ties in time, broken by seq
+    history = frames.History(
+        item_id=item.astype(np.int64),
+        at_us=at.astype(np.int64),
+        seq=seq.astype(np.int16),
+        status=np.arange(n, dtype=np.int32),  # a row's identity, to follow it
+        source_type=np.zeros(n, dtype=np.int32),
+        blocked=np.zeros(n, dtype=bool),
+        statuses=[str(i) for i in range(n)],
+        types=["Story"],
+    )
+    expected = np.lexsort((seq, at, item))
+
+    frames._sort_history(history)
+
+    assert history.status.tolist() == expected.tolist()
+    frames._sort_history(history)  # already sorted: unchanged
+    assert history.status.tolist() == expected.tolist()

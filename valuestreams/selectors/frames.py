@@ -173,17 +173,34 @@ def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None)
 
 
 def _sort_history(history: History) -> None:
-    """Sort in place by (item, time, seq) unless already so (COPY usually returns table order)."""
-    item, at, seq = history.item_id, history.at_us, history.seq
-    if len(item) < 2:
+    """Sort in place by (item, time, seq) unless already so. COPY returns table order, which a
+    parallel scan interleaves: a stable sort by item (a few hundred ms for millions of rows,
+    against seconds for a three-key lexsort) restores most of it, and only the items whose rows
+    are still out of time order are sorted again by (time, seq)."""
+    if len(history.item_id) < 2 or bool(_in_order(history).all()):
         return
-    later = (item[1:] > item[:-1]) | (
+    order = np.argsort(history.item_id, kind="stable")
+    _take(history, order)
+    later = _in_order(history)
+    if bool(later.all()):
+        return
+    item, at, seq = history.item_id, history.at_us, history.seq
+    rows = np.flatnonzero(np.isin(item, np.unique(item[1:][~later])))
+    order = np.arange(len(item))
+    order[rows] = rows[np.lexsort((seq[rows], at[rows], item[rows]))]
+    _take(history, order)
+
+
+def _in_order(history: History) -> np.ndarray:
+    """Per adjacent pair of rows: is the second one after the first in (item, time, seq)?"""
+    item, at, seq = history.item_id, history.at_us, history.seq
+    return (item[1:] > item[:-1]) | (
         (item[1:] == item[:-1])
         & ((at[1:] > at[:-1]) | ((at[1:] == at[:-1]) & (seq[1:] >= seq[:-1])))
     )
-    if bool(later.all()):
-        return
-    order = np.lexsort((seq, at, item))
+
+
+def _take(history: History, order: np.ndarray) -> None:
     for name in ("item_id", "at_us", "seq", "status", "source_type", "blocked"):
         setattr(history, name, getattr(history, name)[order])
 
