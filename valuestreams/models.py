@@ -303,9 +303,10 @@ class MetricRun(models.Model):
 class MetricRowBase(models.Model):
     """A tidy precomputed row: one scope × grain × window (× item type where it applies)."""
 
-    # derived rows, rewritten in bulk: no per-row foreign-key check (deletes still cascade)
+    # derived rows, rewritten in bulk: no per-row foreign-key check (deletes still cascade), and
+    # no index of its own (each table's (portfolio, ...) index leads with it)
     portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
     scope_id = models.BigIntegerField()
@@ -454,8 +455,8 @@ class WorkItemFact(models.Model):
     done_without_start = models.BooleanField(default=False)
     unmapped_count = models.IntegerField(default=0)
     unmapped_type_count = models.IntegerField(default=0)
-    portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    portfolio = models.ForeignKey(  # indexed by (portfolio, state) below
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     team_id = models.BigIntegerField(null=True, help_text="The item's team when computed.")
     value_stream_id = models.BigIntegerField(null=True)

@@ -305,7 +305,7 @@ def _items_reaching(portfolio: Portfolio, windows: pd.DataFrame, keys: set, chan
     if spans:
         condition = sql.SQL(" OR ").join(
             sql.SQL(
-                "(coalesce(start, done) <= {} AND coalesce(done, canceled_at, 'infinity') >= {})"
+                "(coalesce(start, done) <= {} AND coalesce(done, canceled_at, 'infinity'::timestamptz) >= {})"
             ).format(sql.Literal(b.to_pydatetime()), sql.Literal(a.to_pydatetime()))
             for a, b in spans
         )

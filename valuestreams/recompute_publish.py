@@ -273,6 +273,11 @@ def _publish(
     """Replace the covered rows and record the run, all in ONE transaction."""
     with transaction.atomic():
         connection.ensure_connection()
+        if plan is not None:
+            # an incremental run's statements each touch a few thousand rows: starting parallel
+            # workers for them costs more than it saves
+            with connection.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         if plan is not None:  # an incremental run updates the caveat counts by these
             extra["new_facts"] = flow.facts[list(recompute_caveats.CAVEAT_FACT_FIELDS)]
         _publish_as_diff(portfolio, flow, _covered(portfolio, plan, windows))
@@ -328,9 +333,18 @@ def _publish_as_diff(portfolio: Portfolio, flow: rr.FlowRows, covered: dict) -> 
         diff = recompute_diff.diff_rows(model, hashed, where=covered[step])
         del hashed
         recompute_diff.apply_deletes(model, diff, where=covered[step])
-        _copy_into(model, diff.insert, portfolio_id=portfolio.pk)
+        _copy_into(model, _in_window_order(diff.insert), portfolio_id=portfolio.pk)
         del diff
         _publish_checkpoint(step)
+
+
+def _in_window_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Metric rows ordered by grain and window, so each window's rows lie on neighbouring pages:
+    an incremental run rewrites the recent windows of every scope, and then reads a few pages
+    instead of one page per scope. (A scope's page reads one row per window either way.)"""
+    if "window_start" not in rows.columns or len(rows) < 2:
+        return rows
+    return rows.sort_values(["grain", "window_start"], kind="stable", ignore_index=True)
 
 
 def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:

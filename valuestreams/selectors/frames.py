@@ -104,18 +104,20 @@ def id_array(ids: Iterable[int]) -> sql.Composable:
 
 
 def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Composable:
-    where = sql.SQL("wi.portfolio_id = {}").format(sql.Literal(portfolio_id))
     if item_ids is not None:
-        ids = id_array(item_ids)
-        # on both sides of the join, so PostgreSQL looks the items up instead of scanning them
-        where = sql.SQL("{} AND sc.item_id = ANY({ids}) AND wi.id = ANY({ids})").format(
-            where, ids=ids
-        )
+        # The items are looked up in the status changes' index only: joining the work items
+        # would cost a second index probe per item. Rows of an item outside the portfolio are
+        # dropped by transitions_frame (item_scopes reads the portfolio's items only).
+        return sql.SQL(
+            "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
+            " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
+            " WHERE sc.item_id = ANY({})"
+        ).format(id_array(item_ids))
     return sql.SQL(
         "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
         " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
-        " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE {}"
-    ).format(where)
+        " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE wi.portfolio_id = {}"
+    ).format(sql.Literal(portfolio_id))
 
 
 @dataclass
@@ -134,9 +136,23 @@ class History:
     def __len__(self) -> int:
         return len(self.item_id)
 
+    def rows(self, keep: np.ndarray) -> History:
+        """The rows where ``keep`` is true (same codes)."""
+        return History(
+            self.item_id[keep],
+            self.at_us[keep],
+            self.seq[keep],
+            self.status[keep],
+            self.source_type[keep],
+            self.blocked[keep],
+            statuses=self.statuses,
+            types=self.types,
+        )
+
 
 def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> History:
-    """Every status change of the portfolio's work items (or of ``item_ids``), via COPY."""
+    """Every status change of the portfolio's work items (or of ``item_ids``, the caller's
+    choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY."""
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
@@ -213,6 +229,11 @@ class ItemScopes:
     team_id: np.ndarray
     value_stream_id: np.ndarray
 
+    def contains(self, item_ids: np.ndarray) -> np.ndarray:
+        """Which of ``item_ids`` are items of the portfolio read."""
+        pos = np.minimum(np.searchsorted(self.item_id, item_ids), max(len(self.item_id) - 1, 0))
+        return self.item_id[pos] == item_ids if len(self.item_id) else np.zeros(len(item_ids), bool)
+
     def of(self, item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Team and value stream of each of ``item_ids`` (all must be in the portfolio)."""
         pos = np.searchsorted(self.item_id, item_ids)
@@ -253,6 +274,9 @@ def transitions_frame(
     ``team_id`` and ``value_stream_id`` (int32, -1 for an item without a team). Rows stay sorted
     by item, time and seq. The counts: ``unmapped_type_changes`` (rows of an unmapped type).
     """
+    inside = scopes.contains(history.item_id)
+    if not inside.all():  # rows of items outside the portfolio (or deleted since) are not read
+        history = history.rows(inside)
     state_of_status = [mappings.state_of(name) for name in history.statuses]
     unmapped_status = np.array([s is None for s in state_of_status], dtype=bool)
     state_codes = np.array(
