@@ -273,11 +273,6 @@ def _publish(
     """Replace the covered rows and record the run, all in ONE transaction."""
     with transaction.atomic():
         connection.ensure_connection()
-        if plan is not None:
-            # an incremental run's statements each touch a few thousand rows: starting parallel
-            # workers for them costs more than it saves
-            with connection.connection.cursor() as cursor:
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         if plan is not None:  # an incremental run updates the caveat counts by these
             extra["new_facts"] = flow.facts[list(recompute_caveats.CAVEAT_FACT_FIELDS)]
         _publish_as_diff(portfolio, flow, _covered(portfolio, plan, windows))

@@ -13,6 +13,7 @@ from tests.valuestreams.recompute_data import append_changes, generated_dataset,
 from tests.valuestreams.test_recompute import published_rows
 from valuestreams.models import FlowMetric, StateMapping, StatusTime, WorkItemFact
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
+from valuestreams.recompute_caveats import updated_counts
 from valuestreams.recompute_diff import row_hashes
 from valuestreams.recompute_plan import plan_incremental
 from valuestreams.recompute_publish import _rewritten_condition
@@ -186,3 +187,34 @@ def test_a_row_hash_changes_with_any_published_value_and_only_with_it():
     # NULL is not zero
     nulls = frame.assign(flow_time_p50_s=[1.5, 0.0])
     assert row_hashes(FlowMetric, nulls)[1] != base[1]
+
+
+def test_caveat_counts_are_updated_by_the_changed_items_or_not_at_all():
+    old = pd.DataFrame(
+        {
+            "unmapped_count": [2, 0],
+            "unmapped_type_count": [0, 1],
+            "truncated": [True, False],
+            "done_without_start": [False, False],
+            "reopen_count": [1, 0],
+        }
+    )
+    new = old.assign(unmapped_count=[0, 0], reopen_count=[2, 1]).iloc[[0, 1, 1]]
+    previous = {
+        "items": 10,
+        "unmapped_status_changes": 5,
+        "unmapped_type_changes": 1,
+        "truncated_histories": 3,
+        "done_without_start": 0,
+        "reopened_items": 4,
+    }
+    assert updated_counts(previous, old, new) == {
+        "items": 11,
+        "unmapped_status_changes": 3,
+        "unmapped_type_changes": 2,
+        "truncated_histories": 3,
+        "done_without_start": 0,
+        "reopened_items": 6,
+    }
+    # counts written by an older version are not trusted: the caller sums the stored facts
+    assert updated_counts({"items": 10}, old, new) is None
