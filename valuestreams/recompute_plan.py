@@ -227,9 +227,8 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
     """Per item (rows at or before ``as_of``): ``enough`` (it has at least ``old_rows`` rows
     now), ``prefix_digest`` of its first ``old_rows`` rows (0 when not enough) and
     ``first_new_ns``, the time of the first row beyond them (-1 if none)."""
-    as_of_us = int(pd.Timestamp(as_of).value // 1000)
-    keep = history.at_us <= as_of_us
-    item = history.item_id[keep]
+    known, hashes = rr.known_rows(history, as_of)
+    item = known.item_id
     if not len(item):
         return pd.DataFrame(
             {
@@ -238,15 +237,6 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
                 "first_new_ns": np.zeros(0, dtype=np.int64),
             }
         ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
-    hashes = rr.row_hashes(
-        history.at_us[keep],
-        history.seq[keep],
-        history.status[keep],
-        history.source_type[keep],
-        history.blocked[keep],
-        statuses=history.statuses,
-        types=history.types,
-    )
     first = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
     counts = np.diff(np.r_[first, len(item)])
     position = np.arange(len(item)) - np.repeat(first, counts)
@@ -255,7 +245,7 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
     mixed = np.where(within, rr.prefix_digests(hashes, position), np.uint64(0))
     with np.errstate(over="ignore"):
         sums = np.add.reduceat(mixed, first).view(np.int64)
-    at_ns = history.at_us[keep] * 1000
+    at_ns = known.at_us * 1000
     has_new = (limit >= 0) & (limit < counts)
     first_new = np.where(
         has_new, at_ns[np.minimum(first + np.maximum(limit, 0), len(item) - 1)], -1

@@ -136,20 +136,10 @@ def recompute_run(
 
 
 def _digests(history, as_of: datetime, mappings) -> pd.DataFrame:
-    as_of_us = int(pd.Timestamp(as_of).value // 1000)
-    keep = history.at_us <= as_of_us
-    hashes = rr.row_hashes(
-        history.at_us[keep],
-        history.seq[keep],
-        history.status[keep],
-        history.source_type[keep],
-        history.blocked[keep],
-        statuses=history.statuses,
-        types=history.types,
-    )
-    unmapped = np.array([not mappings.type_is_mapped(n) for n in history.types], dtype=bool)
-    flags = unmapped[history.source_type[keep]] if len(unmapped) else np.zeros(0, dtype=bool)
-    return rr.item_digests(history.item_id[keep], hashes, flags)
+    known, hashes = rr.known_rows(history, as_of)
+    unmapped = np.array([not mappings.type_is_mapped(n) for n in known.types], dtype=bool)
+    flags = unmapped[known.source_type] if len(unmapped) else np.zeros(0, dtype=bool)
+    return rr.item_digests(known.item_id, hashes, flags)
 
 
 def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:

@@ -279,6 +279,22 @@ def row_hashes(
     return h
 
 
+def known_rows(history, as_of: datetime):
+    """The rows of a :class:`~valuestreams.selectors.frames.History` stamped at or before
+    ``as_of``, and the :func:`row_hashes` of each."""
+    known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
+    hashes = row_hashes(
+        known.at_us,
+        known.seq,
+        known.status,
+        known.source_type,
+        known.blocked,
+        statuses=known.statuses,
+        types=known.types,
+    )
+    return known, hashes
+
+
 def prefix_digests(hashes: np.ndarray, position: np.ndarray) -> np.ndarray:
     """Per-row contribution to an item's order-sensitive digest (position = index within item)."""
     with np.errstate(over="ignore"):

@@ -103,20 +103,21 @@ def id_array(ids: Iterable[int]) -> sql.Composable:
     return sql.SQL("{}::bigint[]").format(sql.Literal(text))
 
 
+_HISTORY_COLUMNS = (
+    "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
+    " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
+)
+
+
 def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Composable:
     if item_ids is not None:
         # The items are looked up in the status changes' index only: joining the work items
         # would cost a second index probe per item. Rows of an item outside the portfolio are
         # dropped by transitions_frame (item_scopes reads the portfolio's items only).
-        return sql.SQL(
-            "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
-            " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
-            " WHERE sc.item_id = ANY({})"
-        ).format(id_array(item_ids))
+        return sql.SQL(_HISTORY_COLUMNS + " WHERE sc.item_id = ANY({})").format(id_array(item_ids))
     return sql.SQL(
-        "SELECT sc.item_id, (EXTRACT(EPOCH FROM sc.at) * 1000000)::bigint, sc.seq, sc.status,"
-        " sc.source_type, sc.blocked::int FROM valuestreams_statuschange sc"
-        " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE wi.portfolio_id = {}"
+        _HISTORY_COLUMNS
+        + " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE wi.portfolio_id = {}"
     ).format(sql.Literal(portfolio_id))
 
 
@@ -137,7 +138,7 @@ class History:
         return len(self.item_id)
 
     def rows(self, keep: np.ndarray) -> History:
-        """The rows where ``keep`` is true (same codes)."""
+        """The rows ``keep`` selects (a mask or positions), with the same codes."""
         return History(
             self.item_id[keep],
             self.at_us[keep],
@@ -217,8 +218,7 @@ def _in_order(history: History) -> np.ndarray:
 
 
 def _take(history: History, order: np.ndarray) -> None:
-    for name in ("item_id", "at_us", "seq", "status", "source_type", "blocked"):
-        setattr(history, name, getattr(history, name)[order])
+    history.__dict__.update(vars(history.rows(order)))
 
 
 @dataclass(frozen=True)
