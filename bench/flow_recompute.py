@@ -277,7 +277,7 @@ TABLES = {
     " item_type, velocity, flow_time_p50_s, flow_time_p85_s, flow_time_p95_s, flow_time_mean_s,"
     " flow_efficiency, load_mean, load_end, share, target",
     "valuestreams_statustime": "scope_kind, scope_id, grain, window_start, window_end, label,"
-    " status, flow_state, items, time_s, share",
+    " status, flow_state, items, time_s, time_us, share",
     "valuestreams_dorametric": "scope_kind, scope_id, grain, window_start, label, deployments",
     "valuestreams_workitemfact": "item_id, item_type, state, start, done, canceled_at,"
     " flow_time_s, active_s, wait_s, reopen_count, truncated, done_without_start, unmapped_count,"

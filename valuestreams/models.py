@@ -289,6 +289,11 @@ class MetricRun(models.Model):
         default=dict, blank=True, help_text="Per grain: first and last window start published."
     )
     duration_s = models.FloatField(null=True, blank=True)
+    exact_sums = models.BooleanField(
+        default=False,
+        help_text="Every published time-in-status row holds its exact integer time_us, so the "
+        "next incremental run can carry the rows forward instead of re-reading open items.",
+    )
 
     objects = SourceRecordQuerySet.as_manager()
 
@@ -393,6 +398,10 @@ class StatusTime(MetricRowBase):
     flow_state = models.CharField(max_length=10, choices=FlowState.choices)
     items = models.IntegerField(default=0)
     time_s = models.FloatField(default=0)
+    time_us = models.BigIntegerField(
+        default=0,
+        help_text="time_s in whole microseconds, summed exactly (incremental runs add to it).",
+    )
     share = models.FloatField(null=True)
     row_hash = models.BigIntegerField(
         null=True,

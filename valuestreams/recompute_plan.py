@@ -41,6 +41,16 @@ class Plan:
     value_streams: set[int] = field(default_factory=set)
     windows: pd.DataFrame | None = None
     old_facts: pd.DataFrame | None = None  # stored facts of the changed items, by item id
+    # carry: the previous rows are carried forward (see valuestreams.recompute_carry) and only
+    # the changed items' histories are read: they are kept here from planning
+    carry: bool = False
+    history: frames.History | None = None
+    scopes: frames.ItemScopes | None = None
+
+    @property
+    def keys(self) -> set[tuple[str, pd.Timestamp]]:
+        """Every (grain, window_start) the run rewrites for some scope."""
+        return self.all_scope_windows | self.changed_windows
 
 
 def plan_incremental(
@@ -73,14 +83,29 @@ def plan_incremental(
     )
     plan = Plan(previous=previous, changed_items=changed, windows=windows)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    intervals, plan.teams, plan.value_streams, plan.old_facts = _changed_intervals(
-        portfolio, changed, as_of
+    found = _changed_intervals(portfolio, changed, as_of)
+    plan.teams, plan.value_streams, plan.old_facts = found.teams, found.streams, found.old
+    plan.changed_windows = _windows_touching(windows, found.intervals)
+    plan.carry = (
+        previous.exact_sums and found.all_grown and _windows_known(windows, plan.keys, previous)
     )
-    plan.changed_windows = _windows_touching(windows, intervals)
-    plan.read_items = _items_reaching(
-        portfolio, windows, plan.all_scope_windows | plan.changed_windows, changed
-    )
+    if plan.carry:
+        plan.read_items, plan.history, plan.scopes = changed, found.history, found.scopes
+    else:
+        plan.read_items = _items_reaching(portfolio, windows, plan.keys, changed)
     return plan
+
+
+def _windows_known(windows: pd.DataFrame, keys: set, previous: MetricRun) -> bool:
+    """Did the previous run publish every window of ``keys`` that began before its as_of?"""
+    begun = pd.Timestamp(previous.as_of)
+    for grain, start in keys:
+        if start >= begun:
+            continue
+        first, last = previous.windows.get(grain, [None, None])
+        if first is None or not pd.Timestamp(first) <= start <= pd.Timestamp(last):
+            return False
+    return True
 
 
 def _changed_items(
@@ -129,14 +154,33 @@ def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
     return _window_keys(windows, mask)
 
 
-def _changed_intervals(
-    portfolio: Portfolio, changed: np.ndarray, as_of: datetime
-) -> tuple[np.ndarray, set[int], set[int], pd.DataFrame]:
-    """Closed ns intervals (an (n, 2) array) touched by the changed items, their old and new
-    teams / streams, and their stored (old) facts."""
+@dataclass
+class _Changes:
+    """What planning learns of the changed items."""
+
+    intervals: np.ndarray  # closed ns intervals, an (n, 2) array, touched by the changes
+    teams: set[int]  # their old and new teams
+    streams: set[int]  # and value streams
+    old: pd.DataFrame  # their stored (old) facts
+    all_grown: bool = True  # every one with old facts has a history that only grew
+    history: frames.History | None = None
+    scopes: frames.ItemScopes | None = None
+
+
+def _changed_intervals(portfolio: Portfolio, changed: np.ndarray, as_of: datetime) -> _Changes:
+    """The windows' intervals, scopes and old facts the changed items touch (see :class:`_Changes`)."""
     old = _old_facts(changed)
     if not len(changed):
-        return np.empty((0, 2), dtype=np.int64), set(), set(), old
+        empty = frames.read_history(portfolio, item_ids=[])
+        return _Changes(
+            np.empty((0, 2), dtype=np.int64),
+            set(),
+            set(),
+            old,
+            True,
+            empty,
+            frames.item_scopes(portfolio, item_ids=[]),
+        )
     ids = changed.tolist()
     history = frames.read_history(portfolio, item_ids=ids)
     scopes = frames.item_scopes(portfolio, item_ids=ids)
@@ -172,7 +216,8 @@ def _changed_intervals(
     for fact, present in ((was, has_old), (now, has_new)):
         begin, end = _influence(fact)
         parts.append(np.column_stack([begin, end])[~grown & present & (begin != _NAT)])
-    return np.concatenate(parts), teams, streams, old
+    all_grown = not bool((has_old & ~grown).any())
+    return _Changes(np.concatenate(parts), teams, streams, old, all_grown, history, scopes)
 
 
 _OLD_FACT = (

@@ -16,8 +16,11 @@ from django.utils import timezone
 from psycopg import sql
 
 from portfolio.models import Portfolio
+from valuestreams import recompute_carry as carry
 from valuestreams import recompute_caveats, recompute_diff
 from valuestreams import recompute_rows as rr
+from valuestreams.metrics.flow_facts import facts_frame, item_arrays, status_rows
+from valuestreams.metrics.flow_windows import period_windows
 from valuestreams.models import (
     DoraMetric,
     FlowMetric,
@@ -64,41 +67,11 @@ def recompute_run(
     watermark = _status_change_watermark()
     mappings = frames.portfolio_mappings(portfolio)
     tz = portfolio.time_zone
-    only = None if plan is None else plan.read_items.tolist()
-    history = frames.read_history(portfolio, item_ids=only)
-    scopes = frames.item_scopes(portfolio, item_ids=only)
-    transitions, _ = frames.transitions_frame(history, scopes, mappings)
-    digests = _digests(history, as_of, mappings)
-    items_read = len(scopes.item_id)
-    del history, scopes
-    _progress(job, 20)
-    if plan is None:
-        windows = rr.report_windows(
-            start=frames.data_start(portfolio, as_of=as_of), as_of=as_of, tz=tz
-        )
-        computed = windows
+    if plan is not None and plan.carry:
+        flow = _carried(portfolio, plan, as_of=as_of, mappings=mappings)
+        windows, items_read = plan.windows, len(plan.read_items)
     else:
-        windows = plan.windows
-        keys = plan.all_scope_windows | plan.changed_windows
-        computed = windows[
-            [(g, s) in keys for g, s in zip(windows["grain"], windows["window_start"], strict=True)]
-        ]
-    flow = rr.flow_rows(
-        transitions,
-        windows=computed.reset_index(drop=True),
-        as_of=as_of,
-        tz=tz,
-        portfolio_id=portfolio.pk,
-        digests=digests,
-    )
-    del transitions
-    flow.flow = rr.with_targets(
-        flow.flow, frames.allocation_targets(portfolio), frames.team_streams(portfolio)
-    )
-    if plan is not None:
-        flow.facts = flow.facts[flow.facts["item_id"].isin(plan.changed_items)]
-        flow.flow = flow.flow[_rewritten(flow.flow, plan, portfolio.pk)]
-        flow.status = flow.status[_rewritten(flow.status, plan, portfolio.pk)]
+        flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
     _progress(job, 60)
     benchmark, max_gap = _settings(portfolio)
     deployments = frames.deployments_frame(portfolio)
@@ -133,6 +106,145 @@ def recompute_run(
         },
         job=job,
     )
+
+
+def _recomputed(
+    portfolio: Portfolio, plan: Plan | None, *, as_of: datetime, mappings
+) -> tuple[rr.FlowRows, pd.DataFrame, int]:
+    """The rows of a full run, or of an incremental one that reads every item reaching the
+    rewritten windows; with the run's windows and the number of items read."""
+    tz = portfolio.time_zone
+    only = None if plan is None else plan.read_items.tolist()
+    history = frames.read_history(portfolio, item_ids=only)
+    scopes = frames.item_scopes(portfolio, item_ids=only)
+    transitions, _ = frames.transitions_frame(history, scopes, mappings)
+    digests = _digests(history, as_of, mappings)
+    items_read = len(scopes.item_id)
+    del history, scopes
+    if plan is None:
+        windows = rr.report_windows(
+            start=frames.data_start(portfolio, as_of=as_of), as_of=as_of, tz=tz
+        )
+        computed = windows
+    else:
+        windows = plan.windows
+        computed = _chosen(windows, plan.keys)
+    flow = rr.flow_rows(
+        transitions,
+        windows=computed.reset_index(drop=True),
+        as_of=as_of,
+        tz=tz,
+        portfolio_id=portfolio.pk,
+        digests=digests,
+    )
+    del transitions
+    flow.flow = rr.with_targets(
+        flow.flow, frames.allocation_targets(portfolio), frames.team_streams(portfolio)
+    )
+    if plan is not None:
+        flow.facts = flow.facts[flow.facts["item_id"].isin(plan.changed_items)]
+        flow.flow = flow.flow[_rewritten(flow.flow, plan, portfolio.pk)]
+        flow.status = flow.status[_rewritten(flow.status, plan, portfolio.pk)]
+    return flow, windows, items_read
+
+
+def _chosen(windows: pd.DataFrame, keys: set) -> pd.DataFrame:
+    """The windows whose (grain, window_start) is in ``keys``."""
+    chosen = [
+        (g, s) in keys for g, s in zip(windows["grain"], windows["window_start"], strict=True)
+    ]
+    return windows[chosen].reset_index(drop=True)
+
+
+def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> rr.FlowRows:
+    """The rows of an incremental run that carries the previous rows forward (see
+    :mod:`valuestreams.recompute_carry`): it reads the changed items' histories (kept from
+    planning), the stored facts of the items done in the rewritten windows and the previous
+    rows of those windows, never the histories of unchanged items."""
+    tz, previous = portfolio.time_zone, plan.previous
+    prev_as_of = previous.as_of
+    windows = plan.windows
+    computed = _chosen(windows, plan.keys)
+    new_tr, _ = frames.transitions_frame(plan.history, plan.scopes, mappings)
+    old_tr, _ = frames.transitions_frame(
+        _old_history(plan.history, plan.old_facts, as_of), plan.scopes, mappings
+    )
+    rows = status_rows(new_tr, as_of=as_of)
+    facts = facts_frame(rows, item_arrays(rows))
+    del rows
+    fact_rows = rr.fact_rows(facts, _digests(plan.history, as_of, mappings))
+
+    done = frames.done_facts(portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist())
+    changed_done = facts.loc[
+        facts["done"].notna(),
+        ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
+    ].astype({"item_type": str})
+    completion = carry.completion_frame(
+        pd.concat([done, changed_done], ignore_index=True), computed, portfolio_id=portfolio.pk
+    )
+
+    where = _rewritten_condition(portfolio, plan, windows, expired=False)
+    anchor = period_windows(
+        pd.Timestamp(prev_as_of) - pd.Timedelta(1, "ns"), prev_as_of, grain="week", tz=tz
+    )
+    anchor_start = anchor["window_start"].iloc[0].to_pydatetime()
+    at_anchor = sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
+        sql.Literal(portfolio.pk), sql.Literal(anchor_start)
+    )
+    previous_at = frames.stored_load_rows(at_anchor).rename(columns={"load_end": "end"})
+    old_at = carry.scope_load(old_tr, anchor, as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk)
+    load = carry.carried_load(
+        previous=frames.stored_load_rows(where),
+        old=carry.scope_load(old_tr, computed, as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk),
+        new=carry.scope_load(new_tr, computed, as_of=as_of, tz=tz, portfolio_id=portfolio.pk),
+        previous_at=previous_at.fillna({"end": 0}),
+        old_at=old_at,
+        windows=computed,
+        prev_as_of=prev_as_of,
+        as_of=as_of,
+        tz=tz,
+    )
+    status = carry.carried_status(
+        previous=frames.stored_status_rows(where),
+        old=carry.scope_status(old_tr, computed, as_of=prev_as_of, portfolio_id=portfolio.pk),
+        new=carry.scope_status(new_tr, computed, as_of=as_of, portfolio_id=portfolio.pk),
+    )
+    flow = carry.carried_flow_rows(completion, load, computed, as_of=as_of, tz=tz)
+    flow = rr.with_targets(
+        flow, frames.allocation_targets(portfolio), frames.team_streams(portfolio)
+    )
+    status = carry.status_fields(status, computed)
+    return rr.FlowRows(
+        facts=fact_rows,
+        flow=flow[_rewritten(flow, plan, portfolio.pk)],
+        status=status[_rewritten(status, plan, portfolio.pk)],
+    )
+
+
+def _old_history(history: frames.History, old_facts: pd.DataFrame, as_of: datetime):
+    """The histories the previous run digested: of each item's rows known at ``as_of``, the
+    first ``history_rows`` of its stored facts (none for an item without facts). Only right
+    for histories that grew by appended rows, which the planner checked."""
+    known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
+    item = known.item_id
+    if not len(item):
+        return known
+    first = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
+    counts = np.diff(np.r_[first, len(item)])
+    position = np.arange(len(item)) - np.repeat(first, counts)
+    limit = old_facts["history_rows"].reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
+    return known.rows(position < np.repeat(limit, counts))
+
+
+def _spans(windows: pd.DataFrame) -> list[tuple[datetime, datetime]]:
+    """The windows as few closed [start, end] spans of aware datetimes (touching ones merged)."""
+    spans: list[list[pd.Timestamp]] = []
+    for start, end in sorted(zip(windows["window_start"], windows["window_end"], strict=True)):
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(a.to_pydatetime(), b.to_pydatetime()) for a, b in spans]
 
 
 def _digests(history, as_of: datetime, mappings) -> pd.DataFrame:
@@ -199,13 +311,15 @@ def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:
             del out
 
 
-def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame) -> sql.Composed:
+def _rewritten_condition(
+    portfolio: Portfolio, plan: Plan, windows: pd.DataFrame, *, expired: bool = True
+) -> sql.Composed:
     """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
     windows rewritten for all scopes (and of windows before the first one kept), and the changed
     teams', value streams' and the portfolio's rows of the changed windows. Each arm of the
     condition names scope kind, grain and window start, so PostgreSQL finds the rows through the
     index on (portfolio, scope_kind, grain, window_start) instead of reading every row of the
-    portfolio."""
+    portfolio. ``expired=False`` leaves out the windows before the first one kept."""
     every_kind = sql.Literal(["team", "value_stream", "portfolio"])
     arms = []
     for grain in ("week", "month"):
@@ -214,11 +328,12 @@ def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame
         first = windows.loc[windows["grain"] == grain, "window_start"].min()
         first = first.to_pydatetime() if pd.notna(first) else datetime.max.replace(tzinfo=UTC)
         same_grain = sql.SQL("grain = {}").format(sql.Literal(grain))
-        arms.append(
-            sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
-                every_kind, same_grain, sql.Literal(first)
+        if expired:
+            arms.append(
+                sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
+                    every_kind, same_grain, sql.Literal(first)
+                )
             )
-        )
         if every:
             arms.append(
                 sql.SQL("scope_kind = ANY({}) AND {} AND window_start = ANY({})").format(
@@ -244,6 +359,8 @@ def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame
                 same_grain, sql.Literal(touched)
             )
         )
+    if not arms:
+        arms.append(sql.SQL("false"))
     return sql.SQL("portfolio_id = {} AND (({}))").format(
         sql.Literal(portfolio.pk), sql.SQL(") OR (").join(arms)
     )
@@ -278,6 +395,8 @@ def _publish(
             items_read=extra["items_read"],
             windows=_window_span(windows),
             duration_s=round(time.monotonic() - extra["started"], 3),
+            # a full run writes every row exactly; an incremental one only some of them
+            exact_sums=plan is None or plan.previous.exact_sums,
         )
         if job is not None:
             RecomputeJob.objects.filter(pk=job.pk).update(

@@ -58,7 +58,7 @@ FLOW_FIELDS = [
     "share",
     "target",
 ]
-STATUS_FIELDS = [*WINDOW_FIELDS, "status", "flow_state", "items", "time_s", "share"]
+STATUS_FIELDS = [*WINDOW_FIELDS, "status", "flow_state", "items", "time_s", "time_us", "share"]
 # the DoraMetric columns after its window, in one place for rows, API and pages
 DORA_METRIC_FIELDS = [
     "benchmark",
@@ -197,6 +197,25 @@ def flow_rows(
         )
         del grid, cells, frame, keep  # before the next scope's grid is built
     del rows
+    return FlowRows(
+        facts=fact_rows(facts, digests),
+        flow=pd.concat(flow_parts, ignore_index=True)[FLOW_FIELDS],
+        status=status_time_rows(
+            transitions, windows=windows, as_of=as_of, portfolio_id=portfolio_id, scopes=scopes
+        ),
+    )
+
+
+def status_time_rows(
+    transitions: pd.DataFrame,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    portfolio_id: int,
+    scopes: Sequence[tuple[str, str | None]] = SCOPES,
+) -> pd.DataFrame:
+    """StatusTime rows (:data:`STATUS_FIELDS`) of every scope and window: time in each status of
+    the items done in the window, all types together."""
     status_parts = []
     by_scope = time_in_status_by_scope(
         transitions,
@@ -216,18 +235,16 @@ def flow_rows(
                     "flow_state": spent["flow_state"].astype(str).to_numpy(),
                     "items": spent["items"].to_numpy(),
                     "time_s": spent["time_s"].to_numpy(),
+                    "time_us": spent["time_us"].to_numpy(),
                     "share": spent["share"].to_numpy(),
                 }
             )
         )
-    return FlowRows(
-        facts=_fact_rows(facts, digests),
-        flow=pd.concat(flow_parts, ignore_index=True)[FLOW_FIELDS],
-        status=pd.concat(status_parts, ignore_index=True)[STATUS_FIELDS],
-    )
+    return pd.concat(status_parts, ignore_index=True)[STATUS_FIELDS]
 
 
-def _fact_rows(facts: pd.DataFrame, digests: pd.DataFrame | None) -> pd.DataFrame:
+def fact_rows(facts: pd.DataFrame, digests: pd.DataFrame | None) -> pd.DataFrame:
+    """WorkItemFact rows (:data:`FACT_FIELDS`) of item facts, completed by ``digests``."""
     out = facts.assign(
         item_type=facts["item_type"].astype(str),
         state=facts["state"].astype(str),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from valuestreams.models import (
     MetricSettings,
     RecomputeJob,
     StatusTime,
+    WorkItem,
     WorkItemFact,
 )
 from valuestreams.recompute import plan_incremental, recompute_full_now, recompute_incremental_now
@@ -62,7 +64,10 @@ def test_an_incremental_run_after_a_day_of_changes_publishes_exactly_what_a_full
 
     plan = plan_incremental(org.portfolio, as_of=later, item_ids=touched)
     assert plan is not None
-    assert 0 < len(plan.read_items) < WorkItemFact.objects.filter(portfolio=org.portfolio).count()
+    assert plan.carry  # histories only grew: the previous rows are carried forward
+    # no open item is read: only those touched and those with rows stamped since the last run
+    assert plan.read_items.tolist() == plan.changed_items.tolist()
+    assert set(touched) <= set(plan.changed_items.tolist())
     recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=later)
     incremental = published_rows(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)
@@ -75,6 +80,86 @@ def test_an_incremental_run_after_a_day_of_changes_publishes_exactly_what_a_full
     runs = list(MetricRun.objects.filter(portfolio=org.portfolio).order_by("computed_at"))
     assert [r.kind for r in runs] == ["full", "incremental", "full"]
     assert runs[1].caveats == runs[2].caveats
+
+
+def _late_rows(portfolio, *, before: dt.datetime, seed: int, count: int) -> list[int]:
+    """Status changes that arrive late: stamped before ``before`` (the previous run's as_of) but
+    after each item's last known row, so its history still only grew."""
+    rng = random.Random(seed)
+    touched = []
+    for item in rng.sample(list(WorkItem.objects.filter(portfolio=portfolio)), count):
+        last = item.status_changes.order_by("-at", "-seq").first()
+        if last is None or last.at >= before - dt.timedelta(hours=2):
+            continue
+        when = last.at + (before - last.at) * rng.uniform(0.3, 0.9)
+        item.status_changes.create(
+            at=when, seq=last.seq + 1, status=rng.choice(["Review", "Done"]), source_type="Story"
+        )
+        touched.append(item.pk)
+    return touched
+
+
+@pytest.mark.django_db
+def test_chained_incremental_runs_across_week_and_month_ends_equal_a_full_run(org):
+    teams = [org.team, org.other_team, ProductTeamFactory(value_stream=org.value_stream)]
+    map_statuses(org.portfolio)
+    generated_dataset(
+        org.portfolio,
+        teams,
+        items=300,
+        start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+        days=150,
+        seed=11,
+    )
+    first = dt.datetime(2026, 2, 26, 15, 30, tzinfo=dt.UTC)  # a Thursday in February
+    recompute_full_now(portfolio=org.portfolio, as_of=first)
+    # Friday; Sunday 1 March (a new month); Tuesday 3 March (a new week); Tuesday evening
+    steps = [
+        dt.datetime(2026, 2, 27, 9, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 1, 22, 45, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 3, 7, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 3, 19, tzinfo=dt.UTC),
+    ]
+    previous = first
+    for n, as_of in enumerate(steps):
+        touched = append_changes(org.portfolio, since=previous, seed=20 + n, count=25)
+        touched += _late_rows(org.portfolio, before=previous, seed=30 + n, count=6)
+        plan = plan_incremental(org.portfolio, as_of=as_of, item_ids=touched)
+        assert plan.carry, as_of
+        run = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=as_of)
+        assert (run.kind, run.exact_sums) == ("incremental", True)
+        previous = as_of
+    incremental = published_rows(org.portfolio)
+    recompute_full_now(portfolio=org.portfolio, as_of=previous)
+    full = published_rows(org.portfolio)
+    for table in full:
+        assert incremental[table] == full[table], table
+    assert StatusTime.objects.filter(portfolio=org.portfolio, time_us__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_a_run_without_exact_sums_is_not_carried_forward(org):
+    teams = [org.team, org.other_team]
+    map_statuses(org.portfolio)
+    generated_dataset(
+        org.portfolio,
+        teams,
+        items=80,
+        start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+        days=50,
+        seed=3,
+    )
+    run = recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    MetricRun.objects.filter(pk=run.pk).update(exact_sums=False)  # as written before time_us
+    touched = append_changes(org.portfolio, since=AS_OF, seed=4, count=10)
+    later = AS_OF + dt.timedelta(hours=22)
+
+    assert not plan_incremental(org.portfolio, as_of=later, item_ids=touched).carry
+    run = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=later)
+    assert not run.exact_sums  # and the runs built on it are not either, until a full one
+    incremental = published_rows(org.portfolio)
+    assert recompute_full_now(portfolio=org.portfolio, as_of=later).exact_sums
+    assert incremental == published_rows(org.portfolio)
 
 
 @pytest.mark.django_db
@@ -204,6 +289,8 @@ def test_an_incremental_run_after_a_team_change_and_a_rewritten_history_equals_a
     a1.status_changes.filter(status="Review").delete()  # history corrected, not appended
     later = AS_OF + dt.timedelta(hours=3)
 
+    plan = plan_incremental(org.portfolio, as_of=later, item_ids=[a1.pk])
+    assert not plan.carry  # its old history is not known: every item reaching it is read
     recompute_incremental_now(portfolio=org.portfolio, item_ids=[a1.pk], as_of=later)
     incremental = published_rows(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)

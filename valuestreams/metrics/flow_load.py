@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -36,6 +37,83 @@ def _load_events(rows: StatusRows, grid: Grid) -> tuple[np.ndarray, np.ndarray, 
     return positions, types, deltas
 
 
+@dataclass(frozen=True)
+class LoadSums:
+    """Day-end load counts summed per grid cell, as exact integers.
+
+    ``total`` and ``end`` have the grid's shape (groups, windows, types): the sum of the day-end
+    counts over a window's measured days and the count on its last one (0 where a window has no
+    measured day); ``days`` holds each window's number of measured days."""
+
+    total: np.ndarray
+    end: np.ndarray
+    days: np.ndarray
+
+    def cells(self) -> dict[str, np.ndarray]:
+        """``load_mean`` (total ÷ days) and ``load_end`` as flat float arrays, NaN for a window
+        without a measured day."""
+        has_days = self.days > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.total / np.where(has_days, self.days, 1)[None, :, None]
+        mean = np.where(has_days[None, :, None], mean, np.nan)
+        end = np.where(has_days[None, :, None], self.end.astype(float), np.nan)
+        return {"load_mean": mean.reshape(-1), "load_end": end.reshape(-1)}
+
+
+def measured_days(windows: pd.DataFrame, *, as_of_ns: int, tz: str) -> np.ndarray:
+    """Number of local days (``tz``) starting inside each window and before ``as_of_ns``."""
+    return _day_grid(windows, as_of_ns, tz)[1]
+
+
+def _day_grid(windows: pd.DataFrame, as_of_ns: int, tz: str):
+    """(day-end measurement times, days per window, first day of each window)."""
+    starts, ends = window_bounds(windows)
+    if not len(starts):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    days = period_windows(
+        pd.Timestamp(starts.min(), tz="UTC"), pd.Timestamp(ends.max(), tz="UTC"), grain="day", tz=tz
+    )
+    day_start, day_end = window_bounds(days)
+    n_days = int(np.searchsorted(day_start, as_of_ns, side="left"))
+    measured_at = np.minimum(day_end[:n_days], as_of_ns)
+    first_day = np.minimum(np.searchsorted(day_start, starts, side="left"), n_days)
+    stop_day = np.minimum(np.searchsorted(day_start, ends, side="left"), n_days)
+    return measured_at, np.maximum(stop_day - first_day, 0), first_day
+
+
+def load_sums(rows: StatusRows, grid: Grid, *, tz: str) -> LoadSums:
+    """The day-end load counts of every grid cell, summed over each window's days (see
+    :func:`load_cells` for the day rules)."""
+    n_groups, n_windows, n_types = grid.shape
+    total = np.zeros((n_groups, n_windows, n_types), dtype=np.int64)
+    end = total.copy()
+    measured_at, days, first_day = _day_grid(grid.windows, rows.as_of_ns, tz)
+    n_days = len(measured_at)
+    if not grid.size or not n_days:
+        return LoadSums(total, end, days if len(days) else np.zeros(n_windows, dtype=np.int64))
+
+    positions, types, deltas = _load_events(rows, grid)
+    day = np.searchsorted(measured_at, rows.t[positions], side="left")
+    keep = day < n_days
+    item = np.searchsorted(rows.first, positions[keep], side="right") - 1
+    group = grid.group_of_item[item]
+    cell = (group * n_types + types[keep]) * n_days + day[keep]
+    changes = np.bincount(cell, weights=deltas[keep], minlength=n_groups * n_types * n_days)
+    daily = np.rint(changes).astype(np.int64).reshape(n_groups, n_types, n_days).cumsum(axis=2)
+    daily[:, -1, :] = daily[:, :-1, :].sum(axis=1)
+    prefix = np.concatenate(
+        [np.zeros((n_groups, n_types, 1), dtype=np.int64), daily.cumsum(axis=2)], axis=2
+    )
+    stop_day = first_day + days
+    window_total = prefix[:, :, stop_day] - prefix[:, :, first_day]
+    window_end = daily[:, :, np.maximum(stop_day - 1, 0)]
+    has_days = days > 0
+    total[:, has_days, :] = window_total.transpose(0, 2, 1)[:, has_days, :]
+    end[:, has_days, :] = window_end.transpose(0, 2, 1)[:, has_days, :]
+    return LoadSums(total, end, days)
+
+
 def load_cells(rows: StatusRows, grid: Grid, *, tz: str) -> dict[str, np.ndarray]:
     """Dense arrays (one value per grid cell) of ``load_mean`` and ``load_end``.
 
@@ -45,39 +123,7 @@ def load_cells(rows: StatusRows, grid: Grid, *, tz: str) -> dict[str, np.ndarray
     mean over those days and ``load_end`` the value on the last one; NaN for a window with no
     such day (e.g. wholly after ``as_of``).
     """
-    n_groups, n_windows, n_types = grid.shape
-    mean = np.full((n_groups, n_windows, n_types), np.nan)
-    end = mean.copy()
-    starts, ends = window_bounds(grid.windows)
-    if not grid.size:
-        return {"load_mean": mean.reshape(-1), "load_end": end.reshape(-1)}
-    days = period_windows(
-        pd.Timestamp(starts.min(), tz="UTC"), pd.Timestamp(ends.max(), tz="UTC"), grain="day", tz=tz
-    )
-    day_start, day_end = window_bounds(days)
-    n_days = int(np.searchsorted(day_start, rows.as_of_ns, side="left"))
-    measured_at = np.minimum(day_end[:n_days], rows.as_of_ns)
-
-    positions, types, deltas = _load_events(rows, grid)
-    day = np.searchsorted(measured_at, rows.t[positions], side="left")
-    keep = day < n_days
-    item = np.searchsorted(rows.first, positions[keep], side="right") - 1
-    group = grid.group_of_item[item]
-    cell = (group * n_types + types[keep]) * n_days + day[keep]
-    changes = np.bincount(cell, weights=deltas[keep], minlength=n_groups * n_types * n_days)
-    daily = np.rint(changes).reshape(n_groups, n_types, n_days).cumsum(axis=2)
-    daily[:, -1, :] = daily[:, :-1, :].sum(axis=1)
-    prefix = np.concatenate([np.zeros((n_groups, n_types, 1)), daily.cumsum(axis=2)], axis=2)
-
-    first_day = np.minimum(np.searchsorted(day_start, starts, side="left"), n_days)
-    stop_day = np.minimum(np.searchsorted(day_start, ends, side="left"), n_days)
-    has_days = stop_day > first_day
-    span = np.where(has_days, stop_day - first_day, 1)
-    window_mean = (prefix[:, :, stop_day] - prefix[:, :, first_day]) / span
-    window_end = daily[:, :, np.maximum(stop_day - 1, 0)] if n_days else window_mean
-    mean[:, has_days, :] = window_mean.transpose(0, 2, 1)[:, has_days, :]
-    end[:, has_days, :] = window_end.transpose(0, 2, 1)[:, has_days, :]
-    return {"load_mean": mean.reshape(-1), "load_end": end.reshape(-1)}
+    return load_sums(rows, grid, tz=tz).cells()
 
 
 def flow_load(

@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .flow_facts import ACTIVE, FLOW_STATES, NS_PER_S, item_arrays, next_times, status_rows
+from .flow_facts import ACTIVE, FLOW_STATES, item_arrays, next_times, status_rows
 from .flow_windows import Grid, build_grid, moments_in_windows
 
 STATUS_COLUMNS: tuple[str, ...] = (
@@ -17,6 +17,7 @@ STATUS_COLUMNS: tuple[str, ...] = (
     "flow_state",
     "items",
     "time_s",
+    "time_us",
     "active_s",
     "wait_s",
     "blocked_s",
@@ -37,9 +38,12 @@ def time_in_status(
 
     One row per group (``by``) x window x item type (type at done, and "All") x ``status`` x
     ``flow_state`` (its mapped state) that holds any row, largest time first. Columns:
-    ``items`` (items with a row in it), ``time_s``, ``active_s`` (unblocked time in an active
-    state), ``wait_s`` (the rest), ``blocked_s`` (time flagged blocked) and ``share`` (of the
-    group-window-type's total time). Items done without start contribute nothing.
+    ``items`` (items with a row in it), ``time_s``, ``time_us`` (the same time in whole
+    microseconds, summed exactly as integers: a cell's total does not depend on the order its
+    items are added in), ``active_s`` (unblocked time in an active state), ``wait_s`` (the
+    rest), ``blocked_s`` (time flagged blocked) and ``share`` (of the group-window-type's total
+    time). Each row's time is counted in whole microseconds (the resolution of stored
+    timestamps). Items done without start contribute nothing.
     ``overall_only`` keeps only the "All" rows (the same rows, without building the others).
     """
     rows = status_rows(transitions, as_of=as_of)
@@ -132,6 +136,14 @@ def _totals(rows, arrays, grid: Grid, status, names, *, overall_only: bool) -> p
 
 
 CHUNK_ENTRIES = 250_000  # (pair, row) entries summed at once
+MICROS_PER_S = 1_000_000
+
+
+def status_shares(time_us: np.ndarray, cell_total_us: np.ndarray) -> np.ndarray:
+    """Share of each row's time in its cell's total (NaN where the total is 0)."""
+    return np.divide(
+        time_us, cell_total_us, out=np.full(len(time_us), np.nan), where=cell_total_us > 0
+    )
 
 
 def _status_totals(rows, arrays, grid: Grid, items, window_pos, status, n_kinds) -> pd.DataFrame:
@@ -145,7 +157,7 @@ def _status_totals(rows, arrays, grid: Grid, items, window_pos, status, n_kinds)
     row = np.repeat(arrays.start_row[items] - np.cumsum(length) + length, length)
     row += np.arange(len(row))
     kind = status[row].astype(np.int64) * len(FLOW_STATES) + rows.state[row]
-    seconds = (next_times(rows, row) - rows.t[row]) / NS_PER_S
+    micros = (next_times(rows, row) - rows.t[row]) // 1000
     working = (rows.state[row] == ACTIVE) & ~rows.blocked[row]
     blocked = rows.blocked[row]
     del row
@@ -162,9 +174,9 @@ def _status_totals(rows, arrays, grid: Grid, items, window_pos, status, n_kinds)
             ),
             minlength=n,
         ),
-        "time": np.bincount(codes, weights=seconds, minlength=n),
-        "active": np.bincount(codes, weights=np.where(working, seconds, 0.0), minlength=n),
-        "blocked": np.bincount(codes, weights=np.where(blocked, seconds, 0.0), minlength=n),
+        "time": exact_bincount(codes, micros, n),
+        "active": exact_bincount(codes, np.where(working, micros, 0), n),
+        "blocked": exact_bincount(codes, np.where(blocked, micros, 0), n),
     }
     return pd.DataFrame({"cell": keys // n_kinds, "kind": keys % n_kinds, **sums})
 
@@ -178,26 +190,29 @@ def _with_all_types(totals: pd.DataFrame, grid: Grid, *, overall_only: bool) -> 
     return pd.concat([totals, overall], ignore_index=True)
 
 
+def exact_bincount(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """int64 sums of non-negative int64 ``values`` per code, exact at any size: ``np.bincount``
+    adds in float64, so each value is split into a high and a low 26-bit part whose float sums
+    stay below 2**53."""
+    values = np.asarray(values, dtype=np.int64)
+    low = np.bincount(codes, weights=values & 0x3FFFFFF, minlength=n)
+    high = np.bincount(codes, weights=values >> 26, minlength=n)
+    return (high.astype(np.int64) << 26) + low.astype(np.int64)
+
+
 def _cell_totals(cell: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """Each row's cell total of ``time``, summed in ascending order of the values: the same
-    rows give the same total whatever order they come in (status codes differ between runs
-    that read different items, and a float sum depends on its order)."""
+    """Each row's cell total of ``time`` (int64, exact)."""
     if not len(cell):
-        return np.zeros(0)
-    order = np.lexsort((time, cell))
-    sorted_cell = cell[order]
-    starts = np.flatnonzero(np.r_[True, sorted_cell[1:] != sorted_cell[:-1]])
-    sums = np.add.reduceat(time[order], starts)
-    total = np.empty(len(cell))
-    total[order] = np.repeat(sums, np.diff(np.r_[starts, len(cell)]))
-    return total
+        return np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(cell)
+    return exact_bincount(codes, time, len(uniques))[codes]
 
 
 def _frame(totals: pd.DataFrame, grid: Grid, names: pd.Index) -> pd.DataFrame:
     cell = totals["cell"].to_numpy(dtype=np.int64)
     kind = totals["kind"].to_numpy(dtype=np.int64)
-    time = totals["time"].to_numpy(dtype=float)
-    active = totals["active"].to_numpy(dtype=float)
+    time = totals["time"].to_numpy(dtype=np.int64)
+    active = totals["active"].to_numpy(dtype=np.int64)
     _, n_windows, n_types = grid.shape
     cell_total = _cell_totals(cell, time)
     order = np.lexsort((-time, cell))
@@ -212,13 +227,12 @@ def _frame(totals: pd.DataFrame, grid: Grid, names: pd.Index) -> pd.DataFrame:
                 kind % len(FLOW_STATES), categories=FLOW_STATES
             ),
             "items": totals["items"].to_numpy(dtype=np.int64)[order],
-            "time_s": time,
-            "active_s": active,
-            "wait_s": time - active,
-            "blocked_s": totals["blocked"].to_numpy(dtype=float)[order],
-            "share": np.divide(
-                time, cell_total, out=np.full(len(time), np.nan), where=cell_total > 0
-            ),
+            "time_s": time / MICROS_PER_S,
+            "time_us": time,
+            "active_s": active / MICROS_PER_S,
+            "wait_s": (time - active) / MICROS_PER_S,
+            "blocked_s": totals["blocked"].to_numpy(dtype=np.int64)[order] / MICROS_PER_S,
+            "share": status_shares(time, cell_total),
         }
     )
     return pd.concat(

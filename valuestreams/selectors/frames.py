@@ -450,3 +450,113 @@ def team_streams(portfolio: Portfolio) -> pd.Series:
     teams = apps.get_model("teams", "ProductTeam").objects.filter(value_stream__portfolio=portfolio)
     pairs = dict(teams.values_list("pk", "value_stream_id"))
     return pd.Series(pairs, dtype="int64")
+
+
+# --- what an incremental run carries forward ------------------------------------------------------
+
+
+def _copy_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.DataFrame:
+    """The rows of ``query`` (CSV through COPY) as a frame. PostgreSQL prints a float as the
+    shortest text that round-trips and pandas parses it back exactly, so the floats are the
+    stored ones to the bit."""
+    parts = [
+        pd.read_csv(
+            io.BytesIO(chunk),
+            header=None,
+            names=names,
+            dtype=dtype,
+            keep_default_na=False,
+            na_values={n: ["", "NaN"] for n, t in dtype.items() if t is float},
+            engine="c",
+        )
+        for chunk in _copy_chunks(query)
+    ]
+    if not parts:
+        return pd.DataFrame({n: pd.Series([], dtype=dtype[n]) for n in names})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _utc_from_us(values: pd.Series) -> pd.Series:
+    return pd.Series(
+        pd.DatetimeIndex((values.to_numpy(dtype=np.int64) * 1000).view("M8[ns]"), tz="UTC"),
+        index=values.index,
+    )
+
+
+def done_facts(
+    portfolio: Portfolio, *, spans: Sequence[tuple[datetime, datetime]], exclude: Sequence[int]
+) -> pd.DataFrame:
+    """Stored facts of the portfolio's items done within ``spans`` (closed [start, end] pairs),
+    but not of the ``exclude``d items: ``item_id``, ``item_type``, ``done`` (UTC),
+    ``flow_time_s``, ``active_s``, ``team_id`` and ``value_stream_id`` (NO_SCOPE if none)."""
+    names = ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id"]
+    names.append("value_stream_id")
+    dtype = {
+        "item_id": np.int64,
+        "item_type": str,
+        "done": np.int64,
+        "flow_time_s": float,
+        "active_s": float,
+        "team_id": np.int64,
+        "value_stream_id": np.int64,
+    }
+    if not spans:
+        frame = _copy_frame(sql.SQL("SELECT 1 WHERE false"), names, dtype)
+    else:
+        within = sql.SQL(" OR ").join(
+            sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
+            for a, b in spans
+        )
+        query = sql.SQL(
+            "SELECT item_id, item_type, (EXTRACT(EPOCH FROM done) * 1000000)::bigint,"
+            " flow_time_s, active_s, coalesce(team_id, -1), coalesce(value_stream_id, -1)"
+            " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
+            " AND NOT (item_id = ANY({}))"
+        ).format(sql.Literal(portfolio.pk), within, id_array(exclude))
+        frame = _copy_frame(query, names, dtype)
+    return frame.assign(done=_utc_from_us(frame["done"]))
+
+
+def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
+    """Published FlowMetric rows matching ``where``: scope_kind, scope_id, grain, window_start
+    (UTC), item_type, load_mean, load_end."""
+    names = ["scope_kind", "scope_id", "grain", "window_start", "item_type"]
+    names += ["load_mean", "load_end"]
+    dtype = {
+        "scope_kind": str,
+        "scope_id": np.int64,
+        "grain": str,
+        "window_start": np.int64,
+        "item_type": str,
+        "load_mean": float,
+        "load_end": float,
+    }
+    query = sql.SQL(
+        "SELECT scope_kind, scope_id, grain, (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint,"
+        " item_type, load_mean, load_end FROM valuestreams_flowmetric WHERE {}"
+    ).format(where)
+    frame = _copy_frame(query, names, dtype)
+    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+
+
+def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
+    """Published StatusTime rows matching ``where``: scope_kind, scope_id, grain, window_start
+    (UTC), status, flow_state, items, time_us."""
+    names = ["scope_kind", "scope_id", "grain", "window_start", "status", "flow_state"]
+    names += ["items", "time_us"]
+    dtype = {
+        "scope_kind": str,
+        "scope_id": np.int64,
+        "grain": str,
+        "window_start": np.int64,
+        "status": str,
+        "flow_state": str,
+        "items": np.int64,
+        "time_us": np.int64,
+    }
+    query = sql.SQL(
+        "SELECT scope_kind, scope_id, grain, (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint,"
+        " status, flow_state, items, time_us FROM valuestreams_statustime WHERE {}"
+    ).format(where)
+    frame = _copy_frame(query, names, dtype)
+    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
