@@ -34,15 +34,9 @@ import pandas as pd
 from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
 from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, status_rows
 from valuestreams.metrics.flow_load import load_sums, measured_days
-from valuestreams.metrics.flow_status import MICROS_PER_S, status_shares
+from valuestreams.metrics.flow_status import MICROS_PER_S, status_shares, time_in_status
 from valuestreams.metrics.flow_windows import build_grid, window_bounds
-from valuestreams.recompute_rows import (
-    FLOW_FIELDS,
-    NO_SCOPE,
-    SCOPES,
-    STATUS_FIELDS,
-    status_time_rows,
-)
+from valuestreams.recompute_rows import FLOW_FIELDS, NO_SCOPE, SCOPES, STATUS_FIELDS
 
 LOAD_KEY = ["scope_kind", "scope_id", "grain", "window_start", "item_type"]
 STATUS_KEY = ["scope_kind", "scope_id", "grain", "window_start", "status", "flow_state"]
@@ -86,30 +80,45 @@ def scope_load(
     as_of: datetime,
     tz: str,
     portfolio_id: int,
-    scopes: Sequence[tuple[str, str | None]] = SCOPES,
 ) -> pd.DataFrame:
-    """The load the items of ``transitions`` contribute to each scope, window and type (and
-    "All"): :data:`LOAD_KEY` columns, ``total`` (sum of day-end counts over the window's
-    measured days) and ``end`` (the count on its last one), integers; only non-zero cells."""
+    """The load the items of ``transitions`` contribute to each scope (team, value stream,
+    portfolio), window and type (and "All"): :data:`LOAD_KEY` columns, ``total`` (sum of
+    day-end counts over the window's measured days) and ``end`` (the count on its last one),
+    integers; only non-zero cells. Counted once per team and summed up (integers: exact)."""
     rows = status_rows(transitions, as_of=as_of)
-    parts = []
-    for kind, column in scopes:
-        by = [column] if column else []
-        items = rows.item_frame([c for c in by if c in rows.extra_columns])
-        grid = build_grid(items, windows, by, type_names=FLOW_ITEM_TYPES)
-        if not grid.size:
-            continue
-        sums = load_sums(rows, grid, tz=tz)
-        frame = _scope_frame(grid, kind, column, portfolio_id)
-        frame["total"] = sums.total.reshape(-1)
-        frame["end"] = sums.end.reshape(-1)
-        keep = (frame["total"] != 0) | (frame["end"] != 0)
-        if column:
-            keep &= frame["scope_id"] != NO_SCOPE
-        parts.append(frame[keep])
-    if not parts:
+    finest = ["team_id", "value_stream_id"]
+    items = rows.item_frame([c for c in finest if c in rows.extra_columns])
+    grid = build_grid(items, windows, finest, type_names=FLOW_ITEM_TYPES)
+    if not grid.size:
         return _empty(LOAD_KEY, {"total": np.int64, "end": np.int64})
-    return pd.concat(parts, ignore_index=True)
+    sums = load_sums(rows, grid, tz=tz)
+    _, n_windows, n_types = grid.shape
+    total, end = sums.total.reshape(-1), sums.end.reshape(-1)
+    cell = np.flatnonzero((total != 0) | (end != 0))
+    group, window, kind = cell // (n_windows * n_types), cell // n_types % n_windows, cell % n_types
+    cells = pd.DataFrame(
+        {
+            "team_id": grid.groups["team_id"].to_numpy(dtype=np.int64)[group],
+            "value_stream_id": grid.groups["value_stream_id"].to_numpy(dtype=np.int64)[group],
+            "grain": grid.windows["grain"].to_numpy(dtype=object)[window],
+            "window_start": _naive_ns(grid.windows["window_start"])[window],
+            "item_type": np.array(grid.types, dtype=object)[kind],
+            "total": total[cell],
+            "end": end[cell],
+        }
+    )
+    parts = []
+    for scope_kind, column in SCOPES:
+        keys = [column, "grain", "window_start", "item_type"] if column else LOAD_KEY[2:]
+        chosen = cells[cells[column] != NO_SCOPE] if column else cells
+        summed = chosen.groupby(keys, as_index=False, sort=False)[["total", "end"]].sum()
+        summed = summed.rename(columns={column: "scope_id"}) if column else summed
+        parts.append(
+            summed.assign(scope_kind=scope_kind, scope_id=summed.get("scope_id", portfolio_id))
+        )
+    return pd.concat(parts, ignore_index=True)[[*LOAD_KEY, "total", "end"]].astype(
+        {"scope_id": np.int64}
+    )
 
 
 def scope_status(
@@ -118,15 +127,36 @@ def scope_status(
     *,
     as_of: datetime,
     portfolio_id: int,
-    scopes: Sequence[tuple[str, str | None]] = SCOPES,
 ) -> pd.DataFrame:
     """Time in status the items of ``transitions`` contribute: :data:`STATUS_KEY` columns,
-    ``items`` and ``time_us`` (integers)."""
-    rows = status_time_rows(
-        transitions, windows=windows, as_of=as_of, portfolio_id=portfolio_id, scopes=scopes
+    ``items`` and ``time_us`` (integers), counted once per team and summed up (exact)."""
+    finest = ["team_id", "value_stream_id"]
+    spent = time_in_status(transitions, windows, as_of=as_of, by=finest, overall_only=True)
+    spent = spent[spent["item_type"] == "All"]
+    cells = pd.DataFrame(
+        {
+            "team_id": spent["team_id"].to_numpy(dtype=np.int64),
+            "value_stream_id": spent["value_stream_id"].to_numpy(dtype=np.int64),
+            "grain": spent["grain"].to_numpy(dtype=object),
+            "window_start": _naive_ns(spent["window_start"]),
+            "status": spent["status"].astype(str).to_numpy(dtype=object),
+            "flow_state": spent["flow_state"].astype(str).to_numpy(dtype=object),
+            "items": spent["items"].to_numpy(dtype=np.int64),
+            "time_us": spent["time_us"].to_numpy(dtype=np.int64),
+        }
     )
-    rows = rows.assign(window_start=_naive_ns(rows["window_start"]))
-    return rows[[*STATUS_KEY, "items", "time_us"]]
+    parts = []
+    for scope_kind, column in SCOPES:
+        keys = [column, *STATUS_KEY[2:]] if column else STATUS_KEY[2:]
+        chosen = cells[cells[column] != NO_SCOPE] if column else cells
+        summed = chosen.groupby(keys, as_index=False, sort=False)[["items", "time_us"]].sum()
+        summed = summed.rename(columns={column: "scope_id"}) if column else summed
+        parts.append(
+            summed.assign(scope_kind=scope_kind, scope_id=summed.get("scope_id", portfolio_id))
+        )
+    return pd.concat(parts, ignore_index=True)[[*STATUS_KEY, "items", "time_us"]].astype(
+        {"scope_id": np.int64}
+    )
 
 
 def _empty(key: Sequence[str], values: dict) -> pd.DataFrame:

@@ -136,11 +136,18 @@ def _isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
     return pd.Series(values, copy=False).isin(among).to_numpy()
 
 
-def diff_rows(model, frame: pd.DataFrame, *, where: sql.Composable) -> Diff:
+def diff_rows(
+    model,
+    frame: pd.DataFrame,
+    *,
+    where: sql.Composable,
+    stored: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Diff:
     """The rows of ``frame`` (columns = field names, with ``row_hash``) that are not stored
     as they are among the rows ``where`` selects, and those of them to delete (changed or
-    gone)."""
-    stored_pk, stored_hash = _read_stored_hashes(model, where)
+    gone). ``stored``: those rows' (primary keys, row hashes, 0 for none) when the caller has
+    read them already."""
+    stored_pk, stored_hash = stored if stored is not None else _read_stored_hashes(model, where)
     new_hash = frame["row_hash"].to_numpy(dtype=np.int64)
     kept = _isin(stored_hash, new_hash) & (stored_hash != 0)
     if not kept.any():

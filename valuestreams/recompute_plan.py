@@ -46,6 +46,8 @@ class Plan:
     carry: bool = False
     history: frames.History | None = None
     scopes: frames.ItemScopes | None = None
+    transitions: pd.DataFrame | None = None  # of the changed items now
+    new_facts: pd.DataFrame | None = None  # their facts now (item_flow_facts of transitions)
 
     @property
     def keys(self) -> set[tuple[str, pd.Timestamp]]:
@@ -91,6 +93,7 @@ def plan_incremental(
     )
     if plan.carry:
         plan.read_items, plan.history, plan.scopes = changed, found.history, found.scopes
+        plan.transitions, plan.new_facts = found.transitions, found.new_facts
     else:
         plan.read_items = _items_reaching(portfolio, windows, plan.keys, changed)
     return plan
@@ -165,27 +168,37 @@ class _Changes:
     all_grown: bool = True  # every one with old facts has a history that only grew
     history: frames.History | None = None
     scopes: frames.ItemScopes | None = None
+    transitions: pd.DataFrame | None = None
+    new_facts: pd.DataFrame | None = None
 
 
 def _changed_intervals(portfolio: Portfolio, changed: np.ndarray, as_of: datetime) -> _Changes:
     """The windows' intervals, scopes and old facts the changed items touch (see :class:`_Changes`)."""
     old = _old_facts(changed)
     if not len(changed):
-        empty = frames.read_history(portfolio, item_ids=[])
+        history = frames.read_history(portfolio, item_ids=[])
+        scopes = frames.item_scopes(portfolio, item_ids=[])
+        transitions, _ = frames.transitions_frame(
+            history, scopes, frames.portfolio_mappings(portfolio)
+        )
+        facts = item_flow_facts(transitions, as_of=as_of)
         return _Changes(
             np.empty((0, 2), dtype=np.int64),
             set(),
             set(),
             old,
             True,
-            empty,
-            frames.item_scopes(portfolio, item_ids=[]),
+            history,
+            scopes,
+            transitions,
+            facts,
         )
     ids = changed.tolist()
     history = frames.read_history(portfolio, item_ids=ids)
     scopes = frames.item_scopes(portfolio, item_ids=ids)
     transitions, _ = frames.transitions_frame(history, scopes, frames.portfolio_mappings(portfolio))
-    new = item_flow_facts(transitions, as_of=as_of).set_index("item_id")
+    new_facts = item_flow_facts(transitions, as_of=as_of)
+    new = new_facts.set_index("item_id")
     index = pd.Index(changed)
     has_new, has_old = index.isin(new.index), index.isin(old.index)
     now = new.reindex(index)
@@ -217,7 +230,17 @@ def _changed_intervals(portfolio: Portfolio, changed: np.ndarray, as_of: datetim
         begin, end = _influence(fact)
         parts.append(np.column_stack([begin, end])[~grown & present & (begin != _NAT)])
     all_grown = not bool((has_old & ~grown).any())
-    return _Changes(np.concatenate(parts), teams, streams, old, all_grown, history, scopes)
+    return _Changes(
+        np.concatenate(parts),
+        teams,
+        streams,
+        old,
+        all_grown,
+        history,
+        scopes,
+        transitions,
+        new_facts,
+    )
 
 
 _OLD_FACT = (

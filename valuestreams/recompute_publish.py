@@ -16,10 +16,9 @@ from django.utils import timezone
 from psycopg import sql
 
 from portfolio.models import Portfolio
+from valuestreams import pgcopy, recompute_caveats, recompute_diff
 from valuestreams import recompute_carry as carry
-from valuestreams import recompute_caveats, recompute_diff
 from valuestreams import recompute_rows as rr
-from valuestreams.metrics.flow_facts import facts_frame, item_arrays, status_rows
 from valuestreams.metrics.flow_windows import period_windows
 from valuestreams.models import (
     DoraMetric,
@@ -165,13 +164,10 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
     prev_as_of = previous.as_of
     windows = plan.windows
     computed = _chosen(windows, plan.keys)
-    new_tr, _ = frames.transitions_frame(plan.history, plan.scopes, mappings)
+    new_tr, facts = plan.transitions, plan.new_facts
     old_tr, _ = frames.transitions_frame(
         _old_history(plan.history, plan.old_facts, as_of), plan.scopes, mappings
     )
-    rows = status_rows(new_tr, as_of=as_of)
-    facts = facts_frame(rows, item_arrays(rows))
-    del rows
     fact_rows = rr.fact_rows(facts, _digests(plan.history, as_of, mappings))
 
     done = frames.done_facts(portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist())
@@ -183,29 +179,44 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
         pd.concat([done, changed_done], ignore_index=True), computed, portfolio_id=portfolio.pk
     )
 
-    where = _rewritten_condition(portfolio, plan, windows, expired=False)
+    # the stored rows this run replaces (the same condition publishing uses): those of the
+    # rewritten windows are carried forward, and all of them are diffed against by hash
+    where = _rewritten_condition(portfolio, plan, windows)
+    stored_flow = frames.stored_load_rows(where)
+    stored_status = frames.stored_status_rows(where)
     anchor = period_windows(
         pd.Timestamp(prev_as_of) - pd.Timedelta(1, "ns"), prev_as_of, grain="week", tz=tz
     )
     anchor_start = anchor["window_start"].iloc[0].to_pydatetime()
-    at_anchor = sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
-        sql.Literal(portfolio.pk), sql.Literal(anchor_start)
+    if ("week", pd.Timestamp(anchor_start)) in plan.all_scope_windows:  # every scope's rows read
+        previous_at = stored_flow[_in_windows(stored_flow, {("week", anchor_start)})]
+    else:
+        previous_at = frames.stored_load_rows(
+            sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
+                sql.Literal(portfolio.pk), sql.Literal(anchor_start)
+            )
+        )
+    previous_at = previous_at.rename(columns={"load_end": "end"})
+    # the changed items' previous load in the rewritten windows and at the previous as_of
+    old_load = carry.scope_load(
+        old_tr, _with_window(computed, anchor), as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk
     )
-    previous_at = frames.stored_load_rows(at_anchor).rename(columns={"load_end": "end"})
-    old_at = carry.scope_load(old_tr, anchor, as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk)
     load = carry.carried_load(
-        previous=frames.stored_load_rows(where),
-        old=carry.scope_load(old_tr, computed, as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk),
+        previous=stored_flow[_in_windows(stored_flow, plan.keys)],
+        old=old_load,
         new=carry.scope_load(new_tr, computed, as_of=as_of, tz=tz, portfolio_id=portfolio.pk),
         previous_at=previous_at.fillna({"end": 0}),
-        old_at=old_at,
+        old_at=old_load[
+            (old_load["grain"] == "week")
+            & (old_load["window_start"] == anchor_start.replace(tzinfo=None))
+        ],
         windows=computed,
         prev_as_of=prev_as_of,
         as_of=as_of,
         tz=tz,
     )
     status = carry.carried_status(
-        previous=frames.stored_status_rows(where),
+        previous=stored_status[_in_windows(stored_status, plan.keys)],
         old=carry.scope_status(old_tr, computed, as_of=prev_as_of, portfolio_id=portfolio.pk),
         new=carry.scope_status(new_tr, computed, as_of=as_of, portfolio_id=portfolio.pk),
     )
@@ -218,7 +229,17 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
         facts=fact_rows,
         flow=flow[_rewritten(flow, plan, portfolio.pk)],
         status=status[_rewritten(status, plan, portfolio.pk)],
+        stored={
+            "flow": (stored_flow["id"].to_numpy(), stored_flow["row_hash"].to_numpy()),
+            "status": (stored_status["id"].to_numpy(), stored_status["row_hash"].to_numpy()),
+        },
     )
+
+
+def _with_window(windows: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """``windows`` and the windows of ``extra`` not among them."""
+    both = pd.concat([windows, extra], ignore_index=True)
+    return both.drop_duplicates(["grain", "window_start"], ignore_index=True)
 
 
 def _old_history(history: frames.History, old_facts: pd.DataFrame, as_of: datetime):
@@ -254,72 +275,57 @@ def _digests(history, as_of: datetime, mappings) -> pd.DataFrame:
     return rr.item_digests(known.item_id, hashes, flags)
 
 
+def _in_windows(rows: pd.DataFrame, keys: set) -> np.ndarray:
+    """Which rows lie in one of the windows ``keys`` ((grain, window_start) pairs)."""
+    grain = rows["grain"].to_numpy(dtype=object)
+    start = pd.to_datetime(rows["window_start"], utc=True).dt.as_unit("ns").array.asi8
+    mask = np.zeros(len(rows), dtype=bool)
+    for name in {g for g, _ in keys}:
+        starts = [pd.Timestamp(s).value for g, s in keys if g == name]
+        mask |= (grain == name) & np.isin(start, starts)
+    return mask
+
+
 def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
     """Rows of the windows rewritten for every scope, or of the changed scopes' windows."""
-    key = list(zip(rows["grain"], pd.to_datetime(rows["window_start"], utc=True), strict=True))
-    every = np.array([k in plan.all_scope_windows for k in key], dtype=bool)
-    touched = np.array([k in plan.changed_windows for k in key], dtype=bool)
     kind, scope = rows["scope_kind"].to_numpy(), rows["scope_id"].to_numpy()
     in_scope = (
         ((kind == "team") & np.isin(scope, list(plan.teams)))
         | ((kind == "value_stream") & np.isin(scope, list(plan.value_streams)))
         | ((kind == "portfolio") & (scope == portfolio_id))
     )
-    return every | (touched & in_scope)
+    return _in_windows(rows, plan.all_scope_windows) | (
+        _in_windows(rows, plan.changed_windows) & in_scope
+    )
 
 
-COPY_ROWS = 50_000  # rows formatted as CSV at once: bounds the text held in memory
-
-
-def _csv_column(column: pd.Series) -> pd.Series:
-    """Datetimes as UTC text (vectorised; pandas' own formatting is slow), NaT as empty."""
-    if not (
-        isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column)
-    ):
-        return column
-    values = column.dt.tz_convert("UTC") if isinstance(column.dtype, pd.DatetimeTZDtype) else column
-    raw = values.dt.tz_localize(None) if isinstance(values.dtype, pd.DatetimeTZDtype) else values
-    micro = raw.to_numpy().astype("M8[us]")
-    text = np.char.add(np.datetime_as_string(micro, unit="us"), "+00")
-    return pd.Series(np.where(np.isnat(micro), "", text), index=column.index, dtype=object)
+COPY_ROWS = 50_000  # rows encoded at once: bounds the bytes held in memory
 
 
 def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:
     """COPY ``frame`` (columns = field names) into the model's table with ``portfolio_id``, in
-    chunks so the CSV text never holds more than COPY_ROWS rows."""
+    PostgreSQL's binary format (:mod:`valuestreams.pgcopy`), COPY_ROWS rows at a time."""
     if frame.empty:
         return
-    columns = ["portfolio_id", *frame.columns]
-    text = [
-        f.column
-        for f in model._meta.concrete_fields
-        if f.column in columns and f.get_internal_type() in {"CharField", "TextField"}
-    ]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv{})").format(
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    frame = frame.assign(portfolio_id=portfolio_id)[["portfolio_id", *frame.columns]]
+    kinds = [pgcopy.column_kind(fields[name].db_type(connection)) for name in frame.columns]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
         sql.Identifier(model._meta.db_table),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", FORCE_NOT_NULL ({})").format(sql.SQL(", ").join(map(sql.Identifier, text)))
-        if text
-        else sql.SQL(""),
+        sql.SQL(", ").join(map(sql.Identifier, frame.columns)),
     )
     with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for begin in range(0, len(frame), COPY_ROWS):
-            chunk = frame.iloc[begin : begin + COPY_ROWS]
-            out = pd.DataFrame({name: _csv_column(chunk[name]) for name in chunk.columns})
-            out.insert(0, "portfolio_id", portfolio_id)
-            copy.write(out.to_csv(index=False, header=False).encode())
-            del out
+        for chunk in pgcopy.binary_copy_chunks(frame, kinds, rows_per_chunk=COPY_ROWS):
+            copy.write(chunk)
 
 
-def _rewritten_condition(
-    portfolio: Portfolio, plan: Plan, windows: pd.DataFrame, *, expired: bool = True
-) -> sql.Composed:
+def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame) -> sql.Composed:
     """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
     windows rewritten for all scopes (and of windows before the first one kept), and the changed
     teams', value streams' and the portfolio's rows of the changed windows. Each arm of the
     condition names scope kind, grain and window start, so PostgreSQL finds the rows through the
     index on (portfolio, scope_kind, grain, window_start) instead of reading every row of the
-    portfolio. ``expired=False`` leaves out the windows before the first one kept."""
+    portfolio."""
     every_kind = sql.Literal(["team", "value_stream", "portfolio"])
     arms = []
     for grain in ("week", "month"):
@@ -328,12 +334,11 @@ def _rewritten_condition(
         first = windows.loc[windows["grain"] == grain, "window_start"].min()
         first = first.to_pydatetime() if pd.notna(first) else datetime.max.replace(tzinfo=UTC)
         same_grain = sql.SQL("grain = {}").format(sql.Literal(grain))
-        if expired:
-            arms.append(
-                sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
-                    every_kind, same_grain, sql.Literal(first)
-                )
+        arms.append(
+            sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
+                every_kind, same_grain, sql.Literal(first)
             )
+        )
         if every:
             arms.append(
                 sql.SQL("scope_kind = ANY({}) AND {} AND window_start = ANY({})").format(
@@ -419,9 +424,9 @@ def _covered(portfolio: Portfolio, plan: Plan | None, windows: pd.DataFrame) -> 
         return dict.fromkeys(("facts", "flow", "status"), everything)
     rewritten = _rewritten_condition(portfolio, plan, windows)
     return {
-        "facts": sql.SQL("{} AND item_id = ANY({})").format(
-            everything, frames.id_array(plan.changed_items.tolist())
-        ),
+        # the changed items are the portfolio's (the item is the table's unique key; naming the
+        # portfolio too would let PostgreSQL intersect with its whole portfolio index)
+        "facts": sql.SQL("item_id = ANY({})").format(frames.id_array(plan.changed_items.tolist())),
         "flow": rewritten,
         "status": rewritten,
     }
@@ -434,7 +439,9 @@ def _publish_as_diff(portfolio: Portfolio, flow: rr.FlowRows, covered: dict) -> 
     for step, model in _DIFFED:
         hashed = recompute_diff.with_row_hash(model, getattr(flow, step))
         setattr(flow, step, None)  # the computed rows are no longer needed
-        diff = recompute_diff.diff_rows(model, hashed, where=covered[step])
+        diff = recompute_diff.diff_rows(
+            model, hashed, where=covered[step], stored=flow.stored.get(step)
+        )
         del hashed
         recompute_diff.apply_deletes(model, diff, where=covered[step])
         _copy_into(model, _in_window_order(diff.insert), portfolio_id=portfolio.pk)

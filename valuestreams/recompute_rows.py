@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -137,6 +137,9 @@ class FlowRows:
     facts: pd.DataFrame
     flow: pd.DataFrame
     status: pd.DataFrame
+    # per table, the (primary keys, row hashes) of the stored rows the run covers when the run
+    # has read them already (publishing then compares against these instead of reading them)
+    stored: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def _naive_utc(column: pd.Series) -> np.ndarray:

@@ -518,11 +518,13 @@ def done_facts(
 
 
 def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
-    """Published FlowMetric rows matching ``where``: scope_kind, scope_id, grain, window_start
-    (UTC), item_type, load_mean, load_end."""
-    names = ["scope_kind", "scope_id", "grain", "window_start", "item_type"]
+    """Published FlowMetric rows matching ``where``: id, row_hash (0 if none), scope_kind,
+    scope_id, grain, window_start (UTC), item_type, load_mean, load_end."""
+    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "item_type"]
     names += ["load_mean", "load_end"]
     dtype = {
+        "id": np.int64,
+        "row_hash": np.int64,
         "scope_kind": str,
         "scope_id": np.int64,
         "grain": str,
@@ -532,19 +534,22 @@ def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
         "load_end": float,
     }
     query = sql.SQL(
-        "SELECT scope_kind, scope_id, grain, (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint,"
-        " item_type, load_mean, load_end FROM valuestreams_flowmetric WHERE {}"
+        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
+        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, item_type, load_mean, load_end"
+        " FROM valuestreams_flowmetric WHERE {}"
     ).format(where)
     frame = _copy_frame(query, names, dtype)
     return frame.assign(window_start=_utc_from_us(frame["window_start"]))
 
 
 def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
-    """Published StatusTime rows matching ``where``: scope_kind, scope_id, grain, window_start
-    (UTC), status, flow_state, items, time_us."""
-    names = ["scope_kind", "scope_id", "grain", "window_start", "status", "flow_state"]
-    names += ["items", "time_us"]
+    """Published StatusTime rows matching ``where``: id, row_hash (0 if none), scope_kind,
+    scope_id, grain, window_start (UTC), status, flow_state, items, time_us."""
+    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "status"]
+    names += ["flow_state", "items", "time_us"]
     dtype = {
+        "id": np.int64,
+        "row_hash": np.int64,
         "scope_kind": str,
         "scope_id": np.int64,
         "grain": str,
@@ -555,8 +560,9 @@ def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
         "time_us": np.int64,
     }
     query = sql.SQL(
-        "SELECT scope_kind, scope_id, grain, (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint,"
-        " status, flow_state, items, time_us FROM valuestreams_statustime WHERE {}"
+        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
+        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, status, flow_state, items, time_us"
+        " FROM valuestreams_statustime WHERE {}"
     ).format(where)
     frame = _copy_frame(query, names, dtype)
     return frame.assign(window_start=_utc_from_us(frame["window_start"]))
