@@ -10,13 +10,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Q
 from psycopg import sql
 
 from portfolio.models import Portfolio
 from valuestreams import recompute_rows as rr
 from valuestreams.metrics.flow_facts import item_flow_facts
-from valuestreams.models import MetricRun, StatusChange, WorkItem, WorkItemFact
+from valuestreams.models import MetricRun, WorkItem, WorkItemFact
 from valuestreams.recompute_caveats import CAVEAT_FACT_FIELDS
 from valuestreams.selectors import frames
 
@@ -74,9 +73,7 @@ def plan_incremental(
     if previous is None or previous.as_of > as_of or not previous.windows:
         return None
     item_ids, team_ids = {int(i) for i in item_ids}, [int(t) for t in team_ids]
-    present = set(
-        WorkItem.objects.filter(portfolio=portfolio, pk__in=item_ids).values_list("pk", flat=True)
-    )
+    present = frames.items_of_portfolio(portfolio, sorted(item_ids))
     if present != item_ids:
         return None
     changed = _changed_items(portfolio, previous, as_of, present, team_ids)
@@ -126,16 +123,13 @@ def _changed_items(
                 "item_id", flat=True
             )
         )
-    recent = StatusChange.objects.filter(item__portfolio=portfolio).filter(
-        _new_rows(previous, as_of)
+    # status changes stored after the previous run or stamped between its as_of and this one
+    changed |= set(
+        frames.items_with_new_rows(
+            portfolio, after_id=previous.last_status_change_id, after=previous.as_of, until=as_of
+        )
     )
-    changed |= set(recent.values_list("item_id", flat=True).distinct())
     return np.array(sorted(changed), dtype=np.int64)
-
-
-def _new_rows(previous: MetricRun, as_of: datetime) -> Q:
-    """Status changes stored after the previous run or stamped between its as_of and ``as_of``."""
-    return Q(pk__gt=previous.last_status_change_id) | Q(at__gt=previous.as_of, at__lte=as_of)
 
 
 def _window_keys(windows: pd.DataFrame, mask: np.ndarray) -> set[tuple[str, pd.Timestamp]]:
@@ -261,14 +255,7 @@ _MISSING = np.iinfo(np.int64).min  # no team / value stream
 
 def _old_facts(changed: np.ndarray) -> pd.DataFrame:
     """The stored facts of the changed items (what the previous runs published for them)."""
-    rows = list(WorkItemFact.objects.filter(item_id__in=changed.tolist()).values_list(*_OLD_FACT))
-    frame = pd.DataFrame.from_records(rows, columns=list(_OLD_FACT))
-    for column in ("start", "done", "canceled_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    # nullable integers: reindexing must not turn 64-bit digests into floats
-    for column in ("team_id", "value_stream_id", "history_rows", "history_digest"):
-        frame[column] = frame[column].astype("Int64")
-    return frame.set_index("item_id")
+    return frames.stored_facts(changed.tolist())[list(_OLD_FACT)].set_index("item_id")
 
 
 def _scope_ids(values: pd.Series) -> np.ndarray:

@@ -466,7 +466,7 @@ def _copy_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.Data
             names=names,
             dtype=dtype,
             keep_default_na=False,
-            na_values={n: ["", "NaN"] for n, t in dtype.items() if t is float},
+            na_values={n: ["", "NaN"] for n, t in dtype.items() if t in (float, "Int64")},
             engine="c",
         )
         for chunk in _copy_chunks(query)
@@ -566,3 +566,70 @@ def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
     ).format(where)
     frame = _copy_frame(query, names, dtype)
     return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+
+
+def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
+    """Stored facts of the given items (what the previous runs published for them): item_id,
+    start / done / canceled_at (UTC, NaT if none), team_id and value_stream_id (nullable
+    Int64), history_rows, history_digest (Int64) and the caveat counts and flags."""
+    names = ["item_id", "start", "done", "canceled_at", "team_id", "value_stream_id"]
+    names += ["history_rows", "history_digest", "unmapped_count", "unmapped_type_count"]
+    names += ["truncated", "done_without_start", "reopen_count"]
+    dtype = dict.fromkeys(names, "Int64")
+    micros = ", ".join(
+        f"(EXTRACT(EPOCH FROM {c}) * 1000000)::bigint" for c in ("start", "done", "canceled_at")
+    )
+    query = sql.SQL(
+        "SELECT item_id, " + micros + ", team_id, value_stream_id, history_rows,"
+        " history_digest, unmapped_count, unmapped_type_count, truncated::int,"
+        " done_without_start::int, reopen_count FROM valuestreams_workitemfact"
+        " WHERE item_id = ANY({})"
+    ).format(id_array(item_ids))
+    frame = _copy_frame(query, names, dtype)
+    for column in ("start", "done", "canceled_at"):
+        micro = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        stamps = pd.to_datetime(micro, unit="us", utc=True)
+        frame[column] = pd.Series(stamps, index=frame.index).dt.as_unit("ns")
+    frame["item_id"] = frame["item_id"].astype(np.int64)
+    for column in ("truncated", "done_without_start"):
+        frame[column] = frame[column].astype(bool)
+    for column in ("unmapped_count", "unmapped_type_count", "reopen_count"):
+        frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+def _id_list(query: sql.Composable) -> list[int]:
+    """The ids ``query`` (one bigint column) returns, aggregated into one array by PostgreSQL."""
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT coalesce(array_agg(x), '{{}}') FROM ({}) found(x)").format(query)
+        )
+        return list(cursor.fetchone()[0])
+
+
+def items_of_portfolio(portfolio: Portfolio, item_ids: Sequence[int]) -> set[int]:
+    """Those of ``item_ids`` that are work items of ``portfolio``."""
+    return set(
+        _id_list(
+            sql.SQL(
+                "SELECT id FROM valuestreams_workitem WHERE portfolio_id = {} AND id = ANY({})"
+            ).format(sql.Literal(portfolio.pk), id_array(item_ids))
+        )
+    )
+
+
+def items_with_new_rows(
+    portfolio: Portfolio, *, after_id: int, after: datetime, until: datetime
+) -> list[int]:
+    """Items of ``portfolio`` with a status change stored after ``after_id`` or stamped in
+    ``(after, until]``."""
+    return _id_list(
+        sql.SQL(
+            "SELECT DISTINCT sc.item_id FROM valuestreams_statuschange sc"
+            " JOIN valuestreams_workitem wi ON wi.id = sc.item_id"
+            " WHERE wi.portfolio_id = {} AND (sc.id > {} OR (sc.at > {} AND sc.at <= {}))"
+        ).format(
+            sql.Literal(portfolio.pk), sql.Literal(after_id), sql.Literal(after), sql.Literal(until)
+        )
+    )
