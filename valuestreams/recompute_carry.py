@@ -9,38 +9,50 @@ which items changed since. For the items that did not change, nothing but time m
   new sum is the previous sum (``round(load_mean × days)``, exact: the counts are integers) minus
   the changed items' old contributions plus their new ones, and each day added since the
   previous ``as_of`` counts the unchanged items' load at that moment (the previous ``load_end``
-  of the window holding it, minus the changed items' old load then). See :func:`carried_load`.
+  of the window holding it, minus the changed items' old load then). See :func:`carried_rows`.
 - **Time in status** sums whole microseconds as integers, so a cell's items and time are the
-  previous ones minus the changed items' old contributions plus their new ones, exactly
-  (:func:`carried_status`); the shares follow from the cells' totals.
+  previous ones minus the changed items' old contributions plus their new ones, exactly; the
+  shares follow from the cells' totals.
 - **Velocity, flow time, efficiency and distribution** of a window need every item done in it;
   their facts (one stored row per item, no history) are read, so percentiles are computed from
-  the same values as in a full run (:func:`completion_frame`).
+  the same values as in a full run.
 
 The old contributions come from the changed items' previous histories, which are known only for
 items whose history grew by appended rows (the first ``history_rows`` rows the previous run
 digested are unchanged): the planner falls back to reading every item reaching the rewritten
 windows otherwise.
+
+Cells are handled as int64 keys (scope, window, type or status) rather than by joining frames on
+their text columns: a day's run carries a few thousand cells, and pandas joins on five text
+columns cost more than the arithmetic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
-from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, status_rows
+from valuestreams.metrics.flow_facts import ALL_TYPES, FLOW_ITEM_TYPES, FLOW_STATES, status_rows
 from valuestreams.metrics.flow_load import load_sums, measured_days
-from valuestreams.metrics.flow_status import MICROS_PER_S, status_shares, time_in_status
+from valuestreams.metrics.flow_status import (
+    MICROS_PER_S,
+    exact_bincount,
+    status_shares,
+    time_in_status,
+)
 from valuestreams.metrics.flow_windows import build_grid, window_bounds
 from valuestreams.recompute_rows import FLOW_FIELDS, NO_SCOPE, SCOPES, STATUS_FIELDS
 
-LOAD_KEY = ["scope_kind", "scope_id", "grain", "window_start", "item_type"]
-STATUS_KEY = ["scope_kind", "scope_id", "grain", "window_start", "status", "flow_state"]
-COMPLETION_FIELDS = [
+KINDS = np.array([kind for kind, _ in SCOPES], dtype=object)  # team, value_stream, portfolio
+TYPES = np.array([*FLOW_ITEM_TYPES, ALL_TYPES], dtype=object)
+STATES = np.array(FLOW_STATES, dtype=object)
+GRAINS = np.array(["week", "month"], dtype=object)
+_FINEST = ["team_id", "value_stream_id"]
+_COMPLETION = [
     "velocity",
     "flow_time_p50_s",
     "flow_time_p85_s",
@@ -51,29 +63,83 @@ COMPLETION_FIELDS = [
 ]
 
 
-def _naive_ns(column: pd.Series) -> np.ndarray:
-    """Aware or naive-UTC datetimes as naive datetime64[ns] (UTC)."""
-    values = pd.to_datetime(column)
+def _codes(values, names: np.ndarray) -> np.ndarray:
+    """Positions of ``values`` in ``names`` (all must be present)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    lookup = {name: i for i, name in enumerate(names)}
+    return np.array([lookup[u] for u in uniques], dtype=np.int64)[codes]
+
+
+def _start_ns(column) -> np.ndarray:
+    """Window starts (aware, or naive UTC) as int64 ns."""
+    values = pd.Series(pd.to_datetime(column))
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.dt.as_unit("ns").to_numpy()
+    return values.dt.as_unit("ns").to_numpy().view(np.int64)
 
 
-def _scope_frame(grid, kind: str, column: str | None, portfolio_id: int) -> pd.DataFrame:
-    """The key columns of every cell of ``grid`` (flat order), for one scope kind."""
-    frame = grid.frame()
-    return pd.DataFrame(
-        {
-            "scope_kind": kind,
-            "scope_id": frame[column].to_numpy(dtype=np.int64) if column else portfolio_id,
-            "grain": frame["grain"].to_numpy(dtype=object),
-            "window_start": _naive_ns(frame["window_start"]),
-            "item_type": frame["item_type"].astype(str).to_numpy(dtype=object),
-        }
-    )
+def _scope_keys(kind_code: np.ndarray, scope_id: np.ndarray) -> np.ndarray:
+    return (np.asarray(kind_code, dtype=np.int64) << 40) | np.asarray(scope_id, dtype=np.int64)
 
 
-def scope_load(
+@dataclass(frozen=True)
+class _Windows:
+    """The rewritten windows: position lookup by (grain, start) and each one's day counts."""
+
+    grain: np.ndarray
+    start_ns: np.ndarray
+    end_ns: np.ndarray
+    label: np.ndarray
+    prev_days: np.ndarray
+    days: np.ndarray
+    open: np.ndarray  # ends after the previous as_of: its days since then are carried
+
+    @classmethod
+    def of(cls, windows: pd.DataFrame, *, prev_as_of_ns: int, as_of_ns: int, tz: str):
+        starts, ends = window_bounds(windows)
+        return cls(
+            grain=windows["grain"].to_numpy(dtype=object),
+            start_ns=starts,
+            end_ns=ends,
+            label=windows["window"].to_numpy(dtype=object),
+            prev_days=measured_days(windows, as_of_ns=prev_as_of_ns, tz=tz),
+            days=measured_days(windows, as_of_ns=as_of_ns, tz=tz),
+            open=ends > prev_as_of_ns,
+        )
+
+    def positions(self, grain, start_ns: np.ndarray) -> np.ndarray:
+        """Position of each (grain, start) among these windows, -1 if not one of them."""
+        own = pd.Index(self.start_ns * 2 + _codes(self.grain, GRAINS))
+        return own.get_indexer(np.asarray(start_ns) * 2 + _codes(grain, GRAINS))
+
+
+# --- contributions of a set of items -------------------------------------------------------------
+
+
+def _finest_to_scopes(groups: pd.DataFrame, portfolio_id: int):
+    """For each finest (team, value stream) group: its team, value-stream and portfolio scope
+    keys (-1 where it has no team / value stream)."""
+    team = groups["team_id"].to_numpy(dtype=np.int64)
+    stream = groups["value_stream_id"].to_numpy(dtype=np.int64)
+    return [
+        np.where(team != NO_SCOPE, _scope_keys(np.zeros_like(team), team), -1),
+        np.where(stream != NO_SCOPE, _scope_keys(np.ones_like(stream), stream), -1),
+        np.full(len(team), int(_scope_keys(np.array([2]), np.array([portfolio_id]))[0])),
+    ]
+
+
+def _rolled_up(scope_of_group: list[np.ndarray], group: np.ndarray, *columns: np.ndarray):
+    """Rows of finest groups repeated once per scope they belong to: (scope key, row index)."""
+    keys, rows = [], []
+    for scope in scope_of_group:
+        key = scope[group]
+        has = key >= 0
+        keys.append(key[has])
+        rows.append(np.flatnonzero(has))
+    return np.concatenate(keys), np.concatenate(rows)
+
+
+def load_contribution(
     transitions: pd.DataFrame,
     windows: pd.DataFrame,
     *,
@@ -81,279 +147,335 @@ def scope_load(
     tz: str,
     portfolio_id: int,
 ) -> pd.DataFrame:
-    """The load the items of ``transitions`` contribute to each scope (team, value stream,
-    portfolio), window and type (and "All"): :data:`LOAD_KEY` columns, ``total`` (sum of
-    day-end counts over the window's measured days) and ``end`` (the count on its last one),
-    integers; only non-zero cells. Counted once per team and summed up (integers: exact)."""
+    """The load the items of ``transitions`` add to each scope, window and type (and "All"):
+    ``scope``, ``window`` (position in ``windows``), ``type`` (position in :data:`TYPES`),
+    ``total`` (sum of day-end counts over the window's measured days) and ``end`` (the count on
+    its last one), non-zero cells only, summed over scopes' teams as integers (exact)."""
     rows = status_rows(transitions, as_of=as_of)
-    finest = ["team_id", "value_stream_id"]
-    items = rows.item_frame([c for c in finest if c in rows.extra_columns])
-    grid = build_grid(items, windows, finest, type_names=FLOW_ITEM_TYPES)
+    items = rows.item_frame([c for c in _FINEST if c in rows.extra_columns])
+    grid = build_grid(items, windows, _FINEST, type_names=FLOW_ITEM_TYPES)
+    columns = ["scope", "window", "type", "total", "end"]
     if not grid.size:
-        return _empty(LOAD_KEY, {"total": np.int64, "end": np.int64})
+        return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in columns})
     sums = load_sums(rows, grid, tz=tz)
     _, n_windows, n_types = grid.shape
     total, end = sums.total.reshape(-1), sums.end.reshape(-1)
     cell = np.flatnonzero((total != 0) | (end != 0))
-    group, window, kind = cell // (n_windows * n_types), cell // n_types % n_windows, cell % n_types
-    cells = pd.DataFrame(
+    group = cell // (n_windows * n_types)
+    scope, row = _rolled_up(_finest_to_scopes(grid.groups, portfolio_id), group)
+    cell = cell[row]
+    frame = pd.DataFrame(
         {
-            "team_id": grid.groups["team_id"].to_numpy(dtype=np.int64)[group],
-            "value_stream_id": grid.groups["value_stream_id"].to_numpy(dtype=np.int64)[group],
-            "grain": grid.windows["grain"].to_numpy(dtype=object)[window],
-            "window_start": _naive_ns(grid.windows["window_start"])[window],
-            "item_type": np.array(grid.types, dtype=object)[kind],
+            "scope": scope,
+            "window": cell // n_types % n_windows,
+            "type": cell % n_types,
             "total": total[cell],
             "end": end[cell],
         }
     )
-    parts = []
-    for scope_kind, column in SCOPES:
-        keys = [column, "grain", "window_start", "item_type"] if column else LOAD_KEY[2:]
-        chosen = cells[cells[column] != NO_SCOPE] if column else cells
-        summed = chosen.groupby(keys, as_index=False, sort=False)[["total", "end"]].sum()
-        summed = summed.rename(columns={column: "scope_id"}) if column else summed
-        parts.append(
-            summed.assign(scope_kind=scope_kind, scope_id=summed.get("scope_id", portfolio_id))
-        )
-    return pd.concat(parts, ignore_index=True)[[*LOAD_KEY, "total", "end"]].astype(
-        {"scope_id": np.int64}
-    )
+    return frame.groupby(["scope", "window", "type"], as_index=False, sort=False).sum()
 
 
-def scope_status(
-    transitions: pd.DataFrame,
-    windows: pd.DataFrame,
-    *,
-    as_of: datetime,
-    portfolio_id: int,
+def status_contribution(
+    transitions: pd.DataFrame, windows: pd.DataFrame, *, as_of: datetime, portfolio_id: int
 ) -> pd.DataFrame:
-    """Time in status the items of ``transitions`` contribute: :data:`STATUS_KEY` columns,
-    ``items`` and ``time_us`` (integers), counted once per team and summed up (exact)."""
-    finest = ["team_id", "value_stream_id"]
-    spent = time_in_status(transitions, windows, as_of=as_of, by=finest, overall_only=True)
-    spent = spent[spent["item_type"] == "All"]
-    cells = pd.DataFrame(
+    """The time in status the items of ``transitions`` add: ``scope``, ``window`` (position in
+    ``windows``), ``status`` (name), ``state`` (position in :data:`STATES`), ``items`` and
+    ``time_us``, summed over scopes' teams as integers (exact)."""
+    spent = time_in_status(transitions, windows, as_of=as_of, by=_FINEST, overall_only=True)
+    spent = spent[spent["item_type"] == ALL_TYPES]
+    columns = ["scope", "window", "state", "items", "time_us"]
+    if spent.empty:
+        empty = pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in columns})
+        return empty.assign(status=pd.Series([], dtype=object))
+    groups = spent[_FINEST].astype(np.int64)
+    scope_of_row = _finest_to_scopes(groups, portfolio_id)
+    scope, row = _rolled_up(scope_of_row, np.arange(len(spent)))
+    window = pd.Index(_start_ns(windows["window_start"]) * 2 + _codes(windows["grain"], GRAINS))
+    own = _start_ns(spent["window_start"]) * 2 + _codes(spent["grain"], GRAINS)
+    frame = pd.DataFrame(
         {
-            "team_id": spent["team_id"].to_numpy(dtype=np.int64),
-            "value_stream_id": spent["value_stream_id"].to_numpy(dtype=np.int64),
-            "grain": spent["grain"].to_numpy(dtype=object),
-            "window_start": _naive_ns(spent["window_start"]),
-            "status": spent["status"].astype(str).to_numpy(dtype=object),
-            "flow_state": spent["flow_state"].astype(str).to_numpy(dtype=object),
-            "items": spent["items"].to_numpy(dtype=np.int64),
-            "time_us": spent["time_us"].to_numpy(dtype=np.int64),
+            "scope": scope,
+            "window": window.get_indexer(own)[row],
+            "status": spent["status"].astype(str).to_numpy(dtype=object)[row],
+            "state": _codes(spent["flow_state"].astype(str), STATES)[row],
+            "items": spent["items"].to_numpy(dtype=np.int64)[row],
+            "time_us": spent["time_us"].to_numpy(dtype=np.int64)[row],
         }
     )
-    parts = []
-    for scope_kind, column in SCOPES:
-        keys = [column, *STATUS_KEY[2:]] if column else STATUS_KEY[2:]
-        chosen = cells[cells[column] != NO_SCOPE] if column else cells
-        summed = chosen.groupby(keys, as_index=False, sort=False)[["items", "time_us"]].sum()
-        summed = summed.rename(columns={column: "scope_id"}) if column else summed
-        parts.append(
-            summed.assign(scope_kind=scope_kind, scope_id=summed.get("scope_id", portfolio_id))
-        )
-    return pd.concat(parts, ignore_index=True)[[*STATUS_KEY, "items", "time_us"]].astype(
-        {"scope_id": np.int64}
+    return frame.groupby(["scope", "window", "status", "state"], as_index=False, sort=False).sum()
+
+
+# --- the carried rows -----------------------------------------------------------------------------
+
+
+def _cell(scope: np.ndarray, window: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """A load / completion cell as one int64: scope key, window position, type position."""
+    return ((np.asarray(scope, np.int64) << 16) | np.asarray(window, np.int64)) << 3 | np.asarray(
+        kind, np.int64
     )
 
 
-def _empty(key: Sequence[str], values: dict) -> pd.DataFrame:
-    columns = {c: pd.Series([], dtype=object) for c in key}
-    columns["scope_id"] = pd.Series([], dtype=np.int64)
-    columns["window_start"] = pd.Series([], dtype="datetime64[ns]")
-    columns.update({name: pd.Series([], dtype=dtype) for name, dtype in values.items()})
-    return pd.DataFrame(columns)
+def _split(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return cell >> 19, (cell >> 3) & 0xFFFF, cell & 7
 
 
-def _window_table(windows: pd.DataFrame, *, prev_as_of_ns: int, as_of_ns: int, tz: str):
-    """Per window (grain, naive start): days measured at the previous and the new as_of, and
-    whether the window ends after the previous as_of (its days since then are carried)."""
-    _, ends = window_bounds(windows)
-    return pd.DataFrame(
-        {
-            "grain": windows["grain"].to_numpy(dtype=object),
-            "window_start": _naive_ns(windows["window_start"]),
-            "window_end": _naive_ns(windows["window_end"]),
-            "label": windows["window"].to_numpy(dtype=object),
-            "prev_days": measured_days(windows, as_of_ns=prev_as_of_ns, tz=tz),
-            "days": measured_days(windows, as_of_ns=as_of_ns, tz=tz),
-            "open": ends > prev_as_of_ns,
-        }
-    )
+def _scatter(index: pd.Index, keys: np.ndarray, values: np.ndarray, fill=0) -> np.ndarray:
+    out = np.full(len(index), fill, dtype=np.asarray(values).dtype)
+    out[index.get_indexer(keys)] = values
+    return out
 
 
-def carried_load(
-    *,
-    previous: pd.DataFrame,
-    old: pd.DataFrame,
-    new: pd.DataFrame,
-    previous_at: pd.DataFrame,
-    old_at: pd.DataFrame,
-    windows: pd.DataFrame,
-    prev_as_of: datetime,
-    as_of: datetime,
-    tz: str,
+def _stored_scope(rows: pd.DataFrame) -> np.ndarray:
+    return _scope_keys(_codes(rows["scope_kind"], KINDS), rows["scope_id"].to_numpy(np.int64))
+
+
+def _frame_cells(frame: pd.DataFrame) -> np.ndarray:
+    return _cell(frame["scope"], frame["window"], frame["type"])
+
+
+def _load_cells(
+    table: _Windows, stored: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame, *, anchor: int
 ) -> pd.DataFrame:
-    """``load_mean`` and ``load_end`` of every scope, window of ``windows`` and type, as a full
-    run at ``as_of`` computes them.
+    """``cell``, ``load_mean`` and ``load_end`` of every carried load cell.
 
-    ``previous``: the previous run's rows of these windows (:data:`LOAD_KEY`, ``load_mean``,
-    ``load_end``); ``old`` and ``new``: :func:`scope_load` of the changed items' previous
-    histories at ``prev_as_of`` and of their histories now at ``as_of``; ``previous_at`` and
-    ``old_at``: the load at ``prev_as_of`` per scope and type (``scope_kind``, ``scope_id``,
-    ``item_type``, ``end``), of every item as the previous run counted it and of the changed
-    items' previous histories. For a window with ``p`` days measured then and ``n`` now::
+    For a window with ``p`` days measured at the previous as_of and ``n`` now::
 
         sum = prev_sum - old_sum + new_sum + (n - p) × (prev_end - old_end)
         end = prev_end - old_end + new_end
 
-    where the ends are at the window's last day for a window that was over, and at
-    ``prev_as_of`` for one still open then (or new since). Returns :data:`LOAD_KEY` columns,
-    ``load_mean`` and ``load_end`` (NaN for a window without a measured day), cells whose
-    carried load is 0 included only where an input row named them."""
-    table = _window_table(
-        windows,
-        prev_as_of_ns=pd.Timestamp(prev_as_of).value,
-        as_of_ns=pd.Timestamp(as_of).value,
-        tz=tz,
+    where the ends are at the window's last day for a window that was over, and at the
+    previous as_of for one still open then (or new since): the load at that moment is the
+    ``anchor`` window's end (position in ``table``: the week holding the previous as_of)."""
+    window = table.positions(stored["grain"], _start_ns(stored["window_start"]))
+    known = window >= 0
+    stored_cell = _cell(
+        _stored_scope(stored)[known], window[known], _codes(stored["item_type"], TYPES)[known]
     )
-    previous = previous.assign(window_start=_naive_ns(previous["window_start"])).merge(
-        table[["grain", "window_start", "prev_days"]], on=["grain", "window_start"], how="inner"
+    prev_sum = np.rint(
+        stored["load_mean"].fillna(0).to_numpy(float)[known] * table.prev_days[window[known]]
+    ).astype(np.int64)
+    prev_end = stored["load_end"].fillna(0).to_numpy(float)[known].astype(np.int64)
+    old_cell, new_cell = _frame_cells(old), _frame_cells(new)
+    # every scope and type in the load at the previous as_of reaches the windows open since
+    at_anchor = np.concatenate(
+        [stored_cell[_split(stored_cell)[1] == anchor], old_cell[_split(old_cell)[1] == anchor]]
     )
-    previous = previous.assign(
-        prev_sum=np.rint(
-            previous["load_mean"].fillna(0).to_numpy(dtype=float)
-            * previous["prev_days"].to_numpy(dtype=float)
-        ).astype(np.int64),
-        prev_end=previous["load_end"].fillna(0).to_numpy(dtype=float).astype(np.int64),
-    )[[*LOAD_KEY, "prev_sum", "prev_end"]]
-    old = old.rename(columns={"total": "old_sum", "end": "old_end"})
-    new = new.rename(columns={"total": "new_sum", "end": "new_end"})
-    scope_type = ["scope_kind", "scope_id", "item_type"]
-    at_prev = previous_at.rename(columns={"end": "prev_at"})[[*scope_type, "prev_at"]]
-    at_old = old_at.rename(columns={"end": "old_at"})[[*scope_type, "old_at"]]
-    # every scope and type in the load at prev_as_of reaches the windows open since then
-    open_windows = table.loc[table["open"], ["grain", "window_start"]]
-    carried_keys = (
-        pd.concat([at_prev[scope_type], at_old[scope_type]])
-        .drop_duplicates()
-        .merge(open_windows, how="cross")
-    )
-    keys = (
-        pd.concat(
-            [frame[LOAD_KEY] for frame in (previous, old, new, carried_keys)], ignore_index=True
-        )
-        .drop_duplicates()
-        .merge(table, on=["grain", "window_start"], how="inner")
-    )
-    cells = keys.merge(previous, on=LOAD_KEY, how="left")
-    cells = cells.merge(old, on=LOAD_KEY, how="left").merge(new, on=LOAD_KEY, how="left")
-    cells = cells.merge(at_prev, on=scope_type, how="left").merge(at_old, on=scope_type, how="left")
+    scope, _, kind = _split(np.unique(at_anchor))
+    open_windows = np.flatnonzero(table.open)
+    carried = _cell(scope[:, None], open_windows[None, :], kind[:, None]).reshape(-1)
+    index = pd.Index(np.unique(np.concatenate([stored_cell, old_cell, new_cell, carried])))
     value = {
-        c: cells[c].fillna(0).to_numpy(dtype=np.int64)
-        for c in ("prev_sum", "prev_end", "old_sum", "old_end", "new_sum", "new_end")
+        "prev_sum": _scatter(index, stored_cell, prev_sum),
+        "prev_end": _scatter(index, stored_cell, prev_end),
+        "old_sum": _scatter(index, old_cell, old["total"].to_numpy(np.int64)),
+        "old_end": _scatter(index, old_cell, old["end"].to_numpy(np.int64)),
+        "new_sum": _scatter(index, new_cell, new["total"].to_numpy(np.int64)),
+        "new_end": _scatter(index, new_cell, new["end"].to_numpy(np.int64)),
     }
-    is_open = cells["open"].to_numpy(dtype=bool)
-    prev_end = np.where(is_open, cells["prev_at"].fillna(0).to_numpy(np.int64), value["prev_end"])
-    old_end = np.where(is_open, cells["old_at"].fillna(0).to_numpy(np.int64), value["old_end"])
-    days = cells["days"].to_numpy(dtype=np.int64)
-    extra_days = days - cells["prev_days"].to_numpy(dtype=np.int64)
+    key = index.to_numpy()
+    scope, window, kind = _split(key)
+    found = index.get_indexer(_cell(scope, np.full(len(key), anchor), kind))
+    at = np.maximum(found, 0)
+    is_open = table.open[window]
+    prev_end = np.where(is_open, np.where(found >= 0, value["prev_end"][at], 0), value["prev_end"])
+    old_end = np.where(is_open, np.where(found >= 0, value["old_end"][at], 0), value["old_end"])
+    days = table.days[window]
     total = (
-        value["prev_sum"] - value["old_sum"] + value["new_sum"] + extra_days * (prev_end - old_end)
+        value["prev_sum"]
+        - value["old_sum"]
+        + value["new_sum"]
+        + (days - table.prev_days[window]) * (prev_end - old_end)
     )
     end = prev_end - old_end + value["new_end"]
     has_days = days > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / np.where(has_days, days, 1)
-    return cells[LOAD_KEY].assign(
-        load_mean=np.where(has_days, mean, np.nan),
-        load_end=np.where(has_days, end.astype(float), np.nan),
+    return pd.DataFrame(
+        {
+            "cell": key,
+            "load_mean": np.where(has_days, mean, np.nan),
+            "load_end": np.where(has_days, end.astype(float), np.nan),
+        }
     )
 
 
-def carried_status(*, previous: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Time-in-status rows (:data:`STATUS_KEY`, ``items``, ``time_s``, ``time_us``, ``share``):
-    the previous rows minus the changed items' old contributions plus their new ones (all
-    :func:`scope_status` frames; ``previous`` holds every row of each cell it covers). Rows
-    left with no item are gone; shares are recomputed from each cell's total."""
-    parts = [
-        previous.assign(window_start=_naive_ns(previous["window_start"]))[
-            [*STATUS_KEY, "items", "time_us"]
-        ],
-        old[[*STATUS_KEY, "items", "time_us"]].assign(
-            items=lambda f: -f["items"], time_us=lambda f: -f["time_us"]
-        ),
-        new[[*STATUS_KEY, "items", "time_us"]],
-    ]
-    combined = pd.concat(parts, ignore_index=True).astype({"items": np.int64, "time_us": np.int64})
-    summed = combined.groupby(STATUS_KEY, as_index=False, sort=False, dropna=False).sum()
-    summed = summed[summed["items"] > 0].reset_index(drop=True)
-    cell = ["scope_kind", "scope_id", "grain", "window_start"]
-    totals = summed.groupby(cell, sort=False)["time_us"].transform("sum").to_numpy(np.int64)
-    time_us = summed["time_us"].to_numpy(dtype=np.int64)
-    return summed.assign(time_s=time_us / MICROS_PER_S, share=status_shares(time_us, totals))
-
-
-def completion_frame(
-    facts: pd.DataFrame,
-    windows: pd.DataFrame,
-    *,
-    portfolio_id: int,
-    scopes: Sequence[tuple[str, str | None]] = SCOPES,
-) -> pd.DataFrame:
-    """Velocity, flow time, efficiency and distribution share of every scope with an item done
-    in ``windows`` (dense: each of those scopes' windows and types), from item facts
-    (``item_id``, ``item_type``, ``done``, ``flow_time_s``, ``active_s``, ``team_id``,
-    ``value_stream_id``; a full run's facts give the same numbers when sorted by item id)."""
+def _completion_cells(facts: pd.DataFrame, windows: pd.DataFrame, portfolio_id: int):
+    """``cell`` and the completion columns of every scope with an item done in ``windows``
+    (dense over those scopes' windows and types), from item facts (``item_id``, ``item_type``,
+    ``done``, ``flow_time_s``, ``active_s``, ``team_id``, ``value_stream_id``; sorted by item
+    id, a full run's facts give the same numbers)."""
     facts = facts.sort_values("item_id", kind="stable", ignore_index=True)
     parts = []
-    for kind, column in scopes:
+    for code, (_, column) in enumerate(SCOPES):
         by = [column] if column else []
         grid = build_grid(facts, windows, by, type_names=FLOW_ITEM_TYPES)
         if not grid.size:
             continue
-        cells = completion_cells(facts, grid)
-        cells.update(distribution_cells(cells["velocity"], grid, None))
-        frame = _scope_frame(grid, kind, column, portfolio_id)
-        for name in COMPLETION_FIELDS:
-            frame[name] = cells[name]
+        values = completion_cells(facts, grid)
+        values.update(distribution_cells(values["velocity"], grid, None))
+        _, n_windows, n_types = grid.shape
+        flat = np.arange(grid.size)
+        group = flat // (n_windows * n_types)
         if column:
-            frame = frame[frame["scope_id"] != NO_SCOPE]
-        parts.append(frame)
+            ids = grid.groups[column].to_numpy(dtype=np.int64)[group]
+        else:
+            ids = np.full(grid.size, portfolio_id, dtype=np.int64)
+        keep = ids != NO_SCOPE
+        scope = _scope_keys(np.full(grid.size, code), ids)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "cell": _cell(scope, flat // n_types % n_windows, flat % n_types)[keep],
+                    **{name: values[name][keep] for name in _COMPLETION},
+                }
+            )
+        )
     if not parts:
-        return _empty(LOAD_KEY, {"velocity": np.int64})
+        return pd.DataFrame({"cell": np.zeros(0, dtype=np.int64), "velocity": np.zeros(0, int)})
     return pd.concat(parts, ignore_index=True)
 
 
-def carried_flow_rows(
-    completion: pd.DataFrame, load: pd.DataFrame, windows: pd.DataFrame, *, as_of: datetime, tz: str
-) -> pd.DataFrame:
-    """FlowMetric rows (:data:`FLOW_FIELDS`, ``target`` NaN) from :func:`completion_frame` and
-    :func:`carried_load`, kept as a full run keeps them: with a completion or a non-zero load."""
-    as_of_ns = pd.Timestamp(as_of).value
-    table = _window_table(windows, prev_as_of_ns=as_of_ns, as_of_ns=as_of_ns, tz=tz)
-    rows = completion.merge(load, on=LOAD_KEY, how="outer")
-    rows = rows.merge(table[["grain", "window_start", "window_end", "label", "days"]], how="left")
-    no_load = np.where(rows["days"].to_numpy(dtype=np.int64) > 0, 0.0, np.nan)
-    rows["velocity"] = rows["velocity"].fillna(0).astype(np.int64)
-    for name in ("load_mean", "load_end"):
-        rows[name] = rows[name].fillna(pd.Series(no_load, index=rows.index))
-    keep = (rows["velocity"] > 0) | (np.nan_to_num(rows["load_mean"].to_numpy(float)) > 0)
-    keep |= np.nan_to_num(rows["load_end"].to_numpy(float)) > 0
-    rows = rows[keep].reset_index(drop=True)
-    return rows.assign(target=np.nan)[FLOW_FIELDS]
+def _window_columns(table: _Windows, scope: np.ndarray, window: np.ndarray) -> dict:
+    return {
+        "scope_kind": KINDS[scope >> 40],
+        "scope_id": scope & ((1 << 40) - 1),
+        "grain": table.grain[window],
+        "window_start": table.start_ns[window].view("M8[ns]"),
+        "window_end": table.end_ns[window].view("M8[ns]"),
+        "label": table.label[window],
+    }
 
 
-def status_fields(rows: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
-    """:func:`carried_status` rows with their window's end and label (:data:`STATUS_FIELDS`)."""
-    table = pd.DataFrame(
+def _flow_rows(table: _Windows, completion: pd.DataFrame, load: pd.DataFrame, n_out: int):
+    """FlowMetric rows (:data:`FLOW_FIELDS`, ``target`` NaN) kept as a full run keeps them:
+    with a completion or a non-zero load."""
+    cells = np.unique(np.concatenate([completion["cell"], load["cell"]]))
+    index = pd.Index(cells)
+    scope, window, kind = _split(cells)
+    no_load = np.where(table.days[window] > 0, 0.0, np.nan)
+    found = index.get_indexer(load["cell"].to_numpy())
+    load_mean, load_end = no_load.copy(), no_load.copy()
+    load_mean[found] = load["load_mean"].to_numpy()
+    load_end[found] = load["load_end"].to_numpy()
+    rows = {
+        name: _scatter(index, completion["cell"].to_numpy(), completion[name].to_numpy(), np.nan)
+        for name in _COMPLETION[1:]
+    }
+    velocity = _scatter(index, completion["cell"].to_numpy(), completion["velocity"].to_numpy())
+    keep = (velocity > 0) | (np.nan_to_num(load_mean) > 0) | (np.nan_to_num(load_end) > 0)
+    keep &= window < n_out
+    frame = pd.DataFrame(
         {
-            "grain": windows["grain"].to_numpy(dtype=object),
-            "window_start": _naive_ns(windows["window_start"]),
-            "window_end": _naive_ns(windows["window_end"]),
-            "label": windows["window"].to_numpy(dtype=object),
+            **_window_columns(table, scope, window),
+            "item_type": TYPES[kind],
+            "velocity": velocity.astype(np.int64),
+            **rows,
+            "load_mean": load_mean,
+            "load_end": load_end,
+            "target": np.nan,
         }
     )
-    return rows.merge(table, on=["grain", "window_start"], how="left")[STATUS_FIELDS]
+    return frame[keep].reset_index(drop=True)[FLOW_FIELDS]
+
+
+def _status_rows(
+    table: _Windows, stored: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame
+) -> pd.DataFrame:
+    """StatusTime rows (:data:`STATUS_FIELDS`): the stored rows minus the changed items' old
+    contributions plus their new ones (stored holds every row of each cell it covers); rows
+    left with no item are gone, shares come from each cell's total."""
+    window = table.positions(stored["grain"], _start_ns(stored["window_start"]))
+    known = window >= 0
+    parts = [
+        pd.DataFrame(
+            {
+                "scope": _stored_scope(stored)[known],
+                "window": window[known],
+                "status": stored["status"].to_numpy(dtype=object)[known],
+                "state": _codes(stored["flow_state"], STATES)[known],
+                "items": stored["items"].to_numpy(np.int64)[known],
+                "time_us": stored["time_us"].to_numpy(np.int64)[known],
+            }
+        ),
+        old,
+        new,
+    ]
+    sign = np.repeat([1, -1, 1], [len(p) for p in parts])
+    rows = pd.concat(parts, ignore_index=True)
+    scope_pos, scopes = pd.factorize(rows["scope"].to_numpy(np.int64))
+    status_pos, statuses = pd.factorize(rows["status"].to_numpy(dtype=object))
+    key = (
+        (scope_pos.astype(np.int64) << 16 | rows["window"].to_numpy(np.int64)) << 20
+        | status_pos.astype(np.int64) << 3
+        | rows["state"].to_numpy(np.int64)
+    )
+    unique, inverse = np.unique(key, return_inverse=True)
+    sums = {}
+    for name in ("items", "time_us"):
+        values = rows[name].to_numpy(np.int64)
+        plus = exact_bincount(inverse[sign > 0], values[sign > 0], len(unique))
+        minus = exact_bincount(inverse[sign < 0], values[sign < 0], len(unique))
+        sums[name] = plus - minus
+    keep = sums["items"] > 0
+    unique, items, time_us = unique[keep], sums["items"][keep], sums["time_us"][keep]
+    cell_codes, _ = pd.factorize(unique >> 20)
+    totals = exact_bincount(cell_codes, time_us, cell_codes.max() + 1 if len(cell_codes) else 0)
+    scope = np.asarray(scopes, dtype=np.int64)[unique >> 36]
+    window = (unique >> 20) & 0xFFFF
+    return pd.DataFrame(
+        {
+            **_window_columns(table, scope, window),
+            "status": np.asarray(statuses, dtype=object)[(unique >> 3) & 0x1FFFF],
+            "flow_state": STATES[unique & 7],
+            "items": items,
+            "time_s": time_us / MICROS_PER_S,
+            "time_us": time_us,
+            "share": status_shares(time_us, totals[cell_codes]),
+        }
+    )[STATUS_FIELDS]
+
+
+def carried_rows(
+    *,
+    windows: pd.DataFrame,
+    anchor: pd.DataFrame,
+    stored_flow: pd.DataFrame,
+    stored_status: pd.DataFrame,
+    old_transitions: pd.DataFrame,
+    new_transitions: pd.DataFrame,
+    done_facts: pd.DataFrame,
+    prev_as_of: datetime,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The FlowMetric and StatusTime rows (``target`` NaN) of every scope in the rewritten
+    ``windows``, as a full run at ``as_of`` computes them.
+
+    ``anchor``: the week window holding ``prev_as_of``; ``stored_flow``: the previous run's
+    FlowMetric rows (scope_kind, scope_id, grain, window_start, item_type, load_mean, load_end)
+    of ``windows`` and ``anchor``; ``stored_status``: its StatusTime rows (…, status,
+    flow_state, items, time_us) of ``windows``; ``old_transitions`` and ``new_transitions``: the
+    changed items' histories as the previous run digested them and now; ``done_facts``: the
+    facts of every item done in ``windows`` now (unchanged items' stored ones, changed items'
+    new ones)."""
+    both = pd.concat([windows, anchor], ignore_index=True)
+    both = both.drop_duplicates(["grain", "window_start"], ignore_index=True)
+    prev_ns, now_ns = pd.Timestamp(prev_as_of).value, pd.Timestamp(as_of).value
+    table = _Windows.of(both, prev_as_of_ns=prev_ns, as_of_ns=now_ns, tz=tz)
+    anchor_at = int(table.positions(anchor["grain"], _start_ns(anchor["window_start"]))[0])
+    old = load_contribution(
+        old_transitions, both, as_of=prev_as_of, tz=tz, portfolio_id=portfolio_id
+    )
+    new = load_contribution(new_transitions, windows, as_of=as_of, tz=tz, portfolio_id=portfolio_id)
+    load = _load_cells(table, stored_flow, old, new, anchor=anchor_at)
+    completion = _completion_cells(done_facts, windows, portfolio_id)
+    flow = _flow_rows(table, completion, load, len(windows))
+    status = _status_rows(
+        table,
+        stored_status,
+        status_contribution(old_transitions, windows, as_of=prev_as_of, portfolio_id=portfolio_id),
+        status_contribution(new_transitions, windows, as_of=as_of, portfolio_id=portfolio_id),
+    )
+    return flow, status

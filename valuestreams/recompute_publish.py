@@ -160,73 +160,58 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
     :mod:`valuestreams.recompute_carry`): it reads the changed items' histories (kept from
     planning), the stored facts of the items done in the rewritten windows and the previous
     rows of those windows, never the histories of unchanged items."""
-    tz, previous = portfolio.time_zone, plan.previous
-    prev_as_of = previous.as_of
-    windows = plan.windows
-    computed = _chosen(windows, plan.keys)
+    tz, prev_as_of = portfolio.time_zone, plan.previous.as_of
+    computed = _chosen(plan.windows, plan.keys)
     new_tr, facts = plan.transitions, plan.new_facts
     old_tr, _ = frames.transitions_frame(
         _old_history(plan.history, plan.old_facts, as_of), plan.scopes, mappings
     )
-    fact_rows = rr.fact_rows(facts, _digests(plan.history, as_of, mappings))
-
     done = frames.done_facts(portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist())
     changed_done = facts.loc[
         facts["done"].notna(),
         ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
     ].astype({"item_type": str})
-    completion = carry.completion_frame(
-        pd.concat([done, changed_done], ignore_index=True), computed, portfolio_id=portfolio.pk
-    )
-
     # the stored rows this run replaces (the same condition publishing uses): those of the
     # rewritten windows are carried forward, and all of them are diffed against by hash
-    where = _rewritten_condition(portfolio, plan, windows)
+    where = _rewritten_condition(portfolio, plan, plan.windows)
     stored_flow = frames.stored_load_rows(where)
     stored_status = frames.stored_status_rows(where)
+    # the week holding the previous as_of: its rows give every scope's load at that moment
     anchor = period_windows(
         pd.Timestamp(prev_as_of) - pd.Timedelta(1, "ns"), prev_as_of, grain="week", tz=tz
     )
-    anchor_start = anchor["window_start"].iloc[0].to_pydatetime()
-    if ("week", pd.Timestamp(anchor_start)) in plan.all_scope_windows:  # every scope's rows read
-        previous_at = stored_flow[_in_windows(stored_flow, {("week", anchor_start)})]
-    else:
-        previous_at = frames.stored_load_rows(
-            sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
-                sql.Literal(portfolio.pk), sql.Literal(anchor_start)
-            )
-        )
-    previous_at = previous_at.rename(columns={"load_end": "end"})
-    # the changed items' previous load in the rewritten windows and at the previous as_of
-    old_load = carry.scope_load(
-        old_tr, _with_window(computed, anchor), as_of=prev_as_of, tz=tz, portfolio_id=portfolio.pk
-    )
-    load = carry.carried_load(
-        previous=stored_flow[_in_windows(stored_flow, plan.keys)],
-        old=old_load,
-        new=carry.scope_load(new_tr, computed, as_of=as_of, tz=tz, portfolio_id=portfolio.pk),
-        previous_at=previous_at.fillna({"end": 0}),
-        old_at=old_load[
-            (old_load["grain"] == "week")
-            & (old_load["window_start"] == anchor_start.replace(tzinfo=None))
-        ],
+    anchor_start = anchor["window_start"].iloc[0]
+    carried_from = stored_flow
+    if ("week", anchor_start) not in plan.all_scope_windows:  # not every scope's row read yet
+        carried_from = pd.concat(
+            [
+                stored_flow,
+                frames.stored_load_rows(
+                    sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
+                        sql.Literal(portfolio.pk), sql.Literal(anchor_start.to_pydatetime())
+                    )
+                ),
+            ],
+            ignore_index=True,
+        ).drop_duplicates("id")
+    flow, status = carry.carried_rows(
         windows=computed,
+        anchor=anchor,
+        stored_flow=carried_from,
+        stored_status=stored_status,
+        old_transitions=old_tr,
+        new_transitions=new_tr,
+        done_facts=pd.concat([done, changed_done], ignore_index=True),
         prev_as_of=prev_as_of,
         as_of=as_of,
         tz=tz,
+        portfolio_id=portfolio.pk,
     )
-    status = carry.carried_status(
-        previous=stored_status[_in_windows(stored_status, plan.keys)],
-        old=carry.scope_status(old_tr, computed, as_of=prev_as_of, portfolio_id=portfolio.pk),
-        new=carry.scope_status(new_tr, computed, as_of=as_of, portfolio_id=portfolio.pk),
-    )
-    flow = carry.carried_flow_rows(completion, load, computed, as_of=as_of, tz=tz)
     flow = rr.with_targets(
         flow, frames.allocation_targets(portfolio), frames.team_streams(portfolio)
     )
-    status = carry.status_fields(status, computed)
     return rr.FlowRows(
-        facts=fact_rows,
+        facts=rr.fact_rows(facts, _digests(plan.history, as_of, mappings)),
         flow=flow[_rewritten(flow, plan, portfolio.pk)],
         status=status[_rewritten(status, plan, portfolio.pk)],
         stored={
@@ -234,12 +219,6 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
             "status": (stored_status["id"].to_numpy(), stored_status["row_hash"].to_numpy()),
         },
     )
-
-
-def _with_window(windows: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
-    """``windows`` and the windows of ``extra`` not among them."""
-    both = pd.concat([windows, extra], ignore_index=True)
-    return both.drop_duplicates(["grain", "window_start"], ignore_index=True)
 
 
 def _old_history(history: frames.History, old_facts: pd.DataFrame, as_of: datetime):
