@@ -278,7 +278,7 @@ def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
     )
 
 
-COPY_ROWS = 50_000  # rows encoded at once: bounds the bytes held in memory
+COPY_ROWS = 10_000  # rows encoded at once: bounds the bytes and index arrays held in memory
 
 
 def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:

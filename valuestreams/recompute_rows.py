@@ -200,12 +200,14 @@ def flow_rows(
         )
         del grid, cells, frame, keep  # before the next scope's grid is built
     del rows
+    # time in status first: its working set peaks while the flow parts are not concatenated yet
+    status = status_time_rows(
+        transitions, windows=windows, as_of=as_of, portfolio_id=portfolio_id, scopes=scopes
+    )
     return FlowRows(
         facts=fact_rows(facts, digests),
         flow=pd.concat(flow_parts, ignore_index=True)[FLOW_FIELDS],
-        status=status_time_rows(
-            transitions, windows=windows, as_of=as_of, portfolio_id=portfolio_id, scopes=scopes
-        ),
+        status=status,
     )
 
 
