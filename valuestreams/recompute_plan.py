@@ -47,6 +47,7 @@ class Plan:
     scopes: frames.ItemScopes | None = None
     transitions: pd.DataFrame | None = None  # of the changed items now
     new_facts: pd.DataFrame | None = None  # their facts now (item_flow_facts of transitions)
+    mappings: frames.Mappings | None = None  # the portfolio's, read once for the whole run
 
     @property
     def keys(self) -> set[tuple[str, pd.Timestamp]]:
@@ -82,7 +83,8 @@ def plan_incremental(
     )
     plan = Plan(previous=previous, changed_items=changed, windows=windows)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    found = _changed_intervals(portfolio, changed, as_of)
+    plan.mappings = frames.portfolio_mappings(portfolio)
+    found = _changed_intervals(portfolio, changed, as_of, plan.mappings)
     plan.teams, plan.value_streams, plan.old_facts = found.teams, found.streams, found.old
     plan.changed_windows = _windows_touching(windows, found.intervals)
     plan.carry = (
@@ -166,15 +168,15 @@ class _Changes:
     new_facts: pd.DataFrame | None = None
 
 
-def _changed_intervals(portfolio: Portfolio, changed: np.ndarray, as_of: datetime) -> _Changes:
+def _changed_intervals(
+    portfolio: Portfolio, changed: np.ndarray, as_of: datetime, mappings: frames.Mappings
+) -> _Changes:
     """The windows' intervals, scopes and old facts the changed items touch (see :class:`_Changes`)."""
     old = _old_facts(changed)
     if not len(changed):
         history = frames.read_history(portfolio, item_ids=[])
         scopes = frames.item_scopes(portfolio, item_ids=[])
-        transitions, _ = frames.transitions_frame(
-            history, scopes, frames.portfolio_mappings(portfolio)
-        )
+        transitions, _ = frames.transitions_frame(history, scopes, mappings)
         facts = item_flow_facts(transitions, as_of=as_of)
         return _Changes(
             np.empty((0, 2), dtype=np.int64),
@@ -190,7 +192,7 @@ def _changed_intervals(portfolio: Portfolio, changed: np.ndarray, as_of: datetim
     ids = changed.tolist()
     history = frames.read_history(portfolio, item_ids=ids)
     scopes = frames.item_scopes(portfolio, item_ids=ids)
-    transitions, _ = frames.transitions_frame(history, scopes, frames.portfolio_mappings(portfolio))
+    transitions, _ = frames.transitions_frame(history, scopes, mappings)
     new_facts = item_flow_facts(transitions, as_of=as_of)
     new = new_facts.set_index("item_id")
     index = pd.Index(changed)

@@ -64,7 +64,7 @@ def recompute_run(
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
     watermark = _status_change_watermark()
-    mappings = frames.portfolio_mappings(portfolio)
+    mappings = plan.mappings if plan is not None else frames.portfolio_mappings(portfolio)
     tz = portfolio.time_zone
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of, mappings=mappings)

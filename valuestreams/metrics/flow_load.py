@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -71,15 +72,25 @@ def _day_grid(windows: pd.DataFrame, as_of_ns: int, tz: str):
     if not len(starts):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    days = period_windows(
-        pd.Timestamp(starts.min(), tz="UTC"), pd.Timestamp(ends.max(), tz="UTC"), grain="day", tz=tz
-    )
-    day_start, day_end = window_bounds(days)
+    day_start, day_end = _local_days(int(starts.min()), int(ends.max()), tz)
     n_days = int(np.searchsorted(day_start, as_of_ns, side="left"))
     measured_at = np.minimum(day_end[:n_days], as_of_ns)
     first_day = np.minimum(np.searchsorted(day_start, starts, side="left"), n_days)
     stop_day = np.minimum(np.searchsorted(day_start, ends, side="left"), n_days)
     return measured_at, np.maximum(stop_day - first_day, 0), first_day
+
+
+@lru_cache(maxsize=16)
+def _local_days(start_ns: int, end_ns: int, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (int64 ns, read-only) of the local days of ``tz`` overlapping the span;
+    the same spans come back within a run (several grids, two as-of times)."""
+    days = period_windows(
+        pd.Timestamp(start_ns, tz="UTC"), pd.Timestamp(end_ns, tz="UTC"), grain="day", tz=tz
+    )
+    bounds = window_bounds(days)
+    for array in bounds:
+        array.setflags(write=False)
+    return bounds
 
 
 def load_sums(rows: StatusRows, grid: Grid, *, tz: str) -> LoadSums:
