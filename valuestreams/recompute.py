@@ -12,11 +12,14 @@ A run reads status histories with COPY (:mod:`valuestreams.selectors.frames`), c
 the pure metrics (:mod:`valuestreams.recompute_rows`) and **publishes in one transaction**
 (:mod:`valuestreams.recompute_publish`: of the stored rows it covers, it deletes and re-inserts
 only those whose row hash differs from the computed one, :mod:`valuestreams.recompute_diff`), so a
-killed worker leaves the previous results. An incremental run (a job naming items or teams) reads only
-the items whose history reaches the windows touched by the change, rewrites only those windows
-of the touched teams, value streams and the portfolio, and publishes exactly what a full run
-would (:func:`valuestreams.recompute_plan.plan_incremental`). One run per portfolio at a time
-(a PostgreSQL advisory lock, released by the server if the worker dies).
+killed worker leaves the previous results. An incremental run (a job naming items or teams)
+rewrites only the windows touched by the change (of the touched teams, value streams and the
+portfolio) and the windows time moved, and publishes exactly what a full run would
+(:func:`valuestreams.recompute_plan.plan_incremental`). When every changed history only grew,
+it reads the changed items' histories alone and carries the previous rows forward
+(:mod:`valuestreams.recompute_carry`); otherwise it reads every item whose history reaches the
+rewritten windows. One run per portfolio at a time (a PostgreSQL advisory lock, released by the
+server if the worker dies).
 Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
 inputs are small and recomputed whole, caveats are counts over the stored facts (a full run sums
 them, an incremental one updates the previous counts by its changed items,

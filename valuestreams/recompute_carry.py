@@ -128,7 +128,7 @@ def _finest_to_scopes(groups: pd.DataFrame, portfolio_id: int):
     ]
 
 
-def _rolled_up(scope_of_group: list[np.ndarray], group: np.ndarray, *columns: np.ndarray):
+def _rolled_up(scope_of_group: list[np.ndarray], group: np.ndarray):
     """Rows of finest groups repeated once per scope they belong to: (scope key, row index)."""
     keys, rows = [], []
     for scope in scope_of_group:

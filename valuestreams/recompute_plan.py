@@ -17,7 +17,7 @@ from valuestreams import recompute_rows as rr
 from valuestreams.metrics.flow_facts import item_flow_facts
 from valuestreams.models import MetricRun, WorkItem, WorkItemFact
 from valuestreams.recompute_caveats import CAVEAT_FACT_FIELDS
-from valuestreams.selectors import frames
+from valuestreams.selectors import carried, frames
 
 
 @dataclass
@@ -28,16 +28,18 @@ class Plan:
     start to its done/cancel, or open — reaches a rewritten window); ``changed_items``: items whose
     facts are rewritten; ``all_scope_windows``: (grain, window_start) rewritten for every scope
     (windows new since the last run, and those holding the time between the two as_of, where
-    every open item's load moved); ``changed_windows``: rewritten only for ``teams``,
-    ``value_streams`` and the portfolio."""
+    every open item's load moved); ``changed_windows``: rewritten only for the teams and value
+    streams of the changed items that touch each of them (``window_scopes``: window → (team ids,
+    value stream ids)) and the portfolio."""
 
     previous: MetricRun
     changed_items: np.ndarray
     read_items: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     all_scope_windows: set[tuple[str, pd.Timestamp]] = field(default_factory=set)
     changed_windows: set[tuple[str, pd.Timestamp]] = field(default_factory=set)
-    teams: set[int] = field(default_factory=set)
-    value_streams: set[int] = field(default_factory=set)
+    window_scopes: dict[tuple[str, pd.Timestamp], tuple[set[int], set[int]]] = field(
+        default_factory=dict
+    )
     windows: pd.DataFrame | None = None
     old_facts: pd.DataFrame | None = None  # stored facts of the changed items, by item id
     # carry: the previous rows are carried forward (see valuestreams.recompute_carry) and only
@@ -74,7 +76,7 @@ def plan_incremental(
     if previous is None or previous.as_of > as_of or not previous.windows:
         return None
     item_ids, team_ids = {int(i) for i in item_ids}, [int(t) for t in team_ids]
-    present = frames.items_of_portfolio(portfolio, sorted(item_ids))
+    present = carried.items_of_portfolio(portfolio, sorted(item_ids))
     if present != item_ids:
         return None
     changed = _changed_items(portfolio, previous, as_of, present, team_ids)
@@ -85,8 +87,9 @@ def plan_incremental(
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
     plan.mappings = frames.portfolio_mappings(portfolio)
     found = _changed_intervals(portfolio, changed, as_of, plan.mappings)
-    plan.teams, plan.value_streams, plan.old_facts = found.teams, found.streams, found.old
-    plan.changed_windows = _windows_touching(windows, found.intervals)
+    plan.old_facts = found.old
+    plan.window_scopes = _windows_touching(windows, found.intervals)
+    plan.changed_windows = set(plan.window_scopes)
     plan.carry = (
         previous.exact_sums and found.all_grown and _windows_known(windows, plan.keys, previous)
     )
@@ -127,7 +130,7 @@ def _changed_items(
         )
     # status changes stored after the previous run or stamped between its as_of and this one
     changed |= set(
-        frames.items_with_new_rows(
+        carried.items_with_new_rows(
             portfolio, after_id=previous.last_status_change_id, after=previous.as_of, until=as_of
         )
     )
@@ -157,9 +160,7 @@ def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
 class _Changes:
     """What planning learns of the changed items."""
 
-    intervals: np.ndarray  # closed ns intervals, an (n, 2) array, touched by the changes
-    teams: set[int]  # their old and new teams
-    streams: set[int]  # and value streams
+    intervals: np.ndarray  # (n, 4): closed ns intervals touched, with the team and value stream
     old: pd.DataFrame  # their stored (old) facts
     all_grown: bool = True  # every one with old facts has a history that only grew
     history: frames.History | None = None
@@ -179,9 +180,7 @@ def _changed_intervals(
         transitions, _ = frames.transitions_frame(history, scopes, mappings)
         facts = item_flow_facts(transitions, as_of=as_of)
         return _Changes(
-            np.empty((0, 2), dtype=np.int64),
-            set(),
-            set(),
+            np.empty((0, 4), dtype=np.int64),
             old,
             True,
             history,
@@ -202,8 +201,6 @@ def _changed_intervals(
     now_team = _scope_ids(now["team_id"].where(now["team_id"] != rr.NO_SCOPE))
     now_stream = _scope_ids(now["value_stream_id"].where(now["value_stream_id"] != rr.NO_SCOPE))
     was_team, was_stream = _scope_ids(was["team_id"]), _scope_ids(was["value_stream_id"])
-    teams = {int(t) for t in np.concatenate([now_team, was_team]) if t != _MISSING}
-    streams = {int(v) for v in np.concatenate([now_stream, was_stream]) if v != _MISSING}
 
     growth = _history_growth(history, as_of, old["history_rows"]).reindex(index)
     prefix = growth["prefix_digest"].to_numpy(dtype=np.int64, na_value=0)
@@ -218,18 +215,21 @@ def _changed_intervals(
     )
     first_new = growth["first_new_ns"].to_numpy(dtype=np.int64, na_value=-1)
     was_done, now_done = _ns_array(was["done"]), _ns_array(now["done"])
-    parts = [np.column_stack([first_new, np.full(len(index), _NEVER)])[grown & (first_new >= 0)]]
+    # each interval with the scopes it touches: a grown item kept its team and value stream; any
+    # other change touches its old and its new ones
+    never = np.full(len(index), _NEVER)
+    parts = [np.column_stack([first_new, never, now_team, now_stream])[grown & (first_new >= 0)]]
     for done in (was_done, now_done):
         hit = grown & (done != _NAT)
-        parts.append(np.column_stack([done, done])[hit])
+        parts.append(np.column_stack([done, done, now_team, now_stream])[hit])
     for fact, present in ((was, has_old), (now, has_new)):
         begin, end = _influence(fact)
-        parts.append(np.column_stack([begin, end])[~grown & present & (begin != _NAT)])
+        moved = ~grown & present & (begin != _NAT)
+        for team, stream in ((was_team, was_stream), (now_team, now_stream)):
+            parts.append(np.column_stack([begin, end, team, stream])[moved])
     all_grown = not bool((has_old & ~grown).any())
     return _Changes(
         np.concatenate(parts),
-        teams,
-        streams,
         old,
         all_grown,
         history,
@@ -257,7 +257,7 @@ _MISSING = np.iinfo(np.int64).min  # no team / value stream
 
 def _old_facts(changed: np.ndarray) -> pd.DataFrame:
     """The stored facts of the changed items (what the previous runs published for them)."""
-    return frames.stored_facts(changed.tolist())[list(_OLD_FACT)].set_index("item_id")
+    return carried.stored_facts(changed.tolist())[list(_OLD_FACT)].set_index("item_id")
 
 
 def _scope_ids(values: pd.Series) -> np.ndarray:
@@ -318,16 +318,29 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
     ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
 
 
-def _windows_touching(windows: pd.DataFrame, intervals: np.ndarray) -> set:
+def _windows_touching(windows: pd.DataFrame, intervals: np.ndarray) -> dict:
+    """(grain, window_start) → (team ids, value stream ids) of the intervals (rows of begin,
+    end, team, value stream; _MISSING for none) that meet each window."""
     if not len(intervals) or windows.empty:
-        return set()
+        return {}
     starts = windows["window_start"].array.asi8
     ends = windows["window_end"].array.asi8
-    mask = np.zeros(len(windows), dtype=bool)
+    pairs = []
     for begin in range(0, len(intervals), 4096):  # bounded (intervals x windows) working set
         chunk = intervals[begin : begin + 4096]
-        mask |= ((starts <= chunk[:, 1:2]) & (ends >= chunk[:, 0:1])).any(axis=0)
-    return _window_keys(windows, mask)
+        row, window = np.nonzero((starts <= chunk[:, 1:2]) & (ends >= chunk[:, 0:1]))
+        pairs.append(np.unique(np.column_stack([window, chunk[row, 2], chunk[row, 3]]), axis=0))
+    found = np.unique(np.concatenate(pairs), axis=0)  # sorted by window
+    keys = list(zip(windows["grain"], windows["window_start"], strict=True))
+    bounds = np.searchsorted(found[:, 0], np.arange(len(windows) + 1))
+    touched: dict = {}
+    for window in np.flatnonzero(np.diff(bounds)):
+        of_window = found[bounds[window] : bounds[window + 1]]
+        touched[keys[window]] = (
+            {int(t) for t in np.unique(of_window[:, 1]) if t != _MISSING},
+            {int(v) for v in np.unique(of_window[:, 2]) if v != _MISSING},
+        )
+    return touched
 
 
 def _merged_spans(windows: pd.DataFrame, keys: set) -> list[tuple[pd.Timestamp, pd.Timestamp]]:

@@ -31,7 +31,7 @@ from valuestreams.models import (
     WorkItemFact,
 )
 from valuestreams.recompute_plan import Plan
-from valuestreams.selectors import frames
+from valuestreams.selectors import carried, frames
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -166,7 +166,9 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
     old_tr, _ = frames.transitions_frame(
         _old_history(plan.history, plan.old_facts, as_of), plan.scopes, mappings
     )
-    done = frames.done_facts(portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist())
+    done = carried.done_facts(
+        portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist()
+    )
     changed_done = facts.loc[
         facts["done"].notna(),
         ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
@@ -174,8 +176,8 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
     # the stored rows this run replaces (the same condition publishing uses): those of the
     # rewritten windows are carried forward, and all of them are diffed against by hash
     where = _rewritten_condition(portfolio, plan, plan.windows)
-    stored_flow = frames.stored_load_rows(where)
-    stored_status = frames.stored_status_rows(where)
+    stored_flow = carried.stored_load_rows(where)
+    stored_status = carried.stored_status_rows(where)
     # the week holding the previous as_of: its rows give every scope's load at that moment
     anchor = period_windows(
         pd.Timestamp(prev_as_of) - pd.Timedelta(1, "ns"), prev_as_of, grain="week", tz=tz
@@ -186,7 +188,7 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
         carried_from = pd.concat(
             [
                 stored_flow,
-                frames.stored_load_rows(
+                carried.stored_load_rows(
                     sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
                         sql.Literal(portfolio.pk), sql.Literal(anchor_start.to_pydatetime())
                     )
@@ -266,16 +268,28 @@ def _in_windows(rows: pd.DataFrame, keys: set) -> np.ndarray:
 
 
 def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
-    """Rows of the windows rewritten for every scope, or of the changed scopes' windows."""
-    kind, scope = rows["scope_kind"].to_numpy(), rows["scope_id"].to_numpy()
-    in_scope = (
-        ((kind == "team") & np.isin(scope, list(plan.teams)))
-        | ((kind == "value_stream") & np.isin(scope, list(plan.value_streams)))
-        | ((kind == "portfolio") & (scope == portfolio_id))
-    )
-    return _in_windows(rows, plan.all_scope_windows) | (
-        _in_windows(rows, plan.changed_windows) & in_scope
-    )
+    """Rows of the windows rewritten for every scope, and rows of a changed window whose scope
+    a change touched there (the portfolio always)."""
+    kind, scope = rows["scope_kind"].to_numpy(), rows["scope_id"].to_numpy(dtype=np.int64)
+    changed = sorted(plan.window_scopes)
+    grains = {"week": 0, "month": 1}
+    own = pd.Index([pd.Timestamp(s).value * 2 + grains[g] for g, s in changed], dtype=np.int64)
+    start = pd.to_datetime(rows["window_start"], utc=True).dt.as_unit("ns").array.asi8
+    grain = (rows["grain"].to_numpy(dtype=object) == "month").astype(np.int64)
+    window = own.get_indexer(start * 2 + grain)
+    allowed = [
+        (n << 42) | (code << 40) | scope_id
+        for n, key in enumerate(changed)
+        for code, ids in enumerate(plan.window_scopes[key])
+        for scope_id in ids
+    ]
+    code = np.select([kind == "team", kind == "value_stream"], [0, 1], 2).astype(np.int64)
+    key = (np.maximum(window, 0).astype(np.int64) << 42) | (code << 40) | scope
+    in_scope = ((kind == "portfolio") & (scope == portfolio_id)) | pd.Series(key).isin(
+        allowed
+    ).to_numpy()
+    touched = (window >= 0) & in_scope
+    return _in_windows(rows, plan.all_scope_windows) | touched
 
 
 COPY_ROWS = 10_000  # rows encoded at once: bounds the bytes and index arrays held in memory
@@ -300,8 +314,9 @@ def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:
 
 def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame) -> sql.Composed:
     """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
-    windows rewritten for all scopes (and of windows before the first one kept), and the changed
-    teams', value streams' and the portfolio's rows of the changed windows. Each arm of the
+    windows rewritten for all scopes (and of windows before the first one kept), and in each
+    changed window the rows of the teams and value streams a change touched there and of the
+    portfolio. Each arm of the
     condition names scope kind, grain and window start, so PostgreSQL finds the rows through the
     index on (portfolio, scope_kind, grain, window_start) instead of reading every row of the
     portfolio."""
@@ -309,7 +324,11 @@ def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame
     arms = []
     for grain in ("week", "month"):
         every = [s.to_pydatetime() for g, s in plan.all_scope_windows if g == grain]
-        touched = [s.to_pydatetime() for g, s in plan.changed_windows if g == grain]
+        touched = {
+            key: scopes
+            for key, scopes in plan.window_scopes.items()
+            if key[0] == grain and key not in plan.all_scope_windows
+        }
         first = windows.loc[windows["grain"] == grain, "window_start"].min()
         first = first.to_pydatetime() if pd.notna(first) else datetime.max.replace(tzinfo=UTC)
         same_grain = sql.SQL("grain = {}").format(sql.Literal(grain))
@@ -326,21 +345,27 @@ def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame
             )
         if not touched:
             continue
-        for kind, ids in (("team", plan.teams), ("value_stream", plan.value_streams)):
-            if ids:
+        # the teams and value streams a change touched in each window, windows of the same
+        # scopes in one arm
+        for code, kind in enumerate(("team", "value_stream")):
+            by_scopes: dict[frozenset, list] = {}
+            for (_, start), scopes in touched.items():
+                if scopes[code]:
+                    by_scopes.setdefault(frozenset(scopes[code]), []).append(start.to_pydatetime())
+            for ids, starts in by_scopes.items():
                 arms.append(
                     sql.SQL(
                         "scope_kind = {} AND {} AND window_start = ANY({}) AND scope_id = ANY({})"
                     ).format(
                         sql.Literal(kind),
                         same_grain,
-                        sql.Literal(touched),
+                        sql.Literal(sorted(starts)),
                         sql.Literal(sorted(ids)),
                     )
                 )
         arms.append(
             sql.SQL("scope_kind = 'portfolio' AND {} AND window_start = ANY({})").format(
-                same_grain, sql.Literal(touched)
+                same_grain, sql.Literal(sorted(s.to_pydatetime() for _, s in touched))
             )
         )
     if not arms:

@@ -60,7 +60,7 @@ def portfolio_mappings(portfolio: Portfolio) -> Mappings:
 # --- reading with COPY --------------------------------------------------------------------------
 
 
-def _copy_chunks(query: sql.Composable) -> Iterable[bytes]:
+def copy_chunks(query: sql.Composable) -> Iterable[bytes]:
     """CSV bytes of ``COPY (query) TO STDOUT``, cut at line ends into chunks of ~CHUNK_BYTES."""
     statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
     connection.ensure_connection()
@@ -157,7 +157,7 @@ def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None)
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
-    for chunk in _copy_chunks(_history_query(portfolio.pk, item_ids)):
+    for chunk in copy_chunks(_history_query(portfolio.pk, item_ids)):
         frame = pd.read_csv(
             io.BytesIO(chunk),
             header=None,
@@ -252,7 +252,7 @@ def item_scopes(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) 
     ).format(where)
     frames = [
         pd.read_csv(io.BytesIO(chunk), header=None, dtype=np.int64, engine="c")
-        for chunk in _copy_chunks(query)
+        for chunk in copy_chunks(query)
     ]
     data = pd.concat(frames) if frames else pd.DataFrame({0: [], 1: [], 2: []}, dtype=np.int64)
     data = data.sort_values(0)
@@ -450,185 +450,3 @@ def team_streams(portfolio: Portfolio) -> pd.Series:
     teams = apps.get_model("teams", "ProductTeam").objects.filter(value_stream__portfolio=portfolio)
     pairs = dict(teams.values_list("pk", "value_stream_id"))
     return pd.Series(pairs, dtype="int64")
-
-
-# --- what an incremental run carries forward ------------------------------------------------------
-
-
-def _copy_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.DataFrame:
-    """The rows of ``query`` (CSV through COPY) as a frame. PostgreSQL prints a float as the
-    shortest text that round-trips and pandas parses it back exactly, so the floats are the
-    stored ones to the bit."""
-    parts = [
-        pd.read_csv(
-            io.BytesIO(chunk),
-            header=None,
-            names=names,
-            dtype=dtype,
-            keep_default_na=False,
-            na_values={n: ["", "NaN"] for n, t in dtype.items() if t in (float, "Int64")},
-            engine="c",
-        )
-        for chunk in _copy_chunks(query)
-    ]
-    if not parts:
-        return pd.DataFrame({n: pd.Series([], dtype=dtype[n]) for n in names})
-    return pd.concat(parts, ignore_index=True)
-
-
-def _utc_from_us(values: pd.Series) -> pd.Series:
-    return pd.Series(
-        pd.DatetimeIndex((values.to_numpy(dtype=np.int64) * 1000).view("M8[ns]"), tz="UTC"),
-        index=values.index,
-    )
-
-
-def done_facts(
-    portfolio: Portfolio, *, spans: Sequence[tuple[datetime, datetime]], exclude: Sequence[int]
-) -> pd.DataFrame:
-    """Stored facts of the portfolio's items done within ``spans`` (closed [start, end] pairs),
-    but not of the ``exclude``d items: ``item_id``, ``item_type``, ``done`` (UTC),
-    ``flow_time_s``, ``active_s``, ``team_id`` and ``value_stream_id`` (NO_SCOPE if none)."""
-    names = ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id"]
-    names.append("value_stream_id")
-    dtype = {
-        "item_id": np.int64,
-        "item_type": str,
-        "done": np.int64,
-        "flow_time_s": float,
-        "active_s": float,
-        "team_id": np.int64,
-        "value_stream_id": np.int64,
-    }
-    if not spans:
-        frame = _copy_frame(sql.SQL("SELECT 1 WHERE false"), names, dtype)
-    else:
-        within = sql.SQL(" OR ").join(
-            sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
-            for a, b in spans
-        )
-        query = sql.SQL(
-            "SELECT item_id, item_type, (EXTRACT(EPOCH FROM done) * 1000000)::bigint,"
-            " flow_time_s, active_s, coalesce(team_id, -1), coalesce(value_stream_id, -1)"
-            " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
-            " AND NOT (item_id = ANY({}))"
-        ).format(sql.Literal(portfolio.pk), within, id_array(exclude))
-        frame = _copy_frame(query, names, dtype)
-    return frame.assign(done=_utc_from_us(frame["done"]))
-
-
-def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
-    """Published FlowMetric rows matching ``where``: id, row_hash (0 if none), scope_kind,
-    scope_id, grain, window_start (UTC), item_type, load_mean, load_end."""
-    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "item_type"]
-    names += ["load_mean", "load_end"]
-    dtype = {
-        "id": np.int64,
-        "row_hash": np.int64,
-        "scope_kind": str,
-        "scope_id": np.int64,
-        "grain": str,
-        "window_start": np.int64,
-        "item_type": str,
-        "load_mean": float,
-        "load_end": float,
-    }
-    query = sql.SQL(
-        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
-        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, item_type, load_mean, load_end"
-        " FROM valuestreams_flowmetric WHERE {}"
-    ).format(where)
-    frame = _copy_frame(query, names, dtype)
-    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
-
-
-def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
-    """Published StatusTime rows matching ``where``: id, row_hash (0 if none), scope_kind,
-    scope_id, grain, window_start (UTC), status, flow_state, items, time_us."""
-    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "status"]
-    names += ["flow_state", "items", "time_us"]
-    dtype = {
-        "id": np.int64,
-        "row_hash": np.int64,
-        "scope_kind": str,
-        "scope_id": np.int64,
-        "grain": str,
-        "window_start": np.int64,
-        "status": str,
-        "flow_state": str,
-        "items": np.int64,
-        "time_us": np.int64,
-    }
-    query = sql.SQL(
-        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
-        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, status, flow_state, items, time_us"
-        " FROM valuestreams_statustime WHERE {}"
-    ).format(where)
-    frame = _copy_frame(query, names, dtype)
-    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
-
-
-def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
-    """Stored facts of the given items (what the previous runs published for them): item_id,
-    start / done / canceled_at (UTC, NaT if none), team_id and value_stream_id (nullable
-    Int64), history_rows, history_digest (Int64) and the caveat counts and flags."""
-    names = ["item_id", "start", "done", "canceled_at", "team_id", "value_stream_id"]
-    names += ["history_rows", "history_digest", "unmapped_count", "unmapped_type_count"]
-    names += ["truncated", "done_without_start", "reopen_count"]
-    dtype = dict.fromkeys(names, "Int64")
-    micros = ", ".join(
-        f"(EXTRACT(EPOCH FROM {c}) * 1000000)::bigint" for c in ("start", "done", "canceled_at")
-    )
-    query = sql.SQL(
-        "SELECT item_id, " + micros + ", team_id, value_stream_id, history_rows,"
-        " history_digest, unmapped_count, unmapped_type_count, truncated::int,"
-        " done_without_start::int, reopen_count FROM valuestreams_workitemfact"
-        " WHERE item_id = ANY({})"
-    ).format(id_array(item_ids))
-    frame = _copy_frame(query, names, dtype)
-    for column in ("start", "done", "canceled_at"):
-        micro = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-        stamps = pd.to_datetime(micro, unit="us", utc=True)
-        frame[column] = pd.Series(stamps, index=frame.index).dt.as_unit("ns")
-    frame["item_id"] = frame["item_id"].astype(np.int64)
-    for column in ("truncated", "done_without_start"):
-        frame[column] = frame[column].astype(bool)
-    for column in ("unmapped_count", "unmapped_type_count", "reopen_count"):
-        frame[column] = frame[column].astype(np.int64)
-    return frame
-
-
-def _id_list(query: sql.Composable) -> list[int]:
-    """The ids ``query`` (one bigint column) returns, aggregated into one array by PostgreSQL."""
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("SELECT coalesce(array_agg(x), '{{}}') FROM ({}) found(x)").format(query)
-        )
-        return list(cursor.fetchone()[0])
-
-
-def items_of_portfolio(portfolio: Portfolio, item_ids: Sequence[int]) -> set[int]:
-    """Those of ``item_ids`` that are work items of ``portfolio``."""
-    return set(
-        _id_list(
-            sql.SQL(
-                "SELECT id FROM valuestreams_workitem WHERE portfolio_id = {} AND id = ANY({})"
-            ).format(sql.Literal(portfolio.pk), id_array(item_ids))
-        )
-    )
-
-
-def items_with_new_rows(
-    portfolio: Portfolio, *, after_id: int, after: datetime, until: datetime
-) -> list[int]:
-    """Items of ``portfolio`` with a status change stored after ``after_id`` or stamped in
-    ``(after, until]``. The rows are found through their indexes first and the items' portfolio
-    checked by primary key afterwards (joining the two lets PostgreSQL scan every work item)."""
-    recent = _id_list(
-        sql.SQL(
-            "SELECT DISTINCT item_id FROM valuestreams_statuschange"
-            " WHERE id > {} OR (at > {} AND at <= {})"
-        ).format(sql.Literal(after_id), sql.Literal(after), sql.Literal(until))
-    )
-    return sorted(items_of_portfolio(portfolio, recent)) if recent else []
