@@ -106,7 +106,9 @@ def _database_url(settings_dict: dict) -> str:
     user = quote(settings_dict["USER"] or "")
     password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict.get("PASSWORD") else ""
     host, port, name = (
-        settings_dict["HOST"] or "",
+        # a socket directory given as ?host= in DATABASE_URL (the embedded server's) lands in
+        # OPTIONS, not HOST
+        settings_dict["HOST"] or settings_dict.get("OPTIONS", {}).get("host", ""),
         settings_dict["PORT"] or "",
         settings_dict["NAME"],
     )
