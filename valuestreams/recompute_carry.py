@@ -52,13 +52,9 @@ TYPES = np.array([*FLOW_ITEM_TYPES, ALL_TYPES], dtype=object)
 STATES = np.array(FLOW_STATES, dtype=object)
 GRAINS = np.array(["week", "month"], dtype=object)
 _FINEST = ["team_id", "value_stream_id"]
+# the FlowMetric columns computed from the items done in a window
 _COMPLETION = [
-    "velocity",
-    "flow_time_p50_s",
-    "flow_time_p85_s",
-    "flow_time_p95_s",
-    "flow_time_mean_s",
-    "flow_efficiency",
+    *FLOW_FIELDS[FLOW_FIELDS.index("velocity") : FLOW_FIELDS.index("load_mean")],
     "share",
 ]
 

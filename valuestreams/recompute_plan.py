@@ -343,7 +343,7 @@ def _windows_touching(windows: pd.DataFrame, intervals: np.ndarray) -> dict:
     return touched
 
 
-def _merged_spans(windows: pd.DataFrame, keys: set) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def merged_spans(windows: pd.DataFrame, keys: set) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """The chosen windows as few closed [start, end] spans (touching windows merged)."""
     chosen = windows[
         [(g, s) in keys for g, s in zip(windows["grain"], windows["window_start"], strict=True)]
@@ -360,7 +360,7 @@ def _merged_spans(windows: pd.DataFrame, keys: set) -> list[tuple[pd.Timestamp, 
 def _items_reaching(portfolio: Portfolio, windows: pd.DataFrame, keys: set, changed) -> np.ndarray:
     """Changed items plus every item whose stored influence (first start or done without start,
     to done / cancel, or open) meets one of the chosen windows (closed bounds)."""
-    spans = _merged_spans(windows, keys)
+    spans = merged_spans(windows, keys)
     found: set[int] = set(changed.tolist())
     if spans:
         condition = sql.SQL(" OR ").join(

@@ -30,7 +30,7 @@ from valuestreams.models import (
     StatusTime,
     WorkItemFact,
 )
-from valuestreams.recompute_plan import Plan
+from valuestreams.recompute_plan import Plan, merged_spans
 from valuestreams.selectors import carried, frames
 
 
@@ -166,9 +166,8 @@ def _carried(portfolio: Portfolio, plan: Plan, *, as_of: datetime, mappings) -> 
     old_tr, _ = frames.transitions_frame(
         _old_history(plan.history, plan.old_facts, as_of), plan.scopes, mappings
     )
-    done = carried.done_facts(
-        portfolio, spans=_spans(computed), exclude=plan.changed_items.tolist()
-    )
+    spans = [(a.to_pydatetime(), b.to_pydatetime()) for a, b in merged_spans(computed, plan.keys)]
+    done = carried.done_facts(portfolio, spans=spans, exclude=plan.changed_items.tolist())
     changed_done = facts.loc[
         facts["done"].notna(),
         ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
@@ -236,17 +235,6 @@ def _old_history(history: frames.History, old_facts: pd.DataFrame, as_of: dateti
     position = np.arange(len(item)) - np.repeat(first, counts)
     limit = old_facts["history_rows"].reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
     return known.rows(position < np.repeat(limit, counts))
-
-
-def _spans(windows: pd.DataFrame) -> list[tuple[datetime, datetime]]:
-    """The windows as few closed [start, end] spans of aware datetimes (touching ones merged)."""
-    spans: list[list[pd.Timestamp]] = []
-    for start, end in sorted(zip(windows["window_start"], windows["window_end"], strict=True)):
-        if spans and start <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], end)
-        else:
-            spans.append([start, end])
-    return [(a.to_pydatetime(), b.to_pydatetime()) for a, b in spans]
 
 
 def _digests(history, as_of: datetime, mappings) -> pd.DataFrame:

@@ -134,6 +134,12 @@ def generated_dataset(portfolio, teams, *, items: int, start: dt.datetime, days:
     return created
 
 
+def mapped_dataset(portfolio, teams, *, items: int, start: dt.datetime, days: int, seed: int):
+    """The portfolio's mappings (:func:`map_statuses`) and a :func:`generated_dataset`."""
+    map_statuses(portfolio)
+    return generated_dataset(portfolio, teams, items=items, start=start, days=days, seed=seed)
+
+
 def _walk(rng: random.Random) -> list[str]:
     path = ["To Do"] if rng.random() > 0.05 else []
     for _ in range(rng.randint(1, 6)):

@@ -17,6 +17,7 @@ from tests.valuestreams.recompute_data import (
     at,
     generated_dataset,
     map_statuses,
+    mapped_dataset,
     small_dataset,
 )
 from valuestreams.models import (
@@ -102,15 +103,8 @@ def _late_rows(portfolio, *, before: dt.datetime, seed: int, count: int) -> list
 @pytest.mark.django_db
 def test_chained_incremental_runs_across_week_and_month_ends_equal_a_full_run(org):
     teams = [org.team, org.other_team, ProductTeamFactory(value_stream=org.value_stream)]
-    map_statuses(org.portfolio)
-    generated_dataset(
-        org.portfolio,
-        teams,
-        items=300,
-        start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
-        days=150,
-        seed=11,
-    )
+    start = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+    mapped_dataset(org.portfolio, teams, items=300, start=start, days=150, seed=11)
     first = dt.datetime(2026, 2, 26, 15, 30, tzinfo=dt.UTC)  # a Thursday in February
     recompute_full_now(portfolio=org.portfolio, as_of=first)
     # Friday; Sunday 1 March (a new month); Tuesday 3 March (a new week); Tuesday evening
@@ -139,15 +133,9 @@ def test_chained_incremental_runs_across_week_and_month_ends_equal_a_full_run(or
 
 @pytest.mark.django_db
 def test_a_run_without_exact_sums_is_not_carried_forward(org):
-    teams = [org.team, org.other_team]
-    map_statuses(org.portfolio)
-    generated_dataset(
-        org.portfolio,
-        teams,
-        items=80,
-        start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
-        days=50,
-        seed=3,
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    mapped_dataset(
+        org.portfolio, [org.team, org.other_team], items=80, start=start, days=50, seed=3
     )
     run = recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
     MetricRun.objects.filter(pk=run.pk).update(exact_sums=False)  # as written before time_us

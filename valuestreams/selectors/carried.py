@@ -80,55 +80,49 @@ def done_facts(
     return frame.assign(done=_utc_from_us(frame["done"])).reset_index(drop=True)
 
 
+_ROW_KEY = {  # name: (SQL, dtype) of the columns every published metric row is read with
+    "id": ("id", np.int64),
+    "row_hash": ("coalesce(row_hash, 0)", np.int64),
+    "scope_kind": ("scope_kind", str),
+    "scope_id": ("scope_id", np.int64),
+    "grain": ("grain", str),
+    "window_start": ("(EXTRACT(EPOCH FROM window_start) * 1000000)::bigint", np.int64),
+}
+
+
+def _stored_rows(table: str, where: sql.Composable, values: dict) -> pd.DataFrame:
+    columns = {**_ROW_KEY, **values}
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(sql.SQL(expression) for expression, _ in columns.values()),
+        sql.Identifier(table),
+        where,
+    )
+    dtype = {name: kind for name, (_, kind) in columns.items()}
+    frame = _copy_frame(query, list(columns), dtype)
+    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+
+
 def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
     """Published FlowMetric rows matching ``where``: id, row_hash (0 if none), scope_kind,
     scope_id, grain, window_start (UTC), item_type, load_mean, load_end."""
-    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "item_type"]
-    names += ["load_mean", "load_end"]
-    dtype = {
-        "id": np.int64,
-        "row_hash": np.int64,
-        "scope_kind": str,
-        "scope_id": np.int64,
-        "grain": str,
-        "window_start": np.int64,
-        "item_type": str,
-        "load_mean": float,
-        "load_end": float,
+    values = {
+        "item_type": ("item_type", str),
+        "load_mean": ("load_mean", float),
+        "load_end": ("load_end", float),
     }
-    query = sql.SQL(
-        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
-        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, item_type, load_mean, load_end"
-        " FROM valuestreams_flowmetric WHERE {}"
-    ).format(where)
-    frame = _copy_frame(query, names, dtype)
-    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+    return _stored_rows("valuestreams_flowmetric", where, values)
 
 
 def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
     """Published StatusTime rows matching ``where``: id, row_hash (0 if none), scope_kind,
     scope_id, grain, window_start (UTC), status, flow_state, items, time_us."""
-    names = ["id", "row_hash", "scope_kind", "scope_id", "grain", "window_start", "status"]
-    names += ["flow_state", "items", "time_us"]
-    dtype = {
-        "id": np.int64,
-        "row_hash": np.int64,
-        "scope_kind": str,
-        "scope_id": np.int64,
-        "grain": str,
-        "window_start": np.int64,
-        "status": str,
-        "flow_state": str,
-        "items": np.int64,
-        "time_us": np.int64,
+    values = {
+        "status": ("status", str),
+        "flow_state": ("flow_state", str),
+        "items": ("items", np.int64),
+        "time_us": ("time_us", np.int64),
     }
-    query = sql.SQL(
-        "SELECT id, coalesce(row_hash, 0), scope_kind, scope_id, grain,"
-        " (EXTRACT(EPOCH FROM window_start) * 1000000)::bigint, status, flow_state, items, time_us"
-        " FROM valuestreams_statustime WHERE {}"
-    ).format(where)
-    frame = _copy_frame(query, names, dtype)
-    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+    return _stored_rows("valuestreams_statustime", where, values)
 
 
 def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
