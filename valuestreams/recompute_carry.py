@@ -66,12 +66,19 @@ def _codes(values, names: np.ndarray) -> np.ndarray:
     return np.array([lookup[u] for u in uniques], dtype=np.int64)[codes]
 
 
-def _start_ns(column) -> np.ndarray:
+def start_ns(column) -> np.ndarray:
     """Window starts (aware, or naive UTC) as int64 ns."""
     values = pd.Series(pd.to_datetime(column))
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values.dt.as_unit("ns").to_numpy().view(np.int64)
+
+
+def window_positions(own_grain, own_start_ns, grain, start: np.ndarray) -> np.ndarray:
+    """Position of each window (``grain``, ``start`` ns) among the windows ``own_grain`` /
+    ``own_start_ns``, -1 for one not among them."""
+    own = pd.Index(np.asarray(own_start_ns, dtype=np.int64) * 2 + _codes(own_grain, GRAINS))
+    return own.get_indexer(np.asarray(start, dtype=np.int64) * 2 + _codes(grain, GRAINS))
 
 
 def _scope_keys(kind_code: np.ndarray, scope_id: np.ndarray) -> np.ndarray:
@@ -103,10 +110,9 @@ class _Windows:
             open=ends > prev_as_of_ns,
         )
 
-    def positions(self, grain, start_ns: np.ndarray) -> np.ndarray:
-        """Position of each (grain, start) among these windows, -1 if not one of them."""
-        own = pd.Index(self.start_ns * 2 + _codes(self.grain, GRAINS))
-        return own.get_indexer(np.asarray(start_ns) * 2 + _codes(grain, GRAINS))
+    def positions(self, grain, start: np.ndarray) -> np.ndarray:
+        """Position of each (grain, start ns) among these windows, -1 if not one of them."""
+        return window_positions(self.grain, self.start_ns, grain, start)
 
 
 # --- contributions of a set of items -------------------------------------------------------------
@@ -187,12 +193,16 @@ def status_contribution(
     groups = spent[_FINEST].astype(np.int64)
     scope_of_row = _finest_to_scopes(groups, portfolio_id)
     scope, row = _rolled_up(scope_of_row, np.arange(len(spent)))
-    window = pd.Index(_start_ns(windows["window_start"]) * 2 + _codes(windows["grain"], GRAINS))
-    own = _start_ns(spent["window_start"]) * 2 + _codes(spent["grain"], GRAINS)
+    window = window_positions(
+        windows["grain"],
+        start_ns(windows["window_start"]),
+        spent["grain"],
+        start_ns(spent["window_start"]),
+    )
     frame = pd.DataFrame(
         {
             "scope": scope,
-            "window": window.get_indexer(own)[row],
+            "window": window[row],
             "status": spent["status"].astype(str).to_numpy(dtype=object)[row],
             "state": _codes(spent["flow_state"].astype(str), STATES)[row],
             "items": spent["items"].to_numpy(dtype=np.int64)[row],
@@ -243,7 +253,7 @@ def _load_cells(
     where the ends are at the window's last day for a window that was over, and at the
     previous as_of for one still open then (or new since): the load at that moment is the
     ``anchor`` window's end (position in ``table``: the week holding the previous as_of)."""
-    window = table.positions(stored["grain"], _start_ns(stored["window_start"]))
+    window = table.positions(stored["grain"], start_ns(stored["window_start"]))
     known = window >= 0
     stored_cell = _cell(
         _stored_scope(stored)[known], window[known], _codes(stored["item_type"], TYPES)[known]
@@ -327,8 +337,11 @@ def _completion_cells(facts: pd.DataFrame, windows: pd.DataFrame, portfolio_id: 
                 }
             )
         )
-    if not parts:
-        return pd.DataFrame({"cell": np.zeros(0, dtype=np.int64), "velocity": np.zeros(0, int)})
+    if not parts:  # nothing done in these windows
+        empty = {name: np.zeros(0) for name in _COMPLETION}
+        return pd.DataFrame({"cell": np.zeros(0, dtype=np.int64), **empty}).astype(
+            {"velocity": np.int64}
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -381,7 +394,7 @@ def _status_rows(
     """StatusTime rows (:data:`STATUS_FIELDS`): the stored rows minus the changed items' old
     contributions plus their new ones (stored holds every row of each cell it covers); rows
     left with no item are gone, shares come from each cell's total."""
-    window = table.positions(stored["grain"], _start_ns(stored["window_start"]))
+    window = table.positions(stored["grain"], start_ns(stored["window_start"]))
     known = window >= 0
     parts = [
         pd.DataFrame(
@@ -460,7 +473,7 @@ def carried_rows(
     both = both.drop_duplicates(["grain", "window_start"], ignore_index=True)
     prev_ns, now_ns = pd.Timestamp(prev_as_of).value, pd.Timestamp(as_of).value
     table = _Windows.of(both, prev_as_of_ns=prev_ns, as_of_ns=now_ns, tz=tz)
-    anchor_at = int(table.positions(anchor["grain"], _start_ns(anchor["window_start"]))[0])
+    anchor_at = int(table.positions(anchor["grain"], start_ns(anchor["window_start"]))[0])
     old = load_contribution(
         old_transitions, both, as_of=prev_as_of, tz=tz, portfolio_id=portfolio_id
     )

@@ -174,20 +174,6 @@ def _changed_intervals(
 ) -> _Changes:
     """The windows' intervals, scopes and old facts the changed items touch (see :class:`_Changes`)."""
     old = _old_facts(changed)
-    if not len(changed):
-        history = frames.read_history(portfolio, item_ids=[])
-        scopes = frames.item_scopes(portfolio, item_ids=[])
-        transitions, _ = frames.transitions_frame(history, scopes, mappings)
-        facts = item_flow_facts(transitions, as_of=as_of)
-        return _Changes(
-            np.empty((0, 4), dtype=np.int64),
-            old,
-            True,
-            history,
-            scopes,
-            transitions,
-            facts,
-        )
     ids = changed.tolist()
     history = frames.read_history(portfolio, item_ids=ids)
     scopes = frames.item_scopes(portfolio, item_ids=ids)
@@ -294,9 +280,7 @@ def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFra
                 "first_new_ns": np.zeros(0, dtype=np.int64),
             }
         ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
-    first = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
-    counts = np.diff(np.r_[first, len(item)])
-    position = np.arange(len(item)) - np.repeat(first, counts)
+    first, counts, position = rr.item_runs(item)
     limit = old_rows.reindex(item[first]).fillna(-1).to_numpy(dtype=np.int64)
     within = position < np.repeat(limit, counts)
     mixed = np.where(within, rr.prefix_digests(hashes, position), np.uint64(0))

@@ -230,9 +230,7 @@ def _old_history(history: frames.History, old_facts: pd.DataFrame, as_of: dateti
     item = known.item_id
     if not len(item):
         return known
-    first = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
-    counts = np.diff(np.r_[first, len(item)])
-    position = np.arange(len(item)) - np.repeat(first, counts)
+    first, counts, position = rr.item_runs(item)
     limit = old_facts["history_rows"].reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
     return known.rows(position < np.repeat(limit, counts))
 
@@ -244,15 +242,17 @@ def _digests(history, as_of: datetime, mappings) -> pd.DataFrame:
     return rr.item_digests(known.item_id, hashes, flags)
 
 
+def _window_positions(rows: pd.DataFrame, keys: list) -> np.ndarray:
+    """Position in ``keys`` ((grain, window_start) pairs) of each row's window, -1 if none."""
+    starts = np.array([pd.Timestamp(s).value for _, s in keys], dtype=np.int64)
+    return carry.window_positions(
+        [g for g, _ in keys], starts, rows["grain"], carry.start_ns(rows["window_start"])
+    )
+
+
 def _in_windows(rows: pd.DataFrame, keys: set) -> np.ndarray:
     """Which rows lie in one of the windows ``keys`` ((grain, window_start) pairs)."""
-    grain = rows["grain"].to_numpy(dtype=object)
-    start = pd.to_datetime(rows["window_start"], utc=True).dt.as_unit("ns").array.asi8
-    mask = np.zeros(len(rows), dtype=bool)
-    for name in {g for g, _ in keys}:
-        starts = [pd.Timestamp(s).value for g, s in keys if g == name]
-        mask |= (grain == name) & np.isin(start, starts)
-    return mask
+    return _window_positions(rows, list(keys)) >= 0
 
 
 def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
@@ -260,11 +260,7 @@ def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
     a change touched there (the portfolio always)."""
     kind, scope = rows["scope_kind"].to_numpy(), rows["scope_id"].to_numpy(dtype=np.int64)
     changed = sorted(plan.window_scopes)
-    grains = {"week": 0, "month": 1}
-    own = pd.Index([pd.Timestamp(s).value * 2 + grains[g] for g, s in changed], dtype=np.int64)
-    start = pd.to_datetime(rows["window_start"], utc=True).dt.as_unit("ns").array.asi8
-    grain = (rows["grain"].to_numpy(dtype=object) == "month").astype(np.int64)
-    window = own.get_indexer(start * 2 + grain)
+    window = _window_positions(rows, changed)
     allowed = [
         (n << 42) | (code << 40) | scope_id
         for n, key in enumerate(changed)
@@ -273,11 +269,9 @@ def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
     ]
     code = np.select([kind == "team", kind == "value_stream"], [0, 1], 2).astype(np.int64)
     key = (np.maximum(window, 0).astype(np.int64) << 42) | (code << 40) | scope
-    in_scope = ((kind == "portfolio") & (scope == portfolio_id)) | pd.Series(key).isin(
-        allowed
-    ).to_numpy()
-    touched = (window >= 0) & in_scope
-    return _in_windows(rows, plan.all_scope_windows) | touched
+    in_scope = (kind == "portfolio") & (scope == portfolio_id)
+    in_scope |= pd.Series(key).isin(allowed).to_numpy()
+    return _in_windows(rows, plan.all_scope_windows) | ((window >= 0) & in_scope)
 
 
 COPY_ROWS = 10_000  # rows encoded at once: bounds the bytes and index arrays held in memory
@@ -356,8 +350,6 @@ def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame
                 same_grain, sql.Literal(sorted(s.to_pydatetime() for _, s in touched))
             )
         )
-    if not arms:
-        arms.append(sql.SQL("false"))
     return sql.SQL("portfolio_id = {} AND (({}))").format(
         sql.Literal(portfolio.pk), sql.SQL(") OR (").join(arms)
     )

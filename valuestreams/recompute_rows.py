@@ -317,6 +317,14 @@ def known_rows(history, as_of: datetime):
     return known, hashes
 
 
+def item_runs(item_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows sorted by item (non-empty): the position of each item's first row, each item's
+    row count, and each row's position within its item."""
+    first = np.flatnonzero(np.r_[True, item_id[1:] != item_id[:-1]])
+    counts = np.diff(np.r_[first, len(item_id)])
+    return first, counts, np.arange(len(item_id)) - np.repeat(first, counts)
+
+
 def prefix_digests(hashes: np.ndarray, position: np.ndarray) -> np.ndarray:
     """Per-row contribution to an item's order-sensitive digest (position = index within item)."""
     with np.errstate(over="ignore"):
@@ -333,9 +341,7 @@ def item_digests(
     columns = ["item_id", "history_rows", "history_digest", "unmapped_type_count"]
     if not len(item_id):
         return pd.DataFrame({c: [] for c in columns}, dtype=np.int64)
-    first = np.flatnonzero(np.r_[True, item_id[1:] != item_id[:-1]])
-    counts = np.diff(np.r_[first, len(item_id)])
-    position = np.arange(len(item_id)) - np.repeat(first, counts)
+    first, counts, position = item_runs(item_id)
     mixed = prefix_digests(hashes, position)
     with np.errstate(over="ignore"):
         sums = np.add.reduceat(mixed, first)

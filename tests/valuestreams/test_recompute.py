@@ -28,6 +28,7 @@ from valuestreams.models import (
     MetricRun,
     MetricSettings,
     RecomputeJob,
+    StatusChange,
     StatusTime,
     WorkItem,
     WorkItemFact,
@@ -129,6 +130,25 @@ def test_chained_incremental_runs_across_week_and_month_ends_equal_a_full_run(or
     for table in full:
         assert incremental[table] == full[table], table
     assert StatusTime.objects.filter(portfolio=org.portfolio, time_us__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_when_only_time_passes_the_carried_rows_equal_a_full_run(org):
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    mapped_dataset(
+        org.portfolio, [org.team, org.other_team], items=80, start=start, days=50, seed=5
+    )
+    StatusChange.objects.filter(at__gt=AS_OF - dt.timedelta(days=1)).delete()  # quiet since
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    later = AS_OF + dt.timedelta(days=2, hours=3)  # no item changes; nothing is done since
+
+    plan = plan_incremental(org.portfolio, as_of=later)
+    assert plan.carry
+    assert plan.changed_items.tolist() == plan.read_items.tolist() == []
+    recompute_incremental_now(portfolio=org.portfolio, as_of=later)
+    incremental = published_rows(org.portfolio)
+    recompute_full_now(portfolio=org.portfolio, as_of=later)
+    assert incremental == published_rows(org.portfolio)
 
 
 @pytest.mark.django_db

@@ -102,7 +102,7 @@ def load_sums(rows: StatusRows, grid: Grid, *, tz: str) -> LoadSums:
     measured_at, days, first_day = _day_grid(grid.windows, rows.as_of_ns, tz)
     n_days = len(measured_at)
     if not grid.size or not n_days:
-        return LoadSums(total, end, days if len(days) else np.zeros(n_windows, dtype=np.int64))
+        return LoadSums(total, end, days)
 
     positions, types, deltas = _load_events(rows, grid)
     day = np.searchsorted(measured_at, rows.t[positions], side="left")

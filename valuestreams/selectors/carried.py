@@ -14,6 +14,7 @@ from django.db import connection
 from psycopg import sql
 
 from portfolio.models import Portfolio
+from valuestreams.metrics.flow_facts import NAT, ns_to_utc
 from valuestreams.selectors.frames import copy_chunks, id_array
 
 
@@ -38,11 +39,14 @@ def _copy_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.Data
     return pd.concat(parts, ignore_index=True)
 
 
+_MICROS = "(EXTRACT(EPOCH FROM {0}) * 1000000)::bigint"  # a timestamp as integer µs, NULL kept
+
+
 def _utc_from_us(values: pd.Series) -> pd.Series:
-    return pd.Series(
-        pd.DatetimeIndex((values.to_numpy(dtype=np.int64) * 1000).view("M8[ns]"), tz="UTC"),
-        index=values.index,
-    )
+    """Integer microseconds since the epoch (nullable) as aware UTC datetimes (NaT for NULL)."""
+    missing = values.isna().to_numpy()
+    micros = values.to_numpy(dtype=np.int64, na_value=0)
+    return pd.Series(ns_to_utc(np.where(missing, NAT, micros * 1000)), index=values.index)
 
 
 def done_facts(
@@ -62,21 +66,18 @@ def done_facts(
         "team_id": np.int64,
         "value_stream_id": np.int64,
     }
-    if not spans:
-        frame = _copy_frame(sql.SQL("SELECT 1 WHERE false"), names, dtype)
-    else:
-        within = sql.SQL(" OR ").join(
-            sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
-            for a, b in spans
-        )
-        query = sql.SQL(
-            "SELECT item_id, item_type, (EXTRACT(EPOCH FROM done) * 1000000)::bigint,"
-            " flow_time_s, active_s, coalesce(team_id, -1), coalesce(value_stream_id, -1)"
-            " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
-        ).format(sql.Literal(portfolio.pk), within)
-        frame = _copy_frame(query, names, dtype)
-        # excluded here, not in SQL: PostgreSQL tests NOT (x = ANY(array)) element by element
-        frame = frame[~np.isin(frame["item_id"].to_numpy(), np.asarray(exclude, dtype=np.int64))]
+    within = sql.SQL(" OR ").join(
+        sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
+        for a, b in spans
+    )
+    query = sql.SQL(
+        "SELECT item_id, item_type, " + _MICROS.format("done") + ", flow_time_s, active_s,"
+        " coalesce(team_id, -1), coalesce(value_stream_id, -1)"
+        " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
+    ).format(sql.Literal(portfolio.pk), within if spans else sql.SQL("false"))
+    frame = _copy_frame(query, names, dtype)
+    # excluded here, not in SQL: PostgreSQL tests NOT (x = ANY(array)) element by element
+    frame = frame[~np.isin(frame["item_id"].to_numpy(), np.asarray(exclude, dtype=np.int64))]
     return frame.assign(done=_utc_from_us(frame["done"])).reset_index(drop=True)
 
 
@@ -86,7 +87,7 @@ _ROW_KEY = {  # name: (SQL, dtype) of the columns every published metric row is 
     "scope_kind": ("scope_kind", str),
     "scope_id": ("scope_id", np.int64),
     "grain": ("grain", str),
-    "window_start": ("(EXTRACT(EPOCH FROM window_start) * 1000000)::bigint", np.int64),
+    "window_start": (_MICROS.format("window_start"), np.int64),
 }
 
 
@@ -133,9 +134,7 @@ def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
     names += ["history_rows", "history_digest", "unmapped_count", "unmapped_type_count"]
     names += ["truncated", "done_without_start", "reopen_count"]
     dtype = dict.fromkeys(names, "Int64")
-    micros = ", ".join(
-        f"(EXTRACT(EPOCH FROM {c}) * 1000000)::bigint" for c in ("start", "done", "canceled_at")
-    )
+    micros = ", ".join(_MICROS.format(c) for c in ("start", "done", "canceled_at"))
     query = sql.SQL(
         "SELECT item_id, " + micros + ", team_id, value_stream_id, history_rows,"
         " history_digest, unmapped_count, unmapped_type_count, truncated::int,"
@@ -144,9 +143,7 @@ def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
     ).format(id_array(item_ids))
     frame = _copy_frame(query, names, dtype)
     for column in ("start", "done", "canceled_at"):
-        micro = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-        stamps = pd.to_datetime(micro, unit="us", utc=True)
-        frame[column] = pd.Series(stamps, index=frame.index).dt.as_unit("ns")
+        frame[column] = _utc_from_us(frame[column])
     frame["item_id"] = frame["item_id"].astype(np.int64)
     for column in ("truncated", "done_without_start"):
         frame[column] = frame[column].astype(bool)
