@@ -16,8 +16,8 @@ from django.utils import timezone
 from psycopg import sql
 
 from portfolio.models import Portfolio
-from valuestreams import pgcopy, recompute_caveats, recompute_diff
 from valuestreams import recompute_carry as carry
+from valuestreams import recompute_caveats, recompute_diff
 from valuestreams import recompute_rows as rr
 from valuestreams.metrics.flow_windows import period_windows
 from valuestreams.models import (
@@ -274,26 +274,6 @@ def _rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
     return _in_windows(rows, plan.all_scope_windows) | ((window >= 0) & in_scope)
 
 
-COPY_ROWS = 10_000  # rows encoded at once: bounds the bytes and index arrays held in memory
-
-
-def _copy_into(model, frame: pd.DataFrame, *, portfolio_id: int) -> None:
-    """COPY ``frame`` (columns = field names) into the model's table with ``portfolio_id``, in
-    PostgreSQL's binary format (:mod:`valuestreams.pgcopy`), COPY_ROWS rows at a time."""
-    if frame.empty:
-        return
-    fields = {f.column: f for f in model._meta.concrete_fields}
-    frame = frame.assign(portfolio_id=portfolio_id)[["portfolio_id", *frame.columns]]
-    kinds = [pgcopy.column_kind(fields[name].db_type(connection)) for name in frame.columns]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
-        sql.Identifier(model._meta.db_table),
-        sql.SQL(", ").join(map(sql.Identifier, frame.columns)),
-    )
-    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for chunk in pgcopy.binary_copy_chunks(frame, kinds, rows_per_chunk=COPY_ROWS):
-            copy.write(chunk)
-
-
 def _rewritten_condition(portfolio: Portfolio, plan: Plan, windows: pd.DataFrame) -> sql.Composed:
     """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
     windows rewritten for all scopes (and of windows before the first one kept), and in each
@@ -373,7 +353,7 @@ def _publish(
             extra["new_facts"] = flow.facts[list(recompute_caveats.CAVEAT_FACT_FIELDS)]
         _publish_as_diff(portfolio, flow, _covered(portfolio, plan, windows))
         DoraMetric.objects.filter(portfolio=portfolio).delete()
-        _copy_into(DoraMetric, dora_rows, portfolio_id=portfolio.pk)
+        recompute_diff.copy_rows(DoraMetric, dora_rows, portfolio_id=portfolio.pk)
         _publish_checkpoint("dora")
         run = MetricRun.objects.create(
             portfolio=portfolio,
@@ -427,8 +407,8 @@ def _publish_as_diff(portfolio: Portfolio, flow: rr.FlowRows, covered: dict) -> 
             model, hashed, where=covered[step], stored=flow.stored.get(step)
         )
         del hashed
-        recompute_diff.apply_deletes(model, diff, where=covered[step])
-        _copy_into(model, _in_window_order(diff.insert), portfolio_id=portfolio.pk)
+        diff.insert = _in_window_order(diff.insert)
+        recompute_diff.apply(model, diff, where=covered[step], portfolio_id=portfolio.pk)
         del diff
         _publish_checkpoint(step)
 

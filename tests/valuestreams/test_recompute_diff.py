@@ -7,10 +7,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection, transaction
+from psycopg import sql as psycopg_sql
 
 from tests.factories import ProductTeamFactory
 from tests.valuestreams.recompute_data import append_changes, generated_dataset, map_statuses
 from tests.valuestreams.test_recompute import published_rows
+from valuestreams import recompute_diff
 from valuestreams.models import FlowMetric, StateMapping, StatusTime, WorkItemFact
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
 from valuestreams.recompute_caveats import updated_counts
@@ -39,10 +42,8 @@ def test_a_full_run_after_changes_keeps_unchanged_rows_and_equals_a_run_into_emp
         seed=7,
     )
     recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
-    flow_ids = set(FlowMetric.objects.filter(portfolio=org.portfolio).values_list("pk", flat=True))
-    status_ids = set(
-        StatusTime.objects.filter(portfolio=org.portfolio).values_list("pk", flat=True)
-    )
+    flow_before = _versions(FlowMetric, org.portfolio)
+    status_before = _versions(StatusTime, org.portfolio)
     facts = WorkItemFact.objects.filter(portfolio=org.portfolio)
     assert facts.filter(unmapped_count__gt=0).exists()
     append_changes(org.portfolio, since=AS_OF, seed=8, count=30)
@@ -55,11 +56,14 @@ def test_a_full_run_after_changes_keeps_unchanged_rows_and_equals_a_run_into_emp
     recompute_full_now(portfolio=org.portfolio, as_of=later)
     over_published = published_rows(org.portfolio)
     assert not facts.filter(unmapped_count__gt=0).exists()
-    kept_flow = flow_ids & set(
-        FlowMetric.objects.filter(portfolio=org.portfolio).values_list("pk", flat=True)
-    )
-    kept_status = status_ids & set(
-        StatusTime.objects.filter(portfolio=org.portfolio).values_list("pk", flat=True)
+    flow_after = _versions(FlowMetric, org.portfolio)
+    kept_flow = flow_before.items() & flow_after.items()
+    kept_status = status_before.items() & _versions(StatusTime, org.portfolio).items()
+    # changed rows of a key still published were updated in place (primary key kept)
+    assert any(
+        flow_before[k][0] == pk and flow_before[k] != (pk, version)
+        for k, (pk, version) in flow_after.items()
+        if k in flow_before
     )
     _clear_published(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)
@@ -67,18 +71,22 @@ def test_a_full_run_after_changes_keeps_unchanged_rows_and_equals_a_run_into_emp
 
     for table in fresh:
         assert over_published[table] == fresh[table], table
-    assert 0 < len(kept_flow) < len(flow_ids)
-    assert 0 < len(kept_status) < len(status_ids)
+    assert 0 < len(kept_flow) < len(flow_before)
+    assert 0 < len(kept_status) < len(status_before)
 
 
-def _ids(model, portfolio) -> dict[tuple, int]:
-    """Stored rows by their natural key → primary key."""
+def _versions(model, portfolio) -> dict[tuple, tuple[int, str]]:
+    """Stored rows by their natural key → (primary key, xmin): the transaction that wrote the
+    row's current version (a savepoint of its own inside a test), so a row updated in place
+    keeps its primary key but not its xmin."""
     key = ["scope_kind", "scope_id", "grain", "window_start"]
     key.append("item_type" if model is FlowMetric else "status")
-    return {
-        tuple(row[:-1]): row[-1]
-        for row in model.objects.filter(portfolio=portfolio).values_list(*key, "pk")
-    }
+    rows = (
+        model.objects.filter(portfolio=portfolio)
+        .extra(select={"version": "xmin::text"})
+        .values_list(*key, "pk", "version")
+    )
+    return {tuple(row[:-2]): (row[-2], row[-1]) for row in rows}
 
 
 @pytest.mark.django_db
@@ -94,7 +102,7 @@ def test_an_incremental_run_rewrites_only_the_rows_that_changed_and_equals_a_ful
         seed=3,
     )
     recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
-    before = {model: _ids(model, org.portfolio) for model in (FlowMetric, StatusTime)}
+    before = {model: _versions(model, org.portfolio) for model in (FlowMetric, StatusTime)}
     touched = append_changes(org.portfolio, since=AS_OF, seed=4, count=12)
     later = AS_OF + dt.timedelta(days=1)
 
@@ -109,17 +117,20 @@ def test_an_incremental_run_rewrites_only_the_rows_that_changed_and_equals_a_ful
     }
     run = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=later)
     incremental = published_rows(org.portfolio)
-    after = {model: _ids(model, org.portfolio) for model in (FlowMetric, StatusTime)}
+    after = {model: _versions(model, org.portfolio) for model in (FlowMetric, StatusTime)}
     recompute_full_now(portfolio=org.portfolio, as_of=later)
 
     assert run.kind == "incremental"
     assert incremental == published_rows(org.portfolio)
     for model in (FlowMetric, StatusTime):
-        kept = {k for k, pk in after[model].items() if before[model].get(k) == pk}
+        kept = {k for k, version in after[model].items() if before[model].get(k) == version}
         rewritten = set(after[model]) - kept
         assert rewritten, model
-        # rows the run covered but found unchanged keep their ids: they were not rewritten
-        assert covered[model] & set(after[model].values()), model
+        # a changed row is updated in place: same key, same primary key, a new version
+        assert any(before[model].get(k, (None,))[0] == after[model][k][0] for k in rewritten)
+        # rows the run covered but found unchanged were not written at all
+        unchanged = {pk for k, (pk, _) in after[model].items() if k in kept}
+        assert covered[model] & unchanged, model
     assert not FlowMetric.objects.filter(portfolio=org.portfolio, row_hash__isnull=True).exists()
 
 
@@ -145,9 +156,77 @@ def test_rows_stored_without_a_hash_are_rewritten_by_the_next_full_run(org):
 
     recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
 
-    assert not FlowMetric.objects.filter(pk__in=legacy).exists()  # rewritten, with new ids
+    # rewritten in place: the same rows (primary keys), now with their hash
+    assert FlowMetric.objects.filter(pk__in=legacy, row_hash__isnull=False).count() == len(legacy)
     assert not FlowMetric.objects.filter(portfolio=org.portfolio, row_hash__isnull=True).exists()
     assert published_rows(org.portfolio) == published
+
+
+def _flow_frame(portfolio, rows: list[tuple[int, str, int]]) -> pd.DataFrame:
+    """FlowMetric rows of team windows: (team id, week start, velocity)."""
+    starts = pd.to_datetime([start for _, start, _ in rows], utc=True)
+    frame = pd.DataFrame(
+        {
+            "scope_kind": "team",
+            "scope_id": [team for team, _, _ in rows],
+            "grain": "week",
+            "window_start": starts,
+            "window_end": starts + pd.Timedelta(days=7),
+            "label": "2026-W10",
+            "item_type": "All",
+            "velocity": [velocity for _, _, velocity in rows],
+        }
+    )
+    return recompute_diff.with_row_hash(FlowMetric, frame)
+
+
+def _stored(portfolio) -> dict[tuple, tuple[int, int]]:
+    rows = FlowMetric.objects.filter(portfolio=portfolio).values_list(
+        "scope_id", "window_start", "pk", "velocity"
+    )
+    return {(team, start.date().isoformat()): (pk, velocity) for team, start, pk, velocity in rows}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_place_max_rows", [50_000, 0])
+def test_a_diff_updates_changed_rows_in_place_inserts_new_keys_and_deletes_gone_ones(
+    org, monkeypatch, in_place_max_rows
+):
+    monkeypatch.setattr(recompute_diff, "IN_PLACE_MAX_ROWS", in_place_max_rows)
+    where = psycopg_sql.SQL("portfolio_id = {}").format(psycopg_sql.Literal(org.portfolio.pk))
+    first = _flow_frame(
+        org.portfolio, [(1, "2026-03-02", 1), (2, "2026-03-02", 2), (3, "2026-03-02", 3)]
+    )
+    with transaction.atomic():
+        recompute_diff.copy_rows(FlowMetric, first, portfolio_id=org.portfolio.pk)
+    before = _stored(org.portfolio)
+    # team 1 unchanged, team 2 changed, team 3 gone, team 4 new
+    computed = _flow_frame(
+        org.portfolio, [(1, "2026-03-02", 1), (2, "2026-03-02", 5), (4, "2026-03-02", 4)]
+    )
+    diff = recompute_diff.diff_rows(FlowMetric, computed, where=where)
+    assert len(diff.insert) == 2
+    assert len(diff.delete_pks) == 2
+    with transaction.atomic():
+        recompute_diff.apply(FlowMetric, diff, where=where, portfolio_id=org.portfolio.pk)
+    after = _stored(org.portfolio)
+
+    assert sorted(after) == [(1, "2026-03-02"), (2, "2026-03-02"), (4, "2026-03-02")]
+    assert after[(1, "2026-03-02")] == before[(1, "2026-03-02")]
+    assert after[(2, "2026-03-02")][1] == 5
+    if in_place_max_rows:  # updated in place: same primary key
+        assert after[(2, "2026-03-02")][0] == before[(2, "2026-03-02")][0]
+    else:  # too many rows to stage: deleted and inserted
+        assert after[(2, "2026-03-02")][0] not in {pk for pk, _ in before.values()}
+    assert after[(4, "2026-03-02")][1] == 4
+    stored_hashes = set(
+        FlowMetric.objects.filter(portfolio=org.portfolio).values_list("row_hash", flat=True)
+    )
+    assert stored_hashes == set(computed["row_hash"])
+    # the staging table lived for its transaction only
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('pg_temp.valuestreams_flowmetric_staged')")
+        assert cursor.fetchone()[0] is None
 
 
 def test_a_row_hash_changes_with_any_published_value_and_only_with_it():
