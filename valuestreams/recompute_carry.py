@@ -35,7 +35,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
+from valuestreams.metrics.flow_completion import (
+    completed_pairs,
+    completion_cells,
+    distribution_cells,
+)
 from valuestreams.metrics.flow_facts import ALL_TYPES, FLOW_ITEM_TYPES, FLOW_STATES, status_rows
 from valuestreams.metrics.flow_load import load_sums, measured_days
 from valuestreams.metrics.flow_status import (
@@ -166,16 +170,17 @@ def load_contribution(
     group = cell // (n_windows * n_types)
     scope, row = _rolled_up(_finest_to_scopes(grid.groups, portfolio_id), group)
     cell = cell[row]
-    frame = pd.DataFrame(
+    codes, keys = pd.factorize(_cell(scope, cell // n_types % n_windows, cell % n_types))
+    scope, window, kind = _split(np.asarray(keys, dtype=np.int64))
+    return pd.DataFrame(
         {
             "scope": scope,
-            "window": cell // n_types % n_windows,
-            "type": cell % n_types,
-            "total": total[cell],
-            "end": end[cell],
+            "window": window,
+            "type": kind,
+            "total": exact_bincount(codes, total[cell], len(keys)),
+            "end": exact_bincount(codes, end[cell], len(keys)),
         }
     )
-    return frame.groupby(["scope", "window", "type"], as_index=False, sort=False).sum()
 
 
 def status_contribution(
@@ -199,17 +204,24 @@ def status_contribution(
         spent["grain"],
         start_ns(spent["window_start"]),
     )
-    frame = pd.DataFrame(
+    status_code, statuses = pd.factorize(spent["status"].astype(str).to_numpy(dtype=object)[row])
+    state = _codes(spent["flow_state"].astype(str), STATES)[row]
+    # one int64 per (scope, window, status, state): the scope key below bit 42, the window
+    # below 16 bits, the status below 17, the state below 3
+    scope_code, scopes = pd.factorize(scope)
+    key = ((scope_code.astype(np.int64) << 16 | window[row]) << 17 | status_code) << 3 | state
+    codes, keys = pd.factorize(key)
+    keys = np.asarray(keys, dtype=np.int64)
+    return pd.DataFrame(
         {
-            "scope": scope,
-            "window": window[row],
-            "status": spent["status"].astype(str).to_numpy(dtype=object)[row],
-            "state": _codes(spent["flow_state"].astype(str), STATES)[row],
-            "items": spent["items"].to_numpy(dtype=np.int64)[row],
-            "time_us": spent["time_us"].to_numpy(dtype=np.int64)[row],
+            "scope": np.asarray(scopes, dtype=np.int64)[keys >> 36],
+            "window": (keys >> 20) & 0xFFFF,
+            "status": np.asarray(statuses, dtype=object)[(keys >> 3) & 0x1FFFF],
+            "state": keys & 7,
+            "items": exact_bincount(codes, spent["items"].to_numpy(np.int64)[row], len(keys)),
+            "time_us": exact_bincount(codes, spent["time_us"].to_numpy(np.int64)[row], len(keys)),
         }
     )
-    return frame.groupby(["scope", "window", "status", "state"], as_index=False, sort=False).sum()
 
 
 # --- the carried rows -----------------------------------------------------------------------------
@@ -312,13 +324,14 @@ def _completion_cells(facts: pd.DataFrame, windows: pd.DataFrame, portfolio_id: 
     ``done``, ``flow_time_s``, ``active_s``, ``team_id``, ``value_stream_id``; sorted by item
     id, a full run's facts give the same numbers)."""
     facts = facts.sort_values("item_id", kind="stable", ignore_index=True)
-    parts = []
+    parts, pairs = [], None
     for code, (_, column) in enumerate(SCOPES):
         by = [column] if column else []
         grid = build_grid(facts, windows, by, type_names=FLOW_ITEM_TYPES)
         if not grid.size:
             continue
-        values = completion_cells(facts, grid)
+        pairs = pairs or completed_pairs(facts, grid)  # the same windows and types each time
+        values = completion_cells(facts, grid, pairs)
         values.update(distribution_cells(values["velocity"], grid, None))
         _, n_windows, n_types = grid.shape
         flat = np.arange(grid.size)

@@ -48,11 +48,21 @@ def completed_items(facts: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([left, right], axis=1)
 
 
-def completion_cells(facts: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
-    """Dense arrays (one value per grid cell, flat order) of :data:`COMPLETION_COLUMNS`."""
+def completed_pairs(facts: pd.DataFrame, grid: Grid) -> tuple[np.ndarray, ...]:
+    """(item position, window position, grid type position) of each item done in each window
+    of ``grid``: the same for every grid of the same windows and types."""
     items, window_pos = moments_in_windows(_done_ns(facts), grid.windows)
     kinds = pd.Categorical(facts["item_type"].iloc[items])
     type_pos = grid.type_position(kinds.categories)[kinds.codes] if len(items) else items
+    return items, window_pos, type_pos
+
+
+def completion_cells(
+    facts: pd.DataFrame, grid: Grid, pairs: tuple[np.ndarray, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """Dense arrays (one value per grid cell, flat order) of :data:`COMPLETION_COLUMNS`
+    (``pairs``: :func:`completed_pairs` of the facts, when already known)."""
+    items, window_pos, type_pos = pairs if pairs is not None else completed_pairs(facts, grid)
     all_pos = np.full(len(items), len(grid.types) - 1)
     cell = np.concatenate(
         [grid.flat(items, window_pos, type_pos), grid.flat(items, window_pos, all_pos)]
@@ -63,9 +73,14 @@ def completion_cells(facts: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
     size = grid.size
     velocity = np.bincount(cell, minlength=size)
     out: dict[str, np.ndarray] = {"velocity": velocity.astype(np.int64)}
-    by_cell = pd.Series(flow).groupby(cell, sort=False)
-    for name, q in PERCENTILES.items():
-        out[f"flow_time_{name}_s"] = _scatter(by_cell.quantile(q), size)
+    # every percentile in one pass: rows of (cell, percentile), cells in order of appearance
+    found = pd.Series(flow).groupby(cell, sort=False).quantile(list(PERCENTILES.values()))
+    cells = found.index.get_level_values(0).to_numpy(dtype=np.int64)[:: len(PERCENTILES)]
+    values = found.to_numpy(dtype=float).reshape(-1, len(PERCENTILES))
+    for k, name in enumerate(PERCENTILES):
+        dense = np.full(size, np.nan)
+        dense[cells] = values[:, k]
+        out[f"flow_time_{name}_s"] = dense
     flow_sum = np.bincount(cell, weights=flow, minlength=size)
     active_sum = np.bincount(cell, weights=active, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -75,12 +90,6 @@ def completion_cells(facts: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
     out["wait_s"] = flow_sum - active_sum
     out["flow_efficiency"] = efficiency
     return out
-
-
-def _scatter(values: pd.Series, size: int) -> np.ndarray:
-    dense = np.full(size, np.nan)
-    dense[values.index.to_numpy(dtype=np.int64)] = values.to_numpy(dtype=float)
-    return dense
 
 
 def _grid_for(facts: pd.DataFrame, windows: pd.DataFrame, by: Sequence[str]) -> Grid:

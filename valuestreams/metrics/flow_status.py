@@ -183,8 +183,24 @@ def _status_totals(rows, arrays, grid: Grid, items, window_pos, status, n_kinds)
 
 def _with_all_types(totals: pd.DataFrame, grid: Grid, *, overall_only: bool) -> pd.DataFrame:
     n_types = len(grid.types)
-    all_cell = totals["cell"] - totals["cell"] % n_types + n_types - 1
-    overall = totals.assign(cell=all_cell).groupby(["cell", "kind"], as_index=False).sum()
+    cell = totals["cell"].to_numpy(dtype=np.int64)
+    kind = totals["kind"].to_numpy(dtype=np.int64)
+    n_kinds = int(kind.max()) + 1 if len(kind) else 1
+    # the "All" cell of each row's group and window, rows of one (cell, kind) summed exactly,
+    # ordered by cell and kind
+    codes, keys = pd.factorize((cell - cell % n_types + n_types - 1) * n_kinds + kind, sort=True)
+    keys = np.asarray(keys, dtype=np.int64)
+    overall = pd.DataFrame(
+        {
+            "cell": keys // n_kinds,
+            "kind": keys % n_kinds,
+            **{
+                name: exact_bincount(codes, totals[name].to_numpy(dtype=np.int64), len(keys))
+                for name in totals.columns
+                if name not in ("cell", "kind")
+            },
+        }
+    )
     if overall_only:
         return overall
     return pd.concat([totals, overall], ignore_index=True)
