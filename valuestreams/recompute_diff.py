@@ -233,8 +233,7 @@ def _upsert(model, frame: pd.DataFrame, *, portfolio_id: int) -> np.ndarray:
     key = natural_key(model)
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     with connection.connection.cursor() as cursor:
-        # dropped at commit; dropped here too for a second publish in one transaction (tests)
-        cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(staged)))
+        # dropped once used (and at the end of the transaction, whatever happens)
         cursor.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
                 sql.Identifier(staged), names, sql.Identifier(table)
@@ -258,4 +257,6 @@ def _upsert(model, frame: pd.DataFrame, *, portfolio_id: int) -> np.ndarray:
                 pk=sql.Identifier(model._meta.pk.column),
             )
         )
-        return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+        written = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+        cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staged)))
+    return written
