@@ -18,6 +18,7 @@ SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since 1970
 _FIXED = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": "u1"}
+_NAT = np.iinfo(np.int64).min  # NaT as int64
 _MANY_TEXTS = 512  # above this many distinct texts in a column, rows are joined in Python
 
 
@@ -42,12 +43,11 @@ def column_kind(db_type: str) -> str:
 def _fixed_column(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(null mask, big-endian bytes as an (n, size) uint8 array) of a fixed-size column."""
     if kind == "timestamptz":
-        values = column
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        micro = pd.to_datetime(values).to_numpy().astype("M8[us]")
-        null = np.isnat(micro)
-        raw = np.where(null, 0, micro.view(np.int64) - PG_EPOCH_US).astype(">i8")
+        values = column if isinstance(column.dtype, pd.DatetimeTZDtype) else pd.to_datetime(column)
+        # aware values are stored as UTC instants, naive ones are taken as UTC
+        micro = np.asarray(values.dt.as_unit("us").array.asi8)
+        null = micro == _NAT
+        raw = np.where(null, 0, micro - PG_EPOCH_US).astype(">i8")
     elif kind == "float8":
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         null = np.isnan(values)
@@ -70,9 +70,11 @@ def _encode(frame: pd.DataFrame, kinds: Sequence[str]) -> bytes:
     for name, kind in zip(frame.columns, kinds, strict=True):
         column = frame[name]
         if kind == "text":
-            values = column.astype(object).where(column.notna(), "")
-            codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+            codes, uniques = pd.factorize(column)
             encoded = [str(u).encode() for u in uniques]
+            if len(codes) and codes.min() < 0:  # missing text is written as an empty string
+                codes = np.where(codes < 0, len(encoded), codes)
+                encoded.append(b"")
             sizes = np.array([len(e) for e in encoded], dtype=np.int64)
             lengths.append(4 + (sizes[codes] if len(codes) else np.zeros(0, dtype=np.int64)))
             writers.append(("text", codes, encoded))
