@@ -14,7 +14,7 @@ and ~6 status changes each over two years, loaded with COPY. Then, in the same r
   published results (a full run is written as a diff: only changed rows);
 - an incremental recompute after one day of new changes, then a full one at the same as_of, and
   whether every published row is identical (five times each, restoring the published rows in
-  between; the share is the median of the five pairs' shares, each incremental run compared
+  between, each run starting right after a checkpoint; the share is the median of the five pairs' shares, each incremental run compared
   with the full run measured right after it: the machine's timings vary by +-25 % and more from
   one minute to the next, and a pair measured together sees the same machine);
 - ingest through the bulk API (one request of many items) vs one item per request.
@@ -295,12 +295,28 @@ TABLES = {
 
 
 def snapshot(tag: str) -> None:
+    """Copies of the published rows, for comparing runs. Unlogged: copying every row twice per
+    repeat as logged tables wrote ~150 MB of WAL each time, and the checkpoints it forced ran
+    during the measured runs."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         for table, columns in TABLES.items():
             cursor.execute(f"DROP TABLE IF EXISTS bench_{tag}_{table}")
-            cursor.execute(f"CREATE TABLE bench_{tag}_{table} AS SELECT {columns} FROM {table}")
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE bench_{tag}_{table} AS SELECT {columns} FROM {table}"
+            )
+
+
+def checkpoint() -> None:
+    """Start a measured run right after a checkpoint, as a daily run does in production (the
+    pages it changes were last changed a day ago, long before the last checkpoint, so it writes
+    their full images to the WAL), and with no checkpoint of earlier writes running meanwhile.
+    Both runs of a pair start this way."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    connection.connection.execute("CHECKPOINT")
 
 
 def differences(a: str, b: str) -> dict[str, int]:
@@ -403,12 +419,14 @@ def measure(size: int, database: str) -> dict:
     for repeat in range(REPEATS):
         if repeat:
             recompute_full_now(portfolio=portfolio, as_of=AS_OF)
+        checkpoint()
         started = time.perf_counter()
         run = recompute_incremental_now(portfolio=portfolio, item_ids=touched, as_of=later)
         result["incremental_runs_s"].append(time.perf_counter() - started)
         result["incremental_items_read"] = run.items_read
         result["incremental_kind"] = run.kind
         snapshot("inc")
+        checkpoint()
         started = time.perf_counter()
         recompute_full_now(portfolio=portfolio, as_of=later)
         result["full_after_day_runs_s"].append(time.perf_counter() - started)

@@ -28,6 +28,7 @@ first run, a mapping change) is written as deletes and one COPY.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ NULL_INT = -(2**62)  # stands for NULL in integer and datetime columns while has
 _VERSION = b"row-hash-1"  # change when the hashed form changes: every row is rewritten once
 _NAN_BITS = np.float64(np.nan).view(np.uint64)
 COPY_ROWS = 10_000  # rows encoded at once: bounds the bytes and index arrays held in memory
+_STAGED = itertools.count()  # numbers the staging tables of a process
 IN_PLACE_MAX_ROWS = 50_000  # above this many changed rows, delete + COPY beats staging them
 
 
@@ -228,12 +230,12 @@ def _upsert(model, frame: pd.DataFrame, *, portfolio_id: int) -> np.ndarray:
     """Insert ``frame``'s rows, updating the stored row of the same natural key in place; the
     primary keys of every row written."""
     table = model._meta.db_table
-    staged = f"{table}_staged"
+    staged = f"{table}_staged_{next(_STAGED)}"  # unique in the session: no DROP round trip
     columns = ["portfolio_id", *frame.columns]
     key = natural_key(model)
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     with connection.connection.cursor() as cursor:
-        # dropped once used (and at the end of the transaction, whatever happens)
+        # dropped at the end of the transaction, whatever happens
         cursor.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
                 sql.Identifier(staged), names, sql.Identifier(table)
@@ -257,6 +259,4 @@ def _upsert(model, frame: pd.DataFrame, *, portfolio_id: int) -> np.ndarray:
                 pk=sql.Identifier(model._meta.pk.column),
             )
         )
-        written = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
-        cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staged)))
-    return written
+        return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
