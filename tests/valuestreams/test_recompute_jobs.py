@@ -140,6 +140,27 @@ def test_a_publish_failing_half_way_leaves_the_previous_results(org, monkeypatch
     assert MetricRun.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_commits_asynchronously_and_only_its_own_transaction(org, monkeypatch):
+    small_dataset(org)
+    seen = []
+
+    def observe(step):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(recompute_publish, "_publish_checkpoint", observe)
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        after = cursor.fetchone()[0]
+
+    assert seen
+    assert set(seen) == {"off"}  # inside the publishing transaction
+    assert after == "on"  # the session's setting is untouched afterwards
+
+
 KILLED_RUN = """
 import os, sys, time
 import django
