@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from valuestreams.metrics.flow_facts import NAT
+
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since 1970
 _FIXED = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": "u1"}
-_NAT = np.iinfo(np.int64).min  # NaT as int64
 _MANY_TEXTS = 512  # above this many distinct texts in a column, rows are joined in Python
 
 
@@ -46,7 +47,7 @@ def _fixed_column(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]
         values = column if isinstance(column.dtype, pd.DatetimeTZDtype) else pd.to_datetime(column)
         # aware values are stored as UTC instants, naive ones are taken as UTC
         micro = np.asarray(values.dt.as_unit("us").array.asi8)
-        null = micro == _NAT
+        null = micro == NAT
         raw = np.where(null, 0, micro - PG_EPOCH_US).astype(">i8")
     elif kind == "float8":
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)

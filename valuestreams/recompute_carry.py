@@ -46,6 +46,7 @@ from valuestreams.metrics.flow_status import (
     MICROS_PER_S,
     exact_bincount,
     status_shares,
+    sums_by_key,
     time_in_status,
 )
 from valuestreams.metrics.flow_windows import build_grid, window_bounds
@@ -170,17 +171,12 @@ def load_contribution(
     group = cell // (n_windows * n_types)
     scope, row = _rolled_up(_finest_to_scopes(grid.groups, portfolio_id), group)
     cell = cell[row]
-    codes, keys = pd.factorize(_cell(scope, cell // n_types % n_windows, cell % n_types))
-    scope, window, kind = _split(np.asarray(keys, dtype=np.int64))
-    return pd.DataFrame(
-        {
-            "scope": scope,
-            "window": window,
-            "type": kind,
-            "total": exact_bincount(codes, total[cell], len(keys)),
-            "end": exact_bincount(codes, end[cell], len(keys)),
-        }
+    keys, sums = sums_by_key(
+        _cell(scope, cell // n_types % n_windows, cell % n_types),
+        {"total": total[cell], "end": end[cell]},
     )
+    scope, window, kind = _split(keys)
+    return pd.DataFrame({"scope": scope, "window": window, "type": kind, **sums})
 
 
 def status_contribution(
@@ -210,16 +206,16 @@ def status_contribution(
     # below 16 bits, the status below 17, the state below 3
     scope_code, scopes = pd.factorize(scope)
     key = ((scope_code.astype(np.int64) << 16 | window[row]) << 17 | status_code) << 3 | state
-    codes, keys = pd.factorize(key)
-    keys = np.asarray(keys, dtype=np.int64)
+    keys, sums = sums_by_key(
+        key, {name: spent[name].to_numpy(np.int64)[row] for name in ("items", "time_us")}
+    )
     return pd.DataFrame(
         {
             "scope": np.asarray(scopes, dtype=np.int64)[keys >> 36],
             "window": (keys >> 20) & 0xFFFF,
             "status": np.asarray(statuses, dtype=object)[(keys >> 3) & 0x1FFFF],
             "state": keys & 7,
-            "items": exact_bincount(codes, spent["items"].to_numpy(np.int64)[row], len(keys)),
-            "time_us": exact_bincount(codes, spent["time_us"].to_numpy(np.int64)[row], len(keys)),
+            **sums,
         }
     )
 

@@ -188,19 +188,16 @@ def _with_all_types(totals: pd.DataFrame, grid: Grid, *, overall_only: bool) -> 
     n_kinds = int(kind.max()) + 1 if len(kind) else 1
     # the "All" cell of each row's group and window, rows of one (cell, kind) summed exactly,
     # ordered by cell and kind
-    codes, keys = pd.factorize((cell - cell % n_types + n_types - 1) * n_kinds + kind, sort=True)
-    keys = np.asarray(keys, dtype=np.int64)
-    overall = pd.DataFrame(
+    keys, sums = sums_by_key(
+        (cell - cell % n_types + n_types - 1) * n_kinds + kind,
         {
-            "cell": keys // n_kinds,
-            "kind": keys % n_kinds,
-            **{
-                name: exact_bincount(codes, totals[name].to_numpy(dtype=np.int64), len(keys))
-                for name in totals.columns
-                if name not in ("cell", "kind")
-            },
-        }
+            n: totals[n].to_numpy(dtype=np.int64)
+            for n in totals.columns
+            if n not in ("cell", "kind")
+        },
+        sort=True,
     )
+    overall = pd.DataFrame({"cell": keys // n_kinds, "kind": keys % n_kinds, **sums})
     if overall_only:
         return overall
     return pd.concat([totals, overall], ignore_index=True)
@@ -214,6 +211,16 @@ def exact_bincount(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     low = np.bincount(codes, weights=values & 0x3FFFFFF, minlength=n)
     high = np.bincount(codes, weights=values >> 26, minlength=n)
     return (high.astype(np.int64) << 26) + low.astype(np.int64)
+
+
+def sums_by_key(
+    key: np.ndarray, columns: dict[str, np.ndarray], *, sort: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The distinct int64 ``key`` values (sorted, or in order of first appearance) and each
+    column's exact sum per key (:func:`exact_bincount`: non-negative int64 values)."""
+    codes, keys = pd.factorize(key, sort=sort)
+    sums = {name: exact_bincount(codes, values, len(keys)) for name, values in columns.items()}
+    return np.asarray(keys, dtype=np.int64), sums
 
 
 def _cell_totals(cell: np.ndarray, time: np.ndarray) -> np.ndarray:

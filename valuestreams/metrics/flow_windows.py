@@ -183,22 +183,23 @@ def build_grid(
     if not by:
         groups = pd.DataFrame(index=range(1))
         return Grid(by, groups, np.zeros(len(items), dtype=np.int64), windows, types)
-    if all(pd.api.types.is_integer_dtype(items[c].dtype) for c in by):
-        groups, codes = _integer_groups(items, by)
-    else:
+    found = _integer_groups(items, by)
+    if found is None:
         grouped = items.groupby(list(by), dropna=False, observed=True, sort=True)
-        codes = grouped.ngroup().to_numpy(dtype=np.int64)
-        groups = grouped.size().index.to_frame(index=False)[list(by)]
-    return Grid(by, groups, codes, windows.reset_index(drop=True), types)
+        found = grouped.size().index.to_frame(index=False)[list(by)], grouped.ngroup().to_numpy()
+    groups, codes = found
+    return Grid(by, groups, codes.astype(np.int64), windows.reset_index(drop=True), types)
 
 
-def _integer_groups(items: pd.DataFrame, by: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The sorted distinct combinations of integer columns ``by`` and each item's position among
-    them (what a sorted groupby gives, without its overhead: grids are built many times a run)."""
+def _integer_groups(items: pd.DataFrame, by: tuple[str, ...]):
+    """The sorted distinct combinations of the ``by`` columns and each item's position among
+    them, as a sorted groupby gives them but without its overhead (grids are built many times a
+    run); None unless every column is integer and their combinations fit an int64."""
+    if not all(pd.api.types.is_integer_dtype(items[c].dtype) for c in by):
+        return None
     factorized = [pd.factorize(items[name].to_numpy(), sort=True) for name in by]
-    if np.prod([float(len(u)) for _, u in factorized]) >= 2**62:  # combinations overflow int64
-        grouped = items.groupby(list(by), observed=True, sort=True)
-        return grouped.size().index.to_frame(index=False)[list(by)], grouped.ngroup().to_numpy()
+    if np.prod([float(len(u)) for _, u in factorized]) >= 2**62:
+        return None
     key = np.zeros(len(items), dtype=np.int64)
     levels = []
     for codes, uniques in factorized:
@@ -210,4 +211,4 @@ def _integer_groups(items: pd.DataFrame, by: tuple[str, ...]) -> tuple[pd.DataFr
     for name, uniques in zip(reversed(by), reversed(levels), strict=True):
         columns[name] = uniques[combos % len(uniques)]
         combos = combos // len(uniques)
-    return pd.DataFrame({name: columns[name] for name in by}), group.astype(np.int64)
+    return pd.DataFrame({name: columns[name] for name in by}), group

@@ -18,7 +18,7 @@ from valuestreams.metrics.flow_facts import NAT, ns_to_utc
 from valuestreams.selectors.frames import id_array
 
 
-def _copy_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.DataFrame:
+def _aggregated_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.DataFrame:
     """The rows of ``query`` as a frame (columns ``names`` of types ``dtype``). PostgreSQL
     aggregates each column into one array, sent in binary: a few thousand rows arrive as one
     result row instead of one COPY message each (which costs about a microsecond apiece in the
@@ -84,7 +84,7 @@ def done_facts(
         " coalesce(team_id, -1), coalesce(value_stream_id, -1)"
         " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
     ).format(sql.Literal(portfolio.pk), within if spans else sql.SQL("false"))
-    frame = _copy_frame(query, names, dtype)
+    frame = _aggregated_frame(query, names, dtype)
     # excluded here, not in SQL: PostgreSQL tests NOT (x = ANY(array)) element by element
     frame = frame[~np.isin(frame["item_id"].to_numpy(), np.asarray(exclude, dtype=np.int64))]
     return frame.assign(done=_utc_from_us(frame["done"])).reset_index(drop=True)
@@ -108,7 +108,7 @@ def _stored_rows(table: str, where: sql.Composable, values: dict) -> pd.DataFram
         where,
     )
     dtype = {name: kind for name, (_, kind) in columns.items()}
-    frame = _copy_frame(query, list(columns), dtype)
+    frame = _aggregated_frame(query, list(columns), dtype)
     return frame.assign(window_start=_utc_from_us(frame["window_start"]))
 
 
@@ -150,7 +150,7 @@ def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
         " done_without_start::int, reopen_count FROM valuestreams_workitemfact"
         " WHERE item_id = ANY({})"
     ).format(id_array(item_ids))
-    frame = _copy_frame(query, names, dtype)
+    frame = _aggregated_frame(query, names, dtype)
     for column in ("start", "done", "canceled_at"):
         frame[column] = _utc_from_us(frame[column])
     frame["item_id"] = frame["item_id"].astype(np.int64)
