@@ -40,13 +40,14 @@ NO_ROLE_GROUPS = ["staff"]
 
 
 class Tap:
-    """WSGI middleware in front of the mock: records requests, may swap the next ID token."""
+    """WSGI middleware in front of the mock: records requests, may swap or drop the next ID token."""
 
     def __init__(self, app) -> None:
         self.app = app
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self.next_id_token: str | None = None
+        self.drop_next_id_token = False
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -59,7 +60,8 @@ class Tap:
         environ["wsgi.input"] = io.BytesIO(body)
         self.token_requests.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
         swap, self.next_id_token = self.next_id_token, None
-        if swap is None:
+        drop, self.drop_next_id_token = self.drop_next_id_token, False
+        if swap is None and not drop:
             return self.app(environ, start_response)
         captured: dict = {}
 
@@ -72,7 +74,10 @@ class Tap:
             answer = json.loads(b"".join(result))
         finally:
             getattr(result, "close", lambda: None)()
-        answer["id_token"] = swap
+        if drop:
+            answer.pop("id_token", None)
+        else:
+            answer["id_token"] = swap
         payload = json.dumps(answer).encode()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(payload)))])
