@@ -84,7 +84,7 @@ def demo_identity_provider(env: dict[str, str]) -> Iterator[dict[str, str]]:
                     port=port, require_nonce=True, user_claims=people
                 )
             )
-        except OSError as exc:
+        except (OSError, SystemExit) as exc:  # werkzeug exits by itself on a port in use
             raise SystemExit(
                 f"steward: the demo identity provider cannot listen on port {port} ({exc}); "
                 "set STEWARD_DEMO_OIDC_PORT to a free port"
