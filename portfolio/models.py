@@ -130,7 +130,9 @@ class OidcIdentity(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
     )
-    issuer = models.CharField(max_length=255, help_text="The provider's issuer URL (the iss claim).")
+    issuer = models.CharField(
+        max_length=255, help_text="The provider's issuer URL (the iss claim)."
+    )
     subject = models.CharField(max_length=255, help_text="The person's id at the provider (sub).")
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)

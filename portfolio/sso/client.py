@@ -140,7 +140,9 @@ def verified_token(request: HttpRequest, oidc: OidcSettings) -> VerifiedToken:
         )
     except MismatchingStateError as exc:
         log.warning("OIDC: callback with a state this session did not start (replayed or forged)")
-        raise SignInRefused("This sign-in link was already used or has expired. Sign in again.") from exc
+        raise SignInRefused(
+            "This sign-in link was already used or has expired. Sign in again."
+        ) from exc
     except OAuthError as exc:
         log.warning("OIDC: the provider refused the code: %s %s", exc.error, exc.description)
         raise SignInRefused(

@@ -126,7 +126,9 @@ def _grant(variable: str, entry: str, target: str) -> RoleGrant:
     return RoleGrant(portfolio=portfolio.strip(), role=ROLE_SPELLINGS[role_key])
 
 
-def parse_role_mapping(text: str, variable: str = "STEWARD_OIDC_ROLE_MAPPING") -> tuple[MappingRule, ...]:
+def parse_role_mapping(
+    text: str, variable: str = "STEWARD_OIDC_ROLE_MAPPING"
+) -> tuple[MappingRule, ...]:
     """Read the group → portfolio role mapping.
 
     Two forms are accepted:
@@ -159,7 +161,9 @@ def parse_role_mapping(text: str, variable: str = "STEWARD_OIDC_ROLE_MAPPING") -
                 )
             for target in targets:
                 if not isinstance(target, str):
-                    raise SsoConfigError(f"{variable}: the group “{group}” maps to {target!r}, not text.")
+                    raise SsoConfigError(
+                        f"{variable}: the group “{group}” maps to {target!r}, not text."
+                    )
                 rules.append(MappingRule(group, _grant(variable, f"{group}={target}", target)))
         return tuple(rules)
     for entry in re.split(r"[,\n]", text):
@@ -188,9 +192,7 @@ def oidc_settings(environ: Mapping[str, str]) -> OidcSettings | None:
     issuer = _value(environ, "STEWARD_OIDC_ISSUER")
     if not issuer:
         stray = sorted(
-            name
-            for name in environ
-            if name.startswith("STEWARD_OIDC_") and _value(environ, name)
+            name for name in environ if name.startswith("STEWARD_OIDC_") and _value(environ, name)
         )
         if stray:
             raise SsoConfigError(

@@ -60,7 +60,9 @@ def groups_from_claims(claims: Mapping[str, Any], claim: str) -> GroupsClaim:
     """
     head = claim.split(".", 1)[0]
     overflow_names = claims.get("_claim_names")
-    if isinstance(overflow_names, Mapping) and (head in overflow_names or "groups" in overflow_names):
+    if isinstance(overflow_names, Mapping) and (
+        head in overflow_names or "groups" in overflow_names
+    ):
         return GroupsClaim(None, f"the provider left out the {claim!r} claim (too many groups)")
     if claims.get("hasgroups"):
         return GroupsClaim(None, f"the provider left out the {claim!r} claim (hasgroups)")

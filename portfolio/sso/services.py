@@ -87,7 +87,9 @@ def _user_for_identity(
     *, issuer: str, subject: str, claims: Mapping[str, Any]
 ) -> tuple[Any, OidcIdentity, bool]:
     """(user, identity, created): the user this issuer + subject belongs to, created on first sign-in."""
-    identity = OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    identity = (
+        OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    )
     if identity is not None:
         return identity.user, identity, False
     User = get_user_model()

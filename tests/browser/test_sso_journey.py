@@ -45,7 +45,9 @@ def test_a_lean_pmo_signs_in_through_the_provider_and_lands_with_the_role(
     assert page.get_by_role("heading", name="Everyday Banking", level=1).is_visible()
     assert page.get_by_role("link", name="New value stream").is_visible()  # Lean PMO may edit
     shot(page, "sso-lean-pmo-portfolio")
-    membership = PortfolioMembership.objects.get(user__oidc_identities__subject="priya@bank.example")
+    membership = PortfolioMembership.objects.get(
+        user__oidc_identities__subject="priya@bank.example"
+    )
     assert (membership.portfolio, membership.role, membership.source) == (
         org.portfolio,
         "lean_pmo",
@@ -55,7 +57,9 @@ def test_a_lean_pmo_signs_in_through_the_provider_and_lands_with_the_role(
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(f"{provider.url}/oauth2/end_session*")
     page.get_by_role("button", name="End session").click()  # the provider's own confirmation
-    page.wait_for_url(re.compile(r"/accounts/login/(\?state=[^&]+)?$"))  # the provider's state echoed
+    page.wait_for_url(
+        re.compile(r"/accounts/login/(\?state=[^&]+)?$")
+    )  # the provider's state echoed
     shot(page, "sso-logged-out")
     assert page.get_by_role("link", name="Sign in with Test IdP").is_visible()
     assert page.goto(f"/portfolios/{org.portfolio.pk}/").url.endswith(

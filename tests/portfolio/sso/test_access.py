@@ -126,7 +126,9 @@ def test_integration_tokens_work_as_before_with_sso_and_admin_only_passwords(org
 def test_administrators_see_the_provider_the_mapping_and_the_role_changes(
     org, sso_on, provider, client_for
 ):
-    provider.put_user("sub-seen", name="Sam Seen", groups=[*PMO_GROUPS, "steward:lending:executive"])
+    provider.put_user(
+        "sub-seen", name="Sam Seen", groups=[*PMO_GROUPS, "steward:lending:executive"]
+    )
     sign_in(Client(), provider, "sub-seen")
     provider.put_user("sub-seen", name="Sam Seen", groups=EXECUTIVE_GROUPS)
     sign_in(Client(), provider, "sub-seen")
@@ -137,7 +139,8 @@ def test_administrators_see_the_provider_the_mapping_and_the_role_changes(
     assert provider.url in html
     assert "http://testserver/sso/callback/" in html  # the redirect URL to register
     assert "<code>steward:everyday-banking:lean-pmo</code>" in html
-    assert "Everyday Banking" in html and "Lean PMO" in html
+    assert "Everyday Banking" in html
+    assert "Lean PMO" in html
     assert "granted Lean PMO" in html
     assert "now Executive" in html
     assert "removed Executive" in html  # Lending, dropped at the second sign-in

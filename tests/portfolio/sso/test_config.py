@@ -28,7 +28,7 @@ def test_nothing_set_means_sso_off_and_passwords_for_everyone():
 
 
 def test_empty_variables_count_as_unset():
-    assert sso_settings({name: "" for name in [*BASE, "STEWARD_PASSWORD_LOGIN"]}).oidc is None
+    assert sso_settings(dict.fromkeys([*BASE, "STEWARD_PASSWORD_LOGIN"], "")).oidc is None
 
 
 def test_a_configured_provider_gets_defaults_for_the_rest():
@@ -61,7 +61,10 @@ def test_openid_is_always_among_the_scopes():
     [
         ({"STEWARD_OIDC_CLIENT_ID": ""}, "STEWARD_OIDC_CLIENT_ID is required"),
         ({"STEWARD_OIDC_CLIENT_SECRET": ""}, "STEWARD_OIDC_CLIENT_SECRET is required"),
-        ({"STEWARD_OIDC_ISSUER": "login.example.com"}, "STEWARD_OIDC_ISSUER must be an absolute URL"),
+        (
+            {"STEWARD_OIDC_ISSUER": "login.example.com"},
+            "STEWARD_OIDC_ISSUER must be an absolute URL",
+        ),
         ({"STEWARD_OIDC_ISSUER": "http://login.example.com"}, "STEWARD_OIDC_ISSUER must use https"),
         (
             {"STEWARD_OIDC_REDIRECT_URI": "http://steward.example.com/sso/callback/"},
@@ -98,7 +101,9 @@ def test_the_list_form_of_the_mapping():
         " /steward/pmo = lending-wealth:lean-pmo , g=Lending & Wealth:LEAN_PMO"
     )
     assert rules == (
-        MappingRule("steward:everyday-banking:executive", RoleGrant("Everyday Banking", "executive")),
+        MappingRule(
+            "steward:everyday-banking:executive", RoleGrant("Everyday Banking", "executive")
+        ),
         MappingRule("/steward/pmo", RoleGrant("lending-wealth", "lean_pmo")),
         MappingRule("g", RoleGrant("Lending & Wealth", "lean_pmo")),
     )
@@ -119,7 +124,10 @@ def test_the_json_form_of_the_mapping_takes_groups_with_commas_and_equals_signs(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("g=everyday-banking:owner", "the role “owner” in “g=everyday-banking:owner” is not one of"),
+        (
+            "g=everyday-banking:owner",
+            "the role “owner” in “g=everyday-banking:owner” is not one of",
+        ),
         ("g=everyday-banking", "must name a portfolio and a role"),
         ("=everyday-banking:executive", "is not group=portfolio:role"),
         ('{"g": 3}', "must map to a non-empty"),

@@ -33,7 +33,9 @@ def test_the_demo_provider_signs_the_demo_people_in_with_their_demo_roles(settin
     everyday = PortfolioFactory(name="Everyday Banking")
     lending = PortfolioFactory(name="Lending & Wealth")
     port = free_port()
-    with demo_identity_provider({"STEWARD_DEMO_OIDC": "1", "STEWARD_DEMO_OIDC_PORT": str(port)}) as env:
+    with demo_identity_provider(
+        {"STEWARD_DEMO_OIDC": "1", "STEWARD_DEMO_OIDC_PORT": str(port)}
+    ) as env:
         settings.STEWARD_SSO = sso_settings(env)  # exactly what the web processes get
         issuer = env["STEWARD_OIDC_ISSUER"]
         assert requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).ok
@@ -70,6 +72,6 @@ def test_a_taken_port_stops_the_launcher_with_a_clear_message():
         taken.listen()
         port = taken.getsockname()[1]
         env = {"STEWARD_DEMO_OIDC": "1", "STEWARD_DEMO_OIDC_PORT": str(port)}
-        with pytest.raises(SystemExit, match=f"cannot listen on port {port}.*STEWARD_DEMO_OIDC_PORT"):
-            with demo_identity_provider(env):
-                pass
+        refused = f"cannot listen on port {port}.*STEWARD_DEMO_OIDC_PORT"
+        with pytest.raises(SystemExit, match=refused), demo_identity_provider(env):
+            pass

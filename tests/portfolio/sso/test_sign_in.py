@@ -8,6 +8,7 @@ import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
@@ -112,7 +113,9 @@ def test_each_person_signs_in_and_lands_with_the_role_their_groups_map_to(
     assert client.get(reverse("portfolio-detail", args=[org.other_portfolio.pk])).status_code == 404
 
 
-def test_the_flow_uses_pkce_state_and_nonce_as_the_provider_sees_them(org, sso_on, provider, client):
+def test_the_flow_uses_pkce_state_and_nonce_as_the_provider_sees_them(
+    org, sso_on, provider, client
+):
     provider.put_user("sub-pkce", groups=EXECUTIVE_GROUPS)
     sign_in(client, provider, "sub-pkce")
     request = provider.tap.authorize_requests[-1]
@@ -192,10 +195,10 @@ def test_a_deactivated_account_is_refused(org, sso_on, provider, client):
     assert_refused(sign_in(client, provider, "sub-gone"), client, "deactivated")
 
 
-def test_a_person_who_denies_consent_at_the_provider_is_not_signed_in(org, sso_on, provider, client):
+def test_a_person_who_denies_consent_at_the_provider_is_not_signed_in(
+    org, sso_on, provider, client
+):
     authorize = start(client)
-    import requests
-
     denied = requests.post(authorize, data={"action": "deny"}, allow_redirects=False, timeout=5)
     assert "error=access_denied" in denied.headers["Location"]
     assert_refused(client.get(local(denied.headers["Location"])), client, "did not sign you in")
