@@ -7,6 +7,7 @@ import dj_database_url
 from celery.schedules import crontab
 
 from config.embedded import data_dir, read_services_file
+from portfolio.sso.config import sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -125,6 +126,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Single sign-on (OpenID Connect) and who may use a password: STEWARD_OIDC_* and STEWARD_PASSWORD_LOGIN
+# (see portfolio/sso/config.py and .env.example); off, with nothing changed, unless STEWARD_OIDC_ISSUER
+# is set. A value that cannot work stops start-up with a message naming the variable.
+STEWARD_SSO = sso_settings(os.environ)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

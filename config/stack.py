@@ -6,12 +6,15 @@ processes, and stops everything it started on Ctrl-C or when a process ends.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 from config.embedded import EmbeddedServices, start_missing_services
 
@@ -50,6 +53,46 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) ->
         except OSError:
             time.sleep(0.2)
     return False
+
+
+@contextlib.contextmanager
+def demo_identity_provider(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """With STEWARD_DEMO_OIDC=1, run oidc-provider-mock on a thread here and yield the variables that
+    configure Steward for it (its demo people's groups map to demo roles); otherwise yield nothing.
+
+    The mock is a test dependency (the `test` extra, which `make` installs), never a runtime one:
+    a production image built from `pip install .` has no use for a fake identity provider.
+    """
+    if env.get("STEWARD_DEMO_OIDC", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        yield {}
+        return
+    try:
+        import oidc_provider_mock
+    except ImportError as exc:
+        raise SystemExit(
+            "steward: STEWARD_DEMO_OIDC needs oidc-provider-mock: pip install -e '.[test]'"
+        ) from exc
+    from portfolio.sso.demo import DEMO_IDENTITIES, DEMO_PORT, demo_environment
+
+    port = int(env.get("STEWARD_DEMO_OIDC_PORT") or DEMO_PORT)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not one line per request
+    people = [oidc_provider_mock.User(sub=p.subject, claims=p.claims()) for p in DEMO_IDENTITIES]
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(
+                oidc_provider_mock.run_server_in_thread(
+                    port=port, require_nonce=True, user_claims=people
+                )
+            )
+        except (OSError, SystemExit) as exc:  # werkzeug exits by itself on a port in use
+            raise SystemExit(
+                f"steward: the demo identity provider cannot listen on port {port} ({exc}); "
+                "set STEWARD_DEMO_OIDC_PORT to a free port"
+            ) from exc
+        _say(f"demo identity provider (oidc-provider-mock) at http://127.0.0.1:{port}/")
+        for person in DEMO_IDENTITIES:
+            _say(f"  Sign in with Harbour Bank ID as {person.subject}: {person.what}")
+        yield demo_environment(port)
 
 
 def run(services: EmbeddedServices, env: dict[str, str]) -> int:
@@ -149,7 +192,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return run(services, env) if command == "run" else test(env, rest)
+        if command == "test":
+            return test(env, rest)
+        with demo_identity_provider(env) as sso_env:
+            return run(services, {**env, **sso_env})
     except KeyboardInterrupt:
         return 130
     finally:

@@ -7,6 +7,8 @@ from rest_framework.routers import DefaultRouter
 from config import health
 from leanpmo.api.urls import routes as funding_routes
 from portfolio.api.urls import routes as portfolio_routes
+from portfolio.sso.forms import PasswordLoginForm
+from portfolio.sso.views import SsoLogoutView
 from teams.api.urls import routes as team_routes
 from valuestreams.api.urls import routes as value_stream_routes
 
@@ -23,10 +25,13 @@ urlpatterns = [
     path("", include("leanpmo.urls")),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=PasswordLoginForm
+        ),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SsoLogoutView.as_view(), name="logout"),
+    path("", include("portfolio.sso.urls")),
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls, "api"), namespace="api")),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from portfolio.models import IntegrationToken, Portfolio, PortfolioMembership
+from portfolio.models import IntegrationToken, OidcIdentity, Portfolio, PortfolioMembership
 from portfolio.tokens import integration_token_revoke
 
 
@@ -20,10 +20,22 @@ class PortfolioAdmin(admin.ModelAdmin):
 
 @admin.register(PortfolioMembership)
 class PortfolioMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "portfolio", "role"]
-    list_filter = ["role", "portfolio"]
+    list_display = ["user", "portfolio", "role", "source"]
+    list_filter = ["role", "source", "portfolio"]
     list_select_related = ["user", "portfolio"]
     autocomplete_fields = ["user", "portfolio"]
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Provider identities (issuer + subject) and the Steward user each signs in as. Adding one links
+    an existing account to the provider. The list links to the SSO settings page (role mapping)."""
+
+    list_display = ["user", "subject", "issuer", "last_login_at"]
+    list_select_related = ["user"]
+    search_fields = ["subject", "user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["created_at", "last_login_at"]
 
 
 @admin.register(IntegrationToken)

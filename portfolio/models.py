@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -78,18 +79,35 @@ class Portfolio(models.Model):
         return self.name
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PortfolioMembership(models.Model):
-    """A person's role in one portfolio. Team members get their access from team seats instead."""
+    """A person's role in one portfolio. Team members get their access from team seats instead.
+
+    `source` says who grants it: a role set by hand in Steward is never changed or removed by
+    single sign-on; one granted by the identity provider's groups is re-applied at every sign-in.
+    Every change, by any path, is kept in the audit history (django-pghistory triggers).
+    """
 
     class Role(models.TextChoices):
         EXECUTIVE = "executive", "Executive"
         LEAN_PMO = "lean_pmo", "Lean PMO"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Set in Steward"
+        SSO = "sso", "Identity provider groups"
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolio_memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    source = models.CharField(
+        max_length=10,
+        choices=Source.choices,
+        default=Source.MANUAL,
+        help_text="Roles from the identity provider are re-applied (or removed) at every sign-in; "
+        "set this to “Set in Steward” to keep a role whatever the groups say.",
+    )
 
     class Meta:
         constraints = [
@@ -99,6 +117,36 @@ class PortfolioMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.portfolio}"
+
+
+class OidcIdentity(models.Model):
+    """Who a user is at an OpenID Connect provider: the issuer and the subject it gives them.
+
+    Single sign-on finds people by this pair only, never by e-mail (an address can be reused or
+    changed at the provider). An administrator links an existing Steward account to a provider
+    identity by adding a row here.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
+    )
+    issuer = models.CharField(
+        max_length=255, help_text="The provider's issuer URL (the iss claim)."
+    )
+    subject = models.CharField(max_length=255, help_text="The person's id at the provider (sub).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_oidc_subject"),
+        ]
+        ordering = ["issuer", "subject"]
+        verbose_name = "OIDC identity"
+        verbose_name_plural = "OIDC identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
 
 
 class IntegrationTokenQuerySet(models.QuerySet):
