@@ -13,20 +13,9 @@ from decimal import Decimal
 import pandas as pd
 
 from leanpmo.guardrails import PlanRow, Result
+from leanpmo.plan_fields import FIELD_LABELS, HORIZON_LABELS
 
-HORIZONS = [("run", "Run"), ("grow", "Grow"), ("transform", "Transform")]
-WORK_TYPES = ["Feature", "Defect", "Risk", "Debt"]
-FIELD_LABELS = {
-    "amount_run": "Run",
-    "amount_grow": "Grow",
-    "amount_transform": "Transform",
-    "fixed_scope_amount": "Fixed-scope",
-    "alloc_feature": "Feature %",
-    "alloc_defect": "Defect %",
-    "alloc_risk": "Risk %",
-    "alloc_debt": "Debt %",
-    "theme_split": "Theme split",
-}
+HORIZONS = list(HORIZON_LABELS.items())
 
 
 def _share(part: float, whole: float) -> float | None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-HORIZONS = [("run", "Run"), ("grow", "Grow"), ("transform", "Transform")]
-WORK_TYPES = ["Feature", "Defect", "Risk", "Debt"]
+from leanpmo.plan_fields import HORIZON_LABELS, WORK_TYPES
+
+HORIZONS = list(HORIZON_LABELS.items())
 
 
 def stream_team_mix(budgets: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:

@@ -14,38 +14,26 @@ from django.db.models import Prefetch, QuerySet, Sum
 
 from leanpmo.guardrails import PlanRow, Result, Rule, check_plan
 from leanpmo.models import (
-    ALLOCATION_FIELD,
-    HORIZON_AMOUNT_FIELD,
     ActualSpend,
     DecisionReview,
     FundingDecision,
     FundingPeriod,
     Guardrail,
+    MoneyPlan,
     ReviewOutcome,
     StrategicTheme,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.models import DoraMetric, FlowMetric, MetricRun, ScopeKind, ValueStream
 
-HISTORY_FIELDS = (
-    "amount_run",
-    "amount_grow",
-    "amount_transform",
-    "fixed_scope_amount",
-    "alloc_feature",
-    "alloc_defect",
-    "alloc_risk",
-    "alloc_debt",
-    "theme_split",
-    "notes",
-    "version",
-)
+HISTORY_FIELDS = (*ValueStreamBudget.EDITABLE_FIELDS, "version")
 
 
-def budget_plan_row(budget: ValueStreamBudget) -> PlanRow:
-    """The guardrail view of one budget."""
+def budget_plan_row(budget: MoneyPlan) -> PlanRow:
+    """The guardrail view of one budget (or scenario line)."""
     return PlanRow(
         value_stream_id=budget.value_stream_id,
         name=budget.value_stream.name,

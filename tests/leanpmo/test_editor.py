@@ -67,7 +67,7 @@ def test_grid_shows_each_value_stream_as_a_row_with_totals(org, client_for, two_
     funding, _ = two_streams
     response = client_for("pmo").get(_editor(org, funding.period))
     assert response.status_code == 200
-    assert [row["budget"].value_stream.name for row in response.context["rows"]] == [
+    assert [row.item.value_stream.name for row in response.context["rows"]] == [
         "Cards",
         "Payments",
     ]

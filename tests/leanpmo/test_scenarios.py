@@ -20,11 +20,10 @@ from leanpmo.models import (
 )
 from leanpmo.scenario_selectors import scenario_comparison
 from leanpmo.services import (
-    BudgetConflict,
     DecisionInput,
-    ScenarioConflict,
-    ScenarioRowError,
+    PlanRowError,
     ScenarioStale,
+    VersionConflict,
     budget_apply,
     exception_decide,
     guardrail_save,
@@ -120,7 +119,7 @@ def test_a_stale_edit_of_a_scenario_line_conflicts_and_changes_nothing(org, plan
     line = scenario.lines.get(value_stream=org.value_stream)
     scenario_line_change(line=line, expected_version=1, changes={"amount_run": Decimal(1)})
     before = _state()
-    with pytest.raises(ScenarioConflict):
+    with pytest.raises(VersionConflict):
         scenario_line_change(line=line, expected_version=1, changes={"amount_run": Decimal(2)})
     assert _state() == before
 
@@ -206,13 +205,13 @@ def test_in_an_approved_period_a_breaching_stream_needs_an_exception_the_executi
     suggested = {p.line.value_stream.name: p.kind for p in promotion_plan(scenario)}
     assert suggested == {"Cards": "exception", "Payments": "decrease"}
     before = _state()
-    with pytest.raises(ScenarioRowError) as refused:
+    with pytest.raises(PlanRowError) as refused:
         scenario_promote(
             scenario=scenario,
             decisions={cards.value_stream_id: _decide("increase"), org.value_stream.pk: _decide("decrease")},
             user=org.users["pmo"], now=NOW,
         )  # fmt: skip
-    assert refused.value.line.value_stream_id == cards.value_stream_id
+    assert refused.value.row.value_stream_id == cards.value_stream_id
     assert "exception" in refused.value.error.message_dict["decision_kind"][0]
     assert _state() == before
     result = scenario_promote(
@@ -307,7 +306,7 @@ def test_a_plan_that_moves_during_promotion_rolls_everything_back(org, plan):
     # the version moved but the values did not: drift sees nothing, the budget write refuses
     ValueStreamBudget.objects.filter(pk=cards.pk).update(version=5)
     before = _state()
-    with pytest.raises(BudgetConflict):
+    with pytest.raises(VersionConflict):
         scenario_promote(
             scenario=scenario,
             decisions={cards.value_stream_id: _decide("increase"), org.value_stream.pk: _decide("decrease")},

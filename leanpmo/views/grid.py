@@ -1,0 +1,160 @@
+"""The money grid the funding editor and the scenario page share: one row per budget or scenario
+line, the values as typed, what is wrong with them, and the totals and guardrails of the plan as
+typed (the page and its live preview both render `templates/leanpmo/_money_grid.html`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.http import QueryDict
+
+from leanpmo.forms import PlanRowForm, PlanRowFormSet
+from leanpmo.guardrails import Result, check_plan
+from leanpmo.models import FundingPeriod, MoneyPlan
+from leanpmo.plan_fields import ALLOCATION_FIELD, GRID_FIELDS
+from leanpmo.selectors import budget_plan_row, guardrail_rules, plan_totals, previous_totals
+from leanpmo.services import PlanRowError, PlanRowInput
+from portfolio.models import Portfolio
+
+
+@dataclass
+class GridRow:
+    """One row of the grid: its form, the budget or line it names (None when it names none), and
+    its money total and allocation sum as typed."""
+
+    form: PlanRowForm
+    item: MoneyPlan | None
+    total: Decimal | None
+    allocation: int | None
+
+
+def _grid_values(item: MoneyPlan) -> dict:
+    """The item's grid fields, whole amounts without their “.00” so they fit the money inputs."""
+    values = {name: getattr(item, name) for name in GRID_FIELDS}
+    return {
+        name: value.quantize(Decimal(1))
+        if isinstance(value, Decimal) and value == value.to_integral_value()
+        else value
+        for name, value in values.items()
+    }
+
+
+class MoneyGrid:
+    """The grid of `items` (budgets or scenario lines, in row order), bound to `data` when submitted.
+
+    `key` names the hidden field that carries each row's id ("budget" or "line").
+    """
+
+    def __init__(self, items: Sequence[MoneyPlan], data: QueryDict | None = None, *, key: str):
+        self.items, self.key = list(items), key
+        self.by_id = {item.pk: item for item in self.items}
+        self.formset = PlanRowFormSet(
+            data,
+            initial=[
+                {key: item.pk, "version": item.version, **_grid_values(item)} for item in items
+            ],
+            prefix="rows",
+            form_kwargs={"key": key},
+        )
+
+    def typed(self) -> tuple[list[MoneyPlan], list[str]]:
+        """Every item with its values as typed (unsaved copies; rows that do not parse keep stored
+        values) and the problems with what was typed, one line per problem."""
+        typed: dict[int, MoneyPlan] = {}
+        problems: list[str] = []
+        for form in self.formset:
+            form.is_valid()
+            item = self.by_id.get(form.row_id)
+            if item is None:
+                continue
+            if form.errors:
+                for name, errors in form.errors.items():
+                    label = form.fields[name].label if name in form.fields else name
+                    problems.append(f"{item.value_stream.name} — {label}: {errors[0]}")
+                continue
+            typed[item.pk] = item.with_values(form.changes())
+            allocation = _allocation(typed[item.pk])
+            if allocation != 100:
+                problems.append(
+                    f"{item.value_stream.name} — allocation adds up to {allocation} %, not 100 %"
+                )
+        return [typed.get(item.pk, item) for item in self.items], problems
+
+    def rows(self, typed: Sequence[MoneyPlan]) -> list[GridRow]:
+        """The rows to render, each with its total and allocation sum from `typed`."""
+        by_id = {item.pk: item for item in typed}
+        rows = []
+        for form in self.formset:
+            item = by_id.get(form.row_id)
+            total, allocation = (item.total, _allocation(item)) if item else (None, None)
+            rows.append(GridRow(form, self.by_id.get(form.row_id), total, allocation))
+        return rows
+
+    def inputs(self, *, unknown_row: str) -> list[PlanRowInput] | None:
+        """The submitted rows as the save services take them (call after `formset.is_valid()`);
+        None, with `unknown_row` on the row, when a row names a budget or line not in the grid."""
+        inputs = []
+        for form in self.formset:
+            item = self.by_id.get(form.cleaned_data[self.key])
+            if item is None:
+                form.add_error(None, unknown_row)
+            else:
+                inputs.append(PlanRowInput(item, form.cleaned_data["version"], form.changes()))
+        return inputs if len(inputs) == len(self.formset.forms) else None
+
+    def attach(self, exc: PlanRowError, *, decision_form: forms.Form | None = None) -> None:
+        """Put a refused row's errors on its form, each on the field it names; errors about the
+        decision (its fields, or the period) go on `decision_form` when there is one."""
+        form = next(f for f in self.formset if f.row_id == exc.row.pk)
+        if not hasattr(exc.error, "error_dict"):
+            form.add_error(None, exc.error)
+            return
+        for field, errors in exc.error.message_dict.items():
+            about_decision = decision_form is not None and (
+                field in decision_form.fields or field == "period"
+            )
+            target = decision_form if about_decision else form
+            for error in errors:
+                target.add_error(field if field in target.fields else None, error)
+
+    def rebased(self, current: MoneyPlan) -> MoneyGrid:
+        """The submitted grid again, with `current`'s row naming the version stored now (after a
+        conflict: saving again puts the person's values over the other person's)."""
+        data = self.formset.data.copy()
+        for index, form in enumerate(self.formset):
+            if form.row_id == current.pk:
+                data[f"{self.formset.prefix}-{index}-version"] = str(current.version)
+        grid = MoneyGrid(self.items, data, key=self.key)
+        grid.formset.is_valid()
+        return grid
+
+
+def _allocation(item: MoneyPlan) -> int:
+    return sum(getattr(item, name) for name in ALLOCATION_FIELD.values())
+
+
+def plan_summary(
+    grid: MoneyGrid, *, portfolio: Portfolio, period: FundingPeriod
+) -> tuple[list[GridRow], dict]:
+    """The grid's rows and what `_plan_summary.html` shows: totals per horizon, fixed-scope and in
+    all, each row's (total, allocation sum), the guardrail results and breaches, and the problems
+    with what was typed, all of the plan as typed (as stored before anything is submitted).
+
+    `portfolio` and `period` are the plan's (its guardrails, and the previous period's totals)."""
+    typed, problems = grid.typed() if grid.formset.is_bound else (grid.items, [])
+    rows = grid.rows(typed)
+    plan = [budget_plan_row(item) for item in typed]
+    results: list[Result] = check_plan(
+        plan, guardrail_rules(portfolio), previous_totals=previous_totals(period)
+    )
+    summary = {
+        "totals": plan_totals(plan),
+        "row_totals": {item.pk: (item.total, _allocation(item)) for item in typed},
+        "results": results,
+        "breaches": [result for result in results if not result.ok],
+        "problems": problems,
+    }
+    return rows, summary
