@@ -15,7 +15,7 @@ from typing import Self
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -199,6 +199,8 @@ class MoneyPlan(models.Model):
 
     value_stream: models.ForeignKey
     value_stream_id: int | None
+    # the fields a person gave new values (see with_values): clean() puts its errors there
+    typed_fields: frozenset[str] = frozenset()
 
     class Meta:
         abstract = True
@@ -230,10 +232,15 @@ class MoneyPlan(models.Model):
         return self.amount_run + self.amount_grow + self.amount_transform
 
     def with_values(self, values: dict) -> Self:
-        """An unsaved copy carrying `values` (field → value): the plan as typed, for checks only."""
+        """An unsaved copy carrying `values` (field → value): the plan as typed, to check or save.
+
+        The copy remembers the fields given (`typed_fields`), so that what `clean()` finds wrong
+        with several fields together (an allocation that does not add up) lands on those typed.
+        """
         twin = copy.copy(self)
         for name, value in values.items():
             setattr(twin, name, value)
+        twin.typed_fields = frozenset(values)
         return twin
 
     def changed_values(self, changes: dict) -> dict:
@@ -241,12 +248,19 @@ class MoneyPlan(models.Model):
         return {name: value for name, value in changes.items() if getattr(self, name) != value}
 
     def clean(self) -> None:
+        """The plan's rules, each error on the field it concerns: the allocation adds up to 100 %
+        (the error on the allocation fields typed, else on the whole row), fixed-scope money fits
+        in the total, the theme split names the portfolio's themes and adds up to 100 %, and the
+        value stream belongs to the period's portfolio."""
         errors: dict[str, str] = {}
         allocation = sum(getattr(self, field) or 0 for field in ALLOCATION_FIELD.values())
         if allocation != 100:
-            errors["alloc_feature"] = (
-                f"The allocation by work type must add up to 100 % (it adds up to {allocation} %)."
-            )
+            typed = [name for name in ALLOCATION_FIELD.values() if name in self.typed_fields]
+            for name in typed or [NON_FIELD_ERRORS]:
+                errors[name] = (
+                    "The allocation by work type must add up to 100 % "
+                    f"(it adds up to {allocation} %)."
+                )
         amounts = [getattr(self, field) for field in HORIZON_AMOUNT_FIELD.values()]
         fixed = self.fixed_scope_amount
         if None not in amounts and fixed is not None and fixed > sum(amounts):

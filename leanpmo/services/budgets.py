@@ -178,12 +178,10 @@ def budget_change(
     amount_before = budget.total
     if decision.kind == DecisionKind.EXCEPTION:
         # validate now, apply on approval; the version check guards against changes in between
-        candidate = _stored(budget)
-        if candidate.version != expected_version:
-            raise VersionConflict(candidate, expected_version)
-        for name, value in changed.items():
-            setattr(candidate, name, value)
-        _clean_budget(candidate)
+        stored = _stored(budget)
+        if stored.version != expected_version:
+            raise VersionConflict(stored, expected_version)
+        _clean_budget(stored.with_values(changed))
         recorded = decision_record(
             period=period,
             value_stream=budget.value_stream,

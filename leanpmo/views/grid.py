@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from leanpmo.forms import PlanRowForm, PlanRowFormSet
 from leanpmo.guardrails import Result, check_plan
 from leanpmo.models import FundingPeriod, MoneyPlan
-from leanpmo.plan_fields import ALLOCATION_FIELD, GRID_FIELDS
+from leanpmo.plan_fields import ALLOCATION_FIELD, GRID_FIELDS, HORIZON_AMOUNT_FIELD
 from leanpmo.selectors import budget_plan_row, guardrail_rules, plan_totals, previous_totals
 from leanpmo.services import PlanRowError, PlanRowInput
 from portfolio.models import Portfolio
@@ -61,23 +62,29 @@ class MoneyGrid:
         )
 
     def typed(self) -> tuple[list[MoneyPlan], list[str]]:
-        """Every item with its values as typed (unsaved copies; rows that do not parse keep stored
-        values) and the problems with what was typed, one line per problem."""
+        """Every item with the values typed in its row (unsaved copies; a cell that cannot be read
+        as a number is None there), and what is wrong with what was typed, one line per problem.
+
+        Read from the submitted cells themselves, so the errors a service puts on the forms later
+        change nothing here: a refused grid is described as it was typed.
+        """
         typed: dict[int, MoneyPlan] = {}
         problems: list[str] = []
         for form in self.formset:
-            form.is_valid()
             item = self.by_id.get(form.row_id)
             if item is None:
                 continue
-            if form.errors:
-                for name, errors in form.errors.items():
-                    label = form.fields[name].label if name in form.fields else name
-                    problems.append(f"{item.value_stream.name} — {label}: {errors[0]}")
-                continue
-            typed[item.pk] = item.with_values(form.changes())
+            values = {}
+            for name in GRID_FIELDS:
+                field, raw = form.fields[name], form[name].data
+                values[name] = _readable(field, raw)
+                try:
+                    field.clean(raw)
+                except ValidationError as exc:
+                    problems.append(f"{item.value_stream.name} — {field.label}: {exc.messages[0]}")
+            typed[item.pk] = item.with_values(values)
             allocation = _allocation(typed[item.pk])
-            if allocation != 100:
+            if allocation is not None and allocation != 100:
                 problems.append(
                     f"{item.value_stream.name} — allocation adds up to {allocation} %, not 100 %"
                 )
@@ -89,7 +96,7 @@ class MoneyGrid:
         rows = []
         for form in self.formset:
             item = by_id.get(form.row_id)
-            total, allocation = (item.total, _allocation(item)) if item else (None, None)
+            total, allocation = (_total(item), _allocation(item)) if item else (None, None)
             rows.append(GridRow(form, self.by_id.get(form.row_id), total, allocation))
         return rows
 
@@ -132,27 +139,53 @@ class MoneyGrid:
         return grid
 
 
-def _allocation(item: MoneyPlan) -> int:
-    return sum(getattr(item, name) for name in ALLOCATION_FIELD.values())
+def _readable(field: forms.Field, raw) -> Decimal | int | None:
+    """What a typed cell says as a number, valid or not (-5 is -5), or None when it says none."""
+    try:
+        return field.to_python(raw)
+    except ValidationError:
+        return None
+
+
+def _total(item: MoneyPlan) -> Decimal | None:
+    """The item's money (as typed), None when a horizon's amount cannot be read."""
+    amounts = [getattr(item, name) for name in HORIZON_AMOUNT_FIELD.values()]
+    return None if None in amounts else sum(amounts, Decimal(0))
+
+
+def _allocation(item: MoneyPlan) -> int | None:
+    """The item's allocation sum (as typed), None when a work type's share cannot be read."""
+    shares = [getattr(item, name) for name in ALLOCATION_FIELD.values()]
+    return None if None in shares else sum(shares)
+
+
+def _readable_plan(items: Sequence[MoneyPlan]) -> bool:
+    return all(getattr(item, name) is not None for item in items for name in GRID_FIELDS)
 
 
 def plan_summary(
     grid: MoneyGrid, *, portfolio: Portfolio, period: FundingPeriod
 ) -> tuple[list[GridRow], dict]:
-    """The grid's rows and what `_plan_summary.html` shows: totals per horizon, fixed-scope and in
-    all, each row's (total, allocation sum), the guardrail results and breaches, and the problems
-    with what was typed, all of the plan as typed (as stored before anything is submitted).
+    """The grid's rows and what `_plan_summary.html` shows, all of the plan as typed (as stored
+    before anything is submitted, and whatever a save refused): totals per horizon, fixed-scope and
+    in all, each row's (total, allocation sum), the guardrail results and breaches, and the problems
+    with what was typed. While a cell cannot be read as a number, the plan's totals are None and its
+    guardrails unchecked (`readable` False): nothing stands in for what was typed.
 
     `portfolio` and `period` are the plan's (its guardrails, and the previous period's totals)."""
     typed, problems = grid.typed() if grid.formset.is_bound else (grid.items, [])
     rows = grid.rows(typed)
-    plan = [budget_plan_row(item) for item in typed]
-    results: list[Result] = check_plan(
-        plan, guardrail_rules(portfolio), previous_totals=previous_totals(period)
+    readable = _readable_plan(typed)
+    plan = [budget_plan_row(item) for item in typed] if readable else []
+    results: list[Result] = (
+        check_plan(plan, guardrail_rules(portfolio), previous_totals=previous_totals(period))
+        if readable
+        else []
     )
     summary = {
-        "totals": plan_totals(plan),
-        "row_totals": {item.pk: (item.total, _allocation(item)) for item in typed},
+        "readable": readable,
+        "totals": plan_totals(plan) if readable else None,
+        "row_totals": {item.pk: (_total(item), _allocation(item)) for item in typed},
         "results": results,
         "breaches": [result for result in results if not result.ok],
         "problems": problems,

@@ -223,3 +223,19 @@ def test_if_match_compares_strong_etags_only_and_a_weak_one_changes_nothing(
     assert (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values())) == before
     accepted = _patch(client, url, {"amount_run": "610000.00"}, **{"If-Match": '"1"'})
     assert accepted.status_code == 200
+
+
+@pytest.mark.parametrize("resource", ["budget", "scenario line"])
+def test_an_allocation_that_does_not_add_up_is_refused_on_the_share_the_client_sent(
+    org, client_for, resource
+):
+    if resource == "budget":
+        url = reverse("api:budget-detail", args=[funding_for(org).budget.pk])
+    else:
+        url = reverse("api:scenario-line-detail", args=[scenario_for(org).lines.first().pk])
+    before = (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values()))
+    response = _patch(client_for("pmo"), url, {"alloc_debt": 5}, **{"If-Match": '"1"'})
+    assert response.status_code == 400
+    assert "adds up to 90 %" in response.json()["alloc_debt"][0]
+    assert "alloc_feature" not in response.json()
+    assert (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values())) == before

@@ -424,6 +424,38 @@ def test_bad_scenario_input_gets_400_naming_the_field_and_changes_nothing(
     assert _state() == before
 
 
+def test_a_refused_scenario_grid_shows_what_was_typed_and_errors_on_the_fields_typed(
+    org, client_for, plan
+):
+    scenario = scenario_for(org)
+    payments = scenario.lines.get(value_stream=org.value_stream)
+    before = _state()
+    response = client_for("pmo").post(
+        reverse("scenario-detail", args=[scenario.pk]),
+        _grid(scenario, **{"1-alloc_debt": "5", "1-fixed_scope_amount": "5000000"}),
+    )
+    assert response.status_code == 400
+    assert _state() == before
+    errors = response.context["formset"].forms[1].errors
+    assert "adds up to 90 %" in errors["alloc_debt"][0]
+    assert "alloc_feature" not in errors
+    summary = response.context["summary"]
+    assert summary["row_totals"][payments.pk] == (Decimal("1000000.00"), 90)
+    assert summary["totals"]["fixed_scope"] == Decimal("5000000")
+    assert [(r.scope, r.description) for r in summary["new_breaches"]] == [
+        ("Payments", "At least 10 % of capacity for Debt")
+    ]
+    assert "Payments — allocation adds up to 90 %, not 100 %" in summary["problems"]
+    content = response.content.decode()
+    assert f'<span id="row-alloc-{payments.pk}" class="bad">90 %</span>' in content
+    assert "1 new in the scenario" in content
+    unreadable = client_for("pmo").post(
+        reverse("scenario-detail", args=[scenario.pk]), _grid(scenario, **{"1-amount_run": "x"})
+    )
+    assert unreadable.context["summary"]["totals"] is None
+    assert unreadable.context["summary"]["row_totals"][payments.pk] == (None, 100)
+
+
 def test_preview_shows_totals_and_guardrails_as_typed_without_saving(org, client_for, plan):
     scenario = scenario_for(org)
     before = _state()
