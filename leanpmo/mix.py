@@ -1,12 +1,16 @@
 """The investment mix: pure pandas from budget, team-cost and flow frames to the executive page's tables.
 
-No Django, no clock. Money columns are floats in the portfolio's currency (display only).
+No Django, no clock. Money columns hold Decimal in the portfolio's currency, exact to the cent (see
+leanpmo.money); shares are floats from 0 to 1.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 
+from leanpmo.money import ZERO, cents, money_sum
 from leanpmo.plan_fields import HORIZON_LABELS, WORK_TYPES
 
 HORIZONS = list(HORIZON_LABELS.items())
@@ -16,21 +20,20 @@ def stream_team_mix(budgets: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     """Each value stream's budget spread over its teams in proportion to team cost.
 
     `budgets`: one period's rows (value_stream_id, value_stream, total); `teams`: value_stream_id, team,
-    fte, cost. Returns value_stream, team, amount, team_cost. A stream without teams (or without team
-    cost) keeps its money on one row named "(no team)".
+    fte, cost (Decimal). Returns value_stream, team, amount, team_cost (Decimal, to the cent). A
+    stream without teams (or without team cost) keeps its money on one row named "(no team)".
     """
     rows = []
     for budget in budgets.itertuples():
         own = teams[teams["value_stream_id"] == budget.value_stream_id]
-        cost = own["cost"].sum()
+        cost = money_sum(own["cost"])
         if own.empty or cost == 0:
-            rows.append((budget.value_stream, "(no team)", budget.total, 0.0))
+            rows.append((budget.value_stream, "(no team)", cents(budget.total), ZERO))
             continue
         for team in own.itertuples():
-            rows.append(
-                (budget.value_stream, team.team, budget.total * team.cost / cost, team.cost)
-            )
-    return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"]).round(2)
+            share = cents(budget.total * team.cost / cost)
+            rows.append((budget.value_stream, team.team, share, cents(team.cost)))
+    return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"])
 
 
 def theme_mix(budgets: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
@@ -38,33 +41,36 @@ def theme_mix(budgets: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
 
     Returns theme, amount, share (0–1), largest first.
     """
-    amounts: dict[str, float] = {}
+    amounts: dict[str, Decimal] = {}
     for budget in budgets.itertuples():
         split = budget.theme_split or {}
         if not split:
-            amounts["(no theme)"] = amounts.get("(no theme)", 0.0) + budget.total
+            amounts["(no theme)"] = amounts.get("(no theme)", ZERO) + budget.total
             continue
         for theme_id, percent in split.items():
             name = themes.get(str(theme_id), "(unknown theme)")
-            amounts[name] = amounts.get(name, 0.0) + budget.total * percent / 100
-    frame = pd.DataFrame(
-        sorted(amounts.items(), key=lambda kv: -kv[1]), columns=["theme", "amount"]
+            amounts[name] = amounts.get(name, ZERO) + budget.total * percent / 100
+    return _with_shares(
+        pd.DataFrame(
+            sorted(
+                ((name, cents(amount)) for name, amount in amounts.items()), key=lambda kv: -kv[1]
+            ),
+            columns=["theme", "amount"],
+        )
     )
-    total = frame["amount"].sum()
-    frame["share"] = frame["amount"] / total if total else 0.0
-    return frame.round({"amount": 2, "share": 4})
+
+
+def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (with Decimal `amount`) and each row's share of the whole (float 0–1, 4 places)."""
+    total = money_sum(frame["amount"])
+    shares = [round(float(amount / total), 4) if total else 0.0 for amount in frame["amount"]]
+    return frame.assign(share=pd.Series(shares, index=frame.index, dtype=float))
 
 
 def horizon_mix(budgets: pd.DataFrame) -> pd.DataFrame:
     """Money per horizon: horizon, amount, share (0–1)."""
-    amounts = [
-        (label, float(budgets[code].sum()) if not budgets.empty else 0.0)
-        for code, label in HORIZONS
-    ]
-    frame = pd.DataFrame(amounts, columns=["horizon", "amount"])
-    total = frame["amount"].sum()
-    frame["share"] = frame["amount"] / total if total else 0.0
-    return frame.round({"amount": 2, "share": 4})
+    amounts = [(label, money_sum(budgets[code])) for code, label in HORIZONS]
+    return _with_shares(pd.DataFrame(amounts, columns=["horizon", "amount"]))
 
 
 def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +79,7 @@ def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFram
     `completed`: value_stream_id, item_type, done (items completed). Returns item_type, planned,
     completed, done.
     """
-    total = budgets["total"].sum() if not budgets.empty else 0
+    total = money_sum(budgets["total"])
     planned = {
         kind: float((budgets[kind] * budgets["total"]).sum() / total / 100) if total else None
         for kind in WORK_TYPES
@@ -99,14 +105,22 @@ def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFram
 
 
 def budget_vs_actual(budgets: pd.DataFrame) -> pd.DataFrame:
-    """Per value stream: value_stream, budget, actual (None where nothing was imported), variance."""
-    frame = budgets[["value_stream", "total", "actual"]].rename(columns={"total": "budget"})
-    frame = frame.assign(variance=frame["actual"] - frame["budget"])
-    return frame.reset_index(drop=True)
+    """Per value stream: value_stream, budget, actual (None where nothing was imported), variance
+    (actual − budget, None without an actual); money as Decimal, exact to the cent."""
+    rows = [
+        (budget.value_stream, budget.total, budget.actual, _difference(budget.actual, budget.total))
+        for budget in budgets.itertuples()
+    ]
+    return pd.DataFrame(rows, columns=["value_stream", "budget", "actual", "variance"])
+
+
+def _difference(actual: Decimal | None, budget: Decimal) -> Decimal | None:
+    return None if actual is None or pd.isna(actual) else cents(actual - budget)
 
 
 def funding_over_periods(all_budgets: pd.DataFrame) -> pd.DataFrame:
-    """Money per period and horizon: period, period_start, Run, Grow, Transform, total (period order)."""
+    """Money per period and horizon (Decimal): period, period_start, Run, Grow, Transform, total
+    (period order)."""
     if all_budgets.empty:
         return pd.DataFrame(columns=["period", "period_start", "Run", "Grow", "Transform", "total"])
     grouped = (

@@ -541,7 +541,7 @@ def test_comparison_csv_has_the_numbers_of_each_table(org, client_for, plan):
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
     assert lines[0] == "Value stream,Plan,Scenario,Change,Change %"
-    assert lines[1] == "Cards,850000.0,850000.0,0.0,0.0"
+    assert lines[1] == "Cards,850000.00,850000.00,0.00,0.0"  # money to the cent; Change % a share
     missing = client_for("executive").get(reverse("scenario-compare-csv", args=[scenario.pk, "x"]))
     assert missing.status_code == 404
 
