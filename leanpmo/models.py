@@ -9,6 +9,7 @@ portfolios the user runs as Lean PMO (or administrators).
 from __future__ import annotations
 
 import copy
+import functools
 from decimal import Decimal
 from typing import Self
 
@@ -18,10 +19,10 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.urls import reverse
 
-from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, PLAN_FIELDS
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
 from portfolio.models import Portfolio, PortfolioMembership
 from valuestreams.models import FlowItemType, ValueStream
 
@@ -166,6 +167,12 @@ class FundingPeriod(models.Model):
         return (self.ends_on - self.starts_on).days + 1
 
 
+def _allocation_adds_up_to_100() -> Q:
+    """The first share is 100 minus the others: the database's form of “the shares add up to 100”."""
+    first, *others = ALLOCATION_FIELD.values()
+    return Q((first, functools.reduce(lambda rest, name: rest - F(name), others, Value(100))))
+
+
 class MoneyPlan(models.Model):
     """One value stream's plan: money per horizon, its fixed-scope part, a target allocation by work
     type and a split over strategic themes, with the rules they obey and an edit `version`.
@@ -206,17 +213,12 @@ class MoneyPlan(models.Model):
         abstract = True
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount_run__gte=0)
-                & Q(amount_grow__gte=0)
-                & Q(amount_transform__gte=0)
-                & Q(fixed_scope_amount__gte=0),
+                condition=Q(*((f"{name}__gte", 0) for name in MONEY_FIELDS)),
                 name="%(class)s_money_not_negative",
                 violation_error_message="Money cannot be negative.",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    alloc_feature=100 - F("alloc_defect") - F("alloc_risk") - F("alloc_debt")
-                ),
+                condition=_allocation_adds_up_to_100(),
                 name="%(class)s_allocation_sums_to_100",
                 violation_error_message="The allocation by work type must add up to 100 %.",
             ),
@@ -229,7 +231,7 @@ class MoneyPlan(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return self.amount_run + self.amount_grow + self.amount_transform
+        return sum((getattr(self, name) for name in HORIZON_AMOUNT_FIELD.values()), Decimal(0))
 
     def with_values(self, values: dict) -> Self:
         """An unsaved copy carrying `values` (field → value): the plan as typed, to check or save.

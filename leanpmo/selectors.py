@@ -77,7 +77,7 @@ def previous_totals(period: FundingPeriod) -> dict[int, Decimal]:
     return {
         budget.value_stream_id: budget.total
         for budget in ValueStreamBudget.objects.filter(period=before).only(
-            "value_stream_id", "amount_run", "amount_grow", "amount_transform"
+            "value_stream_id", *HORIZON_AMOUNT_FIELD.values()
         )
     }
 
@@ -376,15 +376,10 @@ def budget_frame(portfolio: Portfolio) -> pd.DataFrame:
                 "status": budget.period.status,
                 "value_stream_id": budget.value_stream_id,
                 "value_stream": budget.value_stream.name,
-                "run": budget.amount_run,
-                "grow": budget.amount_grow,
-                "transform": budget.amount_transform,
+                **{code: getattr(budget, field) for code, field in HORIZON_AMOUNT_FIELD.items()},
                 "total": budget.total,
                 "fixed_scope": budget.fixed_scope_amount,
-                "Feature": budget.alloc_feature,
-                "Defect": budget.alloc_defect,
-                "Risk": budget.alloc_risk,
-                "Debt": budget.alloc_debt,
+                **{kind: getattr(budget, field) for kind, field in ALLOCATION_FIELD.items()},
                 "theme_split": budget.theme_split,
                 "actual": actual,
             }
