@@ -13,6 +13,7 @@ from decimal import Decimal
 import pandas as pd
 
 from leanpmo.guardrails import PlanRow, Result
+from leanpmo.mix import theme_amounts
 from leanpmo.money import ZERO, cents, money_sum
 from leanpmo.plan_fields import FIELD_LABELS, HORIZON_LABELS
 
@@ -61,16 +62,7 @@ def horizon_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> 
 def _theme_amounts(
     rows: Iterable[PlanRow], splits: Mapping[int, Mapping[str, int]], themes: Mapping[str, str]
 ) -> dict[str, Decimal]:
-    amounts: dict[str, Decimal] = {}
-    for row in rows:
-        split = splits.get(row.value_stream_id) or {}
-        if not split:
-            amounts["(no theme)"] = amounts.get("(no theme)", ZERO) + row.total
-            continue
-        for theme_id, percent in split.items():
-            name = themes.get(str(theme_id), "(unknown theme)")
-            amounts[name] = amounts.get(name, ZERO) + row.total * percent / 100
-    return amounts
+    return theme_amounts(((row.total, splits.get(row.value_stream_id)) for row in rows), themes)
 
 
 def theme_comparison(

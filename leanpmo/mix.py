@@ -6,6 +6,7 @@ leanpmo.money); shares are floats from 0 to 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import pandas as pd
@@ -36,20 +37,31 @@ def stream_team_mix(budgets: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"])
 
 
+def theme_amounts(
+    plans: Iterable[tuple[Decimal, Mapping[str, int] | None]], themes: Mapping[str, str]
+) -> dict[str, Decimal]:
+    """Theme name → money, each plan's total (Decimal) spread by its theme split (theme id as text →
+    percent); unsplit money is "(no theme)", a theme id not in `themes` "(unknown theme)". Exact
+    (not rounded: round the sums)."""
+    amounts: dict[str, Decimal] = {}
+    for total, split in plans:
+        if not split:
+            amounts["(no theme)"] = amounts.get("(no theme)", ZERO) + total
+            continue
+        for theme_id, percent in split.items():
+            name = themes.get(str(theme_id), "(unknown theme)")
+            amounts[name] = amounts.get(name, ZERO) + total * percent / 100
+    return amounts
+
+
 def theme_mix(budgets: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
     """Money per strategic theme (from each budget's theme split); unsplit money is "(no theme)".
 
     Returns theme, amount, share (0–1), largest first.
     """
-    amounts: dict[str, Decimal] = {}
-    for budget in budgets.itertuples():
-        split = budget.theme_split or {}
-        if not split:
-            amounts["(no theme)"] = amounts.get("(no theme)", ZERO) + budget.total
-            continue
-        for theme_id, percent in split.items():
-            name = themes.get(str(theme_id), "(unknown theme)")
-            amounts[name] = amounts.get(name, ZERO) + budget.total * percent / 100
+    amounts = theme_amounts(
+        ((budget.total, budget.theme_split) for budget in budgets.itertuples()), themes
+    )
     return _with_shares(
         pd.DataFrame(
             sorted(

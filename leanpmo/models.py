@@ -316,12 +316,12 @@ class ValueStreamBudget(MoneyPlan):
     class Meta(MoneyPlan.Meta):
         ordering = ["period", "value_stream__name"]
         constraints = [
+            *MoneyPlan.Meta.constraints,
             models.UniqueConstraint(
                 fields=["period", "value_stream"],
                 name="one_budget_per_stream_and_period",
                 violation_error_message="This value stream already has a budget in this period.",
             ),
-            *MoneyPlan.Meta.constraints,
         ]
 
     def __str__(self) -> str:
@@ -683,10 +683,10 @@ class ScenarioLine(MoneyPlan):
     class Meta(MoneyPlan.Meta):
         ordering = ["scenario", "value_stream__name"]
         constraints = [
+            *MoneyPlan.Meta.constraints,
             models.UniqueConstraint(
                 fields=["scenario", "value_stream"], name="one_line_per_stream_and_scenario"
             ),
-            *MoneyPlan.Meta.constraints,
         ]
 
     def __str__(self) -> str:
