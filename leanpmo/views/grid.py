@@ -15,8 +15,13 @@ from django.http import QueryDict
 from leanpmo.forms import PlanRowForm, PlanRowFormSet
 from leanpmo.guardrails import Result, check_plan
 from leanpmo.models import FundingPeriod, MoneyPlan
-from leanpmo.plan_fields import ALLOCATION_FIELD, GRID_FIELDS, HORIZON_AMOUNT_FIELD
-from leanpmo.selectors import budget_plan_row, guardrail_rules, plan_totals, previous_totals
+from leanpmo.plan_fields import (
+    ALLOCATION_FIELD,
+    FIXED_SCOPE_FIELD,
+    GRID_FIELDS,
+    HORIZON_AMOUNT_FIELD,
+)
+from leanpmo.selectors import budget_plan_row, guardrail_rules, previous_totals
 from leanpmo.services import PlanRowError, PlanRowInput
 from portfolio.models import Portfolio
 
@@ -163,14 +168,28 @@ def _readable_plan(items: Sequence[MoneyPlan]) -> bool:
     return all(getattr(item, name) is not None for item in items for name in GRID_FIELDS)
 
 
+def _column_totals(items: Sequence[MoneyPlan]) -> dict[str, Decimal | None]:
+    """Sum per horizon code, fixed-scope money and the grand total of the items as typed; a sum
+    is None while one of its cells cannot be read."""
+
+    def column(names: Sequence[str]) -> Decimal | None:
+        values = [getattr(item, name) for item in items for name in names]
+        return None if None in values else sum(values, Decimal(0))
+
+    totals = {code: column([name]) for code, name in HORIZON_AMOUNT_FIELD.items()}
+    totals["fixed_scope"] = column([FIXED_SCOPE_FIELD])
+    totals["total"] = column(list(HORIZON_AMOUNT_FIELD.values()))
+    return totals
+
+
 def plan_summary(
     grid: MoneyGrid, *, portfolio: Portfolio, period: FundingPeriod
 ) -> tuple[list[GridRow], dict]:
     """The grid's rows and what `_plan_summary.html` shows, all of the plan as typed (as stored
     before anything is submitted, and whatever a save refused): totals per horizon, fixed-scope and
     in all, each row's (total, allocation sum), the guardrail results and breaches, and the problems
-    with what was typed. While a cell cannot be read as a number, the plan's totals are None and its
-    guardrails unchecked (`readable` False): nothing stands in for what was typed.
+    with what was typed. While a cell cannot be read as a number, the totals it belongs to are None
+    and the guardrails unchecked (`readable` False): nothing stands in for what was typed.
 
     `portfolio` and `period` are the plan's (its guardrails, and the previous period's totals)."""
     typed, problems = grid.typed() if grid.formset.is_bound else (grid.items, [])
@@ -184,7 +203,7 @@ def plan_summary(
     )
     summary = {
         "readable": readable,
-        "totals": plan_totals(plan) if readable else None,
+        "totals": _column_totals(typed),
         "row_totals": {item.pk: (_total(item), _allocation(item)) for item in typed},
         "results": results,
         "breaches": [result for result in results if not result.ok],

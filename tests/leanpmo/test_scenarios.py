@@ -452,7 +452,8 @@ def test_a_refused_scenario_grid_shows_what_was_typed_and_errors_on_the_fields_t
     unreadable = client_for("pmo").post(
         reverse("scenario-detail", args=[scenario.pk]), _grid(scenario, **{"1-amount_run": "x"})
     )
-    assert unreadable.context["summary"]["totals"] is None
+    assert unreadable.context["summary"]["totals"]["run"] is None
+    assert unreadable.context["summary"]["readable"] is False
     assert unreadable.context["summary"]["row_totals"][payments.pk] == (None, 100)
 
 
