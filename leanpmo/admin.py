@@ -16,6 +16,7 @@ from leanpmo.models import (
     StrategicTheme,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import HORIZON_AMOUNT_FIELD
 
 
 @admin.register(StrategicTheme)
@@ -39,14 +40,7 @@ class FundingPeriodAdmin(admin.ModelAdmin):
 
 @admin.register(ValueStreamBudget)
 class ValueStreamBudgetAdmin(admin.ModelAdmin):
-    list_display = [
-        "value_stream",
-        "period",
-        "amount_run",
-        "amount_grow",
-        "amount_transform",
-        "version",
-    ]
+    list_display = ["value_stream", "period", *HORIZON_AMOUNT_FIELD.values(), "version"]
     list_filter = ["period__portfolio", "period"]
     list_select_related = ["value_stream", "period"]
     readonly_fields = ["version", "updated_at", "updated_by"]

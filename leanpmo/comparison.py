@@ -1,7 +1,7 @@
 """A scenario beside its plan: pure functions from plan rows to comparison tables (no Django, no I/O).
 
-Money columns are floats in the portfolio's currency (display only; money stays Decimal in the
-database). Rows are matched by value stream id.
+Money columns hold Decimal in the portfolio's currency, exact to the cent (see leanpmo.money); shares
+and percentages are floats. Rows are matched by value stream id.
 """
 
 from __future__ import annotations
@@ -13,24 +13,15 @@ from decimal import Decimal
 import pandas as pd
 
 from leanpmo.guardrails import PlanRow, Result
+from leanpmo.mix import theme_amounts
+from leanpmo.money import ZERO, cents, money_sum
+from leanpmo.plan_fields import FIELD_LABELS, HORIZON_LABELS
 
-HORIZONS = [("run", "Run"), ("grow", "Grow"), ("transform", "Transform")]
-WORK_TYPES = ["Feature", "Defect", "Risk", "Debt"]
-FIELD_LABELS = {
-    "amount_run": "Run",
-    "amount_grow": "Grow",
-    "amount_transform": "Transform",
-    "fixed_scope_amount": "Fixed-scope",
-    "alloc_feature": "Feature %",
-    "alloc_defect": "Defect %",
-    "alloc_risk": "Risk %",
-    "alloc_debt": "Debt %",
-    "theme_split": "Theme split",
-}
+HORIZONS = list(HORIZON_LABELS.items())
 
 
-def _share(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
+def _share(part: Decimal, whole: Decimal) -> float | None:
+    return round(float(part / whole), 4) if whole else None
 
 
 def stream_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> pd.DataFrame:
@@ -43,9 +34,9 @@ def stream_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> p
     rows = []
     for stream_id in {*before, *after}:
         name = (after.get(stream_id) or before[stream_id]).name
-        old = float(before[stream_id].total) if stream_id in before else 0.0
-        new = float(after[stream_id].total) if stream_id in after else 0.0
-        change_pct = round((new - old) / old * 100, 1) if old else None
+        old = cents(before[stream_id].total) if stream_id in before else ZERO
+        new = cents(after[stream_id].total) if stream_id in after else ZERO
+        change_pct = round(float((new - old) / old * 100), 1) if old else None
         rows.append((name, old, new, new - old, change_pct))
     columns = ["value_stream", "plan", "scenario", "change", "change_pct"]
     return pd.DataFrame(sorted(rows), columns=columns)
@@ -54,12 +45,12 @@ def stream_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> p
 def horizon_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> pd.DataFrame:
     """Per horizon: horizon, plan, scenario, change, plan_share, scenario_share (shares 0–1)."""
     plan, scenario = list(plan), list(scenario)
-    plan_total = float(sum((row.total for row in plan), Decimal(0)))
-    scenario_total = float(sum((row.total for row in scenario), Decimal(0)))
+    plan_total = money_sum(row.total for row in plan)
+    scenario_total = money_sum(row.total for row in scenario)
     rows = []
     for code, label in HORIZONS:
-        old = float(sum((row.amounts.get(code, Decimal(0)) for row in plan), Decimal(0)))
-        new = float(sum((row.amounts.get(code, Decimal(0)) for row in scenario), Decimal(0)))
+        old = money_sum(row.amounts.get(code, ZERO) for row in plan)
+        new = money_sum(row.amounts.get(code, ZERO) for row in scenario)
         rows.append(
             (label, old, new, new - old, _share(old, plan_total), _share(new, scenario_total))
         )
@@ -70,17 +61,8 @@ def horizon_comparison(plan: Iterable[PlanRow], scenario: Iterable[PlanRow]) -> 
 
 def _theme_amounts(
     rows: Iterable[PlanRow], splits: Mapping[int, Mapping[str, int]], themes: Mapping[str, str]
-) -> dict[str, float]:
-    amounts: dict[str, float] = {}
-    for row in rows:
-        split = splits.get(row.value_stream_id) or {}
-        if not split:
-            amounts["(no theme)"] = amounts.get("(no theme)", 0.0) + float(row.total)
-            continue
-        for theme_id, percent in split.items():
-            name = themes.get(str(theme_id), "(unknown theme)")
-            amounts[name] = amounts.get(name, 0.0) + float(row.total) * percent / 100
-    return amounts
+) -> dict[str, Decimal]:
+    return theme_amounts(((row.total, splits.get(row.value_stream_id)) for row in rows), themes)
 
 
 def theme_comparison(
@@ -97,13 +79,12 @@ def theme_comparison(
     """
     before = _theme_amounts(plan, plan_splits, themes)
     after = _theme_amounts(scenario, scenario_splits, themes)
-    rows = [
-        (name, round(before.get(name, 0.0), 2), round(after.get(name, 0.0), 2))
-        for name in {*before, *after}
-    ]
-    frame = pd.DataFrame(rows, columns=["theme", "plan", "scenario"])
-    frame["change"] = (frame["scenario"] - frame["plan"]).round(2)
-    return frame.sort_values(["scenario", "theme"], ascending=[False, True]).reset_index(drop=True)
+    rows = []
+    for name in {*before, *after}:
+        old, new = cents(before.get(name, ZERO)), cents(after.get(name, ZERO))
+        rows.append((name, old, new, new - old))
+    rows.sort(key=lambda row: (-row[2], row[0]))
+    return pd.DataFrame(rows, columns=["theme", "plan", "scenario", "change"])
 
 
 def guardrail_comparison(plan: Iterable[Result], scenario: Iterable[Result]) -> pd.DataFrame:

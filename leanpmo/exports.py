@@ -1,25 +1,36 @@
-"""CSV and XLSX downloads of funding tables, with spreadsheet formula injection neutralised."""
+"""CSV and XLSX downloads of funding tables, with spreadsheet formula injection neutralised.
+
+Money comes as Decimal and is written exactly, to the cent: as text in CSV ("258041.03"), as a
+number with a money format in XLSX.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pandas as pd
 from django.http import HttpResponse
 from openpyxl import Workbook
 
+from leanpmo.money import cents
 from valuestreams.importing.records import neutralise_cell
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+MONEY_FORMAT = "#,##0.00"
 
 
 def _cells(frame: pd.DataFrame) -> list[list]:
     clean = frame.astype(object).where(frame.notna(), None)
-    return [[neutralise_cell(cell) for cell in row] for row in clean.to_numpy().tolist()]
+    return [[_cell(cell) for cell in row] for row in clean.to_numpy().tolist()]
+
+
+def _cell(cell):
+    return cents(cell) if isinstance(cell, Decimal) else neutralise_cell(cell)
 
 
 def table_response(frame: pd.DataFrame, *, name: str, fmt: str) -> HttpResponse:
@@ -40,6 +51,10 @@ def table_response(frame: pd.DataFrame, *, name: str, fmt: str) -> HttpResponse:
         sheet.append(header)
         for row in rows:
             sheet.append([_xlsx_value(cell) for cell in row])
+        for line in sheet.iter_rows(min_row=2):
+            for cell in line:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = MONEY_FORMAT
         out = io.BytesIO()
         workbook.save(out)
         body = out.getvalue()

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from leanpmo.models import DecisionKind, FundingPeriod, Guardrail, ReviewOutcome
+from leanpmo.plan_fields import ALLOCATION_FIELD, FIELD_LABELS, GRID_FIELDS, MONEY_FIELDS
 from leanpmo.services import DecisionInput
 from portfolio.widgets import date_input
 
@@ -30,36 +31,32 @@ def percent_field(label: str) -> forms.IntegerField:
     return forms.IntegerField(label=label, min_value=0, max_value=100, widget=PERCENT_WIDGET)
 
 
-class BudgetRowForm(forms.Form):
-    """One row of the funding grid: a budget's money by horizon and its allocation by work type."""
+class PlanRowForm(forms.Form):
+    """One row of a money grid (the funding editor's budgets, a scenario's lines): the row's id in
+    the hidden field named `key` ("budget" or "line"), the version the person edited, and the plan's
+    money and allocation fields (leanpmo.plan_fields.GRID_FIELDS, in column order)."""
 
-    budget = forms.IntegerField(widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    amount_run = money_field("Run")
-    amount_grow = money_field("Grow")
-    amount_transform = money_field("Transform")
-    fixed_scope_amount = money_field("Fixed-scope")
-    alloc_feature = percent_field("Feature %")
-    alloc_defect = percent_field("Defect %")
-    alloc_risk = percent_field("Risk %")
-    alloc_debt = percent_field("Debt %")
+    def __init__(self, *args, key: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key = key
+        self.fields[key] = forms.IntegerField(widget=forms.HiddenInput)
+        self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
+        for name in MONEY_FIELDS:
+            self.fields[name] = money_field(FIELD_LABELS[name])
+        for name in ALLOCATION_FIELD.values():
+            self.fields[name] = percent_field(FIELD_LABELS[name])
 
-    CHANGE_FIELDS = (
-        "amount_run",
-        "amount_grow",
-        "amount_transform",
-        "fixed_scope_amount",
-        "alloc_feature",
-        "alloc_defect",
-        "alloc_risk",
-        "alloc_debt",
-    )
+    @property
+    def row_id(self) -> int | None:
+        """The id the row names (None when it names none)."""
+        value = self[self.key].value()
+        return int(value) if str(value or "").isdigit() else None
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.CHANGE_FIELDS}
+        return {name: self.cleaned_data[name] for name in GRID_FIELDS}
 
 
-BudgetRowFormSet = forms.formset_factory(BudgetRowForm, extra=0)
+PlanRowFormSet = forms.formset_factory(PlanRowForm, extra=0)
 
 
 class DecisionForm(forms.Form):
@@ -181,18 +178,6 @@ class ScenarioForm(forms.Form):
         ).order_by("starts_on")
         if current is not None and current.status != FundingPeriod.Status.CLOSED:
             self.fields["period"].initial = current.pk
-
-
-class ScenarioRowForm(BudgetRowForm):
-    """One row of a scenario's grid: the same fields and checks as the funding grid's rows."""
-
-    budget = None
-    line = forms.IntegerField(widget=forms.HiddenInput)
-
-    field_order = ["line", "version", *BudgetRowForm.CHANGE_FIELDS]
-
-
-ScenarioRowFormSet = forms.formset_factory(ScenarioRowForm, extra=0)
 
 
 class PromotionDecisionForm(DecisionForm):

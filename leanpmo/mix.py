@@ -1,35 +1,57 @@
 """The investment mix: pure pandas from budget, team-cost and flow frames to the executive page's tables.
 
-No Django, no clock. Money columns are floats in the portfolio's currency (display only).
+No Django, no clock. Money columns hold Decimal in the portfolio's currency, exact to the cent (see
+leanpmo.money); shares are floats from 0 to 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
 import pandas as pd
 
-HORIZONS = [("run", "Run"), ("grow", "Grow"), ("transform", "Transform")]
-WORK_TYPES = ["Feature", "Defect", "Risk", "Debt"]
+from leanpmo.money import ZERO, cents, money_sum
+from leanpmo.plan_fields import HORIZON_LABELS, WORK_TYPES
+
+HORIZONS = list(HORIZON_LABELS.items())
 
 
 def stream_team_mix(budgets: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     """Each value stream's budget spread over its teams in proportion to team cost.
 
     `budgets`: one period's rows (value_stream_id, value_stream, total); `teams`: value_stream_id, team,
-    fte, cost. Returns value_stream, team, amount, team_cost. A stream without teams (or without team
-    cost) keeps its money on one row named "(no team)".
+    fte, cost (Decimal). Returns value_stream, team, amount, team_cost (Decimal, to the cent). A
+    stream without teams (or without team cost) keeps its money on one row named "(no team)".
     """
     rows = []
     for budget in budgets.itertuples():
         own = teams[teams["value_stream_id"] == budget.value_stream_id]
-        cost = own["cost"].sum()
+        cost = money_sum(own["cost"])
         if own.empty or cost == 0:
-            rows.append((budget.value_stream, "(no team)", budget.total, 0.0))
+            rows.append((budget.value_stream, "(no team)", cents(budget.total), ZERO))
             continue
         for team in own.itertuples():
-            rows.append(
-                (budget.value_stream, team.team, budget.total * team.cost / cost, team.cost)
-            )
-    return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"]).round(2)
+            share = cents(budget.total * team.cost / cost)
+            rows.append((budget.value_stream, team.team, share, cents(team.cost)))
+    return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"])
+
+
+def theme_amounts(
+    plans: Iterable[tuple[Decimal, Mapping[str, int] | None]], themes: Mapping[str, str]
+) -> dict[str, Decimal]:
+    """Theme name → money, each plan's total (Decimal) spread by its theme split (theme id as text →
+    percent); unsplit money is "(no theme)", a theme id not in `themes` "(unknown theme)". Exact
+    (not rounded: round the sums)."""
+    amounts: dict[str, Decimal] = {}
+    for total, split in plans:
+        if not split:
+            amounts["(no theme)"] = amounts.get("(no theme)", ZERO) + total
+            continue
+        for theme_id, percent in split.items():
+            name = themes.get(str(theme_id), "(unknown theme)")
+            amounts[name] = amounts.get(name, ZERO) + total * percent / 100
+    return amounts
 
 
 def theme_mix(budgets: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
@@ -37,33 +59,30 @@ def theme_mix(budgets: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
 
     Returns theme, amount, share (0–1), largest first.
     """
-    amounts: dict[str, float] = {}
-    for budget in budgets.itertuples():
-        split = budget.theme_split or {}
-        if not split:
-            amounts["(no theme)"] = amounts.get("(no theme)", 0.0) + budget.total
-            continue
-        for theme_id, percent in split.items():
-            name = themes.get(str(theme_id), "(unknown theme)")
-            amounts[name] = amounts.get(name, 0.0) + budget.total * percent / 100
-    frame = pd.DataFrame(
-        sorted(amounts.items(), key=lambda kv: -kv[1]), columns=["theme", "amount"]
+    amounts = theme_amounts(
+        ((budget.total, budget.theme_split) for budget in budgets.itertuples()), themes
     )
-    total = frame["amount"].sum()
-    frame["share"] = frame["amount"] / total if total else 0.0
-    return frame.round({"amount": 2, "share": 4})
+    return _with_shares(
+        pd.DataFrame(
+            sorted(
+                ((name, cents(amount)) for name, amount in amounts.items()), key=lambda kv: -kv[1]
+            ),
+            columns=["theme", "amount"],
+        )
+    )
+
+
+def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (with Decimal `amount`) and each row's share of the whole (float 0–1, 4 places)."""
+    total = money_sum(frame["amount"])
+    shares = [round(float(amount / total), 4) if total else 0.0 for amount in frame["amount"]]
+    return frame.assign(share=pd.Series(shares, index=frame.index, dtype=float))
 
 
 def horizon_mix(budgets: pd.DataFrame) -> pd.DataFrame:
     """Money per horizon: horizon, amount, share (0–1)."""
-    amounts = [
-        (label, float(budgets[code].sum()) if not budgets.empty else 0.0)
-        for code, label in HORIZONS
-    ]
-    frame = pd.DataFrame(amounts, columns=["horizon", "amount"])
-    total = frame["amount"].sum()
-    frame["share"] = frame["amount"] / total if total else 0.0
-    return frame.round({"amount": 2, "share": 4})
+    amounts = [(label, money_sum(budgets[code])) for code, label in HORIZONS]
+    return _with_shares(pd.DataFrame(amounts, columns=["horizon", "amount"]))
 
 
 def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +91,7 @@ def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFram
     `completed`: value_stream_id, item_type, done (items completed). Returns item_type, planned,
     completed, done.
     """
-    total = budgets["total"].sum() if not budgets.empty else 0
+    total = money_sum(budgets["total"])
     planned = {
         kind: float((budgets[kind] * budgets["total"]).sum() / total / 100) if total else None
         for kind in WORK_TYPES
@@ -98,14 +117,22 @@ def work_type_mix(budgets: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFram
 
 
 def budget_vs_actual(budgets: pd.DataFrame) -> pd.DataFrame:
-    """Per value stream: value_stream, budget, actual (None where nothing was imported), variance."""
-    frame = budgets[["value_stream", "total", "actual"]].rename(columns={"total": "budget"})
-    frame = frame.assign(variance=frame["actual"] - frame["budget"])
-    return frame.reset_index(drop=True)
+    """Per value stream: value_stream, budget, actual (None where nothing was imported), variance
+    (actual − budget, None without an actual); money as Decimal, exact to the cent."""
+    rows = [
+        (budget.value_stream, budget.total, budget.actual, _difference(budget.actual, budget.total))
+        for budget in budgets.itertuples()
+    ]
+    return pd.DataFrame(rows, columns=["value_stream", "budget", "actual", "variance"])
+
+
+def _difference(actual: Decimal | None, budget: Decimal) -> Decimal | None:
+    return None if actual is None or pd.isna(actual) else cents(actual - budget)
 
 
 def funding_over_periods(all_budgets: pd.DataFrame) -> pd.DataFrame:
-    """Money per period and horizon: period, period_start, Run, Grow, Transform, total (period order)."""
+    """Money per period and horizon (Decimal): period, period_start, Run, Grow, Transform, total
+    (period order)."""
     if all_budgets.empty:
         return pd.DataFrame(columns=["period", "period_start", "Run", "Grow", "Transform", "total"])
     grouped = (

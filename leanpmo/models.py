@@ -8,16 +8,21 @@ portfolios the user runs as Lean PMO (or administrators).
 
 from __future__ import annotations
 
+import copy
+import functools
 from decimal import Decimal
+from typing import Self
 
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.urls import reverse
 
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
 from portfolio.models import Portfolio, PortfolioMembership
 from valuestreams.models import FlowItemType, ValueStream
 
@@ -86,19 +91,6 @@ class Horizon(models.TextChoices):
     RUN = "run", "Run"
     GROW = "grow", "Grow"
     TRANSFORM = "transform", "Transform"
-
-
-HORIZON_AMOUNT_FIELD = {
-    Horizon.RUN: "amount_run",
-    Horizon.GROW: "amount_grow",
-    Horizon.TRANSFORM: "amount_transform",
-}
-ALLOCATION_FIELD = {
-    FlowItemType.FEATURE: "alloc_feature",
-    FlowItemType.DEFECT: "alloc_defect",
-    FlowItemType.RISK: "alloc_risk",
-    FlowItemType.DEBT: "alloc_debt",
-}
 
 
 class InvestmentHorizon(models.Model):
@@ -175,18 +167,24 @@ class FundingPeriod(models.Model):
         return (self.ends_on - self.starts_on).days + 1
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class ValueStreamBudget(models.Model):
-    """Money for one value stream in one period, split by horizon and theme, with a target allocation.
+def _allocation_adds_up_to_100() -> Q:
+    """The first share is 100 minus the others: the database's form of “the shares add up to 100”."""
+    first, *others = ALLOCATION_FIELD.values()
+    return Q((first, functools.reduce(lambda rest, name: rest - F(name), others, Value(100))))
 
-    `version` grows by one on every change made through the services (optimistic concurrency: a write
-    names the version it read). `theme_split` maps theme ids (as text) to whole percentages summing to
-    100, or is empty when the money is not yet assigned to themes. `fixed_scope_amount` is the part of
-    the money tied to fixed-scope projects.
+
+class MoneyPlan(models.Model):
+    """One value stream's plan: money per horizon, its fixed-scope part, a target allocation by work
+    type and a split over strategic themes, with the rules they obey and an edit `version`.
+
+    The fields, constraints and `clean()` a budget and a scenario line share (the field names are
+    listed in leanpmo.plan_fields). `version` grows by one on every change made through the services
+    (optimistic concurrency: a write names the version it read). `theme_split` maps theme ids (as
+    text) to whole percentages summing to 100, or is empty when the money is not yet assigned to
+    themes. `fixed_scope_amount` is the part of the money tied to fixed-scope projects. A concrete
+    plan says which period it belongs to (`funding_period`) and has a `value_stream`.
     """
 
-    period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="budgets")
-    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="budgets")
     amount_run = models.DecimalField("Run", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
     amount_grow = models.DecimalField("Grow", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
     amount_transform = models.DecimalField(
@@ -204,78 +202,89 @@ class ValueStreamBudget(models.Model):
     alloc_risk = models.PositiveSmallIntegerField("Risk %", default=10, validators=PERCENT)
     alloc_debt = models.PositiveSmallIntegerField("Debt %", default=10, validators=PERCENT)
     theme_split = models.JSONField(default=dict, blank=True)
-    notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
-    objects = PeriodScopedQuerySet.as_manager()
+    value_stream: models.ForeignKey
+    value_stream_id: int | None
+    # the fields a person gave new values (see with_values): clean() puts its errors there
+    typed_fields: frozenset[str] = frozenset()
 
     class Meta:
-        ordering = ["period", "value_stream__name"]
+        abstract = True
         constraints = [
-            models.UniqueConstraint(
-                fields=["period", "value_stream"],
-                name="one_budget_per_stream_and_period",
-                violation_error_message="This value stream already has a budget in this period.",
-            ),
             models.CheckConstraint(
-                condition=Q(amount_run__gte=0)
-                & Q(amount_grow__gte=0)
-                & Q(amount_transform__gte=0)
-                & Q(fixed_scope_amount__gte=0),
-                name="budget_money_not_negative",
+                condition=Q(*((f"{name}__gte", 0) for name in MONEY_FIELDS)),
+                name="%(class)s_money_not_negative",
                 violation_error_message="Money cannot be negative.",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    alloc_feature=100 - F("alloc_defect") - F("alloc_risk") - F("alloc_debt")
-                ),
-                name="budget_allocation_sums_to_100",
+                condition=_allocation_adds_up_to_100(),
+                name="%(class)s_allocation_sums_to_100",
                 violation_error_message="The allocation by work type must add up to 100 %.",
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.value_stream} in {self.period}"
+    @property
+    def funding_period(self) -> FundingPeriod | None:
+        """The period whose plan this is (None while unset)."""
+        raise NotImplementedError
 
     @property
     def total(self) -> Decimal:
-        return self.amount_run + self.amount_grow + self.amount_transform
+        return sum((getattr(self, name) for name in HORIZON_AMOUNT_FIELD.values()), Decimal(0))
+
+    def with_values(self, values: dict) -> Self:
+        """An unsaved copy carrying `values` (field → value): the plan as typed, to check or save.
+
+        The copy remembers the fields given (`typed_fields`), so that what `clean()` finds wrong
+        with several fields together (an allocation that does not add up) lands on those typed.
+        """
+        twin = copy.copy(self)
+        for name, value in values.items():
+            setattr(twin, name, value)
+        twin.typed_fields = frozenset(values)
+        return twin
+
+    def changed_values(self, changes: dict) -> dict:
+        """The part of `changes` (field → value) that differs from this plan's values."""
+        return {name: value for name, value in changes.items() if getattr(self, name) != value}
 
     def clean(self) -> None:
+        """The plan's rules, each error on the field it concerns: the allocation adds up to 100 %
+        (the error on the allocation fields typed, else on the whole row), fixed-scope money fits
+        in the total, the theme split names the portfolio's themes and adds up to 100 %, and the
+        value stream belongs to the period's portfolio."""
         errors: dict[str, str] = {}
         allocation = sum(getattr(self, field) or 0 for field in ALLOCATION_FIELD.values())
         if allocation != 100:
-            errors["alloc_feature"] = (
-                f"The allocation by work type must add up to 100 % (it adds up to {allocation} %)."
-            )
-        amounts = [self.amount_run, self.amount_grow, self.amount_transform]
+            typed = [name for name in ALLOCATION_FIELD.values() if name in self.typed_fields]
+            for name in typed or [NON_FIELD_ERRORS]:
+                errors[name] = (
+                    "The allocation by work type must add up to 100 % "
+                    f"(it adds up to {allocation} %)."
+                )
+        amounts = [getattr(self, field) for field in HORIZON_AMOUNT_FIELD.values()]
         fixed = self.fixed_scope_amount
         if None not in amounts and fixed is not None and fixed > sum(amounts):
             errors["fixed_scope_amount"] = (
                 "Fixed-scope money cannot exceed the value stream's total budget."
             )
+        period = self.funding_period
         if self.theme_split:
-            errors.update(self._theme_split_errors())
-        same_portfolio = (
-            not (self.period_id and self.value_stream_id)
-            or self.value_stream.portfolio_id == self.period.portfolio_id
-        )
-        if not same_portfolio:
+            errors.update(self._theme_split_errors(period))
+        linked = period is not None and self.value_stream_id
+        if linked and self.value_stream.portfolio_id != period.portfolio_id:
             errors["value_stream"] = "This value stream belongs to another portfolio."
         if errors:
             raise ValidationError(errors)
 
-    def _theme_split_errors(self) -> dict[str, str]:
+    def _theme_split_errors(self, period: FundingPeriod | None) -> dict[str, str]:
         if not isinstance(self.theme_split, dict):
             return {"theme_split": "The theme split must map themes to percentages."}
         themes = set(
-            StrategicTheme.objects.filter(portfolio_id=self.period.portfolio_id).values_list(
-                "pk", flat=True
-            )
+            StrategicTheme.objects.filter(
+                portfolio_id=period.portfolio_id if period else None
+            ).values_list("pk", flat=True)
         )
         for key, share in self.theme_split.items():
             if not str(key).isdigit() or int(key) not in themes:
@@ -285,6 +294,45 @@ class ValueStreamBudget(models.Model):
         if sum(self.theme_split.values()) != 100:
             return {"theme_split": "The theme split must add up to 100 %."}
         return {}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ValueStreamBudget(MoneyPlan):
+    """Money for one value stream in one period, split by horizon and theme, with a target allocation
+    (the plan's fields and rules: MoneyPlan), audited, with free-text notes."""
+
+    EDITABLE_FIELDS = (*PLAN_FIELDS, "notes")
+
+    period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="budgets")
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="budgets")
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = PeriodScopedQuerySet.as_manager()
+
+    class Meta(MoneyPlan.Meta):
+        ordering = ["period", "value_stream__name"]
+        constraints = [
+            *MoneyPlan.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["period", "value_stream"],
+                name="one_budget_per_stream_and_period",
+                violation_error_message="This value stream already has a budget in this period.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value_stream} in {self.period}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("budget-detail", args=[self.pk])
+
+    @property
+    def funding_period(self) -> FundingPeriod | None:
+        return self.period if self.period_id else None
 
 
 class ActualSpend(models.Model):
@@ -614,55 +662,30 @@ class Scenario(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class ScenarioLine(models.Model):
-    """One value stream's money and allocation in a scenario (the same fields and rules as a budget).
+class ScenarioLine(MoneyPlan):
+    """One value stream's money and allocation in a scenario (MoneyPlan: the same fields and rules as
+    a budget).
 
     `base` holds the budget's values when they were copied (field → value as text) and
     `base_version` its version: promotion writes with that version, so a plan that moved on since
     refuses the promotion instead of being overwritten. `version` grows with every edit of the line.
     """
 
+    EDITABLE_FIELDS = PLAN_FIELDS
+
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="lines")
     value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="+")
-    amount_run = models.DecimalField("Run", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
-    amount_grow = models.DecimalField("Grow", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE)
-    amount_transform = models.DecimalField(
-        "Transform", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE
-    )
-    fixed_scope_amount = models.DecimalField(
-        "fixed-scope money", **MONEY, default=Decimal(0), validators=NOT_NEGATIVE
-    )
-    alloc_feature = models.PositiveSmallIntegerField("Feature %", default=70, validators=PERCENT)
-    alloc_defect = models.PositiveSmallIntegerField("Defect %", default=10, validators=PERCENT)
-    alloc_risk = models.PositiveSmallIntegerField("Risk %", default=10, validators=PERCENT)
-    alloc_debt = models.PositiveSmallIntegerField("Debt %", default=10, validators=PERCENT)
-    theme_split = models.JSONField(default=dict, blank=True)
     base = models.JSONField(default=dict, blank=True)
     base_version = models.PositiveIntegerField()
-    version = models.PositiveIntegerField(default=1)
 
     objects = ScenarioLineQuerySet.as_manager()
 
-    class Meta:
+    class Meta(MoneyPlan.Meta):
         ordering = ["scenario", "value_stream__name"]
         constraints = [
+            *MoneyPlan.Meta.constraints,
             models.UniqueConstraint(
                 fields=["scenario", "value_stream"], name="one_line_per_stream_and_scenario"
-            ),
-            models.CheckConstraint(
-                condition=Q(amount_run__gte=0)
-                & Q(amount_grow__gte=0)
-                & Q(amount_transform__gte=0)
-                & Q(fixed_scope_amount__gte=0),
-                name="scenario_money_not_negative",
-                violation_error_message="Money cannot be negative.",
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    alloc_feature=100 - F("alloc_defect") - F("alloc_risk") - F("alloc_debt")
-                ),
-                name="scenario_allocation_sums_to_100",
-                violation_error_message="The allocation by work type must add up to 100 %.",
             ),
         ]
 
@@ -670,26 +693,5 @@ class ScenarioLine(models.Model):
         return f"{self.value_stream} in {self.scenario}"
 
     @property
-    def total(self) -> Decimal:
-        return self.amount_run + self.amount_grow + self.amount_transform
-
-    def clean(self) -> None:
-        # the same money, allocation and theme rules as the budget it stands for
-        ValueStreamBudget(
-            period=self.scenario.period,
-            value_stream=self.value_stream,
-            **{name: getattr(self, name) for name in SCENARIO_FIELDS},
-        ).clean()
-
-
-SCENARIO_FIELDS = (
-    "amount_run",
-    "amount_grow",
-    "amount_transform",
-    "fixed_scope_amount",
-    "alloc_feature",
-    "alloc_defect",
-    "alloc_risk",
-    "alloc_debt",
-    "theme_split",
-)
+    def funding_period(self) -> FundingPeriod | None:
+        return self.scenario.period if self.scenario_id else None

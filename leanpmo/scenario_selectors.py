@@ -12,12 +12,8 @@ from django.db.models import Count, QuerySet
 from leanpmo import comparison
 from leanpmo.comparison import Drift, plan_drift
 from leanpmo.guardrails import Result, check_plan, new_breaches
-from leanpmo.models import (
-    SCENARIO_FIELDS,
-    Scenario,
-    ScenarioLine,
-    ValueStreamBudget,
-)
+from leanpmo.models import MoneyPlan, Scenario, ScenarioLine, ValueStreamBudget
+from leanpmo.plan_fields import PLAN_FIELDS
 from leanpmo.selectors import (
     budget_plan_row,
     guardrail_rules,
@@ -29,13 +25,13 @@ from leanpmo.selectors import (
 from portfolio.models import Portfolio
 
 
-def plan_values(budget_or_line) -> dict[str, str]:
+def plan_values(budget_or_line: MoneyPlan) -> dict[str, str]:
     """A budget's (or scenario line's) plan fields as text, e.g. {"amount_run": "600000.00", …}.
 
     What a scenario keeps of the budget it copied, to tell later whether the plan moved on.
     """
     values = {}
-    for name in SCENARIO_FIELDS:
+    for name in PLAN_FIELDS:
         value = getattr(budget_or_line, name)
         if isinstance(value, Decimal):
             value = value.quantize(Decimal("0.01"))

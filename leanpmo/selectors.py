@@ -14,38 +14,27 @@ from django.db.models import Prefetch, QuerySet, Sum
 
 from leanpmo.guardrails import PlanRow, Result, Rule, check_plan
 from leanpmo.models import (
-    ALLOCATION_FIELD,
-    HORIZON_AMOUNT_FIELD,
     ActualSpend,
     DecisionReview,
     FundingDecision,
     FundingPeriod,
     Guardrail,
+    MoneyPlan,
     ReviewOutcome,
     StrategicTheme,
     ValueStreamBudget,
 )
+from leanpmo.money import cents
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.models import DoraMetric, FlowMetric, MetricRun, ScopeKind, ValueStream
 
-HISTORY_FIELDS = (
-    "amount_run",
-    "amount_grow",
-    "amount_transform",
-    "fixed_scope_amount",
-    "alloc_feature",
-    "alloc_defect",
-    "alloc_risk",
-    "alloc_debt",
-    "theme_split",
-    "notes",
-    "version",
-)
+HISTORY_FIELDS = (*ValueStreamBudget.EDITABLE_FIELDS, "version")
 
 
-def budget_plan_row(budget: ValueStreamBudget) -> PlanRow:
-    """The guardrail view of one budget."""
+def budget_plan_row(budget: MoneyPlan) -> PlanRow:
+    """The guardrail view of one budget (or scenario line)."""
     return PlanRow(
         value_stream_id=budget.value_stream_id,
         name=budget.value_stream.name,
@@ -88,7 +77,7 @@ def previous_totals(period: FundingPeriod) -> dict[int, Decimal]:
     return {
         budget.value_stream_id: budget.total
         for budget in ValueStreamBudget.objects.filter(period=before).only(
-            "value_stream_id", "amount_run", "amount_grow", "amount_transform"
+            "value_stream_id", *HORIZON_AMOUNT_FIELD.values()
         )
     }
 
@@ -349,16 +338,14 @@ def current_period(portfolio: Portfolio, *, today: dt.date) -> FundingPeriod | N
 
 
 def team_cost_frame(portfolio: Portfolio, period: FundingPeriod) -> pd.DataFrame:
-    """Per team: columns value_stream_id, team, fte, cost (FTE × yearly loaded cost × period days / 365)."""
+    """Per team: columns value_stream_id, team, fte (float), cost (Decimal to the cent: FTE × yearly
+    loaded cost × period days / 365)."""
     rows = ProductTeam.objects.filter(value_stream__portfolio=portfolio).values_list(
         "value_stream_id", "name", "capacity_fte", "loaded_cost_per_fte"
     )
     share = Decimal(period.days) / Decimal(365)
     return pd.DataFrame(
-        [
-            (vs, name, float(fte), float((fte * cost * share).quantize(Decimal("0.01"))))
-            for vs, name, fte, cost in rows
-        ],
+        [(vs, name, float(fte), cents(fte * cost * share)) for vs, name, fte, cost in rows],
         columns=["value_stream_id", "team", "fte", "cost"],
     )
 
@@ -367,7 +354,8 @@ def budget_frame(portfolio: Portfolio) -> pd.DataFrame:
     """Every budget of the portfolio: period, period_start, status, value_stream_id, value_stream,
     run, grow, transform, total, fixed_scope, Feature/Defect/Risk/Debt (%), theme_split (dict), actual.
 
-    Money columns are floats for charts and tables only; money stays Decimal in the database.
+    Money columns (run … actual) hold Decimal, exact to the cent like the database; actual is None
+    where nothing was imported.
     """
     actuals = {
         (row["period_id"], row["value_stream_id"]): row["amount"]
@@ -388,17 +376,12 @@ def budget_frame(portfolio: Portfolio) -> pd.DataFrame:
                 "status": budget.period.status,
                 "value_stream_id": budget.value_stream_id,
                 "value_stream": budget.value_stream.name,
-                "run": float(budget.amount_run),
-                "grow": float(budget.amount_grow),
-                "transform": float(budget.amount_transform),
-                "total": float(budget.total),
-                "fixed_scope": float(budget.fixed_scope_amount),
-                "Feature": budget.alloc_feature,
-                "Defect": budget.alloc_defect,
-                "Risk": budget.alloc_risk,
-                "Debt": budget.alloc_debt,
+                **{code: getattr(budget, field) for code, field in HORIZON_AMOUNT_FIELD.items()},
+                "total": budget.total,
+                "fixed_scope": budget.fixed_scope_amount,
+                **{kind: getattr(budget, field) for kind, field in ALLOCATION_FIELD.items()},
                 "theme_split": budget.theme_split,
-                "actual": None if actual is None else float(actual),
+                "actual": actual,
             }
         )
     columns = [
@@ -450,7 +433,7 @@ def decisions_by_stream(decisions: list[FundingDecision]) -> dict[int, list[Fund
 
 
 def decision_timeline_frame(decisions: list[FundingDecision]) -> pd.DataFrame:
-    """decided_at, value_stream, kind, change, outcome (latest review, or "Not reviewed")."""
+    """decided_at, value_stream, kind, change (Decimal), outcome (latest review, or "Not reviewed")."""
     rows = []
     for decision in decisions:
         review = latest_review(decision)
@@ -459,7 +442,7 @@ def decision_timeline_frame(decisions: list[FundingDecision]) -> pd.DataFrame:
                 decision.decided_at,
                 decision.value_stream.name,
                 decision.get_kind_display(),
-                float(decision.change),
+                decision.change,
                 review.get_outcome_display() if review else "Not reviewed",
             )
         )

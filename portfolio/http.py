@@ -20,13 +20,21 @@ class PreconditionFailed(APIException):
 
 
 def if_match_version(request, noun: str) -> int:
-    """The version an API write names in `If-Match` (an ETag such as "3" or W/"3").
+    """The version an API write names in `If-Match`: one strong ETag such as "3".
 
-    Raises 428 when the header is missing and 412 when it is not a version, naming `noun`.
+    If-Match compares entity tags strongly (RFC 9110 §13.1.1), so a weak tag (W/"3") never
+    matches: it answers 412 like a stale version. Raises 428 when the header is missing (or is
+    `*`, which names no version) and 412 when it is not one strong tag of a version, naming `noun`.
     """
-    expected = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    if not expected:
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
         raise PreconditionRequired(f"Send the {noun}'s ETag in If-Match.")
-    if not expected.isdigit():
+    if header.startswith("W/"):
+        raise PreconditionFailed(
+            f"If-Match compares strong ETags only (RFC 9110): {header} is weak and never "
+            f'matches; send the {noun}\'s ETag as it came, e.g. "3".'
+        )
+    version = header.removeprefix('"').removesuffix('"')
+    if not (header == f'"{version}"' and version.isdigit()):
         raise PreconditionFailed(f'If-Match must be the {noun}\'s ETag, e.g. "3".')
-    return int(expected)
+    return int(version)

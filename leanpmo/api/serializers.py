@@ -15,6 +15,13 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import (
+    ALLOCATION_FIELD,
+    FIXED_SCOPE_FIELD,
+    GRID_FIELDS,
+    HORIZON_AMOUNT_FIELD,
+    THEME_SPLIT_FIELD,
+)
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -37,50 +44,38 @@ class DecisionInputSerializer(serializers.Serializer):
     review_due_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class BudgetSerializer(serializers.ModelSerializer):
-    """A value-stream budget; `version` is also sent as the ETag, and PUT/PATCH need it in If-Match."""
+# the plan's fields in the order the API shows them, with the total after the money by horizon
+PLAN_API_FIELDS = [
+    "value_stream",
+    "value_stream_name",
+    *HORIZON_AMOUNT_FIELD.values(),
+    "total",
+    FIXED_SCOPE_FIELD,
+    *ALLOCATION_FIELD.values(),
+    THEME_SPLIT_FIELD,
+]
+
+
+class MoneyPlanSerializer(serializers.ModelSerializer):
+    """The fields a budget and a scenario line share (leanpmo.models.MoneyPlan); the model's rules
+    (non-negative money, allocation = 100 %) are applied by the services, which name the field."""
 
     value_stream_name = serializers.CharField(source="value_stream.name", read_only=True)
     total = serializers.DecimalField(**MONEY, read_only=True)
-    decision = DecisionInputSerializer(write_only=True, required=False)
 
     class Meta:
+        extra_kwargs = {name: {"validators": []} for name in GRID_FIELDS}
+
+
+class BudgetSerializer(MoneyPlanSerializer):
+    """A value-stream budget; `version` is also sent as the ETag, and PUT/PATCH need it in If-Match."""
+
+    decision = DecisionInputSerializer(write_only=True, required=False)
+
+    class Meta(MoneyPlanSerializer.Meta):
         model = ValueStreamBudget
-        fields = [
-            "id",
-            "period",
-            "value_stream",
-            "value_stream_name",
-            "amount_run",
-            "amount_grow",
-            "amount_transform",
-            "total",
-            "fixed_scope_amount",
-            "alloc_feature",
-            "alloc_defect",
-            "alloc_risk",
-            "alloc_debt",
-            "theme_split",
-            "notes",
-            "version",
-            "updated_at",
-            "decision",
-        ]
+        fields = ["id", "period", *PLAN_API_FIELDS, "notes", "version", "updated_at", "decision"]
         read_only_fields = ["period", "value_stream", "version", "updated_at"]
-        # the model's rules (non-negative money, allocation = 100 %) are applied by the service
-        extra_kwargs = {
-            name: {"validators": []}
-            for name in (
-                "amount_run",
-                "amount_grow",
-                "amount_transform",
-                "fixed_scope_amount",
-                "alloc_feature",
-                "alloc_defect",
-                "alloc_risk",
-                "alloc_debt",
-            )
-        }
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -163,18 +158,6 @@ class ScenarioSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scenario
-        fields = [
-            "id",
-            "period",
-            "name",
-            "description",
-            "status",
-            "created_by",
-            "created_at",
-            "promoted_by",
-            "promoted_at",
-            "decisions",
-        ]
         read_only_fields = [
             "status",
             "created_by",
@@ -183,38 +166,18 @@ class ScenarioSerializer(serializers.ModelSerializer):
             "promoted_at",
             "decisions",
         ]
+        fields = ["id", "period", "name", "description", *read_only_fields]
         # the service checks the name (unique in the period) and names the field when it refuses
         validators: list = []
 
 
-class ScenarioLineSerializer(serializers.ModelSerializer):
+class ScenarioLineSerializer(MoneyPlanSerializer):
     """One value stream in a scenario; `version` is its ETag, and PUT/PATCH need it in If-Match."""
 
-    value_stream_name = serializers.CharField(source="value_stream.name", read_only=True)
-    total = serializers.DecimalField(**MONEY, read_only=True)
-
-    class Meta:
+    class Meta(MoneyPlanSerializer.Meta):
         model = ScenarioLine
-        fields = [
-            "id",
-            "scenario",
-            "value_stream",
-            "value_stream_name",
-            "amount_run",
-            "amount_grow",
-            "amount_transform",
-            "total",
-            "fixed_scope_amount",
-            "alloc_feature",
-            "alloc_defect",
-            "alloc_risk",
-            "alloc_debt",
-            "theme_split",
-            "base_version",
-            "version",
-        ]
+        fields = ["id", "scenario", *PLAN_API_FIELDS, "base_version", "version"]
         read_only_fields = ["scenario", "value_stream", "base_version", "version"]
-        extra_kwargs = BudgetSerializer.Meta.extra_kwargs
 
 
 class DriftSerializer(serializers.Serializer):

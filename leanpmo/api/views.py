@@ -6,6 +6,8 @@ Session authentication only: integration tokens never reach money. Reads are nar
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -37,7 +39,6 @@ from leanpmo.api.serializers import (
     ScenarioSerializer,
 )
 from leanpmo.models import (
-    SCENARIO_FIELDS,
     DecisionReview,
     FundingDecision,
     FundingPeriod,
@@ -50,12 +51,10 @@ from leanpmo.models import (
 from leanpmo.scenario_selectors import scenario_drift, scenario_lines
 from leanpmo.selectors import period_budgets
 from leanpmo.services import (
-    BUDGET_FIELDS,
-    BudgetConflict,
     DecisionInput,
-    ScenarioConflict,
-    ScenarioRowError,
+    PlanRowError,
     ScenarioStale,
+    VersionConflict,
     budget_change,
     decision_record,
     guardrail_save,
@@ -130,19 +129,64 @@ class FundingPeriodViewSet(
             raise field_errors(exc) from exc
 
 
+class VersionedPlanViewSet(
+    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
+):
+    """Money plans (budgets, scenario lines): the ETag is the version; PUT/PATCH by editors must send
+    it in If-Match (428 without, 412 when stale, with what is stored now)."""
+
+    noun: str
+    editors_only: str
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        plan = self.get_object()
+        if not self.model.objects.editable_by(request.user).filter(pk=plan.pk).exists():
+            raise PermissionDenied(self.editors_only)
+        expected = if_match_version(request, self.noun)
+        serializer = self.get_serializer(
+            plan, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        changes = {
+            name: data.pop(name) for name in list(data) if name in self.model.EDITABLE_FIELDS
+        }
+        try:
+            stored, extra, code = self.change(plan, expected, changes, data)
+        except VersionConflict as exc:
+            body = {"detail": str(exc), "current": self.get_serializer(exc.current).data}
+            return Response(
+                body,
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": f'"{exc.current.version}"'},
+            )
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        body = {**self.get_serializer(stored).data, **extra}
+        return Response(body, status=code, headers={"ETag": f'"{stored.version}"'})
+
+    def change(self, plan, expected: int, changes: dict, data: dict) -> tuple[Any, dict, int]:
+        """Write `changes` through the service: (the plan as stored, extra body fields, status)."""
+        raise NotImplementedError
+
+
 @extend_schema_view(
     update=extend_schema(parameters=[IF_MATCH], responses={200: BudgetSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
     partial_update=extend_schema(parameters=[IF_MATCH], responses={200: BudgetSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
 )  # fmt: skip
-class BudgetViewSet(
-    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
-):
+class BudgetViewSet(VersionedPlanViewSet):
     """Value-stream budgets. Responses carry an ETag (the version); PUT/PATCH must send it in If-Match
     (428 without, 412 when stale). In an approved period a change needs a `decision` object."""
 
     model = ValueStreamBudget
     serializer_class = BudgetSerializer
     filterset_fields = ["period", "value_stream", "period__portfolio"]
+    noun, editors_only = "budget", "Only the Lean PMO changes budgets."
 
     def get_queryset(self):
         return (
@@ -152,42 +196,19 @@ class BudgetViewSet(
             .order_by("period", "value_stream__name")
         )
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = f'"{response.data["version"]}"'
-        return response
-
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        budget = self.get_object()
-        if not ValueStreamBudget.objects.editable_by(request.user).filter(pk=budget.pk).exists():
-            raise PermissionDenied("Only the Lean PMO changes budgets.")
-        expected = if_match_version(request, "budget")
-        serializer = self.get_serializer(
-            budget, data=request.data, partial=kwargs.get("partial", False)
+    def change(self, plan, expected: int, changes: dict, data: dict) -> tuple[Any, dict, int]:
+        decision = data.get("decision")
+        result = budget_change(
+            budget=plan, expected_version=expected, user=self.request.user, changes=changes,
+            decision=DecisionInput(**decision) if decision else None, now=timezone.now(),
+        )  # fmt: skip
+        extra = (
+            {"decision_id": result.decision.pk, "pending_approval": result.pending}
+            if result.decision is not None
+            else {}
         )
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        decision = data.pop("decision", None)
-        changes = {name: value for name, value in data.items() if name in BUDGET_FIELDS}
-        try:
-            result = budget_change(
-                budget=budget, expected_version=expected, user=request.user, changes=changes,
-                decision=DecisionInput(**decision) if decision else None, now=timezone.now(),
-            )  # fmt: skip
-        except BudgetConflict as exc:
-            body = {"detail": str(exc), "current": BudgetSerializer(exc.current).data}
-            return Response(
-                body,
-                status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": f'"{exc.current.version}"'},
-            )
-        except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
-        body = BudgetSerializer(result.budget).data
         code = status.HTTP_202_ACCEPTED if result.pending else status.HTTP_200_OK
-        if result.decision is not None:
-            body = {**body, "decision_id": result.decision.pk, "pending_approval": result.pending}
-        return Response(body, status=code, headers={"ETag": f'"{result.budget.version}"'})
+        return result.budget, extra, code
 
 
 class DecisionViewSet(
@@ -388,15 +409,15 @@ class ScenarioViewSet(
         except ScenarioStale as exc:
             body = {"detail": str(exc), "drift": DriftSerializer(exc.drift, many=True).data}
             return Response(body, status=status.HTTP_409_CONFLICT)
-        except BudgetConflict as exc:
+        except VersionConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except ScenarioRowError as exc:
+        except PlanRowError as exc:
             errors = (
                 exc.error.message_dict
                 if hasattr(exc.error, "error_dict")
                 else {"detail": exc.error.messages}
             )
-            raise ValidationError({"decisions": {str(exc.line.value_stream_id): errors}}) from exc
+            raise ValidationError({"decisions": {str(exc.row.value_stream_id): errors}}) from exc
         except DjangoValidationError as exc:
             raise field_errors(exc) from exc
         body = [
@@ -416,9 +437,7 @@ class ScenarioViewSet(
     update=extend_schema(parameters=[LINE_IF_MATCH], responses={200: ScenarioLineSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
     partial_update=extend_schema(parameters=[LINE_IF_MATCH], responses={200: ScenarioLineSerializer, 412: OpenApiResponse(description="stale version"), 428: OpenApiResponse(description="If-Match missing")}),
 )  # fmt: skip
-class ScenarioLineViewSet(
-    MoneyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
-):
+class ScenarioLineViewSet(VersionedPlanViewSet):
     """Lines of scenarios: one value stream's money and allocation. PUT/PATCH (Lean PMO, draft
     scenarios) must send the line's ETag in If-Match (428 without, 412 when stale); the same
     validation as budgets applies."""
@@ -426,6 +445,7 @@ class ScenarioLineViewSet(
     model = ScenarioLine
     serializer_class = ScenarioLineSerializer
     filterset_fields = ["scenario", "value_stream"]
+    noun, editors_only = "line", "Only the Lean PMO changes scenarios."
 
     def get_queryset(self):
         return (
@@ -435,32 +455,6 @@ class ScenarioLineViewSet(
             .order_by("scenario", "value_stream__name")
         )
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = f'"{response.data["version"]}"'
-        return response
-
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        line = self.get_object()
-        if not ScenarioLine.objects.editable_by(request.user).filter(pk=line.pk).exists():
-            raise PermissionDenied("Only the Lean PMO changes scenarios.")
-        expected = if_match_version(request, "line")
-        serializer = self.get_serializer(
-            line, data=request.data, partial=kwargs.get("partial", False)
-        )
-        serializer.is_valid(raise_exception=True)
-        changes = {k: v for k, v in serializer.validated_data.items() if k in SCENARIO_FIELDS}
-        try:
-            stored = scenario_line_change(line=line, expected_version=expected, changes=changes)
-        except ScenarioConflict as exc:
-            body = {"detail": str(exc), "current": ScenarioLineSerializer(exc.current).data}
-            return Response(
-                body,
-                status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": f'"{exc.current.version}"'},
-            )
-        except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
-        return Response(
-            ScenarioLineSerializer(stored).data, headers={"ETag": f'"{stored.version}"'}
-        )
+    def change(self, plan, expected: int, changes: dict, data: dict) -> tuple[Any, dict, int]:
+        stored = scenario_line_change(line=plan, expected_version=expected, changes=changes)
+        return stored, {}, status.HTTP_200_OK

@@ -6,12 +6,7 @@ ValidationError) before writing and change nothing when they refuse.
 """
 
 from leanpmo.services.budgets import (
-    BUDGET_FIELDS,
-    MONEY_FIELDS,
-    BudgetConflict,
     ChangeResult,
-    PlanRowError,
-    PlanRowInput,
     budget_apply,
     budget_change,
     budget_create,
@@ -25,13 +20,11 @@ from leanpmo.services.decisions import (
 )
 from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
 from leanpmo.services.imports import IMPORT_COLUMNS, actual_record, budgets_import
+from leanpmo.services.money_plans import PlanRowError, PlanRowInput, VersionConflict
 from leanpmo.services.periods import ALLOWED_TRANSITIONS, period_create, period_transition
 from leanpmo.services.scenarios import (
     PromotionPlan,
     PromotionResult,
-    ScenarioConflict,
-    ScenarioRowError,
-    ScenarioRowInput,
     ScenarioStale,
     promotion_plan,
     scenario_create,
@@ -44,21 +37,16 @@ from leanpmo.services.structure import guardrail_save, horizons_ensure, theme_cr
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
-    "BUDGET_FIELDS",
     "IMPORT_COLUMNS",
-    "MONEY_FIELDS",
     "REVIEW_AFTER_DAYS",
-    "BudgetConflict",
     "ChangeResult",
     "DecisionInput",
     "PlanRowError",
     "PlanRowInput",
     "PromotionPlan",
     "PromotionResult",
-    "ScenarioConflict",
-    "ScenarioRowError",
-    "ScenarioRowInput",
     "ScenarioStale",
+    "VersionConflict",
     "actual_record",
     "budget_apply",
     "budget_change",

@@ -10,58 +10,41 @@ from typing import Any
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from leanpmo.guardrails import PlanRow, Result, check_plan, new_breaches
 from leanpmo.models import (
-    ALLOCATION_FIELD,
-    HORIZON_AMOUNT_FIELD,
     DecisionKind,
     FundingDecision,
     FundingPeriod,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
 from leanpmo.selectors import budget_plan_row, guardrail_rules, period_budgets, previous_totals
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
+from leanpmo.services.money_plans import (
+    PlanRowError,
+    PlanRowInput,
+    VersionConflict,
+    plan_clean,
+    plan_write,
+)
 from valuestreams.models import ValueStream
 from valuestreams.recompute import recompute_request
 
-BUDGET_FIELDS = (
-    "amount_run",
-    "amount_grow",
-    "amount_transform",
-    "fixed_scope_amount",
-    "alloc_feature",
-    "alloc_defect",
-    "alloc_risk",
-    "alloc_debt",
-    "theme_split",
-    "notes",
-)
-MONEY_FIELDS = ("amount_run", "amount_grow", "amount_transform", "fixed_scope_amount")
 # what the flow distribution's target depends on: the allocation, weighted by money per portfolio
-TARGET_FIELDS = {"alloc_feature", "alloc_defect", "alloc_risk", "alloc_debt", *MONEY_FIELDS[:3]}
-
-
-class BudgetConflict(Exception):
-    """The budget changed since the caller read it: `current` is what is stored now."""
-
-    def __init__(self, current: ValueStreamBudget, expected_version: int):
-        self.current = current
-        self.expected_version = expected_version
-        super().__init__(
-            f"{current} was changed by someone else (version {current.version}, "
-            f"you edited version {expected_version})."
-        )
+TARGET_FIELDS = {*ALLOCATION_FIELD.values(), *HORIZON_AMOUNT_FIELD.values()}
+RELATED = ("period", "value_stream")
+CLEAN_EXCLUDE = ("version", "updated_by")
 
 
 def _clean_budget(budget: ValueStreamBudget) -> None:
-    # money and allocation rules are checked field by field in clean(), so their database
-    # constraints (the backstop) are left out here to avoid saying the same thing twice
-    budget.full_clean(exclude=["version", "updated_by"], validate_constraints=False)
-    budget.validate_constraints(exclude={*BUDGET_FIELDS, "version", "updated_by"})
+    plan_clean(budget, exclude=CLEAN_EXCLUDE)
+
+
+def _stored(budget: ValueStreamBudget) -> ValueStreamBudget:
+    return ValueStreamBudget.objects.select_related(*RELATED).get(pk=budget.pk)
 
 
 @transaction.atomic
@@ -87,34 +70,21 @@ def budget_create(
 def budget_apply(
     *, budget: ValueStreamBudget, expected_version: int, user, changes: dict[str, Any]
 ) -> ValueStreamBudget:
-    """Write `changes` if the stored version is still `expected_version`; else raise BudgetConflict.
+    """Write `changes` if the stored version is still `expected_version`; else raise VersionConflict.
 
-    The write is one `UPDATE … WHERE version = expected` that also bumps the version, so of two
-    concurrent writers exactly one succeeds. Validates first (ValidationError naming the field).
-    Changes equal to what is stored write nothing. Low level: no period rules (see budget_change).
+    Validates first (ValidationError naming the field); see plan_write. Changes equal to what is
+    stored write nothing. Low level: no period rules (see budget_change).
     """
-    unknown = set(changes) - set(BUDGET_FIELDS)
-    if unknown:
-        raise TypeError(f"budget_apply got unexpected fields: {sorted(unknown)}")
-    changed = {name: value for name, value in changes.items() if getattr(budget, name) != value}
-    candidate = ValueStreamBudget.objects.select_related("period", "value_stream").get(pk=budget.pk)
-    for name, value in changed.items():
-        setattr(candidate, name, value)
-    _clean_budget(candidate)
-    if not changed:
-        if candidate.version != expected_version:
-            raise BudgetConflict(candidate, expected_version)
-        return candidate
     with transaction.atomic(), pghistory.context(**actor(user)):
-        updated = ValueStreamBudget.objects.filter(pk=budget.pk, version=expected_version).update(
-            **changed,
-            version=F("version") + 1,
+        fresh, changed = plan_write(
+            _stored(budget),
+            expected_version=expected_version,
+            changes=changes,
+            exclude=CLEAN_EXCLUDE,
+            related=RELATED,
             updated_by=user if user is not None and user.is_authenticated else None,
             updated_at=timezone.now(),
         )
-    fresh = ValueStreamBudget.objects.select_related("period", "value_stream").get(pk=budget.pk)
-    if not updated:
-        raise BudgetConflict(fresh, expected_version)
     if TARGET_FIELDS & set(changed) and fresh.period.status != FundingPeriod.Status.DRAFT:
         targets_recompute(period=fresh.period)
     return fresh
@@ -137,37 +107,10 @@ class ChangeResult:
 
 
 def _plan_with(budgets: list[ValueStreamBudget], budget_id: int, changes: dict) -> list[PlanRow]:
-    rows = []
-    for budget in budgets:
-        row = budget_plan_row(budget)
-        if budget.pk == budget_id:
-            amounts = {
-                code: changes.get(name, getattr(budget, name))
-                for code, name in HORIZON_AMOUNT_FIELD.items()
-            }
-            allocation = {
-                kind: changes.get(name, getattr(budget, name))
-                for kind, name in ALLOCATION_FIELD.items()
-            }
-            row = PlanRow(
-                budget.value_stream_id,
-                budget.value_stream.name,
-                amounts,
-                allocation,
-                changes.get("fixed_scope_amount", budget.fixed_scope_amount),
-            )
-        rows.append(row)
-    return rows
-
-
-def _money_total(budget: ValueStreamBudget, changes: dict) -> Decimal:
-    return sum(
-        (
-            Decimal(changes.get(name, getattr(budget, name)))
-            for name in HORIZON_AMOUNT_FIELD.values()
-        ),
-        Decimal(0),
-    )
+    return [
+        budget_plan_row(budget.with_values(changes) if budget.pk == budget_id else budget)
+        for budget in budgets
+    ]
 
 
 def _proposal_text(changes: dict) -> dict[str, Any]:
@@ -194,12 +137,12 @@ def budget_change(
       of kind *exception*, which is recorded with the change as its proposal and applied only when an
       executive approves it (`pending`); other changes are applied and the decision recorded;
     - closed period: refused.
-    Raises ValidationError (field-named) or BudgetConflict; on either nothing is written.
+    Raises ValidationError (field-named) or VersionConflict; on either nothing is written.
     """
     period = budget.period
     if period.status == FundingPeriod.Status.CLOSED:
         raise ValidationError({"period": f"{period} is closed; its money can no longer change."})
-    changed = {name: value for name, value in changes.items() if getattr(budget, name) != value}
+    changed = budget.changed_values(changes)
     budgets = plan if plan is not None else period_budgets(period)
     rules = guardrail_rules(period.portfolio)
     before_totals = previous_totals(period)
@@ -235,20 +178,16 @@ def budget_change(
     amount_before = budget.total
     if decision.kind == DecisionKind.EXCEPTION:
         # validate now, apply on approval; the version check guards against changes in between
-        candidate = ValueStreamBudget.objects.select_related("period", "value_stream").get(
-            pk=budget.pk
-        )
-        if candidate.version != expected_version:
-            raise BudgetConflict(candidate, expected_version)
-        for name, value in changed.items():
-            setattr(candidate, name, value)
-        _clean_budget(candidate)
+        stored = _stored(budget)
+        if stored.version != expected_version:
+            raise VersionConflict(stored, expected_version)
+        _clean_budget(stored.with_values(changed))
         recorded = decision_record(
             period=period,
             value_stream=budget.value_stream,
             decision=decision,
             amount_before=amount_before,
-            amount_after=_money_total(budget, changed),
+            amount_after=budget.with_values(changed).total,
             user=user,
             now=now,
             proposal=_proposal_text(changed),
@@ -270,23 +209,6 @@ def budget_change(
     return ChangeResult(stored, recorded, breaches=caused)
 
 
-class PlanRowError(Exception):
-    """A grid row was refused: `budget` names the row, `error` says why (field-named)."""
-
-    def __init__(self, budget: ValueStreamBudget, error: ValidationError):
-        self.budget, self.error = budget, error
-        super().__init__(f"{budget}: {error}")
-
-
-@dataclass
-class PlanRowInput:
-    """One grid row as submitted: the budget, the version the person edited, the new values."""
-
-    budget: ValueStreamBudget
-    expected_version: int
-    changes: dict[str, Any]
-
-
 @transaction.atomic
 def plan_save(
     *,
@@ -296,21 +218,19 @@ def plan_save(
     decision: DecisionInput | None,
     now: dt.datetime,
 ) -> list[ChangeResult]:
-    """Save a whole grid in one transaction: every row through budget_change, all or nothing."""
+    """Save a whole grid in one transaction: every row (a budget) through budget_change, all or
+    nothing. Raises PlanRowError (naming the row, field-named) or VersionConflict."""
     results = []
     plan = period_budgets(period)
     by_id = {budget.pk: budget for budget in plan}
     for row in rows:
-        if not any(getattr(row.budget, k) != v for k, v in row.changes.items()):
-            if row.budget.version != row.expected_version:
-                current = ValueStreamBudget.objects.select_related("period", "value_stream").get(
-                    pk=row.budget.pk
-                )
-                raise BudgetConflict(current, row.expected_version)
+        if not row.row.changed_values(row.changes):
+            if row.row.version != row.expected_version:
+                raise VersionConflict(_stored(row.row), row.expected_version)
             continue
         try:
             result = budget_change(
-                budget=row.budget,
+                budget=row.row,
                 expected_version=row.expected_version,
                 user=user,
                 changes=row.changes,
@@ -319,7 +239,7 @@ def plan_save(
                 plan=plan,
             )
         except ValidationError as exc:
-            raise PlanRowError(row.budget, exc) from exc
+            raise PlanRowError(row.row, exc) from exc
         if not result.pending:
             by_id[result.budget.pk] = result.budget
             plan = list(by_id.values())

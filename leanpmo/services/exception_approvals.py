@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from leanpmo.models import DecisionKind, ExceptionApproval, FundingDecision, ValueStreamBudget
+from leanpmo.plan_fields import MONEY_FIELDS
 from leanpmo.services.audit import actor
-from leanpmo.services.budgets import MONEY_FIELDS, budget_apply
+from leanpmo.services.budgets import budget_apply
 from portfolio.access import portfolio_role
 from portfolio.models import Portfolio
 
@@ -28,7 +29,7 @@ def exception_decide(
     """An executive approves (the proposed change is applied) or rejects an exception decision.
 
     Raises PermissionError for people who may not approve, ValidationError when the decision is no
-    pending exception, and BudgetConflict when the budget changed since the exception was proposed.
+    pending exception, and VersionConflict when the budget changed since the exception was proposed.
     """
     if not may_approve_exceptions(user, decision.portfolio):
         raise PermissionError("Only an executive of the portfolio approves exceptions.")

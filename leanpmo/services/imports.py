@@ -10,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from leanpmo.models import ActualSpend, FundingPeriod, ValueStreamBudget
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
 from leanpmo.services.budgets import budget_apply, budget_create
 from valuestreams.models import ValueStream
 
-IMPORT_COLUMNS = ("value_stream", "run", "grow", "transform", "feature", "defect", "risk", "debt")
+# a horizon's money under its code, a work type's allocation under its name in lower case
+ALLOCATION_COLUMN = {kind.lower(): field for kind, field in ALLOCATION_FIELD.items()}
+IMPORT_COLUMNS = ("value_stream", *HORIZON_AMOUNT_FIELD, *ALLOCATION_COLUMN)
 
 
 def _parse_money(text: str, *, row: int, column: str) -> Decimal:
@@ -58,12 +61,13 @@ def budgets_import(*, period: FundingPeriod, csv_text: str, user) -> int:
                 }
             )
         values = {
-            "amount_run": _parse_money(line["run"], row=number, column="run"),
-            "amount_grow": _parse_money(line["grow"], row=number, column="grow"),
-            "amount_transform": _parse_money(line["transform"], row=number, column="transform"),
             **{
-                f"alloc_{kind}": _parse_percent(line[kind], row=number, column=kind)
-                for kind in ("feature", "defect", "risk", "debt")
+                field: _parse_money(line[code], row=number, column=code)
+                for code, field in HORIZON_AMOUNT_FIELD.items()
+            },
+            **{
+                field: _parse_percent(line[column], row=number, column=column)
+                for column, field in ALLOCATION_COLUMN.items()
             },
         }
         budget = budgets.get(stream.pk)

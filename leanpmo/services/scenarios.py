@@ -7,7 +7,6 @@ one decision per value stream, all in one transaction.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,34 +14,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
-from leanpmo.comparison import FIELD_LABELS, Drift, inferred_kind
+from leanpmo.comparison import Drift, inferred_kind
 from leanpmo.guardrails import check_plan, new_breaches
 from leanpmo.models import (
-    SCENARIO_FIELDS,
     DecisionKind,
     FundingPeriod,
     Scenario,
     ScenarioLine,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import FIELD_LABELS, PLAN_FIELDS
 from leanpmo.scenario_selectors import plan_values, scenario_drift, scenario_lines
 from leanpmo.selectors import budget_plan_row, guardrail_rules, period_budgets, previous_totals
 from leanpmo.services.budgets import ChangeResult, budget_change
 from leanpmo.services.decisions import DecisionInput, decision_record
-
-
-class ScenarioConflict(Exception):
-    """A scenario line changed since the caller read it: `current` is what is stored now."""
-
-    def __init__(self, current: ScenarioLine, expected_version: int):
-        self.current = current
-        self.expected_version = expected_version
-        super().__init__(
-            f"{current.value_stream} was changed in this scenario by someone else "
-            f"(version {current.version}, you edited version {expected_version})."
-        )
+from leanpmo.services.money_plans import PlanRowError, PlanRowInput, plan_write
 
 
 class ScenarioStale(Exception):
@@ -55,14 +42,6 @@ class ScenarioStale(Exception):
             f"The plan changed since this scenario was copied ({names}). "
             "Refresh the scenario from the plan, check it, then promote it."
         )
-
-
-class ScenarioRowError(Exception):
-    """A scenario row was refused: `line` names the row, `error` says why (field-named)."""
-
-    def __init__(self, line: ScenarioLine, error: ValidationError):
-        self.line, self.error = line, error
-        super().__init__(f"{line.value_stream}: {error}")
 
 
 def _require_draft(scenario: Scenario) -> None:
@@ -78,7 +57,7 @@ def _line_from(scenario: Scenario, budget: ValueStreamBudget) -> ScenarioLine:
     return ScenarioLine(
         scenario=scenario,
         value_stream=budget.value_stream,
-        **{name: getattr(budget, name) for name in SCENARIO_FIELDS},
+        **{name: getattr(budget, name) for name in PLAN_FIELDS},
         base=plan_values(budget),
         base_version=budget.version,
     )
@@ -106,75 +85,48 @@ def scenario_create(
     return scenario
 
 
-def _clean_line(line: ScenarioLine) -> None:
-    line.full_clean(
-        exclude=["scenario", "value_stream", "base", "version"], validate_constraints=False
-    )
-
-
 @transaction.atomic
 def scenario_line_change(
     *, line: ScenarioLine, expected_version: int, changes: dict[str, Any]
 ) -> ScenarioLine:
     """Write `changes` to a draft scenario's line if its version is still `expected_version`.
 
-    Same validation as a budget (ValidationError naming the field); ScenarioConflict when the line
+    Same validation as a budget (ValidationError naming the field); VersionConflict when the line
     changed since it was read. Changes equal to what is stored write nothing.
     """
-    unknown = set(changes) - set(SCENARIO_FIELDS)
-    if unknown:
-        raise TypeError(f"scenario_line_change got unexpected fields: {sorted(unknown)}")
     stored = ScenarioLine.objects.select_related("scenario__period__portfolio", "value_stream").get(
         pk=line.pk
     )
     _require_draft(stored.scenario)
-    changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
-    candidate = copy.copy(stored)
-    for name, value in changed.items():
-        setattr(candidate, name, value)
-    _clean_line(candidate)
-    if stored.version != expected_version:
-        raise ScenarioConflict(stored, expected_version)
-    if not changed:
-        return stored
-    updated = ScenarioLine.objects.filter(pk=line.pk, version=expected_version).update(
-        **changed, version=F("version") + 1
+    fresh, _ = plan_write(
+        stored,
+        expected_version=expected_version,
+        changes=changes,
+        exclude=("scenario", "value_stream", "base", "version"),
+        related=("scenario__period", "value_stream"),
     )
-    fresh = ScenarioLine.objects.select_related("scenario__period", "value_stream").get(pk=line.pk)
-    if not updated:
-        raise ScenarioConflict(fresh, expected_version)
     return fresh
 
 
-@dataclass
-class ScenarioRowInput:
-    """One scenario grid row as submitted: the line, the version the person edited, the values."""
-
-    line: ScenarioLine
-    expected_version: int
-    changes: dict[str, Any]
-
-
 @transaction.atomic
-def scenario_lines_save(*, scenario: Scenario, rows: list[ScenarioRowInput]) -> int:
+def scenario_lines_save(*, scenario: Scenario, rows: list[PlanRowInput]) -> int:
     """Save a scenario grid in one transaction (all or nothing); returns how many lines changed.
 
-    Raises ScenarioRowError (with the field-named error) or ScenarioConflict; then nothing is kept.
+    Raises PlanRowError (naming the line, with the field-named error) or VersionConflict; then
+    nothing is kept.
     """
     _require_draft(scenario)
     written = 0
     for row in rows:
-        if row.line.scenario_id != scenario.pk:
-            raise ScenarioRowError(
-                row.line, ValidationError("This row belongs to another scenario.")
-            )
+        if row.row.scenario_id != scenario.pk:
+            raise PlanRowError(row.row, ValidationError("This row belongs to another scenario."))
         try:
             stored = scenario_line_change(
-                line=row.line, expected_version=row.expected_version, changes=row.changes
+                line=row.row, expected_version=row.expected_version, changes=row.changes
             )
         except ValidationError as exc:
-            raise ScenarioRowError(row.line, exc) from exc
-        written += stored.version != row.line.version
+            raise PlanRowError(row.row, exc) from exc
+        written += stored.version != row.row.version
     return written
 
 
@@ -198,7 +150,7 @@ def scenario_refresh(*, scenario: Scenario) -> list[Drift]:
             line.delete()
             continue
         if plan_values(line) == line.base:  # untouched in the scenario: follow the plan
-            for name in SCENARIO_FIELDS:
+            for name in PLAN_FIELDS:
                 setattr(line, name, getattr(budget, name))
         line.base, line.base_version, line.version = (
             plan_values(budget),
@@ -224,11 +176,7 @@ class PromotionPlan:
 
     @property
     def changes(self) -> dict[str, Any]:
-        return {
-            name: getattr(self.line, name)
-            for name in SCENARIO_FIELDS
-            if getattr(self.line, name) != getattr(self.budget, name)
-        }
+        return self.budget.changed_values({name: getattr(self.line, name) for name in PLAN_FIELDS})
 
     @property
     def described_changes(self) -> list[tuple[str, Any, Any]]:
@@ -278,14 +226,6 @@ class PromotionResult:
     results: list[ChangeResult]
 
 
-def _as_planned(budget: ValueStreamBudget, line: ScenarioLine) -> ValueStreamBudget:
-    """An unsaved copy of `budget` carrying the scenario's values (for guardrail checks only)."""
-    twin = copy.copy(budget)
-    for name in SCENARIO_FIELDS:
-        setattr(twin, name, getattr(line, name))
-    return twin
-
-
 @transaction.atomic
 def scenario_promote(
     *, scenario: Scenario, decisions: dict[int, DecisionInput], user, now: dt.datetime
@@ -297,8 +237,8 @@ def scenario_promote(
     not mistaken for a breach half-way. A stream whose part of the scenario breaches a guardrail
     needs an *exception* in an approved period (recorded, applied when an executive approves). In a
     draft period the change is applied and the decision recorded beside it. All or nothing: raises
-    ScenarioStale (the plan moved on), ScenarioRowError (field-named, for one stream) or
-    BudgetConflict; then nothing is written.
+    ScenarioStale (the plan moved on), PlanRowError (naming the line, field-named) or
+    VersionConflict; then nothing is written.
     """
     scenario = (
         Scenario.objects.select_for_update().select_related("period__portfolio").get(pk=scenario.pk)
@@ -311,7 +251,7 @@ def scenario_promote(
     if not plans:
         raise ValidationError({"scenario": "This scenario changes nothing in the plan."})
     approved = scenario.period.status == FundingPeriod.Status.APPROVED
-    final = {plan.budget.pk: _as_planned(plan.budget, plan.line) for plan in plans}
+    final = {plan.budget.pk: plan.budget.with_values(plan.changes) for plan in plans}
     others = [b for b in period_budgets(scenario.period) if b.pk not in final]
     results = []
     for plan in plans:
@@ -324,7 +264,7 @@ def scenario_promote(
                 + "). Record it as an exception decision for an executive to approve."
             )
         if errors:
-            raise ScenarioRowError(plan.line, ValidationError(errors))
+            raise PlanRowError(plan.line, ValidationError(errors))
         assert decision is not None
         context = [
             plan.budget,
@@ -352,7 +292,7 @@ def scenario_promote(
                     now=now,
                 )
         except ValidationError as exc:
-            raise ScenarioRowError(plan.line, exc) from exc
+            raise PlanRowError(plan.line, exc) from exc
         results.append(result)
     scenario.status = Scenario.Status.PROMOTED
     scenario.promoted_at, scenario.promoted_by = now, user

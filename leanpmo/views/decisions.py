@@ -20,7 +20,7 @@ from leanpmo.selectors import (
     reviews_due,
 )
 from leanpmo.services import (
-    BudgetConflict,
+    VersionConflict,
     decision_record,
     exception_decide,
     may_approve_exceptions,
@@ -149,7 +149,7 @@ def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             attach_errors(form, exc)
-        except BudgetConflict as exc:
+        except VersionConflict as exc:
             form.add_error(None, f"{exc} Ask the Lean PMO to record a new exception.")
             status = 409
         else:

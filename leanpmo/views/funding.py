@@ -11,42 +11,22 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import (
-    BudgetImportForm,
-    BudgetRowFormSet,
-    DecisionForm,
-    PeriodForm,
-    attach_errors,
-)
-from leanpmo.guardrails import PlanRow, check_plan
-from leanpmo.models import (
-    ALLOCATION_FIELD,
-    HORIZON_AMOUNT_FIELD,
-    FundingDecision,
-    FundingPeriod,
-    ValueStreamBudget,
-)
-from leanpmo.selectors import (
-    budget_history,
-    budget_plan_row,
-    guardrail_rules,
-    period_budgets,
-    plan_totals,
-    previous_totals,
-)
+from leanpmo.forms import BudgetImportForm, DecisionForm, PeriodForm, attach_errors
+from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
+from leanpmo.selectors import budget_history, period_budgets
 from leanpmo.services import (
-    BudgetConflict,
     PlanRowError,
-    PlanRowInput,
+    VersionConflict,
     budgets_import,
     period_create,
     period_transition,
     plan_save,
 )
+from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.access import can_edit_structure
 from portfolio.http import form_status
 
-DECISION_FIELDS = set(DecisionForm.base_fields) | {"period"}
+UNKNOWN_ROW = "This row names a value stream budget that is not in this period."
 
 
 def _period_for(request: HttpRequest, pk: int, period_pk: int, *, write: bool = False):
@@ -79,87 +59,13 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/funding_periods.html", context, status=form_status(form))
 
 
-def _grid_rows(formset, budgets: list[ValueStreamBudget]) -> list[dict]:
-    by_id = {budget.pk: budget for budget in budgets}
-    rows = []
-    for form in formset:
-        budget = by_id.get(int(form["budget"].value() or 0))
-        rows.append({"form": form, "budget": budget})
-    return rows
-
-
-def _initial(budgets: list[ValueStreamBudget]) -> list[dict]:
-    fields = [*HORIZON_AMOUNT_FIELD.values(), "fixed_scope_amount", *ALLOCATION_FIELD.values()]
-    return [
-        {"budget": b.pk, "version": b.version, **{name: getattr(b, name) for name in fields}}
-        for b in budgets
-    ]
-
-
-def _summary(portfolio, period, budgets: list[ValueStreamBudget], formset=None) -> dict:
-    """Totals and guardrail results of the plan as typed (rows that do not parse keep stored values)."""
-    by_id = {budget.pk: budget for budget in budgets}
-    rows, row_totals, problems = [], {}, []
-    typed: dict[int, dict] = {}
-    if formset is not None:
-        for form in formset:
-            form.is_valid()
-            budget = by_id.get(_int(form["budget"].value()))
-            if budget is None:
-                continue
-            if form.errors:
-                for field, errors in form.errors.items():
-                    label = form.fields[field].label if field in form.fields else field
-                    problems.append(f"{budget.value_stream.name} — {label}: {errors[0]}")
-                continue
-            typed[budget.pk] = form.cleaned_data
-    for budget in budgets:
-        data = typed.get(budget.pk)
-        if data is None:
-            row = budget_plan_row(budget)
-        else:
-            row = PlanRow(
-                budget.value_stream_id,
-                budget.value_stream.name,
-                {code: data[name] for code, name in HORIZON_AMOUNT_FIELD.items()},
-                {kind: data[name] for kind, name in ALLOCATION_FIELD.items()},
-                data["fixed_scope_amount"],
-            )
-            allocation = sum(row.allocation.values())
-            if allocation != 100:
-                problems.append(
-                    f"{budget.value_stream.name} — allocation adds up to {allocation} %, not 100 %"
-                )
-        rows.append(row)
-        row_totals[budget.pk] = (row.total, sum(row.allocation.values()))
-    results = check_plan(rows, guardrail_rules(portfolio), previous_totals=previous_totals(period))
-    return {
-        "totals": plan_totals(rows),
-        "row_totals": row_totals,
-        "results": results,
-        "breaches": [result for result in results if not result.ok],
-        "problems": problems,
-    }
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _editor_context(portfolio, role, period, budgets, formset, decision_form, **extra) -> dict:
-    summary = _summary(portfolio, period, budgets, formset if formset.is_bound else None)
-    rows = _grid_rows(formset, budgets)
-    for row in rows:
-        if row["budget"] is not None:
-            row["total"], row["allocation"] = summary["row_totals"][row["budget"].pk]
+def _editor_context(portfolio, role, period, grid: MoneyGrid, decision_form, **extra) -> dict:
+    rows, summary = plan_summary(grid, portfolio=portfolio, period=period)
     return {
         "portfolio": portfolio,
         "period": period,
         "periods": FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"),
-        "formset": formset,
+        "formset": grid.formset,
         "rows": rows,
         "decision_form": decision_form,
         "summary": summary,
@@ -177,67 +83,34 @@ def _editor_context(portfolio, role, period, budgets, formset, decision_form, **
 def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
     """One grid per period: value streams × money by horizon and allocation; saved in one transaction."""
     portfolio, role, period = _period_for(request, pk, period_pk, write=request.method == "POST")
-    budgets = period_budgets(period)
+    data = request.POST if request.method == "POST" else None
+    grid = MoneyGrid(period_budgets(period), data, key="budget")
     if request.method != "POST":
-        formset = BudgetRowFormSet(initial=_initial(budgets), prefix="rows")
-        context = _editor_context(portfolio, role, period, budgets, formset, DecisionForm())
+        context = _editor_context(portfolio, role, period, grid, DecisionForm())
         return render(request, "leanpmo/funding_editor.html", context)
-    formset = BudgetRowFormSet(request.POST, prefix="rows")
     decision_form = DecisionForm(request.POST)
     status, conflict = 400, None
-    if formset.is_valid() and decision_form.is_valid():
-        by_id = {budget.pk: budget for budget in budgets}
-        inputs = []
-        for form in formset:
-            budget = by_id.get(form.cleaned_data["budget"])
-            if budget is None:
-                form.add_error(
-                    None, "This row names a value stream budget that is not in this period."
-                )
-                continue
-            inputs.append(PlanRowInput(budget, form.cleaned_data["version"], form.changes()))
-        if all(form.is_valid() for form in formset):
-            try:
-                results = plan_save(
-                    period=period,
-                    rows=inputs,
-                    user=request.user,
-                    decision=decision_form.decision_input(),
-                    now=timezone.now(),
-                )
-            except BudgetConflict as exc:
-                status, conflict = 409, exc
-                formset = _with_current_version(request, exc.current)
-            except PlanRowError as exc:
-                _attach(formset, decision_form, exc)
-            else:
-                _report(request, results)
-                return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
+    valid = grid.formset.is_valid() and decision_form.is_valid()
+    inputs = grid.inputs(unknown_row=UNKNOWN_ROW) if valid else None
+    if inputs is not None:
+        try:
+            results = plan_save(
+                period=period, rows=inputs, user=request.user,
+                decision=decision_form.decision_input(), now=timezone.now(),
+            )  # fmt: skip
+        except VersionConflict as exc:
+            status, conflict = 409, exc
+            grid = grid.rebased(exc.current)
+        except PlanRowError as exc:
+            grid.attach(exc, decision_form=decision_form)
+        else:
+            _report(request, results)
+            return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
     context = _editor_context(
-        portfolio, role, period, budgets, formset, decision_form, conflict=conflict,
+        portfolio, role, period, grid, decision_form, conflict=conflict,
         conflict_history=budget_history(conflict.current)[:1] if conflict else [],
     )  # fmt: skip
     return render(request, "leanpmo/funding_editor.html", context, status=status)
-
-
-def _with_current_version(request: HttpRequest, current: ValueStreamBudget):
-    """The submitted grid again, with the conflicting row's version moved to what is stored now."""
-    data = request.POST.copy()
-    for key, value in request.POST.items():
-        if key.endswith("-budget") and _int(value) == current.pk:
-            data[key.removesuffix("-budget") + "-version"] = str(current.version)
-    formset = BudgetRowFormSet(data, prefix="rows")
-    formset.is_valid()
-    return formset
-
-
-def _attach(formset, decision_form, exc: PlanRowError) -> None:
-    form = next(f for f in formset if f.cleaned_data.get("budget") == exc.budget.pk)
-    for field, errors in exc.error.message_dict.items():
-        target = decision_form if field in DECISION_FIELDS else form
-        target_field = field if field in target.fields else None
-        for error in errors:
-            target.add_error(target_field, error)
 
 
 def _report(request: HttpRequest, results) -> None:
@@ -261,13 +134,9 @@ def funding_preview(request: HttpRequest, pk: int, period_pk: int) -> HttpRespon
     portfolio, _, period = _period_for(request, pk, period_pk, write=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    budgets = period_budgets(period)
-    formset = BudgetRowFormSet(request.POST, prefix="rows")
-    context = {
-        "summary": _summary(portfolio, period, budgets, formset),
-        "portfolio": portfolio,
-        "oob": True,
-    }
+    grid = MoneyGrid(period_budgets(period), request.POST, key="budget")
+    _, summary = plan_summary(grid, portfolio=portfolio, period=period)
+    context = {"summary": summary, "portfolio": portfolio, "oob": True}
     return render(request, "leanpmo/_plan_summary.html", context)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,33 +14,28 @@ from django.utils import timezone
 from leanpmo import charts
 from leanpmo.access import get_money_object, get_scenario_portfolio
 from leanpmo.exports import table_response
-from leanpmo.forms import (
-    PromotionDecisionForm,
-    ScenarioForm,
-    ScenarioRowFormSet,
-    attach_errors,
-)
-from leanpmo.models import SCENARIO_FIELDS, Scenario, ScenarioLine
+from leanpmo.forms import PromotionDecisionForm, ScenarioForm, attach_errors
+from leanpmo.guardrails import new_breaches
+from leanpmo.models import Scenario
 from leanpmo.scenario_selectors import (
     portfolio_scenarios,
     scenario_comparison,
     scenario_drift,
     scenario_lines,
 )
-from leanpmo.selectors import current_period, period_budgets
+from leanpmo.selectors import PlanCheck, current_period, period_budgets, period_check
 from leanpmo.services import (
     REVIEW_AFTER_DAYS,
-    BudgetConflict,
-    ScenarioConflict,
-    ScenarioRowError,
-    ScenarioRowInput,
+    PlanRowError,
     ScenarioStale,
+    VersionConflict,
     promotion_plan,
     scenario_create,
     scenario_lines_save,
     scenario_promote,
     scenario_refresh,
 )
+from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.charting import chart_panel
 from portfolio.http import form_status
 
@@ -54,7 +47,7 @@ TABLES = {
     "guardrails": ("Guardrails: plan vs scenario", ["Guardrail", "Scope", "Plan", "Scenario", "Plan within", "Scenario within", "Verdict"]),
 }  # fmt: skip
 CHARTS = {"streams": charts.scenario_streams_chart, "horizons": charts.scenario_horizons_chart}
-GRID_FIELDS = [name for name in SCENARIO_FIELDS if name != "theme_split"]
+FIX_BELOW = "Nothing was saved: fix the values marked below."
 
 
 def scenario_list(request: HttpRequest, pk: int) -> HttpResponse:
@@ -90,63 +83,16 @@ def _can_edit(request: HttpRequest, scenario: Scenario) -> bool:
     )
 
 
-def _typed(lines: list[ScenarioLine], formset) -> tuple[list[ScenarioLine], list[str]]:
-    """The lines with the values as typed (rows that do not parse keep stored values) and problems."""
-    by_id, typed, problems = {line.pk: line for line in lines}, {}, []
-    for form in formset:
-        form.is_valid()
-        line = by_id.get(_int(form["line"].value()))
-        if line is None:
-            continue
-        if form.errors:
-            for name, errors in form.errors.items():
-                label = form.fields[name].label if name in form.fields else name
-                problems.append(f"{line.value_stream.name} — {label}: {errors[0]}")
-            continue
-        typed[line.pk] = copy.copy(line)
-        for name in GRID_FIELDS:
-            setattr(typed[line.pk], name, form.cleaned_data[name])
-        allocation = sum(form.cleaned_data[name] for name in GRID_FIELDS[4:])
-        if allocation != 100:
-            problems.append(
-                f"{line.value_stream.name} — allocation adds up to {allocation} %, not 100 %"
-            )
-    return [typed.get(line.pk, line) for line in lines], problems
-
-
-def _grid_values(line: ScenarioLine) -> dict:
-    """The line's grid fields, whole amounts without their “.00” so they fit the money inputs."""
-    values = {name: getattr(line, name) for name in GRID_FIELDS}
-    return {
-        name: value.quantize(Decimal(1))
-        if isinstance(value, Decimal) and value == value.to_integral_value()
-        else value
-        for name, value in values.items()
-    }
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _summary(scenario: Scenario, comparison, problems: list[str]) -> dict:
-    """What `_scenario_summary.html` shows: the scenario's totals and guardrails beside the plan's."""
-    return {
-        "totals": comparison.scenario_totals,
-        "plan_totals": comparison.plan_totals,
-        "results": comparison.scenario_results,
-        "breaches": [result for result in comparison.scenario_results if not result.ok],
-        "plan_breaches": [result for result in comparison.plan_results if not result.ok],
-        "new_breaches": comparison.new_breaches,
-        "problems": problems,
-        "row_totals": {
-            line.pk: (line.total, sum(getattr(line, name) for name in GRID_FIELDS[4:]))
-            for line in comparison.lines
-        },
-    }
+def _summary(scenario: Scenario, grid: MoneyGrid, plan: PlanCheck) -> tuple[list, dict]:
+    """The grid's rows and what the summary shows: the scenario as typed, beside the plan's totals
+    and guardrails."""
+    rows, summary = plan_summary(grid, portfolio=scenario.period.portfolio, period=scenario.period)
+    summary.update(
+        plan_totals=plan.totals,
+        plan_breaches=plan.breaches,
+        new_breaches=new_breaches(plan.results, summary["results"]),
+    )
+    return rows, summary
 
 
 def _panels(scenario: Scenario, comparison) -> dict:
@@ -167,28 +113,16 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A scenario's grid (editable while a draft), its guardrails as typed, and the comparison."""
     scenario = get_money_object(Scenario, request.user, pk, write=request.method == "POST")
     comparison = scenario_comparison(scenario)
-    formset = ScenarioRowFormSet(
-        request.POST if request.method == "POST" else None,
-        initial=[
-            {"line": line.pk, "version": line.version, **_grid_values(line)}
-            for line in comparison.lines
-        ],
-        prefix="rows",
+    grid = MoneyGrid(
+        comparison.lines, request.POST if request.method == "POST" else None, key="line"
     )
     status, problem = 200, ""
     if request.method == "POST":
-        status, problem = _save_grid(request, scenario, comparison.lines, formset)
+        status, problem = _save_grid(request, scenario, grid)
         if status == 302:
             return redirect("scenario-detail", pk=scenario.pk)
-    typed, problems = _typed(comparison.lines, formset) if formset.is_bound else (None, [])
-    as_typed = scenario_comparison(scenario, lines=typed) if typed is not None else comparison
-    by_id = {line.pk: line for line in comparison.lines}
-    summary = _summary(scenario, as_typed, problems)
-    rows = []
-    for form in formset:
-        line = by_id.get(_int(form["line"].value()))
-        total, allocation = summary["row_totals"].get(line.pk if line else 0, (None, None))
-        rows.append({"form": form, "line": line, "total": total, "allocation": allocation})
+    plan = PlanCheck(comparison.budgets, comparison.plan_results, comparison.plan_totals)
+    rows, summary = _summary(scenario, grid, plan)
     context = {
         "scenario": scenario,
         "portfolio": scenario.period.portfolio,
@@ -196,7 +130,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "comparison": comparison,
         "summary": summary,
         "rows": rows,
-        "formset": formset,
+        "formset": grid.formset,
         "charts": _panels(scenario, comparison),
         "tables": {
             key: comparison.tables[key].to_dict("records") for key in ("themes", "guardrails")
@@ -208,27 +142,20 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/scenario_detail.html", context, status=status)
 
 
-def _save_grid(request, scenario, lines, formset) -> tuple[int, str]:
+def _save_grid(request: HttpRequest, scenario: Scenario, grid: MoneyGrid) -> tuple[int, str]:
     """Save the grid: (302, "") when saved, else the status to answer and what went wrong."""
-    if not formset.is_valid():
-        return 400, "Nothing was saved: fix the values marked below."
-    by_id = {line.pk: line for line in lines}
-    inputs = []
-    for form in formset:
-        line = by_id.get(form.cleaned_data["line"])
-        if line is None:
-            form.add_error(None, "This row names a line that is not in this scenario.")
-            return 400, "Nothing was saved: a row does not belong to this scenario."
-        changes = {name: form.cleaned_data[name] for name in GRID_FIELDS}
-        inputs.append(ScenarioRowInput(line, form.cleaned_data["version"], changes))
+    if not grid.formset.is_valid():
+        return 400, FIX_BELOW
+    inputs = grid.inputs(unknown_row="This row names a line that is not in this scenario.")
+    if inputs is None:
+        return 400, "Nothing was saved: a row does not belong to this scenario."
     try:
         written = scenario_lines_save(scenario=scenario, rows=inputs)
-    except ScenarioConflict as exc:
+    except VersionConflict as exc:
         return 409, f"{exc} Nothing of yours was saved; reload to see their values."
-    except ScenarioRowError as exc:
-        form = next(f for f in formset if f.cleaned_data.get("line") == exc.line.pk)
-        attach_errors(form, exc.error)
-        return 400, "Nothing was saved: fix the values marked below."
+    except PlanRowError as exc:
+        grid.attach(exc)
+        return 400, FIX_BELOW
     except ValidationError as exc:
         return 400, " ".join(exc.messages)
     plural = "s" * (written != 1)
@@ -241,11 +168,10 @@ def scenario_preview(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = get_money_object(Scenario, request.user, pk, write=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    lines = scenario_lines(scenario)
-    typed, problems = _typed(lines, ScenarioRowFormSet(request.POST, prefix="rows"))
-    summary = _summary(scenario, scenario_comparison(scenario, lines=typed), problems)
+    grid = MoneyGrid(scenario_lines(scenario), request.POST, key="line")
+    _, summary = _summary(scenario, grid, period_check(scenario.period))
     context = {"summary": summary, "portfolio": scenario.period.portfolio, "oob": True}
-    return render(request, "leanpmo/_scenario_summary.html", context)
+    return render(request, "leanpmo/_plan_summary.html", context)
 
 
 def scenario_promote_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -275,10 +201,10 @@ def scenario_promote_view(request: HttpRequest, pk: int) -> HttpResponse:
                 result = scenario_promote(
                     scenario=scenario, decisions=decisions, user=request.user, now=timezone.now()
                 )
-            except (ScenarioStale, BudgetConflict) as exc:
+            except (ScenarioStale, VersionConflict) as exc:
                 status, problem = 409, str(exc)
-            except ScenarioRowError as exc:
-                index = next(i for i, plan in enumerate(plans) if plan.line.pk == exc.line.pk)
+            except PlanRowError as exc:
+                index = next(i for i, plan in enumerate(plans) if plan.line.pk == exc.row.pk)
                 attach_errors(forms[index], exc.error)
             except ValidationError as exc:
                 problem = " ".join(exc.messages)

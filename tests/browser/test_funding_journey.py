@@ -53,6 +53,31 @@ def test_pmo_funds_with_a_decision_and_the_executive_sees_the_new_mix(org, page,
     shot(page, "executive-decision")
 
 
+def test_a_refused_grid_shows_what_was_typed_with_each_error_on_the_cell_typed(org, page, shot):
+    funding = funding_for(org)
+    budget = funding.budget
+    log_in(page, "pmo")
+    page.goto(f"/portfolios/{org.portfolio.pk}/funding/{funding.period.pk}/")
+    page.get_by_label("Payments Debt %").fill("5")
+    page.get_by_label("Payments Fixed-scope").fill("5000000")
+    page.get_by_role("button", name="Save 2026 Q2").click()
+    debt_cell = page.locator("td.cell.has-error").filter(has=page.get_by_label("Payments Debt %"))
+    assert "Debt %: The allocation by work type must add up to 100 %" in debt_cell.inner_text()
+    feature = page.locator("td.cell").filter(has=page.get_by_label("Payments Feature %"))
+    assert "has-error" not in (feature.get_attribute("class") or "")
+    assert page.locator(f"#row-alloc-{budget.pk}").inner_text() == "90 %"
+    assert page.locator("#plan-summary .breach").filter(has_text="5 % for Debt").is_visible()
+    assert page.locator("#plan-summary").get_by_text("all within").count() == 0
+    assert page.get_by_label("Payments Debt %").input_value() == "5"  # the typed cells stay
+    shot(page, "pmo-funding-grid-refused")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.get_by_label("Payments Grow").fill("lots")
+    page.locator("#plan-summary").get_by_text("not checked").wait_for()
+    assert page.locator("[data-total=total]").inner_text() == "—"
+    assert page.locator(f"#row-total-{budget.pk}").inner_text() == "—"
+    shot(page, "pmo-funding-grid-unreadable")
+
+
 def test_demo_funding_pages_render_for_the_pmo_and_the_executive(page, shot, settings):
     from django.contrib.auth import get_user_model
     from django.utils import timezone

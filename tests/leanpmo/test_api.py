@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from leanpmo.models import DecisionReview, FundingDecision, ValueStreamBudget
+from leanpmo.models import DecisionReview, FundingDecision, ScenarioLine, ValueStreamBudget
 from tests.access import API_READERS, AccessContract
-from tests.leanpmo.support import funding_for
+from tests.leanpmo.support import funding_for, scenario_for
 
 
 def _patch(client, url, body, **headers):
@@ -200,3 +200,42 @@ def test_funding_endpoints_are_in_the_openapi_schema(client_for, org):
     parameters = schema["paths"]["/api/v1/budgets/{id}/"]["patch"]["parameters"]
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in parameters)
     assert "put" not in schema["paths"]["/api/v1/decisions/{id}/"]
+
+
+@pytest.mark.parametrize("resource", ["budget", "scenario line"])
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [('W/"1"', 412), ("W/1", 412), ("1", 412), ('"1", "2"', 412), ("*", 428)],
+)
+def test_if_match_compares_strong_etags_only_and_a_weak_one_changes_nothing(
+    org, client_for, resource, if_match, status
+):
+    if resource == "budget":
+        url = reverse("api:budget-detail", args=[funding_for(org).budget.pk])
+    else:
+        url = reverse("api:scenario-line-detail", args=[scenario_for(org).lines.first().pk])
+    client = client_for("pmo")
+    assert client.get(url)["ETag"] == '"1"'  # the version that is current, as a strong tag
+    before = (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values()))
+    refused = _patch(client, url, {"amount_run": "610000.00"}, **{"If-Match": if_match})
+    assert refused.status_code == status, refused.json()
+    assert "ETag" in refused.json()["detail"]
+    assert (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values())) == before
+    accepted = _patch(client, url, {"amount_run": "610000.00"}, **{"If-Match": '"1"'})
+    assert accepted.status_code == 200
+
+
+@pytest.mark.parametrize("resource", ["budget", "scenario line"])
+def test_an_allocation_that_does_not_add_up_is_refused_on_the_share_the_client_sent(
+    org, client_for, resource
+):
+    if resource == "budget":
+        url = reverse("api:budget-detail", args=[funding_for(org).budget.pk])
+    else:
+        url = reverse("api:scenario-line-detail", args=[scenario_for(org).lines.first().pk])
+    before = (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values()))
+    response = _patch(client_for("pmo"), url, {"alloc_debt": 5}, **{"If-Match": '"1"'})
+    assert response.status_code == 400
+    assert "adds up to 90 %" in response.json()["alloc_debt"][0]
+    assert "alloc_feature" not in response.json()
+    assert (list(ValueStreamBudget.objects.values()), list(ScenarioLine.objects.values())) == before

@@ -67,7 +67,7 @@ def test_grid_shows_each_value_stream_as_a_row_with_totals(org, client_for, two_
     funding, _ = two_streams
     response = client_for("pmo").get(_editor(org, funding.period))
     assert response.status_code == 200
-    assert [row["budget"].value_stream.name for row in response.context["rows"]] == [
+    assert [row.item.value_stream.name for row in response.context["rows"]] == [
         "Cards",
         "Payments",
     ]
@@ -245,3 +245,59 @@ def test_periods_of_one_portfolio_may_follow_each_other(org):
     later = make_period(org, name="2026 Q3", starts=dt.date(2026, 7, 1), ends=dt.date(2026, 9, 30))
     assert later.status == "draft"
     assert Guardrail.objects.filter(portfolio=org.portfolio).count() == 2
+
+
+def test_a_refused_grid_shows_the_totals_sums_and_guardrails_of_what_was_typed(org, client_for):
+    funding = funding_for(org)
+    budget = funding.budget
+    before = _state()
+    typed = {"0-amount_run": "1400000", "0-fixed_scope_amount": "5000000", "0-alloc_debt": "5"}
+    response = client_for("pmo").post(_editor(org, funding.period), grid_post([budget], **typed))
+    assert response.status_code == 400
+    assert _state() == before
+    # each error on the field typed: the allocation on Debt %, not on Feature %
+    errors = response.context["formset"].forms[0].errors
+    assert "adds up to 90 %" in errors["alloc_debt"][0]
+    assert "alloc_feature" not in errors
+    assert "cannot exceed" in errors["fixed_scope_amount"][0]
+    # totals, Σ and guardrails are those of the typed plan (1.8M, Run 77.8 %, Debt 5 %)
+    summary = response.context["summary"]
+    assert summary["totals"]["total"] == Decimal("1800000")
+    assert summary["row_totals"][budget.pk] == (Decimal("1800000"), 90)
+    row = response.context["rows"][0]
+    assert (row.total, row.allocation) == (Decimal("1800000"), 90)
+    assert {(r.scope, r.description) for r in summary["breaches"]} == {
+        ("Portfolio", "Run between 40 % and 70 % of the money"),
+        ("Payments", "At least 10 % of capacity for Debt"),
+    }
+    content = response.content.decode()
+    assert f'<span id="row-total-{budget.pk}">1,800,000</span>' in content
+    assert f'<span id="row-alloc-{budget.pk}" class="bad">90 %</span>' in content
+    assert "2 breaches" in content
+    assert "all within" not in content
+
+
+def test_a_cell_that_is_no_number_leaves_the_totals_unknown_rather_than_stored(org, client_for):
+    funding = funding_for(org)
+    budget = funding.budget
+    typed = {"0-amount_run": "1400000", "0-amount_grow": "lots"}
+    response = client_for("pmo").post(_editor(org, funding.period), grid_post([budget], **typed))
+    assert response.status_code == 400
+    summary = response.context["summary"]
+    assert (summary["readable"], summary["results"]) == (False, [])
+    assert summary["totals"]["grow"] is None
+    assert summary["totals"]["total"] is None
+    assert summary["totals"]["run"] == Decimal("1400000")  # its cells can all be read
+    assert summary["row_totals"][budget.pk] == (None, 100)
+    assert summary["problems"] == ["Payments — Grow: Enter a number."]
+    content = response.content.decode()
+    assert f'<span id="row-total-{budget.pk}">—</span>' in content
+    assert '<dd data-total="total">—</dd>' in content
+    assert "not checked" in content
+    assert "1,000,000" not in content  # the stored plan's total is nowhere
+    preview = client_for("pmo").post(
+        reverse("funding-preview", args=[org.portfolio.pk, funding.period.pk]),
+        grid_post([budget], **typed),
+    )
+    assert preview.context["summary"]["totals"]["total"] is None
+    assert f'id="row-total-{budget.pk}" hx-swap-oob="true">—<'.encode() in preview.content

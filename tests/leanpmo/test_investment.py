@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -35,10 +36,10 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
     sunburst = charts["streams"]["figure"]["data"][0]
     assert sunburst["type"] == "sunburst"
     assert set(sunburst["labels"]) >= {"Payments", "Instant Payments", "Payment Rails"}
-    # two equal teams share the stream's money
+    # two equal teams share the stream's money (exact to the cent)
     assert charts["streams"]["rows"] == [
-        ["Payments", "Instant Payments", 500000.0, 179506.85],
-        ["Payments", "Payment Rails", 500000.0, 179506.85],
+        ["Payments", "Instant Payments", Decimal("500000.00"), Decimal("179506.85")],
+        ["Payments", "Payment Rails", Decimal("500000.00"), Decimal("179506.85")],
     ]
     assert charts["horizons"]["rows"][0] == ["Run", 600000.0, 0.6]
     assert charts["themes"]["rows"] == [["Digital first", 1000000.0, 1.0]]
@@ -124,7 +125,7 @@ def test_exports_neutralise_formula_cells_in_csv_and_xlsx(org, client_for):
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
     budgets = client.get(reverse("funding-export", args=[org.portfolio.pk, "budgets", "csv"]))
     first = next(csv.DictReader(io.StringIO(budgets.content.decode())))
-    assert (first["value_stream"], first["total"]) == ("Payments", "1000000.0")
+    assert (first["value_stream"], first["total"]) == ("Payments", "1000000.00")
     mix_csv = client.get(
         reverse("investment-chart-csv", args=[org.portfolio.pk, "horizons"]),
         {"period": funding.period.pk},
@@ -207,3 +208,83 @@ def test_only_breaches_a_change_causes_count_against_it():
     before = check_plan([_row(1, 1, 1, 1, debt=5), _row(2, 1, 1, 1)], rule)
     after = check_plan([_row(1, 1, 1, 1, debt=5), _row(2, 1, 1, 1, debt=5)], rule)
     assert [r.value_stream_id for r in new_breaches(before, after)] == [2]
+
+
+MONEY_COLUMNS = {
+    "run", "grow", "transform", "total", "fixed_scope", "actual", "amount", "team_cost",
+    "amount_before", "amount_after", "Money", "Team cost", "Budget", "Actual", "Variance",
+    "Run", "Grow", "Transform", "Total", "Change", "Plan", "Scenario",
+}  # fmt: skip
+CENTS = re.compile(r"^-?\d+\.\d\d$")
+
+
+def test_every_money_download_writes_exact_decimals_to_the_cent(org, client_for):
+    from leanpmo.services import DecisionInput, budget_apply, decision_record, scenario_line_change
+    from tests.leanpmo.support import NOW, scenario_for
+
+    funding = funding_for(org)
+    budget = budget_apply(
+        budget=funding.budget, expected_version=1, user=org.users["pmo"],
+        changes={"amount_grow": Decimal("300000.07"), "fixed_scope_amount": Decimal("0.10")},
+    )  # fmt: skip
+    actual_record(period=funding.period, value_stream=org.value_stream, amount=Decimal("741958.97"))
+    themes = [theme_create(portfolio=org.portfolio, name=name) for name in ("A", "B", "C")]
+    budget.theme_split = dict(zip((str(t.pk) for t in themes), (33, 33, 34), strict=True))
+    budget.save()
+    decision_record(
+        period=funding.period, value_stream=org.value_stream, user=org.users["pmo"], now=NOW,
+        decision=DecisionInput(kind="increase", rationale="r", expected_outcome="e"),
+        amount_before=Decimal("1000000.07"), amount_after=Decimal("1000000.17"),
+    )  # fmt: skip
+    scenario = scenario_for(org)
+    line = scenario.lines.get()
+    scenario_line_change(line=line, expected_version=1, changes={"amount_run": Decimal("600000.1")})
+    client, pk, period = client_for("executive"), org.portfolio.pk, {"period": funding.period.pk}
+    downloads = {
+        **{
+            f"{what}.{fmt}": client.get(reverse("funding-export", args=[pk, what, fmt]), period)
+            for what in ("budgets", "investment-mix", "decisions")
+            for fmt in ("csv", "xlsx")
+        },
+        **{
+            f"{chart}.csv": client.get(reverse("investment-chart-csv", args=[pk, chart]), period)
+            for chart in ("streams", "themes", "horizons", "actuals", "periods", "decisions")
+        },
+        **{
+            f"scenario-{table}.csv": client.get(
+                reverse("scenario-compare-csv", args=[scenario.pk, table])
+            )
+            for table in ("streams", "horizons", "themes")
+        },
+    }
+    checked = 0
+    for name, response in downloads.items():
+        assert response.status_code == 200, name
+        if name.endswith(".csv"):
+            for row in csv.DictReader(io.StringIO(response.content.decode())):
+                for column in MONEY_COLUMNS & set(row):
+                    assert row[column] == "" or CENTS.match(row[column]), (name, column, row)
+                    checked += 1
+        else:
+            sheet = load_workbook(io.BytesIO(response.content)).active
+            header = [cell.value for cell in sheet[1]]
+            for line_cells in sheet.iter_rows(min_row=2):
+                for column, cell in zip(header, line_cells, strict=True):
+                    if column in MONEY_COLUMNS and cell.value is not None:
+                        assert cell.number_format == "#,##0.00", (name, column)
+                        assert isinstance(cell.value, int | float), (name, column)
+                        checked += 1
+    assert checked > 60
+    actuals = downloads["actuals.csv"].content.decode().splitlines()
+    assert actuals[1] == "Payments,1000000.07,741958.97,-258041.10"
+    budgets = next(csv.DictReader(io.StringIO(downloads["budgets.csv"].content.decode())))
+    assert (budgets["total"], budgets["fixed_scope"], budgets["actual"]) == (
+        "1000000.07",
+        "0.10",
+        "741958.97",
+    )
+    themes_csv = downloads["themes.csv"].content.decode()
+    assert "A,330000.02," in themes_csv
+    assert "C,340000.02," in themes_csv
+    scenario_streams = downloads["scenario-streams.csv"].content.decode().splitlines()
+    assert scenario_streams[1] == "Payments,1000000.07,1000000.17,0.10,0.0"

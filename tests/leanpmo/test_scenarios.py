@@ -20,11 +20,10 @@ from leanpmo.models import (
 )
 from leanpmo.scenario_selectors import scenario_comparison
 from leanpmo.services import (
-    BudgetConflict,
     DecisionInput,
-    ScenarioConflict,
-    ScenarioRowError,
+    PlanRowError,
     ScenarioStale,
+    VersionConflict,
     budget_apply,
     exception_decide,
     guardrail_save,
@@ -120,7 +119,7 @@ def test_a_stale_edit_of_a_scenario_line_conflicts_and_changes_nothing(org, plan
     line = scenario.lines.get(value_stream=org.value_stream)
     scenario_line_change(line=line, expected_version=1, changes={"amount_run": Decimal(1)})
     before = _state()
-    with pytest.raises(ScenarioConflict):
+    with pytest.raises(VersionConflict):
         scenario_line_change(line=line, expected_version=1, changes={"amount_run": Decimal(2)})
     assert _state() == before
 
@@ -206,13 +205,13 @@ def test_in_an_approved_period_a_breaching_stream_needs_an_exception_the_executi
     suggested = {p.line.value_stream.name: p.kind for p in promotion_plan(scenario)}
     assert suggested == {"Cards": "exception", "Payments": "decrease"}
     before = _state()
-    with pytest.raises(ScenarioRowError) as refused:
+    with pytest.raises(PlanRowError) as refused:
         scenario_promote(
             scenario=scenario,
             decisions={cards.value_stream_id: _decide("increase"), org.value_stream.pk: _decide("decrease")},
             user=org.users["pmo"], now=NOW,
         )  # fmt: skip
-    assert refused.value.line.value_stream_id == cards.value_stream_id
+    assert refused.value.row.value_stream_id == cards.value_stream_id
     assert "exception" in refused.value.error.message_dict["decision_kind"][0]
     assert _state() == before
     result = scenario_promote(
@@ -307,7 +306,7 @@ def test_a_plan_that_moves_during_promotion_rolls_everything_back(org, plan):
     # the version moved but the values did not: drift sees nothing, the budget write refuses
     ValueStreamBudget.objects.filter(pk=cards.pk).update(version=5)
     before = _state()
-    with pytest.raises(BudgetConflict):
+    with pytest.raises(VersionConflict):
         scenario_promote(
             scenario=scenario,
             decisions={cards.value_stream_id: _decide("increase"), org.value_stream.pk: _decide("decrease")},
@@ -425,6 +424,39 @@ def test_bad_scenario_input_gets_400_naming_the_field_and_changes_nothing(
     assert _state() == before
 
 
+def test_a_refused_scenario_grid_shows_what_was_typed_and_errors_on_the_fields_typed(
+    org, client_for, plan
+):
+    scenario = scenario_for(org)
+    payments = scenario.lines.get(value_stream=org.value_stream)
+    before = _state()
+    response = client_for("pmo").post(
+        reverse("scenario-detail", args=[scenario.pk]),
+        _grid(scenario, **{"1-alloc_debt": "5", "1-fixed_scope_amount": "5000000"}),
+    )
+    assert response.status_code == 400
+    assert _state() == before
+    errors = response.context["formset"].forms[1].errors
+    assert "adds up to 90 %" in errors["alloc_debt"][0]
+    assert "alloc_feature" not in errors
+    summary = response.context["summary"]
+    assert summary["row_totals"][payments.pk] == (Decimal("1000000.00"), 90)
+    assert summary["totals"]["fixed_scope"] == Decimal("5000000")
+    assert [(r.scope, r.description) for r in summary["new_breaches"]] == [
+        ("Payments", "At least 10 % of capacity for Debt")
+    ]
+    assert "Payments — allocation adds up to 90 %, not 100 %" in summary["problems"]
+    content = response.content.decode()
+    assert f'<span id="row-alloc-{payments.pk}" class="bad">90 %</span>' in content
+    assert "1 new in the scenario" in content
+    unreadable = client_for("pmo").post(
+        reverse("scenario-detail", args=[scenario.pk]), _grid(scenario, **{"1-amount_run": "x"})
+    )
+    assert unreadable.context["summary"]["totals"]["run"] is None
+    assert unreadable.context["summary"]["readable"] is False
+    assert unreadable.context["summary"]["row_totals"][payments.pk] == (None, 100)
+
+
 def test_preview_shows_totals_and_guardrails_as_typed_without_saving(org, client_for, plan):
     scenario = scenario_for(org)
     before = _state()
@@ -510,7 +542,7 @@ def test_comparison_csv_has_the_numbers_of_each_table(org, client_for, plan):
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
     assert lines[0] == "Value stream,Plan,Scenario,Change,Change %"
-    assert lines[1] == "Cards,850000.0,850000.0,0.0,0.0"
+    assert lines[1] == "Cards,850000.00,850000.00,0.00,0.0"  # money to the cent; Change % a share
     missing = client_for("executive").get(reverse("scenario-compare-csv", args=[scenario.pk, "x"]))
     assert missing.status_code == 404
 
