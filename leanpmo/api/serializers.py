@@ -150,6 +150,7 @@ class GuardrailSerializer(serializers.ModelSerializer):
             "item_type",
             "min_percent",
             "max_percent",
+            "max_count",
             "active",
             "description",
         ]

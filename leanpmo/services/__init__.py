@@ -25,6 +25,13 @@ from leanpmo.services.decisions import (
 )
 from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
 from leanpmo.services.imports import IMPORT_COLUMNS, actual_record, budgets_import
+from leanpmo.services.initiatives import (
+    CapRefused,
+    initiative_create,
+    initiative_exception_request,
+    initiative_move,
+    initiative_update,
+)
 from leanpmo.services.periods import ALLOWED_TRANSITIONS, period_create, period_transition
 from leanpmo.services.scenarios import (
     PromotionPlan,
@@ -49,6 +56,7 @@ __all__ = [
     "MONEY_FIELDS",
     "REVIEW_AFTER_DAYS",
     "BudgetConflict",
+    "CapRefused",
     "ChangeResult",
     "DecisionInput",
     "PlanRowError",
@@ -68,6 +76,10 @@ __all__ = [
     "exception_decide",
     "guardrail_save",
     "horizons_ensure",
+    "initiative_create",
+    "initiative_exception_request",
+    "initiative_move",
+    "initiative_update",
     "may_approve_exceptions",
     "period_create",
     "period_transition",
