@@ -83,3 +83,8 @@ def start(org, initiative: Initiative, *, now=T0) -> Initiative:
         now=now + dt.timedelta(days=5),
     )
     return initiative
+
+
+def initiative_for(org) -> Initiative:
+    """Idempotent: an initiative of org.portfolio (for the URL sweep)."""
+    return Initiative.objects.filter(portfolio=org.portfolio).first() or strategic(org, "Sweep")

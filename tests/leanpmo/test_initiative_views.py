@@ -14,15 +14,22 @@ from openpyxl import load_workbook
 from leanpmo.models import Initiative
 from leanpmo.services import initiative_create, initiative_update
 from tests.access import EDITORS, READERS, AccessContract
-from tests.leanpmo.initiative_support import HYPOTHESIS, T0, set_cap, start, strategic, to_ready
+from tests.leanpmo.initiative_support import (
+    HYPOTHESIS,
+    T0,
+    initiative_for,
+    set_cap,
+    start,
+    strategic,
+    to_ready,
+)
 from tests.leanpmo.support import funding_for
 
 MONEY_READERS = {**READERS, "member": 403}
 POSTED = {**EDITORS, "pmo": 400, "admin": 400}  # an empty move is refused with its reason
 
 
-def _initiative(org) -> Initiative:
-    return Initiative.objects.filter(portfolio=org.portfolio).first() or strategic(org, "Sweep")
+_initiative = initiative_for
 
 
 class PortfolioPage(AccessContract):
