@@ -375,8 +375,9 @@ def initiative_history(initiative: Initiative, *, show_money: bool) -> list[Hist
                 shown(name, getattr(event, name)),
             )
             for name in fields
-            if previous is None or getattr(previous, name) != getattr(event, name)
-        ]
+            if (getattr(event, name) not in (None, "") if previous is None
+                else getattr(previous, name) != getattr(event, name))
+        ]  # fmt: skip
         if changes:
             entries.append(
                 HistoryEntry(
