@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leanpmo.models import Initiative
+from leanpmo.models import FundingDecision, Initiative
 from portfolio.tokens import integration_token_issue
 from tests.access import API_READERS, AccessContract
 from tests.conftest import PEOPLE
@@ -280,3 +280,35 @@ def test_initiatives_are_in_the_openapi_schema(client_for, org):
     assert set(move["responses"]) >= {"201", "202", "400", "403", "404", "409"}
     assert "patch" in paths["/api/v1/initiatives/{id}/wsjf/"]
     assert "post" in paths["/api/v1/initiatives/"]
+
+
+def test_a_decision_over_the_api_still_names_its_value_stream(org, client_for):
+    funding = funding_for(org)
+    before = FundingDecision.objects.count()
+    response = _json(
+        client_for("pmo"), "post", reverse("api:decision-list"),
+        {"period": funding.period.pk, "kind": "continue", "rationale": "Stable.",
+         "expected_outcome": "Flow holds."},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["value_stream"] == ["This field is required."]
+    assert FundingDecision.objects.count() == before
+
+
+def test_initiative_decisions_are_listed_with_their_initiative(org, client_for):
+    running = start(org, strategic(org, "Open banking"))
+    rows = client_for("executive").get(reverse("api:decision-list"), {"initiative": running.pk})
+    (start_decision,) = rows.json()["results"]
+    assert start_decision["kind"] == "start"
+    assert start_decision["initiative"] == running.pk
+    assert start_decision["value_stream"] is None
+
+
+def test_the_cap_guardrail_needs_its_count(org, client_for):
+    url = reverse("api:guardrail-list")
+    body = {"portfolio": org.portfolio.pk, "kind": "max_strategic_wip"}
+    missing = _json(client_for("pmo"), "post", url, body)
+    assert missing.status_code == 400
+    assert missing.json()["max_count"] == ["This guardrail needs a value here."]
+    made = _json(client_for("pmo"), "post", url, {**body, "max_count": 1})
+    assert made.json()["description"] == "At most 1 strategic initiative in progress"

@@ -401,3 +401,11 @@ def test_board_and_list_query_counts_do_not_grow_with_initiatives(org, client_fo
         if number % 2:
             start(org, item)
     assert counts() == few
+
+
+def test_the_guardrail_page_shows_the_cap_with_the_work_in_progress(org, client_for):
+    set_cap(org, 2)
+    start(org, strategic(org, "A"))
+    html = client_for("executive").get(reverse("guardrail-list", args=[org.portfolio.pk])).content
+    assert "At most 2 strategic initiatives in progress · " in html.decode()
+    assert "1 in progress now" in html.decode()
