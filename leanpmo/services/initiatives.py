@@ -110,7 +110,7 @@ def _link_errors(portfolio: Portfolio, links: dict[str, list]) -> dict[str, str]
 def _owner_error(portfolio: Portfolio, owner) -> str | None:
     if owner is None or Portfolio.objects.visible_to(owner).filter(pk=portfolio.pk).exists():
         return None
-    return f"{owner.get_full_name() or owner.username} has no role or seat in {portfolio}."
+    return f"The owner needs a role or a seat in a team of {portfolio}."
 
 
 def _check_and_save(
@@ -394,9 +394,10 @@ def initiative_move(
     )
     errors = _move_errors(locked, to_state, reason)
     if now < locked.state_changed_at:
-        errors["moved_at"] = (
+        errors.setdefault(
+            "to_state",
             "A move cannot come before the initiative's last one "
-            f"({locked.state_changed_at:%Y-%m-%d %H:%M})."
+            f"({locked.state_changed_at:%Y-%m-%d %H:%M}).",
         )
     outcome = _expected_outcome(locked, expected_outcome)
     if to_state == InitiativeState.IMPLEMENTING and not outcome and exception is None:

@@ -317,3 +317,30 @@ def test_money_history_is_left_out_for_those_who_may_not_see_money(org):
     initiative_update(initiative=initiative, user=org.users["pmo"], cost_estimate=Decimal("2000"))
     hidden = initiative_history(initiative, show_money=False)
     assert all(name != "cost estimate" for entry in hidden for name, _, _ in entry.changes)
+
+
+def test_the_owner_belongs_to_the_portfolio(org):
+    funding_for(org)
+    with pytest.raises(ValidationError) as refused:
+        initiative_create(
+            portfolio=org.portfolio, user=org.users["pmo"], now=T0, title="Orphan",
+            owner=org.users["outsider"],
+        )  # fmt: skip
+    assert refused.value.message_dict["owner"] == [
+        "The owner needs a role or a seat in a team of Everyday Banking."
+    ]
+    owned = initiative_create(
+        portfolio=org.portfolio, user=org.users["pmo"], now=T0, title="Owned",
+        owner=org.users["member"],
+    )  # fmt: skip
+    assert owned.owner == org.users["member"]
+
+
+def test_a_move_cannot_be_dated_before_the_last_one(org):
+    initiative = strategic(org, "A")
+    with pytest.raises(ValidationError) as refused:
+        initiative_move(
+            initiative=initiative, to_state="reviewing", reason="Back in time.",
+            user=org.users["pmo"], now=T0 - dt.timedelta(days=1),
+        )  # fmt: skip
+    assert "cannot come before" in refused.value.message_dict["to_state"][0]
