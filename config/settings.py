@@ -177,6 +177,9 @@ SPECTACULAR_SETTINGS = {
         "FundingPeriodStatusEnum": "leanpmo.models.FundingPeriod.Status",
         "OutcomeStatusEnum": "teams.models.OutcomeUpdate.Status",
         "ObjectiveLevelEnum": "teams.models.Objective.Level",
+        "InitiativeStateEnum": "leanpmo.models.InitiativeState",
+        "WorkShapeEnum": "leanpmo.models.WorkShape",
+        "FundingModeEnum": "leanpmo.models.FundingMode",
     },
 }
 

@@ -12,6 +12,8 @@ from leanpmo.models import (
     FundingDecision,
     FundingPeriod,
     Guardrail,
+    Initiative,
+    InitiativeTransition,
     InvestmentHorizon,
     StrategicTheme,
     ValueStreamBudget,
@@ -78,7 +80,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class FundingDecisionAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "portfolio", "period", "kind", "amount_after", "review_due_on"]
     list_filter = ["portfolio", "kind"]
-    list_select_related = ["value_stream", "period", "portfolio"]
+    list_select_related = ["value_stream", "initiative", "period", "portfolio"]
 
 
 @admin.register(ExceptionApproval)
@@ -90,3 +92,24 @@ class ExceptionApprovalAdmin(ReadOnlyAdmin):
 class DecisionReviewAdmin(ReadOnlyAdmin):
     list_display = ["decision", "outcome", "reviewed_by", "reviewed_at"]
     list_filter = ["outcome"]
+
+
+class ServiceOnlyAdmin(ReadOnlyAdmin):
+    """Shown, never added or changed here: only the services check the shape, the cap and moves."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(ServiceOnlyAdmin):
+    list_display = ["title", "portfolio", "state", "funding_mode", "state_changed_at"]
+    list_filter = ["portfolio", "state", "funding_mode"]
+    search_fields = ["title"]
+
+
+@admin.register(InitiativeTransition)
+class InitiativeTransitionAdmin(ServiceOnlyAdmin):
+    list_display = ["initiative", "from_state", "to_state", "moved_by", "moved_at"]
+    list_filter = ["to_state"]
+    list_select_related = ["initiative", "moved_by"]

@@ -113,7 +113,15 @@ class GuardrailForm(forms.ModelForm):
 
     class Meta:
         model = Guardrail
-        fields = ["kind", "horizon", "item_type", "min_percent", "max_percent", "active"]
+        fields = [
+            "kind",
+            "horizon",
+            "item_type",
+            "min_percent",
+            "max_percent",
+            "max_count",
+            "active",
+        ]
 
 
 class ReviewForm(forms.Form):

@@ -253,7 +253,9 @@ def decision_log(portfolio: Portfolio) -> QuerySet[FundingDecision]:
     """The portfolio's decisions, newest first, with what they need for a list (constant queries)."""
     return (
         FundingDecision.objects.filter(portfolio=portfolio)
-        .select_related("value_stream", "period", "decided_by", "approval", "superseded_by")
+        .select_related(
+            "value_stream", "initiative", "period", "decided_by", "approval", "superseded_by"
+        )
         .prefetch_related(
             Prefetch("reviews", queryset=DecisionReview.objects.select_related("reviewed_by"))
         )
@@ -440,7 +442,7 @@ def decision_timeline_frame(decisions: list[FundingDecision]) -> pd.DataFrame:
         rows.append(
             (
                 decision.decided_at,
-                decision.value_stream.name,
+                decision.subject,
                 decision.get_kind_display(),
                 decision.change,
                 review.get_outcome_display() if review else "Not reviewed",

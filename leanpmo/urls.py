@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leanpmo.views import decisions, funding, guardrails, investment, scenarios
+from leanpmo.views import decisions, funding, guardrails, initiatives, investment, scenarios
 
 urlpatterns = [
     path("portfolios/<int:pk>/funding/", funding.funding_periods, name="funding-periods"),
@@ -50,5 +50,40 @@ urlpatterns = [
         "scenarios/<int:pk>/compare/<slug:table>.csv",
         scenarios.scenario_compare_csv,
         name="scenario-compare-csv",
+    ),
+    # initiatives: the portfolio kanban
+    path("portfolios/<int:pk>/initiatives/", initiatives.initiative_board, name="initiative-board"),
+    path(
+        "portfolios/<int:pk>/initiatives/list/",
+        initiatives.initiative_list_view,
+        name="initiative-list",
+    ),
+    path(
+        "portfolios/<int:pk>/initiatives/export.<str:fmt>",
+        initiatives.initiative_export,
+        name="initiative-export",
+    ),
+    path(
+        "portfolios/<int:pk>/initiatives/new/",
+        initiatives.initiative_create_view,
+        name="initiative-create",
+    ),
+    path(
+        "portfolios/<int:pk>/initiatives/flow/<slug:table>.csv",
+        initiatives.initiative_flow_csv,
+        name="initiative-flow-csv",
+    ),
+    path(
+        "portfolios/<int:pk>/initiatives/pyramid/<slug:chart>.csv",
+        initiatives.initiative_pyramid_csv,
+        name="initiative-pyramid-csv",
+    ),
+    path("initiatives/<int:pk>/", initiatives.initiative_detail, name="initiative-detail"),
+    path("initiatives/<int:pk>/edit/", initiatives.initiative_edit, name="initiative-edit"),
+    path("initiatives/<int:pk>/move/", initiatives.initiative_move_view, name="initiative-move"),
+    path(
+        "initiatives/<int:pk>/exception/",
+        initiatives.initiative_exception_view,
+        name="initiative-exception",
     ),
 ]

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.leanpmo.initiative_support import initiative_for
 from tests.leanpmo.support import funding_for, review_for, scenario_for
 from tests.teams import outcome_sweep
 from tests.valuestreams import recompute_data
@@ -100,6 +101,20 @@ OBJECT_KWARGS = {
     "api:scenario-detail": lambda org: {"pk": scenario_for(org).pk},
     "api:scenario-promote": lambda org: {"pk": scenario_for(org).pk},
     "api:scenario-line-detail": lambda org: {"pk": scenario_for(org).lines.first().pk},
+    # initiatives engineer: the portfolio kanban
+    "initiative-board": lambda org: {"pk": initiative_for(org).portfolio_id},
+    "initiative-list": lambda org: {"pk": initiative_for(org).portfolio_id},
+    "initiative-export": lambda org: {"pk": initiative_for(org).portfolio_id, "fmt": "csv"},
+    "initiative-create": lambda org: {"pk": org.portfolio.pk},
+    "initiative-flow-csv": lambda org: {"pk": org.portfolio.pk, "table": "lead-times"},
+    "initiative-pyramid-csv": lambda org: {"pk": org.portfolio.pk, "chart": "trend"},
+    "initiative-detail": lambda org: {"pk": initiative_for(org).pk},
+    "initiative-edit": lambda org: {"pk": initiative_for(org).pk},
+    "initiative-move": lambda org: {"pk": initiative_for(org).pk},
+    "initiative-exception": lambda org: {"pk": initiative_for(org).pk},
+    "api:initiative-detail": lambda org: {"pk": initiative_for(org).pk},
+    "api:initiative-transitions": lambda org: {"pk": initiative_for(org).pk},
+    "api:initiative-wsjf": lambda org: {"pk": initiative_for(org).pk},
 }
 LISTS = {
     "home",
@@ -138,6 +153,8 @@ LISTS = {
     "api:guardrail-list",
     "api:scenario-list",
     "api:scenario-line-list",
+    # initiatives engineer
+    "api:initiative-list",
 }
 
 

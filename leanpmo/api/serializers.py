@@ -99,6 +99,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "portfolio",
             "period",
             "value_stream",
+            "initiative",
             "kind",
             "amount_before",
             "amount_after",
@@ -122,8 +123,13 @@ class DecisionSerializer(serializers.ModelSerializer):
             "proposal",
             "decided_by",
             "decided_at",
+            "initiative",
         ]
-        extra_kwargs = {"review_due_on": {"required": False}}
+        # decisions about initiatives are recorded by their moves (initiatives/{id}/transitions/)
+        extra_kwargs = {
+            "review_due_on": {"required": False},
+            "value_stream": {"required": True, "allow_null": False},
+        }
 
     def get_approval(self, decision: FundingDecision) -> str | None:
         approval = getattr(decision, "approval", None)
@@ -145,6 +151,7 @@ class GuardrailSerializer(serializers.ModelSerializer):
             "item_type",
             "min_percent",
             "max_percent",
+            "max_count",
             "active",
             "description",
         ]

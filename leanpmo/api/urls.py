@@ -1,3 +1,4 @@
+from leanpmo.api.initiative_views import InitiativeViewSet
 from leanpmo.api.views import (
     BudgetViewSet,
     DecisionViewSet,
@@ -16,4 +17,5 @@ routes = [
     ("guardrails", GuardrailViewSet, "guardrail"),
     ("scenarios", ScenarioViewSet, "scenario"),
     ("scenario-lines", ScenarioLineViewSet, "scenario-line"),
+    ("initiatives", InitiativeViewSet, "initiative"),
 ]

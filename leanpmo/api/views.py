@@ -218,7 +218,7 @@ class DecisionViewSet(
 
     model = FundingDecision
     serializer_class = DecisionSerializer
-    filterset_fields = ["portfolio", "period", "value_stream", "kind"]
+    filterset_fields = ["portfolio", "period", "value_stream", "initiative", "kind"]
 
     def get_queryset(self):
         return super().get_queryset().select_related("approval").order_by("-decided_at", "-pk")

@@ -20,6 +20,13 @@ from leanpmo.services.decisions import (
 )
 from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
 from leanpmo.services.imports import IMPORT_COLUMNS, actual_record, budgets_import
+from leanpmo.services.initiatives import (
+    CapRefused,
+    initiative_create,
+    initiative_exception_request,
+    initiative_move,
+    initiative_update,
+)
 from leanpmo.services.money_plans import PlanRowError, PlanRowInput, VersionConflict
 from leanpmo.services.periods import ALLOWED_TRANSITIONS, period_create, period_transition
 from leanpmo.services.scenarios import (
@@ -39,6 +46,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "IMPORT_COLUMNS",
     "REVIEW_AFTER_DAYS",
+    "CapRefused",
     "ChangeResult",
     "DecisionInput",
     "PlanRowError",
@@ -56,6 +64,10 @@ __all__ = [
     "exception_decide",
     "guardrail_save",
     "horizons_ensure",
+    "initiative_create",
+    "initiative_exception_request",
+    "initiative_move",
+    "initiative_update",
     "may_approve_exceptions",
     "period_create",
     "period_transition",

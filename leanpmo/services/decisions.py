@@ -10,11 +10,13 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from leanpmo.initiative_selectors import decision_figures, initiative_evidence
 from leanpmo.models import (
     DecisionKind,
     DecisionReview,
     FundingDecision,
     FundingPeriod,
+    Initiative,
     ReviewOutcome,
 )
 from leanpmo.selectors import evidence_snapshot
@@ -50,7 +52,8 @@ class DecisionInput:
 def decision_record(
     *,
     period: FundingPeriod,
-    value_stream: ValueStream,
+    value_stream: ValueStream | None = None,
+    initiative: Initiative | None = None,
     decision: DecisionInput,
     amount_before: Decimal,
     amount_after: Decimal,
@@ -62,11 +65,18 @@ def decision_record(
 ) -> FundingDecision:
     """Record a decision with its evidence frozen now; append-only from here on.
 
-    A correction names the decision it `supersedes` (which must be current and of the same portfolio).
+    A decision is about a value stream (its money) or an initiative (its start, stop or an
+    exception to the strategic WIP cap): the evidence frozen is the value stream's figures, or the
+    initiative's (initiative_selectors.initiative_evidence). A correction names the decision it
+    `supersedes` (which must be current and of the same portfolio).
     """
     errors = decision.errors()
-    if value_stream.portfolio_id != period.portfolio_id:
+    if value_stream is None and initiative is None:
+        errors["value_stream"] = "Name the value stream or the initiative the decision is about."
+    if value_stream is not None and value_stream.portfolio_id != period.portfolio_id:
         errors["value_stream"] = "This value stream belongs to another portfolio."
+    if initiative is not None and initiative.portfolio_id != period.portfolio_id:
+        errors["initiative"] = "This initiative belongs to another portfolio."
     if supersedes is not None:
         if supersedes.portfolio_id != period.portfolio_id:
             errors["supersedes"] = "A decision can only correct one of the same portfolio."
@@ -78,6 +88,7 @@ def decision_record(
         portfolio_id=period.portfolio_id,
         period=period,
         value_stream=value_stream,
+        initiative=initiative,
         kind=decision.kind,
         amount_before=amount_before,
         amount_after=amount_after,
@@ -85,7 +96,9 @@ def decision_record(
         options_considered=decision.options_considered,
         expected_outcome=decision.expected_outcome,
         leading_indicators=decision.leading_indicators,
-        evidence=evidence_snapshot(value_stream, before=now),
+        evidence=evidence_snapshot(value_stream, before=now)
+        if value_stream is not None
+        else initiative_evidence(initiative, before=now),
         proposal=proposal or {},
         base_version=base_version,
         decided_by=user,
@@ -103,14 +116,15 @@ def decision_record(
 def review_record(
     *, decision: FundingDecision, outcome: str, notes: str, user, now: dt.datetime
 ) -> DecisionReview:
-    """Record whether a decision's expected outcome held, with the value stream's figures now."""
+    """Record whether a decision's expected outcome held, with its figures now (the value stream's,
+    or the initiative's)."""
     if outcome not in ReviewOutcome.values:
         raise ValidationError({"outcome": "Choose held, partly, did not hold or too early."})
     review = DecisionReview(
         decision=decision,
         outcome=outcome,
         notes=notes,
-        figures=evidence_snapshot(decision.value_stream, before=now),
+        figures=decision_figures(decision, before=now),
         reviewed_by=user,
         reviewed_at=now,
     )

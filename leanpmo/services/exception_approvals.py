@@ -13,6 +13,7 @@ from leanpmo.models import DecisionKind, ExceptionApproval, FundingDecision, Val
 from leanpmo.plan_fields import MONEY_FIELDS
 from leanpmo.services.audit import actor
 from leanpmo.services.budgets import budget_apply
+from leanpmo.services.initiatives import initiative_exception_apply
 from portfolio.access import portfolio_role
 from portfolio.models import Portfolio
 
@@ -28,6 +29,8 @@ def exception_decide(
 ) -> ExceptionApproval:
     """An executive approves (the proposed change is applied) or rejects an exception decision.
 
+    The change is a budget's (applied with its version check) or, for an initiative, the move into
+    implementing that the strategic WIP cap refused (made now, linked to this decision).
     Raises PermissionError for people who may not approve, ValidationError when the decision is no
     pending exception, and VersionConflict when the budget changed since the exception was proposed.
     """
@@ -37,7 +40,7 @@ def exception_decide(
         raise ValidationError({"decision": "Only exception decisions with a change are approved."})
     if ExceptionApproval.objects.filter(decision=decision).exists():
         raise ValidationError({"decision": "This exception was already answered."})
-    if approved:
+    if approved and decision.initiative_id is None:
         budget = ValueStreamBudget.objects.select_related("period", "value_stream").get(
             period=decision.period, value_stream=decision.value_stream
         )
@@ -54,4 +57,6 @@ def exception_decide(
     answer.full_clean()
     with pghistory.context(**actor(user)):
         answer.save()
+    if approved and decision.initiative_id is not None:
+        initiative_exception_apply(decision=decision, user=user, now=now)
     return answer

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm, attach_errors
+from leanpmo.initiative_selectors import decision_figures
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
 from leanpmo.selectors import (
     decision_log,
     decision_quality,
-    evidence_snapshot,
     latest_review,
     reviews_due,
 )
@@ -100,7 +100,10 @@ def _render_detail(request, decision, review_form, approval_form, status: int = 
         "decision": decision,
         "portfolio": decision.portfolio,
         "reviews": reviews,
-        "now_figures": evidence_snapshot(decision.value_stream),
+        "now_figures": decision_figures(decision),
+        "evidence_template": "leanpmo/_initiative_evidence.html"
+        if decision.initiative_id
+        else "leanpmo/_evidence.html",
         "review_form": review_form,
         "approval_form": approval_form,
         "pending": pending,

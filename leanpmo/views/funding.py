@@ -72,7 +72,7 @@ def _editor_context(portfolio, role, period, grid: MoneyGrid, decision_form, **e
         "can_edit": can_edit_structure(role) and period.status != FundingPeriod.Status.CLOSED,
         "needs_decision": period.status == FundingPeriod.Status.APPROVED,
         "pending": FundingDecision.objects.filter(
-            period=period, kind="exception", approval__isnull=True
+            period=period, kind="exception", approval__isnull=True, value_stream__isnull=False
         )
         .exclude(proposal={})
         .select_related("value_stream"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leanpmo.access import get_money_portfolio
 from leanpmo.forms import GuardrailForm, attach_errors
+from leanpmo.initiative_selectors import strategic_in_progress
 from leanpmo.models import Guardrail
 from leanpmo.selectors import current_period, period_check
 from leanpmo.services import guardrail_save
@@ -35,6 +36,7 @@ def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
         "guardrails": Guardrail.objects.filter(portfolio=portfolio),
         "period": period,
         "check": period_check(period) if period else None,
+        "strategic_now": len(strategic_in_progress(portfolio)),
         "form": form,
         "can_edit": can_edit_structure(role),
     }

@@ -10,6 +10,7 @@ from django.utils import timezone
 from leanpmo import charts
 from leanpmo.access import get_money_portfolio
 from leanpmo.exports import table_response
+from leanpmo.initiative_panels import pyramid_section
 from leanpmo.models import FundingPeriod
 from leanpmo.selectors import (
     budget_frame,
@@ -75,6 +76,7 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
         "check": check,
         "recent_decisions": decisions,
         "total": check.totals["total"] if check else None,
+        "pyramid": pyramid_section(portfolio, period=period, as_of=timezone.now()),
     }
     return render(request, "leanpmo/investment_mix.html", context)
 
@@ -125,7 +127,8 @@ def _decision_rows(portfolio: Portfolio):
             {
                 "decided_at": decision.decided_at.isoformat(),
                 "period": decision.period.name,
-                "value_stream": decision.value_stream.name,
+                "value_stream": decision.value_stream.name if decision.value_stream_id else "",
+                "initiative": decision.initiative.title if decision.initiative_id else "",
                 "kind": decision.kind,
                 "amount_before": decision.amount_before,
                 "amount_after": decision.amount_after,

@@ -12,6 +12,7 @@ DEMO_STEPS: list[str] = [
     "teams.demo.seed_outcomes",  # after the valuestreams history, before funding
     "leanpmo.demo.seed_funding",  # funds the streams and teams seeded before it
     "leanpmo.demo.seed_scenarios",  # a what-if per portfolio on the funded current period
+    "leanpmo.initiative_demo.seed_initiatives",  # bets on the kanban; starts/stops are decisions
     "valuestreams.demo.seed_targets",  # last: recompute so flow distribution meets the funded mix
 ]
 
