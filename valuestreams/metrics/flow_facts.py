@@ -234,11 +234,13 @@ class ItemArrays:
 def item_arrays(rows: StatusRows) -> ItemArrays:
     """Compute start, final done/cancel, active time and type at completion for every item."""
     state, t = rows.state, rows.t
-    started = np.flatnonzero((state == WAITING) | (state == ACTIVE))
-    j = np.searchsorted(started, rows.first, side="left")
-    has_start = j < len(started)
-    has_start[has_start] = started[j[has_start]] <= rows.last[has_start]
-    start_row = np.where(has_start, started[np.minimum(j, max(len(started) - 1, 0))], -1)
+    # the first waiting/active row at or after each item's first row; the sentinel past the
+    # last row stands for "none", so items that never started (or a frame where none did)
+    # need no special case
+    started = np.append(np.flatnonzero((state == WAITING) | (state == ACTIVE)), len(t))
+    candidate = started[np.searchsorted(started, rows.first, side="left")]
+    has_start = candidate <= rows.last
+    start_row = np.where(has_start, candidate, -1)
 
     entered = np.ones(len(t), dtype=bool)
     entered[1:] = state[1:] != state[:-1]
