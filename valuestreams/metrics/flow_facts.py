@@ -289,7 +289,8 @@ def facts_frame(rows: StatusRows, arrays: ItemArrays) -> pd.DataFrame:
         "wait_s": flow_s - active_s,
         "flow_efficiency": efficiency,
         "reopen_count": count_per_item(np.flatnonzero(after_done), rows).astype(np.int64),
-        "truncated": state[rows.first] != NEW,
+        # a history starting mid-way; one created straight in done (or canceled) is not
+        "truncated": (state[rows.first] == WAITING) | (state[rows.first] == ACTIVE),
         "done_without_start": is_done & ~has_start,
         "unmapped_count": count_per_item(np.flatnonzero(rows.unmapped), rows).astype(np.int64),
     }
@@ -314,7 +315,8 @@ def item_flow_facts(transitions: pd.DataFrame, *, as_of: datetime | pd.Timestamp
       new, in an earlier done before a reopen, canceled in between); done without start → 0;
     - ``flow_efficiency``: ``active_s / flow_time_s`` (NaN when not done or flow time is 0);
     - ``reopen_count`` (int64): times the item left done for new/waiting/active;
-    - ``truncated`` (bool): its first known row is not ``new`` (history starts mid-way);
+    - ``truncated`` (bool): its first known row is waiting or active (history starts mid-way;
+      an item created directly in done or canceled is not truncated);
     - ``done_without_start`` (bool): done but never waiting/active (flow time 0);
     - ``unmapped_count`` (int64): its status changes into statuses without a mapping.
     """
