@@ -15,6 +15,7 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
+from portfolio.models import validate_date_in_range
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -34,7 +35,9 @@ class DecisionInputSerializer(serializers.Serializer):
     expected_outcome = serializers.CharField()
     options_considered = serializers.CharField(required=False, allow_blank=True, default="")
     leading_indicators = serializers.CharField(required=False, allow_blank=True, default="")
-    review_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    review_due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_date_in_range]
+    )
 
 
 class BudgetSerializer(serializers.ModelSerializer):
