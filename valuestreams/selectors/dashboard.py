@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from django.db.models import Count, Q, Sum
 
+from portfolio.date_range import DATE_RANGE_TEXT
 from valuestreams.metrics.dora import load_benchmark
 from valuestreams.models import (
     DoraMetric,
@@ -323,7 +324,18 @@ _NOT_CAVEATS = {
     "incidents_unlinked",
     "changes_negative_lead_time",
     "incidents_negative_recovery",
+    "funding_periods_out_of_range",
+    "settings_ignored",
 }
+# records the metrics leave out for a date outside the accepted range, and how to name them
+_OUT_OF_RANGE = {
+    "status_changes_out_of_range": "status changes",
+    "work_items_out_of_range": "work item creation times",
+    "deployments_out_of_range": "deployments",
+    "changes_out_of_range": "changes",
+    "incidents_out_of_range": "incidents",
+}
+_NOT_CAVEATS |= set(_OUT_OF_RANGE)
 
 
 def caveat_messages(caveats: dict | None) -> list[str]:
@@ -372,9 +384,32 @@ def caveat_messages(caveats: dict | None) -> list[str]:
         lines.append(f"{count} changes were deployed before their first commit and are ignored.")
     if count := _count(flat, "incidents_negative_recovery"):
         lines.append(f"{count} incidents were resolved before their deployment and are ignored.")
+    lines.extend(_out_of_range_lines(flat))
+    lines.extend(str(line) for line in flat.get("settings_ignored") or ())
     for key, found in flat.items():
         if key not in _NOT_CAVEATS and _count(flat, key):
             lines.append(f"{key.replace('_', ' ').capitalize()}: {found:g}.")
+    return lines
+
+
+def _out_of_range_lines(flat: dict[str, Any]) -> list[str]:
+    """What the metrics left out for a date outside the accepted range (stored before the dates
+    were checked, or by hand): records, and funding periods whose targets are not used."""
+    lines = []
+    counted = [f"{n} {what}" for key, what in _OUT_OF_RANGE.items() if (n := _count(flat, key))]
+    if counted:
+        lines.append(
+            f"{', '.join(counted)} are dated outside the dates Steward accepts ({DATE_RANGE_TEXT})"
+            " and are left out; correct them at their source."
+        )
+    periods = flat.get("funding_periods_out_of_range")
+    if isinstance(periods, list | tuple) and periods:
+        names = ", ".join(f"“{name}”" for name in periods)
+        lines.append(
+            f"Funding periods {names} have dates outside the dates Steward accepts "
+            f"({DATE_RANGE_TEXT}); their target allocations are not used until the dates are "
+            "corrected."
+        )
     return lines
 
 
