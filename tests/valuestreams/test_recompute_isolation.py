@@ -12,22 +12,30 @@ import pytest
 from django.urls import reverse
 
 from leanpmo.models import FundingPeriod
+from tests.factories import PortfolioFactory, ProductTeamFactory, ValueStreamFactory
 from tests.leanpmo.support import make_budget, make_period
 from tests.valuestreams.recompute_data import add_item, at, small_dataset
 from tests.valuestreams.test_recompute import published_rows
+from tests.valuestreams.test_recompute_jobs import wait_for
+from valuestreams import recompute_publish
 from valuestreams.models import (
     Change,
     Deployment,
     DoraMetric,
     FlowMetric,
     Incident,
+    JobStatus,
+    MetricRun,
     MetricSettings,
+    RecomputeJob,
     StatusChange,
     WorkItem,
 )
 from valuestreams.recompute import (
     recompute_full_now,
     recompute_incremental_now,
+    recompute_job_run,
+    recompute_nightly,
 )
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -137,3 +145,82 @@ def test_an_unknown_benchmark_and_an_endless_gap_do_not_stop_the_recompute(org):
         "The DORA benchmark “dora-1999” is unknown; dora-2023 was used."
     ]
     assert set(DoraMetric.objects.values_list("benchmark", flat=True)) == {"dora-2023"}
+
+
+# --- a failure the recompute cannot isolate ------------------------------------------------------
+
+
+def test_a_failed_recompute_is_shown_on_the_portfolio_until_a_run_publishes(
+    org, client_for, monkeypatch
+):
+    small_dataset(org)
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    detail = reverse("api:portfolio-detail", args=[org.portfolio.pk])
+    assert client_for("executive").get(detail).json()["recompute_failure"] is None
+
+    def fail(step):
+        if step == "flow":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(recompute_publish, "_publish_checkpoint", fail)
+    job = RecomputeJob.objects.create(portfolio=org.portfolio, kind="full")
+    with pytest.raises(RuntimeError):
+        recompute_job_run(job_id=job.pk)
+
+    failure = client_for("executive").get(detail).json()["recompute_failure"]
+    assert failure["job_id"] == job.pk
+    assert failure["error"] == "RuntimeError: disk full"
+    listed = client_for("member").get(reverse("api:portfolio-list")).json()["results"]
+    assert [p["recompute_failure"]["job_id"] for p in listed] == [job.pk]
+    for url in (
+        reverse("portfolio-detail", args=[org.portfolio.pk]),
+        reverse("value-stream-detail", args=[org.value_stream.pk]),
+        reverse("team-detail", args=[org.team.pk]),
+    ):
+        html = client_for("member").get(url).content.decode()
+        assert "The metrics could not be recomputed" in html, url
+        assert "RuntimeError: disk full" in html
+
+    monkeypatch.undo()
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)  # a run publishes: it is over
+    assert client_for("executive").get(detail).json()["recompute_failure"] is None
+    page = client_for("member").get(reverse("portfolio-detail", args=[org.portfolio.pk]))
+    assert "The metrics could not be recomputed" not in page.content.decode()
+
+
+@pytest.mark.celery
+def test_the_nightly_run_recomputes_every_portfolio_past_one_that_fails(org, celery_worker):
+    """Three portfolios on a real worker: one with a funding period stored in 4061 (it publishes,
+    with a caveat), one whose stored time zone no longer exists (it fails, and says why), and a
+    third after them that publishes."""
+    small_dataset(org)
+    _funded(org, bad_end=dt.date(4061, 3, 31))
+    other_team = ProductTeamFactory(value_stream=org.other_value_stream, name="Origination squad 2")
+    add_item(org.other_portfolio, other_team, "L-1", "Story", [(at(2), "To Do"), (at(3), "Done")])
+    type(org.portfolio).objects.filter(pk=org.other_portfolio.pk).update(time_zone="Mars/Olympus")
+    last = PortfolioFactory(name="Wealth")
+    last_team = ProductTeamFactory(value_stream=ValueStreamFactory(portfolio=last))
+    add_item(last, last_team, "W-1", "Story", [(at(2), "To Do"), (at(3), "In Progress")])
+
+    job_ids = recompute_nightly()
+    assert len(job_ids) == 3
+
+    def finished() -> bool:
+        return not RecomputeJob.objects.filter(
+            pk__in=job_ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).exists()
+
+    assert wait_for(finished, 120)
+    status = dict(RecomputeJob.objects.filter(pk__in=job_ids).values_list("portfolio", "status"))
+    assert status == {
+        org.portfolio.pk: JobStatus.SUCCEEDED,
+        org.other_portfolio.pk: JobStatus.FAILED,
+        last.pk: JobStatus.SUCCEEDED,
+    }
+    failed = RecomputeJob.objects.get(portfolio=org.other_portfolio)
+    assert "Mars/Olympus" in failed.error
+    assert MetricRun.objects.get(portfolio=org.portfolio).caveats[
+        "funding_periods_out_of_range"
+    ] == ["2061 Q1"]
+    assert MetricRun.objects.filter(portfolio=last).exists()
+    assert not MetricRun.objects.filter(portfolio=org.other_portfolio).exists()

@@ -8,7 +8,7 @@ Frames are shaped for `valuestreams.charts`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from valuestreams.models import (
     WorkItemFact,
 )
 from valuestreams.recompute_rows import DORA_METRIC_FIELDS
+from valuestreams.selectors.recompute_state import RecomputeFailure, recompute_failure
 
 # How far back the charts reach, and the recent span that distribution and waits summarise.
 HISTORY = {Grain.WEEK: timedelta(weeks=52), Grain.MONTH: timedelta(days=731)}
@@ -105,6 +106,7 @@ class FlowDashboard:
     caveats: list[str] = field(default_factory=list)
     team_velocity: pd.DataFrame = field(default_factory=pd.DataFrame)
     teams: list[TeamFlowRow] = field(default_factory=list)
+    recompute_failure: RecomputeFailure | None = None
 
     @property
     def has_data(self) -> bool:
@@ -443,11 +445,13 @@ def _empty_dashboard(grain: str, run: MetricRun | None) -> FlowDashboard:
 def scope_dashboard(
     scope_kind: str, scope_id: int, *, portfolio_id: int, grain: str
 ) -> FlowDashboard:
-    """The flow dashboard of one scope (value stream or team): five queries, whatever the size."""
+    """The flow dashboard of one scope (value stream or team): six queries, whatever the size
+    (the sixth: whether the latest recompute of the portfolio failed)."""
     grain = parse_grain(grain)
     run = latest_run(portfolio_id)
+    failure = recompute_failure(portfolio_id)
     if run is None:
-        return _empty_dashboard(grain, None)
+        return replace(_empty_dashboard(grain, None), recompute_failure=failure)
     since = run.as_of - HISTORY[grain]
     recent = run.as_of - RECENT[grain]
     flow = flow_metric_frame(scope_kind, [scope_id], grain=grain, since=since)
@@ -468,6 +472,7 @@ def scope_dashboard(
         caveats=caveat_messages(
             {**(run.caveats or {}), **scope_caveat_counts(scope_kind, scope_id)}
         ),
+        recompute_failure=failure,
     )
 
 
@@ -509,7 +514,7 @@ def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: d
 
 
 def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) -> FlowDashboard:
-    """The value stream's flow dashboard plus its per-team breakdown (seven queries in all).
+    """The value stream's flow dashboard plus its per-team breakdown (eight queries in all).
 
     `teams` are the value stream's teams, already read by the page.
     """
@@ -543,7 +548,7 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
 
 
 def team_dashboard(team, *, grain: str | None) -> FlowDashboard:
-    """One team's flow dashboard (five queries; one more if `team.value_stream` is not loaded)."""
+    """One team's flow dashboard (six queries; one more if `team.value_stream` is not loaded)."""
     return scope_dashboard(
         ScopeKind.TEAM,
         team.pk,
