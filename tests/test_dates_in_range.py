@@ -9,7 +9,9 @@ import datetime as dt
 import json
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.utils import timezone
 from leanpmo.api.serializers import DecisionInputSerializer
 from leanpmo.models import FundingDecision, FundingPeriod
 from portfolio.date_range import date_range_problem, in_date_range
+from portfolio.models import validate_date_in_range
 from portfolio.tokens import integration_token_issue
 from teams.models import (
     Experiment,
@@ -62,6 +65,48 @@ def test_the_accepted_range_and_its_message(value, inside):
     if not inside:
         assert RANGE in problem
         assert str(value.year).zfill(4) in problem
+
+
+# date fields the server sets itself (from the clock, a computation or a number of days): every
+# other date field of the project's models is entered by someone and must carry the check
+SET_BY_THE_SERVER = {
+    "portfolio.IntegrationToken": {"expires_at", "last_used_at", "revoked_at"},
+    "valuestreams.MetricRun": {"as_of"},
+    "valuestreams.FlowMetric": {"window_start", "window_end"},
+    "valuestreams.DoraMetric": {"window_start", "window_end"},
+    "valuestreams.StatusTime": {"window_start", "window_end"},
+    "valuestreams.WorkItemFact": {"start", "done", "canceled_at"},
+    "valuestreams.RecomputeJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
+    "valuestreams.ImportJob": {"finished_at"},
+    "teams.OutcomeUpdate": {"posted_at"},
+    "leanpmo.FundingPeriod": {"approved_at"},
+    "leanpmo.FundingDecision": {"decided_at"},
+    "leanpmo.ExceptionApproval": {"decided_at"},
+    "leanpmo.DecisionReview": {"reviewed_at"},
+    "leanpmo.Scenario": {"created_at", "promoted_at"},
+}
+
+
+def test_every_entered_date_field_checks_the_range():
+    unchecked = []
+    for model in apps.get_models():
+        label = model._meta.label
+        if model._meta.app_label not in {"portfolio", "teams", "leanpmo", "valuestreams"}:
+            continue
+        if label.endswith("Event"):  # pghistory's copies of tracked models
+            continue
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.DateField):  # DateTimeField is one too
+                continue
+            if field.auto_now or field.auto_now_add:
+                continue
+            if field.name in SET_BY_THE_SERVER.get(label, set()):
+                continue
+            if validate_date_in_range not in field.validators:
+                unchecked.append(f"{label}.{field.name}")
+    assert not unchecked, (
+        f"add validate_date_in_range to {unchecked} (or list them as set by the server)"
+    )
 
 
 def _field_errors(body: dict, field: str) -> str:
