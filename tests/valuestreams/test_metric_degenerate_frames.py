@@ -444,3 +444,41 @@ def test_targets_of_no_period_leave_every_target_empty() -> None:
         rr.with_targets(computed.flow, no_targets, pd.Series(dtype=np.int64))["target"].isna().all()
     )
     assert rr.with_targets(computed.flow.iloc[:0], no_targets, pd.Series(dtype=np.int64)).empty
+
+
+def test_dora_metrics_of_frames_without_columns() -> None:
+    win = weeks().rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    nothing = pd.DataFrame()
+    for by in (None, ["team_id"]):
+        summary = dora.dora_summary(
+            nothing, nothing, nothing, windows=win, tz=ZURICH, by=by, as_of=AS_OF
+        )
+        assert summary.empty
+        assert set(dora.SUMMARY_COLUMNS) <= set(summary.columns)
+    assert dora.link_incidents(nothing, nothing).empty
+    assert rr.dora_caveats(nothing, nothing, as_of=AS_OF, max_gap=None) == {
+        "incidents": 0,
+        "incidents_unlinked": 0,
+    }
+
+
+def test_report_windows_and_digests_of_no_data() -> None:
+    # no data yet, or data only after as_of: no window (and rows of none, see above)
+    for start in (None, AS_OF + pd.Timedelta(days=3)):
+        found = rr.report_windows(start=start, as_of=AS_OF, tz=ZURICH)
+        assert found.empty
+        assert {"grain", "window", "window_start", "window_end"} <= set(found.columns)
+    # data starting at as_of itself: one week and one month
+    found = rr.report_windows(start=AS_OF, as_of=AS_OF, tz=ZURICH)
+    assert found["grain"].tolist() == ["week", "month"]
+    none = np.zeros(0, dtype=np.int64)
+    digests = rr.item_digests(none, none.astype(np.uint64), none.astype(bool))
+    assert digests.empty
+    assert list(digests.columns) == [
+        "item_id",
+        "history_rows",
+        "history_digest",
+        "unmapped_type_count",
+    ]
+    hashes = rr.row_hashes(none, none, none, none, none.astype(bool), statuses=[], types=[])
+    assert hashes.size == 0
