@@ -30,7 +30,7 @@ from valuestreams.models import (
     WorkItemFact,
 )
 from valuestreams.recompute_plan import Plan, merged_spans
-from valuestreams.selectors import carried, frames
+from valuestreams.selectors import carried, dated_outside, frames
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -451,15 +451,15 @@ def _caveats(portfolio: Portfolio, as_of: datetime, plan: Plan | None, extra: di
     if counts["unmapped_status_changes"]:
         names = recompute_caveats.unmapped_statuses(portfolio.pk, as_of, extra["mappings"])
     if plan is None:
-        out_of_range = frames.dates_out_of_range(portfolio)
+        out_of_range = dated_outside.dates_out_of_range(portfolio)
     else:  # such rows predate the checks at the entry points: the nightly full run recounts
         previous = plan.previous.caveats
-        out_of_range = {k: int(previous.get(k) or 0) for k in frames.OUT_OF_RANGE_CAVEATS}
+        out_of_range = {k: int(previous.get(k) or 0) for k in dated_outside.OUT_OF_RANGE_CAVEATS}
     return {
         **counts,
         "unmapped_statuses": names,
         **out_of_range,
-        "funding_periods_out_of_range": frames.funding_periods_out_of_range(portfolio),
+        "funding_periods_out_of_range": dated_outside.funding_periods_out_of_range(portfolio),
         "settings_ignored": extra["settings_ignored"],
         **extra["dora_caveats"],
         "benchmark": extra["benchmark"],

@@ -27,6 +27,7 @@ from valuestreams.mapping import Lookup, state_lookup, type_lookup
 from valuestreams.metrics.dora import available_benchmarks
 from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, FLOW_STATES
 from valuestreams.models import Change, Deployment, Incident, MetricSettings
+from valuestreams.selectors.dated_outside import in_date_range, within
 
 CHUNK_BYTES = 16 * 1024 * 1024
 NO_SCOPE = -1  # team_id / value_stream_id of an item without a team
@@ -112,15 +113,6 @@ _HISTORY_COLUMNS = (
 )
 
 
-def in_date_range(column: str) -> sql.Composable:
-    """SQL true when ``column`` lies within the dates Steward accepts
-    (:mod:`portfolio.date_range`). Rows stored outside it (before that was checked, or behind the
-    services' back) are left out of the metrics, and counted by :func:`dates_out_of_range`."""
-    return sql.SQL("({column} >= {earliest} AND {column} < {end})").format(
-        column=sql.SQL(column), earliest=sql.Literal(EARLIEST_MOMENT), end=sql.Literal(END_MOMENT)
-    )
-
-
 def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Composable:
     if item_ids is not None:
         # The items are looked up in the status changes' index only: joining the work items
@@ -168,7 +160,8 @@ class History:
 def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> History:
     """Every status change of the portfolio's work items (or of ``item_ids``, the caller's
     choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY.
-    Rows dated outside the accepted range are not read (see :func:`in_date_range`)."""
+    Rows dated outside the accepted range are not read (see
+    :func:`~valuestreams.selectors.dated_outside.in_date_range`)."""
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
@@ -367,11 +360,6 @@ def dora_settings(portfolio: Portfolio) -> DoraSettings:
     return DoraSettings(benchmark, gap, ignored)
 
 
-def _within(field: str) -> Q:
-    """``field`` lies within the dates Steward accepts (see :func:`in_date_range`)."""
-    return Q(**{f"{field}__gte": EARLIEST_MOMENT, f"{field}__lt": END_MOMENT})
-
-
 def _with_value_stream(frame: pd.DataFrame) -> pd.DataFrame:
     frame["team_id"] = frame["team_id"].fillna(NO_SCOPE).astype(np.int64)
     frame["value_stream_id"] = frame["value_stream_id"].fillna(NO_SCOPE).astype(np.int64)
@@ -381,7 +369,7 @@ def _with_value_stream(frame: pd.DataFrame) -> pd.DataFrame:
 def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``
     (deployments finished at a time outside the accepted dates left out)."""
-    rows = Deployment.objects.filter(_within("finished_at"), portfolio=portfolio).values_list(
+    rows = Deployment.objects.filter(within("finished_at"), portfolio=portfolio).values_list(
         "id",
         "finished_at",
         "successful",
@@ -408,7 +396,7 @@ def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``changes`` frame: ``change_id``, ``first_commit_at``, ``deployment_id`` (Int64)
     and the scope columns of the change's team (changes dated outside the accepted dates left
     out)."""
-    rows = Change.objects.filter(_within("first_commit_at"), portfolio=portfolio).values_list(
+    rows = Change.objects.filter(within("first_commit_at"), portfolio=portfolio).values_list(
         "id", "first_commit_at", "deployment_id", "team_id", "team__value_stream_id"
     )
     columns = ["change_id", "first_commit_at", "deployment_id", "team_id", "value_stream_id"]
@@ -422,7 +410,7 @@ def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``incidents`` frame: ``incident_id``, ``created_at``, ``resolved_at``,
     ``deployment_id`` (Int64) and scope columns (incidents created or resolved at a time outside
     the accepted dates left out)."""
-    dated = _within("created_at") & (Q(resolved_at__isnull=True) | _within("resolved_at"))
+    dated = within("created_at") & (Q(resolved_at__isnull=True) | within("resolved_at"))
     rows = Incident.objects.filter(dated, portfolio=portfolio).values_list(
         "id", "created_at", "resolved_at", "deployment_id", "team_id", "team__value_stream_id"
     )
@@ -462,75 +450,15 @@ def data_start(portfolio: Portfolio, *, as_of: datetime) -> datetime | None:
         return cursor.fetchone()[0]
 
 
-OUT_OF_RANGE_CAVEATS = (
-    "status_changes_out_of_range",
-    "work_items_out_of_range",
-    "deployments_out_of_range",
-    "changes_out_of_range",
-    "incidents_out_of_range",
-)
-
-
-def dates_out_of_range(portfolio: Portfolio) -> dict[str, int]:
-    """How many of the portfolio's stored records are dated outside the accepted range (the
-    metrics leave them out): keys :data:`OUT_OF_RANGE_CAVEATS`. Such rows can only predate the
-    check at the entry points, or come from behind the services' back. One query; the status
-    changes are found through their index on ``at``."""
-
-    def outside(table: str, column: str) -> sql.Composable:
-        return sql.SQL(
-            "(SELECT count(*) FROM {} WHERE portfolio_id = {} AND NOT coalesce({}, true))"
-        ).format(sql.Identifier(table), sql.Literal(portfolio.pk), in_date_range(column))
-
-    status_changes = sql.SQL(
-        "(SELECT count(*) FROM valuestreams_statuschange sc"
-        " JOIN valuestreams_workitem wi ON wi.id = sc.item_id"
-        " WHERE wi.portfolio_id = {} AND (sc.at < {} OR sc.at >= {}))"
-    ).format(sql.Literal(portfolio.pk), sql.Literal(EARLIEST_MOMENT), sql.Literal(END_MOMENT))
-    incidents = sql.SQL(
-        "(SELECT count(*) FROM valuestreams_incident WHERE portfolio_id = {}"
-        " AND NOT ({} AND coalesce({}, true)))"
-    ).format(sql.Literal(portfolio.pk), in_date_range("created_at"), in_date_range("resolved_at"))
-    query = sql.SQL("SELECT {}").format(
-        sql.SQL(", ").join(
-            [
-                status_changes,
-                outside("valuestreams_workitem", "created_at"),
-                outside("valuestreams_deployment", "finished_at"),
-                outside("valuestreams_change", "first_commit_at"),
-                incidents,
-            ]
-        )
-    )
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        cursor.execute(query)
-        counts = cursor.fetchone()
-    return dict(zip(OUT_OF_RANGE_CAVEATS, map(int, counts), strict=True))
-
-
-def funding_periods_out_of_range(portfolio: Portfolio) -> list[str]:
-    """Names of the portfolio's approved or closed funding periods dated outside the accepted
-    range: their target allocations are left out of the metrics (see
-    :func:`allocation_targets`)."""
-    periods = apps.get_model("leanpmo", "FundingPeriod").objects.filter(portfolio=portfolio)
-    outside = Q(starts_on__lt=EARLIEST_DATE) | Q(ends_on__gt=LATEST_DATE)
-    return list(
-        periods.exclude(status="draft")
-        .filter(outside)
-        .order_by("starts_on", "pk")
-        .values_list("name", flat=True)
-    )
-
-
 def allocation_targets(portfolio: Portfolio) -> pd.DataFrame:
     """Target allocation by flow-item type per funded value stream and non-draft funding period.
 
     Columns: value_stream_id, period_start, period_end (naive UTC; the period's first local day at
     midnight and the day after its last), item_type, target (0..1), money (budget total, float).
     Budgets live in the leanpmo app, which builds on this one, hence the late model lookup.
-    Periods dated outside the accepted range (:func:`funding_periods_out_of_range`) are left
-    out: their bounds do not fit the metrics' timestamps.
+    Periods dated outside the accepted range (see
+    :func:`~valuestreams.selectors.dated_outside.funding_periods_out_of_range`) are left out:
+    their bounds do not fit the metrics' timestamps.
     """
     budget_model = apps.get_model("leanpmo", "ValueStreamBudget")
     tz = ZoneInfo(portfolio.time_zone)
