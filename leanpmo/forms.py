@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from leanpmo.models import DecisionKind, FundingPeriod, Guardrail, ReviewOutcome
 from leanpmo.plan_fields import ALLOCATION_FIELD, FIELD_LABELS, GRID_FIELDS, MONEY_FIELDS
 from leanpmo.services import DecisionInput
+from portfolio.models import validate_date_in_range
 from portfolio.widgets import date_input
 
 MONEY_WIDGET = forms.TextInput(attrs={"inputmode": "decimal", "class": "money", "size": 10})
@@ -78,6 +79,7 @@ class DecisionForm(forms.Form):
     review_due_on = forms.DateField(
         label="Review on",
         required=False,
+        validators=[validate_date_in_range],
         widget=date_input(),
         help_text="Default: in 90 days.",
     )

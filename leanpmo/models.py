@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from leanpmo import initiative_metrics
 from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
-from portfolio.models import Portfolio, PortfolioMembership
+from portfolio.models import Portfolio, PortfolioMembership, validate_date_in_range
 from valuestreams.models import FlowItemType, ValueStream
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -135,8 +135,8 @@ class FundingPeriod(models.Model):
         Portfolio, on_delete=models.CASCADE, related_name="funding_periods"
     )
     name = models.CharField(max_length=60, help_text="e.g. 2026 Q3")
-    starts_on = models.DateField()
-    ends_on = models.DateField()
+    starts_on = models.DateField(validators=[validate_date_in_range])
+    ends_on = models.DateField(validators=[validate_date_in_range])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -522,7 +522,7 @@ class FundingDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField()
-    review_due_on = models.DateField()
+    review_due_on = models.DateField(validators=[validate_date_in_range])
     supersedes = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -856,7 +856,9 @@ class Initiative(models.Model):
     funding_mode = models.CharField(
         max_length=12, choices=FundingMode.choices, default=FundingMode.CAPACITY
     )
-    end_date = models.DateField("end date", null=True, blank=True)
+    end_date = models.DateField(
+        "end date", null=True, blank=True, validators=[validate_date_in_range]
+    )
     scope_budget = models.DecimalField(
         "scope budget", **MONEY, null=True, blank=True, validators=NOT_NEGATIVE
     )

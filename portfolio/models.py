@@ -15,6 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from portfolio.date_range import date_range_problem
+
+
+def validate_date_in_range(value) -> None:
+    """Reject a date or date-time outside the range Steward accepts (1970-01-01 to 2200-12-31,
+    :mod:`portfolio.date_range`), naming it: far-off dates are typos, and the metrics cannot
+    compute with them."""
+    problem = date_range_problem(value)
+    if problem is not None:
+        raise ValidationError(problem, code="date_out_of_range")
+
 
 def validate_time_zone(value: str) -> None:
     """Reject names that are not IANA time zones (e.g. "Europe/Zurich")."""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from portfolio.models import Portfolio
 from teams.models import ProductTeam, TeamMembership
 from valuestreams.models import ValueStream
+from valuestreams.selectors.recompute_state import with_recompute_state
 
 
 def current_seat_filter(prefix: str) -> Q:
@@ -20,8 +21,9 @@ def current_seat_filter(prefix: str) -> Q:
 
 
 def portfolio_list(user) -> QuerySet[Portfolio]:
-    """Portfolios the user may read, with `value_stream_count` and `team_count`."""
-    return (
+    """Portfolios the user may read, with `value_stream_count`, `team_count` and the state of
+    their latest recompute (see :func:`valuestreams.selectors.recompute_state.recompute_failure`)."""
+    return with_recompute_state(
         Portfolio.objects.visible_to(user)
         .annotate(
             value_stream_count=Count("value_streams", distinct=True),

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
+from valuestreams.selectors.recompute_state import recompute_failure
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -12,7 +13,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Portfolio → value streams → teams, with headcount per team."""
+    """Portfolio → value streams → teams, with headcount per team (and the failure of the latest
+    metrics recompute, while there is one)."""
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     value_streams = list(portfolio_tree(portfolio))
@@ -24,5 +26,6 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "people_count": sum(team.headcount for vs in value_streams for team in vs.teams.all()),
         "can_edit": can_edit_structure(role),
         "can_see_money": can_see_money(role, portfolio),
+        "recompute_failure": recompute_failure(portfolio),
     }
     return render(request, "portfolio/portfolio_detail.html", context)

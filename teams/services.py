@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 
+from portfolio.date_range import date_range_problem
 from portfolio.models import Portfolio
 from teams.models import (
     Experiment,
@@ -340,6 +341,9 @@ def realisation_import_csv(*, value_stream: ValueStream, text: str) -> Realisati
             result.errors.append(
                 f"Row {number}, date: “{row['date']}” is not a date like 2025-03-31."
             )
+            continue
+        if problem := date_range_problem(on):
+            result.errors.append(f"Row {number}, date: {problem}")
             continue
         try:
             value = Decimal((row["value"] or "").strip())

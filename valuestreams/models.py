@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from portfolio.models import Portfolio
+from portfolio.models import Portfolio, validate_date_in_range
 
 
 class ValueStreamQuerySet(models.QuerySet):
@@ -138,7 +138,7 @@ class WorkItem(models.Model):
         blank=True,
         related_name="work_items",
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(validators=[validate_date_in_range])
     url = models.URLField(max_length=500, blank=True)
     content_hash = models.CharField(
         max_length=64,
@@ -169,7 +169,7 @@ class StatusChange(models.Model):
     """
 
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="status_changes")
-    at = models.DateTimeField()
+    at = models.DateTimeField(validators=[validate_date_in_range])
     seq = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=120)
     source_type = models.CharField(max_length=120)
@@ -225,8 +225,8 @@ class Deployment(SourceRecord):
         default=False,
         help_text="An unplanned fix of a user-visible problem (deployment rework rate).",
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True, validators=[validate_date_in_range])
+    finished_at = models.DateTimeField(validators=[validate_date_in_range])
 
     class Meta(SourceRecord.Meta):
         indexes = [models.Index(fields=["team", "finished_at"])]
@@ -235,7 +235,7 @@ class Deployment(SourceRecord):
 class Change(SourceRecord):
     """A commit or pull request: its first-commit time and the deployment that shipped it."""
 
-    first_commit_at = models.DateTimeField()
+    first_commit_at = models.DateTimeField(validators=[validate_date_in_range])
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )
@@ -248,8 +248,8 @@ class Incident(SourceRecord):
     """A production incident; linked to the deployment named in its data, else inferred (SPEC §5)."""
 
     title = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(validators=[validate_date_in_range])
+    resolved_at = models.DateTimeField(null=True, blank=True, validators=[validate_date_in_range])
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )

@@ -68,7 +68,8 @@ def plan_incremental(
     as_of earlier than the previous one, or named items that no longer exist).
 
     Changed items: those named, those of the named teams, those with status changes stored
-    since the previous run (id above its watermark) or stamped between its as_of and this one.
+    since the previous run (id above its watermark) or stamped from its as_of (included: see
+    :func:`~valuestreams.selectors.carried.items_with_new_rows`) to this one.
     For each, a history that only grew (digest of the old rows unchanged, same team) touches
     the windows from its first new row on plus the windows of its old and new completion; any
     other change touches every window of its old and new span."""
@@ -128,7 +129,7 @@ def _changed_items(
                 "item_id", flat=True
             )
         )
-    # status changes stored after the previous run or stamped between its as_of and this one
+    # status changes stored after the previous run or stamped from its as_of to this one
     changed |= set(
         carried.items_with_new_rows(
             portfolio, after_id=previous.last_status_change_id, after=previous.as_of, until=as_of

@@ -25,13 +25,12 @@ from valuestreams.models import (
     FlowMetric,
     JobStatus,
     MetricRun,
-    MetricSettings,
     RecomputeJob,
     StatusTime,
     WorkItemFact,
 )
 from valuestreams.recompute_plan import Plan, merged_spans
-from valuestreams.selectors import carried, frames
+from valuestreams.selectors import carried, dated_outside, frames
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -41,14 +40,6 @@ def _publish_checkpoint(step: str) -> None:
 def _progress(job: RecomputeJob | None, percent: int) -> None:
     if job is not None:
         RecomputeJob.objects.filter(pk=job.pk).update(progress=percent, heartbeat_at=timezone.now())
-
-
-def _settings(portfolio: Portfolio) -> tuple[str, pd.Timedelta | None]:
-    found = MetricSettings.objects.filter(portfolio=portfolio).first()
-    if found is None:
-        return "dora-2023", None
-    gap = found.incident_max_gap_hours
-    return found.dora_benchmark, (pd.Timedelta(hours=gap) if gap is not None else None)
 
 
 def _status_change_watermark() -> int:
@@ -72,7 +63,8 @@ def recompute_run(
     else:
         flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
     _progress(job, 60)
-    benchmark, max_gap = _settings(portfolio)
+    settings = frames.dora_settings(portfolio)
+    benchmark, max_gap = settings.benchmark, settings.max_gap
     deployments = frames.deployments_frame(portfolio)
     incidents = frames.incidents_frame(portfolio)
     dora_rows = rr.dora_rows(
@@ -101,6 +93,7 @@ def recompute_run(
             "started": started,
             "dora_caveats": dora_caveats,
             "benchmark": benchmark,
+            "settings_ignored": list(settings.ignored),
             "mappings": mappings,
         },
         job=job,
@@ -444,8 +437,9 @@ def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
 
 def _caveats(portfolio: Portfolio, as_of: datetime, plan: Plan | None, extra: dict) -> dict:
     """Data-quality caveats of the portfolio, counted over the stored facts (an incremental run
-    updates the previous run's counts by its changed items, which gives the same numbers), plus
-    the DORA ones."""
+    updates the previous run's counts by its changed items, which gives the same numbers), the
+    records and funding periods left out for their dates, the settings that could not be used,
+    plus the DORA ones."""
     counts = None
     if plan is not None and plan.old_facts is not None:
         counts = recompute_caveats.updated_counts(
@@ -456,9 +450,17 @@ def _caveats(portfolio: Portfolio, as_of: datetime, plan: Plan | None, extra: di
     names = []
     if counts["unmapped_status_changes"]:
         names = recompute_caveats.unmapped_statuses(portfolio.pk, as_of, extra["mappings"])
+    if plan is None:
+        out_of_range = dated_outside.dates_out_of_range(portfolio)
+    else:  # such rows predate the checks at the entry points: the nightly full run recounts
+        previous = plan.previous.caveats
+        out_of_range = {k: int(previous.get(k) or 0) for k in dated_outside.OUT_OF_RANGE_CAVEATS}
     return {
         **counts,
         "unmapped_statuses": names,
+        **out_of_range,
+        "funding_periods_out_of_range": dated_outside.funding_periods_out_of_range(portfolio),
+        "settings_ignored": extra["settings_ignored"],
         **extra["dora_caveats"],
         "benchmark": extra["benchmark"],
     }

@@ -22,6 +22,7 @@ from leanpmo.plan_fields import (
     HORIZON_AMOUNT_FIELD,
     THEME_SPLIT_FIELD,
 )
+from portfolio.models import validate_date_in_range
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -41,7 +42,9 @@ class DecisionInputSerializer(serializers.Serializer):
     expected_outcome = serializers.CharField()
     options_considered = serializers.CharField(required=False, allow_blank=True, default="")
     leading_indicators = serializers.CharField(required=False, allow_blank=True, default="")
-    review_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    review_due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_date_in_range]
+    )
 
 
 # the plan's fields in the order the API shows them, with the total after the money by horizon

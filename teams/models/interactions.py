@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from portfolio.models import validate_date_in_range
 from teams.models.team import ProductTeam
 
 
@@ -37,7 +38,7 @@ class TeamInteraction(models.Model):
         default=False, help_text="The dependency currently blocks the team's work."
     )
     note = models.CharField(max_length=200, blank=True, help_text="What the team needs from it.")
-    since = models.DateField(null=True, blank=True)
+    since = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
 
     objects = TeamInteractionQuerySet.as_manager()
 

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from portfolio.models import Portfolio
+from portfolio.models import Portfolio, validate_date_in_range
 from teams.models.team import ProductTeam
 from valuestreams.models import ValueStream
 
@@ -200,7 +200,9 @@ class KeyResult(models.Model):
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(92)],
     )
-    starts_on = models.DateField(help_text="From when check-ins are expected.")
+    starts_on = models.DateField(
+        validators=[validate_date_in_range], help_text="From when check-ins are expected."
+    )
     closed = models.BooleanField(
         default=False, help_text="A closed key result takes no more check-ins."
     )
@@ -338,8 +340,8 @@ class Experiment(models.Model):
     key_result = models.ForeignKey(
         KeyResult, on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
     )
-    started_on = models.DateField()
-    ended_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(validators=[validate_date_in_range])
+    ended_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     result = models.CharField(max_length=12, choices=Result.choices, blank=True)
     learning = models.TextField(blank=True, help_text="What the team learned, whatever the result.")
     created_by = models.ForeignKey(
@@ -392,7 +394,7 @@ class NotDoingItem(models.Model):
     team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="not_doing")
     what = models.CharField(max_length=200)
     why = models.TextField()
-    decided_on = models.DateField()
+    decided_on = models.DateField(validators=[validate_date_in_range])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

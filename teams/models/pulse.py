@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from portfolio.models import validate_date_in_range
 from teams.models.team import ProductTeam
 
 MIN_RESPONSES_SHOWN = 3
@@ -30,8 +31,8 @@ class PulseRound(models.Model):
     """One round of a team's pulse survey, open from `opens_on` to `closes_on`."""
 
     team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="pulse_rounds")
-    opens_on = models.DateField()
-    closes_on = models.DateField()
+    opens_on = models.DateField(validators=[validate_date_in_range])
+    closes_on = models.DateField(validators=[validate_date_in_range])
 
     objects = PulseRoundQuerySet.as_manager()
 

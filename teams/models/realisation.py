@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from portfolio.models import validate_date_in_range
 from valuestreams.models import ValueStream
 
 
@@ -56,7 +57,7 @@ class RealisationPoint(models.Model):
     """One value of a realisation metric on a date; one point per metric and date."""
 
     metric = models.ForeignKey(RealisationMetric, on_delete=models.CASCADE, related_name="points")
-    on = models.DateField("date")
+    on = models.DateField("date", validators=[validate_date_in_range])
     value = models.DecimalField(max_digits=18, decimal_places=4)
     recorded_at = models.DateTimeField(auto_now=True)
 

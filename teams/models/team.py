@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.models import validate_date_in_range
 from valuestreams.models import ValueStream
 
 
@@ -58,7 +59,9 @@ class ProductTeam(models.Model):
         choices=Topology.choices,
         default=Topology.STREAM_ALIGNED,
     )
-    formed_on = models.DateField(help_text="When the team was formed.")
+    formed_on = models.DateField(
+        validators=[validate_date_in_range], help_text="When the team was formed."
+    )
     capacity_fte = models.DecimalField(
         "capacity (FTE)",
         max_digits=6,
@@ -126,8 +129,8 @@ class TeamMembership(models.Model):
     allocation_percent = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)], default=100
     )
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[validate_date_in_range])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
 
     objects = TeamMembershipQuerySet.as_manager()
 

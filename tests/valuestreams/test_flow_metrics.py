@@ -119,6 +119,27 @@ def test_empty_input_returns_empty_frames_with_the_right_columns() -> None:
         assert "truncated_histories" in flow_caveats(empty, as_of=AS_OF).columns
 
 
+def test_an_item_created_in_done_is_done_without_start_not_truncated() -> None:
+    """SPEC §4: truncated means the first known status is waiting or active."""
+    frame = history(
+        change(1, "2025-01-07 09:00", "done"),
+        change(2, "2025-01-07 09:00", "canceled"),
+        change(3, "2025-01-07 09:00", "waiting"),
+        change(3, "2025-01-08 09:00", "done"),
+        change(4, "2025-01-07 09:00", "new"),
+        change(4, "2025-01-08 09:00", "done"),
+    )
+    facts = facts_of(frame)
+    assert facts["truncated"].tolist() == [False, False, True, False]
+    assert facts["done_without_start"].tolist() == [True, False, False, True]
+    assert facts.loc[1, "flow_time_s"] == 0
+    assert pd.isna(facts.loc[1, "start"])
+    assert facts.loc[1, "done"] == at("2025-01-07 09:00")
+    caveats = flow_caveats(frame, as_of=AS_OF).iloc[0]
+    assert caveats["truncated_histories"] == 1
+    assert caveats["done_without_start"] == 2
+
+
 def test_flow_time_splits_into_active_and_waiting_time() -> None:
     frame = history(
         change(1, "2025-01-06 09:00", "new"),
@@ -368,6 +389,51 @@ def test_load_is_counted_at_each_local_day_end_and_takes_back_reopened_items() -
     assert cell(in_utc, "2025-W02")["load_mean"] == pytest.approx(4 / 7)  # Thu 9 counts too
 
 
+def test_a_change_stamped_at_local_midnight_counts_for_the_day_that_starts_there() -> None:
+    """SPEC §4: a day's end is the last instant before the next local midnight."""
+    frame = history(
+        change(1, "2025-01-06 09:00", "new"),
+        change(1, "2025-01-07 23:00", "active"),  # Wed 8 Jan 00:00 in Zurich
+        change(1, "2025-01-10 11:00", "done"),  # Fri 12:00
+        change(2, "2025-01-06 08:00", "active", item_type="Defect"),  # Mon 09:00
+        change(2, "2025-01-06 23:00", "done", item_type="Defect"),  # Tue 7 Jan 00:00
+        change(3, "2025-01-06 09:00", "new", item_type="Risk"),
+        change(3, "2025-01-12 23:00", "waiting", item_type="Risk"),  # Mon 13 Jan 00:00
+    )
+    load = flow_load(frame, weeks(), as_of=AS_OF, tz=ZURICH)
+    # Feature in the load at the ends of Wed 8 and Thu 9 (not Tue 7: it started at its end)
+    assert cell(load, "2025-W02", "Feature")["load_mean"] == pytest.approx(2 / 7)
+    # Defect at the end of Mon 6 (done at the midnight after it, so still in the load then)
+    assert cell(load, "2025-W02", "Defect")["load_mean"] == pytest.approx(1 / 7)
+    # Risk waits from the first instant of the next week: not at the end of Sunday 12
+    assert cell(load, "2025-W02", "Risk")["load_end"] == 0
+    assert cell(load, "2025-W03", "Risk")[["load_mean", "load_end"]].tolist() == [1.0, 1.0]
+    # the same in the summary, and a completion at midnight falls in the day (week) it starts
+    summary = flow_summary(frame, as_of=AS_OF, windows=weeks(), tz=ZURICH)
+    assert cell(summary, "2025-W02", "Feature")["load_mean"] == pytest.approx(2 / 7)
+    late = history(
+        change(4, "2025-01-08 09:00", "active"),
+        change(4, "2025-01-12 23:00", "done"),  # Mon 13 Jan 00:00: week 3
+    )
+    velocity = flow_velocity(item_flow_facts(late, as_of=AS_OF), weeks())
+    assert cell(velocity, "2025-W02")["velocity"] == 0
+    assert cell(velocity, "2025-W03")["velocity"] == 1
+
+
+def test_a_day_ending_exactly_at_as_of_leaves_out_the_changes_stamped_at_as_of() -> None:
+    as_of = at("2025-01-12 23:00")  # Mon 13 Jan 00:00 in Zurich: week 2 is over, week 3 not begun
+    frame = history(
+        change(1, "2025-01-06 09:00", "new"),
+        change(1, "2025-01-12 23:00", "active"),
+    )
+    load = flow_load(frame, weeks(), as_of=as_of, tz=ZURICH)
+    assert cell(load, "2025-W02")[["load_mean", "load_end"]].tolist() == [0.0, 0.0]
+    assert np.isnan(cell(load, "2025-W03")["load_mean"])
+    # one nanosecond later week 3 has begun, and its day in progress counts the change
+    later = flow_load(frame, weeks(), as_of=as_of + pd.Timedelta(1, "ns"), tz=ZURICH)
+    assert cell(later, "2025-W03")[["load_mean", "load_end"]].tolist() == [1.0, 1.0]
+
+
 def test_load_of_a_window_in_progress_is_measured_until_as_of() -> None:
     frame = history(
         change(1, "2025-01-06 09:00", "active"),
@@ -532,7 +598,7 @@ def reference_facts(frame: pd.DataFrame, as_of: pd.Timestamp) -> dict[int, dict]
                 for k in range(1, len(rows))
                 if states[k - 1] == "done" and states[k] in ("new", "waiting", "active")
             ),
-            "truncated": states[0] != "new",
+            "truncated": states[0] in ("waiting", "active"),
             "item_type": rows[run]["item_type"] if done is not None else rows[-1]["item_type"],
             "unmapped_count": sum(r["unmapped"] for r in rows),
         }
@@ -559,11 +625,13 @@ def reference_load(reference: dict, window: pd.Series, as_of: pd.Timestamp, tz: 
     for day_start, day_end in local_day_ends(first, last, tz):
         if day_start >= as_of:
             continue
-        moment = min(pd.Timestamp(day_end), as_of)
         counts = dict.fromkeys([*FLOW_ITEM_TYPES, "All"], 0)
         for fact in reference.values():
             times = [r["entered_at"] for r in fact["rows"]]
-            k = bisect.bisect_right(times, moment) - 1
+            if pd.Timestamp(day_end) <= as_of:  # rows before the next midnight
+                k = bisect.bisect_left(times, pd.Timestamp(day_end)) - 1
+            else:  # the day in progress: rows up to as_of
+                k = bisect.bisect_right(times, as_of) - 1
             if k >= 0 and fact["rows"][k]["flow_state"] in ("waiting", "active"):
                 counts[fact["rows"][k]["item_type"]] += 1
                 counts["All"] += 1

@@ -197,3 +197,23 @@ def test_integration_tokens_cannot_read_metrics(org, client, computed, name):
     token = integration_token_issue(portfolio=org.portfolio, name="ci", days=30, now=timezone.now())
     response = client.get(reverse(name), HTTP_AUTHORIZATION=f"Bearer {token.text}")
     assert response.status_code in {401, 403}
+
+
+def test_a_scope_whose_items_never_started_is_computed_live_and_recomputed(org, client_for):
+    """Items that went straight from new to done (none ever waiting or active) used to raise
+    IndexError in item_arrays: the live answer was a 500 and the portfolio's recompute failed."""
+    add_item(org.portfolio, org.team, "S-1", "Story", [(at(2), "To Do"), (at(3), "Done")])
+    add_item(org.portfolio, org.team, "S-2", "Story", [(at(4), "Done")])  # created in done
+    run = recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
+    assert run.caveats["done_without_start"] == 2
+    assert run.caveats["truncated_histories"] == 0
+    for name in ("api:status-time-list", "api:flow-metric-list"):
+        response = client_for("pmo").get(
+            reverse(name),
+            {"scope": "team", "id": org.team.pk, "grain": "week",
+             "as_of": "2026-02-20T12:00:00+00:00"},
+        )  # fmt: skip
+        assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    velocity = {r["label"]: r["velocity"] for r in rows if r["item_type"] == "All"}
+    assert velocity == {"2026-W06": 2}

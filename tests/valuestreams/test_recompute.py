@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,71 @@ def test_when_only_time_passes_the_carried_rows_equal_a_full_run(org):
     incremental = published_rows(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)
     assert incremental == published_rows(org.portfolio)
+
+
+def _zurich_midnight(day: int, month: int = 3) -> dt.datetime:
+    """00:00 in Europe/Zurich (the org's time zone) on ``day`` 2026, in UTC."""
+    return dt.datetime(2026, month, day, tzinfo=ZoneInfo("Europe/Zurich")).astimezone(dt.UTC)
+
+
+@pytest.mark.django_db
+def test_incremental_equals_full_with_midnight_changes_and_items_created_in_done(org):
+    """SPEC §4 edges through the carried path: changes stamped exactly at a local midnight
+    (also at the previous run's as_of, itself a midnight) count for the day starting there, and
+    an item created in done is done without start, not truncated."""
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    mapped_dataset(
+        org.portfolio, [org.team, org.other_team], items=60, start=start, days=50, seed=13
+    )
+    StatusChange.objects.filter(at__gt=_zurich_midnight(1) - dt.timedelta(days=1)).delete()
+    previous = _zurich_midnight(3)  # Tuesday 3 March 00:00 in Zurich
+    # a team of its own: in its load from the midnight the previous run's day ended at
+    # (stamped at its as_of), and one item open since February
+    quiet = ProductTeamFactory(value_stream=org.value_stream)
+    at_previous = add_item(
+        org.portfolio, quiet, "M-1", "Story", [(at(20), "To Do"), (previous, "In Progress")]
+    )
+    add_item(org.portfolio, quiet, "M-2", "Story", [(at(21), "In Progress")])
+    add_item(org.portfolio, org.other_team, "D-1", "Story", [(_zurich_midnight(1), "Done")])
+    run = recompute_full_now(portfolio=org.portfolio, as_of=previous)
+    assert run.caveats["done_without_start"] >= 1
+
+    later = _zurich_midnight(5) + dt.timedelta(hours=9)
+    touched = [
+        add_item(org.portfolio, org.team, "D-2", "Bug", [(_zurich_midnight(4), "Done")]).pk,
+        add_item(
+            org.portfolio, org.other_team, "M-3", "Story",
+            [(_zurich_midnight(3) + dt.timedelta(hours=8), "To Do"),
+             (_zurich_midnight(4), "Review"), (_zurich_midnight(5), "In Progress")],
+        ).pk,
+    ]  # fmt: skip
+    m2 = WorkItem.objects.get(external_key="M-2")
+    noon = _zurich_midnight(4) + dt.timedelta(hours=12)
+    m2.status_changes.create(at=noon, seq=1, status="Done", source_type="Story")
+    touched.append(m2.pk)
+
+    plan = plan_incremental(org.portfolio, as_of=later, item_ids=touched)
+    assert plan.carry
+    assert at_previous.pk in plan.changed_items.tolist()  # its row at the previous as_of
+    step = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=later)
+    incremental = published_rows(org.portfolio)
+    full_run = recompute_full_now(portfolio=org.portfolio, as_of=later)
+    full = published_rows(org.portfolio)
+    for table in full:
+        assert incremental[table] == full[table], table
+    assert step.caveats == full_run.caveats
+    facts = WorkItemFact.objects.filter(item__external_key__in=["D-1", "D-2"])
+    assert [(f.truncated, f.done_without_start) for f in facts] == [(False, True)] * 2
+    # M-1 entered the load at 00:00 on Tuesday, so not at the end of Monday 2 March: day ends
+    # Mon 1 (M-2), Tue 2, Wed 1 (M-2 done at noon), Thu 1 (measured at as_of)
+    week = FlowMetric.objects.get(
+        portfolio=org.portfolio, scope_kind="team", scope_id=quiet.pk, grain="week",
+        item_type="All", window_start=_zurich_midnight(2),
+    )  # fmt: skip
+    assert (week.load_mean, week.load_end) == (1.25, 1)
+    # D-2, created in done, adds to the items done without start, not to the truncated ones
+    assert full_run.caveats["truncated_histories"] == run.caveats["truncated_histories"]
+    assert full_run.caveats["done_without_start"] == run.caveats["done_without_start"] + 1
 
 
 @pytest.mark.django_db

@@ -166,3 +166,48 @@ def test_exact_bincount_adds_large_integers_without_rounding():
     codes = np.array([0, 0, 1, 1])
     assert exact_bincount(codes, values, 2).tolist() == [2**60 + 4, 2**61 + 12]
     assert exact_bincount(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0).size == 0
+
+
+def test_carried_rows_equal_a_full_computation_across_midnight_stamped_changes():
+    """The previous run's as_of is a local midnight (Thursday 27 March 00:00 in Zurich) and
+    changes are stamped exactly at midnights, before and after it: each counts for the day that
+    starts there. The item whose change is stamped at the previous as_of is a changed item (the
+    previous run's last day ended just before it), and one item is created in done."""
+    midnight = pd.Timestamp("2025-03-26 23:00", tz="UTC")
+    unchanged = [
+        row(1, "2025-03-01 08:00", "new", 1),
+        row(1, "2025-03-24 23:00", "active", 1),  # Tuesday 25 March 00:00
+        row(2, "2025-03-02 08:00", "active", 2),
+        row(2, "2025-03-25 23:00", "done", 2),  # Wednesday 26 March 00:00
+    ]
+    old = [row(3, "2025-03-03 08:00", "new", 3), row(3, "2025-03-26 23:00", "active", 3)]
+    added = [
+        row(3, "2025-03-29 11:00", "done", 3),  # Saturday 29 March, noon
+        row(4, "2025-03-27 23:00", "done", 1, "Defect"),  # created in done at midnight
+        row(5, "2025-03-29 23:00", "new", 2),
+        row(5, "2025-03-30 22:00", "waiting", 2),  # Monday 31 March 00:00 (summer time)
+    ]
+    previous = full(frame(unchanged + old), midnight)
+    facts = item_flow_facts(frame(unchanged + old + added), as_of=NOW)
+    flow, status = carry.carried_rows(
+        windows=windows(),
+        anchor=period_windows(midnight - pd.Timedelta(1, "ns"), midnight, grain="week", tz=ZURICH),
+        stored_flow=previous.flow.assign(
+            window_start=pd.to_datetime(previous.flow["window_start"]).dt.tz_localize("UTC")
+        ),
+        stored_status=previous.status,
+        old_transitions=frame(old),
+        new_transitions=frame(old + added),
+        done_facts=facts[facts["done"].notna()].astype({"item_type": str}),
+        prev_as_of=midnight,
+        as_of=NOW,
+        tz=ZURICH,
+        portfolio_id=99,
+    )
+    expected = full(frame(unchanged + old + added), NOW)
+    same_rows(flow, expected.flow, FLOW_KEY)
+    same_rows(status, expected.status, STATUS_KEY)
+    assert not facts.set_index("item_id").loc[4, "truncated"]
+    # team 3's item entered the load at Thursday's first instant: not at the end of Wednesday 26
+    week = expected.flow.query("scope_kind == 'team' and scope_id == 3 and label == '2025-W13'")
+    assert week.set_index("item_type").loc["All", "load_mean"] == pytest.approx(2 / 7)

@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portfolio.access import get_for_user
+from portfolio.date_range import date_range_problem
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.api import metrics_serializers as s
@@ -156,6 +157,8 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         as_of = filters.IsoDateTimeFilter().field.clean(raw) if raw else None
         if as_of is None or as_of.tzinfo is None:
             raise ValidationError({"as_of": ["Give an ISO 8601 time with its offset."]})
+        if problem := date_range_problem(as_of):
+            raise ValidationError({"as_of": [problem]})
         params = request.query_params
         portfolio = _scope_portfolio(request.user, params.get("scope"), params.get("id"))
         latest = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from portfolio.date_range import DATE_RANGE_TEXT, in_date_range
+
 # Characters that make a spreadsheet treat a cell as a formula (or a DDE command), per OWASP's
 # "CSV injection" guidance. A leading tab or carriage return can hide such a prefix.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -173,7 +175,8 @@ def parse_timestamp(value: object) -> datetime:
 
     Accepts Jira's ``2024-03-05T10:15:30.123+0100`` as well as ``+01:00`` and ``Z``. Raises
     ValueError with a message fit for the user when the value is not a string, is not ISO 8601,
-    or has no offset: a time zone is never guessed.
+    has no offset (a time zone is never guessed) or lies outside the dates Steward accepts
+    (:mod:`portfolio.date_range`: 1970-01-01 to 2200-12-31).
     """
     if not isinstance(value, str):
         raise ValueError(
@@ -195,6 +198,8 @@ def parse_timestamp(value: object) -> datetime:
             f"{text!r} has no time zone offset; add one, e.g. {parsed.isoformat()}+01:00 "
             f"or {parsed.isoformat()}Z (a time zone is never guessed)"
         )
+    if not in_date_range(parsed):
+        raise ValueError(f"{text!r} is outside the dates Steward accepts ({DATE_RANGE_TEXT})")
     return parsed.astimezone(UTC)
 
 

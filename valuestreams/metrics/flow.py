@@ -23,9 +23,12 @@ any other column      a group column constant per item (``team_id``, ``value_str
                       ``portfolio_id``...), kept through and usable in ``by=[...]``.
 ====================  =====================================================================
 
-An item's first row is its creation (usually "new"); a first row in any other state marks the
-history ``truncated`` (counted, flagged). Time bucketing uses windows built in the portfolio time
-zone by :func:`period_windows` (or any frame with aware ``window_start``/``window_end``).
+An item's first row is its creation (usually "new"); a first row in waiting or active marks the
+history ``truncated`` (counted, flagged), one in done is *done without start* (flow time 0,
+flagged), not truncated. Time bucketing uses windows built in the portfolio time zone by
+:func:`period_windows` (or any frame with aware ``window_start``/``window_end``); every window is
+half-open ``[start, end)``, so a change stamped exactly at a local midnight belongs to the day
+(and week, month) that starts there.
 
 Results are tidy: one row per group (``by`` columns) x window x ``item_type``, where
 ``item_type`` "All" covers every type. Times are float seconds (``_s``), shares fractions 0..1.

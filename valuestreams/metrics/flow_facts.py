@@ -234,11 +234,13 @@ class ItemArrays:
 def item_arrays(rows: StatusRows) -> ItemArrays:
     """Compute start, final done/cancel, active time and type at completion for every item."""
     state, t = rows.state, rows.t
-    started = np.flatnonzero((state == WAITING) | (state == ACTIVE))
-    j = np.searchsorted(started, rows.first, side="left")
-    has_start = j < len(started)
-    has_start[has_start] = started[j[has_start]] <= rows.last[has_start]
-    start_row = np.where(has_start, started[np.minimum(j, max(len(started) - 1, 0))], -1)
+    # the first waiting/active row at or after each item's first row; the sentinel past the
+    # last row stands for "none", so items that never started (or a frame where none did)
+    # need no special case
+    started = np.append(np.flatnonzero((state == WAITING) | (state == ACTIVE)), len(t))
+    candidate = started[np.searchsorted(started, rows.first, side="left")]
+    has_start = candidate <= rows.last
+    start_row = np.where(has_start, candidate, -1)
 
     entered = np.ones(len(t), dtype=bool)
     entered[1:] = state[1:] != state[:-1]
@@ -287,7 +289,8 @@ def facts_frame(rows: StatusRows, arrays: ItemArrays) -> pd.DataFrame:
         "wait_s": flow_s - active_s,
         "flow_efficiency": efficiency,
         "reopen_count": count_per_item(np.flatnonzero(after_done), rows).astype(np.int64),
-        "truncated": state[rows.first] != NEW,
+        # a history starting mid-way; one created straight in done (or canceled) is not
+        "truncated": (state[rows.first] == WAITING) | (state[rows.first] == ACTIVE),
         "done_without_start": is_done & ~has_start,
         "unmapped_count": count_per_item(np.flatnonzero(rows.unmapped), rows).astype(np.int64),
     }
@@ -312,7 +315,8 @@ def item_flow_facts(transitions: pd.DataFrame, *, as_of: datetime | pd.Timestamp
       new, in an earlier done before a reopen, canceled in between); done without start → 0;
     - ``flow_efficiency``: ``active_s / flow_time_s`` (NaN when not done or flow time is 0);
     - ``reopen_count`` (int64): times the item left done for new/waiting/active;
-    - ``truncated`` (bool): its first known row is not ``new`` (history starts mid-way);
+    - ``truncated`` (bool): its first known row is waiting or active (history starts mid-way;
+      an item created directly in done or canceled is not truncated);
     - ``done_without_start`` (bool): done but never waiting/active (flow time 0);
     - ``unmapped_count`` (int64): its status changes into statuses without a mapping.
     """

@@ -67,17 +67,18 @@ def measured_days(windows: pd.DataFrame, *, as_of_ns: int, tz: str) -> np.ndarra
 
 
 def _day_grid(windows: pd.DataFrame, as_of_ns: int, tz: str):
-    """(day-end measurement times, days per window, first day of each window)."""
+    """(the next local midnight after each measured day, days per window, first day of each
+    window). A day is measured at its end, the last instant before the next midnight, so a row
+    stamped at that midnight is not counted in it (it belongs to the day that starts there)."""
     starts, ends = window_bounds(windows)
     if not len(starts):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     day_start, day_end = _local_days(int(starts.min()), int(ends.max()), tz)
     n_days = int(np.searchsorted(day_start, as_of_ns, side="left"))
-    measured_at = np.minimum(day_end[:n_days], as_of_ns)
     first_day = np.minimum(np.searchsorted(day_start, starts, side="left"), n_days)
     stop_day = np.minimum(np.searchsorted(day_start, ends, side="left"), n_days)
-    return measured_at, np.maximum(stop_day - first_day, 0), first_day
+    return day_end[:n_days], np.maximum(stop_day - first_day, 0), first_day
 
 
 @lru_cache(maxsize=16)
@@ -99,13 +100,16 @@ def load_sums(rows: StatusRows, grid: Grid, *, tz: str) -> LoadSums:
     n_groups, n_windows, n_types = grid.shape
     total = np.zeros((n_groups, n_windows, n_types), dtype=np.int64)
     end = total.copy()
-    measured_at, days, first_day = _day_grid(grid.windows, rows.as_of_ns, tz)
-    n_days = len(measured_at)
+    next_midnight, days, first_day = _day_grid(grid.windows, rows.as_of_ns, tz)
+    n_days = len(next_midnight)
     if not grid.size or not n_days:
         return LoadSums(total, end, days)
 
     positions, types, deltas = _load_events(rows, grid)
-    day = np.searchsorted(measured_at, rows.t[positions], side="left")
+    # the first day whose end comes after the row: days end before their next midnight ([start,
+    # end) like every window), and rows are known up to as_of, so the day in progress counts
+    # every row up to as_of
+    day = np.searchsorted(next_midnight, rows.t[positions], side="right")
     keep = day < n_days
     item = np.searchsorted(rows.first, positions[keep], side="right") - 1
     group = grid.group_of_item[item]
@@ -130,7 +134,9 @@ def load_cells(rows: StatusRows, grid: Grid, *, tz: str) -> dict[str, np.ndarray
 
     The load at an instant counts the items whose latest row at or before it is waiting or
     active. A window's days are the local days (``tz``) starting inside it and before ``as_of``;
-    each day is measured at its end, or at ``as_of`` for the day in progress. ``load_mean`` is the
+    each day is measured at its end (the last instant before the next local midnight: a change
+    stamped exactly at midnight counts for the day that starts there), or at ``as_of`` for the
+    day in progress. ``load_mean`` is the
     mean over those days and ``load_end`` the value on the last one; NaN for a window with no
     such day (e.g. wholly after ``as_of``).
     """

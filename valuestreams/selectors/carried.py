@@ -186,12 +186,15 @@ def items_with_new_rows(
     portfolio: Portfolio, *, after_id: int, after: datetime, until: datetime
 ) -> list[int]:
     """Items of ``portfolio`` with a status change stored after ``after_id`` or stamped in
-    ``(after, until]``. The rows are found through their indexes first and the items' portfolio
-    checked by primary key afterwards (joining the two lets PostgreSQL scan every work item)."""
+    ``[after, until]``: a change stamped exactly at the previous as_of was known to the previous
+    run, but when that as_of is a local midnight it counts only for the day starting there, so
+    the load carried from the previous run does not hold it yet. The rows are found through
+    their indexes first and the items' portfolio checked by primary key afterwards (joining the
+    two lets PostgreSQL scan every work item)."""
     recent = _id_list(
         sql.SQL(
             "SELECT DISTINCT item_id FROM valuestreams_statuschange"
-            " WHERE id > {} OR (at > {} AND at <= {})"
+            " WHERE id > {} OR (at >= {} AND at <= {})"
         ).format(sql.Literal(after_id), sql.Literal(after), sql.Literal(until))
     )
     return sorted(items_of_portfolio(portfolio, recent)) if recent else []

@@ -8,13 +8,14 @@ Frames are shaped for `valuestreams.charts`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from django.db.models import Count, Q, Sum
 
+from portfolio.date_range import DATE_RANGE_TEXT
 from valuestreams.metrics.dora import load_benchmark
 from valuestreams.models import (
     DoraMetric,
@@ -26,6 +27,7 @@ from valuestreams.models import (
     WorkItemFact,
 )
 from valuestreams.recompute_rows import DORA_METRIC_FIELDS
+from valuestreams.selectors.recompute_state import RecomputeFailure, recompute_failure
 
 # How far back the charts reach, and the recent span that distribution and waits summarise.
 HISTORY = {Grain.WEEK: timedelta(weeks=52), Grain.MONTH: timedelta(days=731)}
@@ -104,6 +106,7 @@ class FlowDashboard:
     caveats: list[str] = field(default_factory=list)
     team_velocity: pd.DataFrame = field(default_factory=pd.DataFrame)
     teams: list[TeamFlowRow] = field(default_factory=list)
+    recompute_failure: RecomputeFailure | None = None
 
     @property
     def has_data(self) -> bool:
@@ -323,7 +326,18 @@ _NOT_CAVEATS = {
     "incidents_unlinked",
     "changes_negative_lead_time",
     "incidents_negative_recovery",
+    "funding_periods_out_of_range",
+    "settings_ignored",
 }
+# records the metrics leave out for a date outside the accepted range, and how to name them
+_OUT_OF_RANGE = {
+    "status_changes_out_of_range": "status changes",
+    "work_items_out_of_range": "work item creation times",
+    "deployments_out_of_range": "deployments",
+    "changes_out_of_range": "changes",
+    "incidents_out_of_range": "incidents",
+}
+_NOT_CAVEATS |= set(_OUT_OF_RANGE)
 
 
 def caveat_messages(caveats: dict | None) -> list[str]:
@@ -372,9 +386,32 @@ def caveat_messages(caveats: dict | None) -> list[str]:
         lines.append(f"{count} changes were deployed before their first commit and are ignored.")
     if count := _count(flat, "incidents_negative_recovery"):
         lines.append(f"{count} incidents were resolved before their deployment and are ignored.")
+    lines.extend(_out_of_range_lines(flat))
+    lines.extend(str(line) for line in flat.get("settings_ignored") or ())
     for key, found in flat.items():
         if key not in _NOT_CAVEATS and _count(flat, key):
             lines.append(f"{key.replace('_', ' ').capitalize()}: {found:g}.")
+    return lines
+
+
+def _out_of_range_lines(flat: dict[str, Any]) -> list[str]:
+    """What the metrics left out for a date outside the accepted range (stored before the dates
+    were checked, or by hand): records, and funding periods whose targets are not used."""
+    lines = []
+    counted = [f"{n} {what}" for key, what in _OUT_OF_RANGE.items() if (n := _count(flat, key))]
+    if counted:
+        lines.append(
+            f"{', '.join(counted)} are dated outside the dates Steward accepts ({DATE_RANGE_TEXT})"
+            " and are left out; correct them at their source."
+        )
+    periods = flat.get("funding_periods_out_of_range")
+    if isinstance(periods, list | tuple) and periods:
+        names = ", ".join(f"“{name}”" for name in periods)
+        lines.append(
+            f"Funding periods {names} have dates outside the dates Steward accepts "
+            f"({DATE_RANGE_TEXT}); their target allocations are not used until the dates are "
+            "corrected."
+        )
     return lines
 
 
@@ -408,11 +445,13 @@ def _empty_dashboard(grain: str, run: MetricRun | None) -> FlowDashboard:
 def scope_dashboard(
     scope_kind: str, scope_id: int, *, portfolio_id: int, grain: str
 ) -> FlowDashboard:
-    """The flow dashboard of one scope (value stream or team): five queries, whatever the size."""
+    """The flow dashboard of one scope (value stream or team): six queries, whatever the size
+    (the sixth: whether the latest recompute of the portfolio failed)."""
     grain = parse_grain(grain)
     run = latest_run(portfolio_id)
+    failure = recompute_failure(portfolio_id)
     if run is None:
-        return _empty_dashboard(grain, None)
+        return replace(_empty_dashboard(grain, None), recompute_failure=failure)
     since = run.as_of - HISTORY[grain]
     recent = run.as_of - RECENT[grain]
     flow = flow_metric_frame(scope_kind, [scope_id], grain=grain, since=since)
@@ -433,6 +472,7 @@ def scope_dashboard(
         caveats=caveat_messages(
             {**(run.caveats or {}), **scope_caveat_counts(scope_kind, scope_id)}
         ),
+        recompute_failure=failure,
     )
 
 
@@ -474,7 +514,7 @@ def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: d
 
 
 def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) -> FlowDashboard:
-    """The value stream's flow dashboard plus its per-team breakdown (seven queries in all).
+    """The value stream's flow dashboard plus its per-team breakdown (eight queries in all).
 
     `teams` are the value stream's teams, already read by the page.
     """
@@ -508,7 +548,7 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
 
 
 def team_dashboard(team, *, grain: str | None) -> FlowDashboard:
-    """One team's flow dashboard (five queries; one more if `team.value_stream` is not loaded)."""
+    """One team's flow dashboard (six queries; one more if `team.value_stream` is not loaded)."""
     return scope_dashboard(
         ScopeKind.TEAM,
         team.pk,

@@ -18,12 +18,16 @@ import numpy as np
 import pandas as pd
 from django.apps import apps
 from django.db import connection
+from django.db.models import Q
 from psycopg import sql
 
+from portfolio.date_range import EARLIEST_DATE, EARLIEST_MOMENT, END_MOMENT, LATEST_DATE
 from portfolio.models import Portfolio
 from valuestreams.mapping import Lookup, state_lookup, type_lookup
+from valuestreams.metrics.dora import available_benchmarks
 from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, FLOW_STATES
-from valuestreams.models import Change, Deployment, Incident
+from valuestreams.models import Change, Deployment, Incident, MetricSettings
+from valuestreams.selectors.dated_outside import in_date_range, within
 
 CHUNK_BYTES = 16 * 1024 * 1024
 NO_SCOPE = -1  # team_id / value_stream_id of an item without a team
@@ -114,11 +118,13 @@ def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Com
         # The items are looked up in the status changes' index only: joining the work items
         # would cost a second index probe per item. Rows of an item outside the portfolio are
         # dropped by transitions_frame (item_scopes reads the portfolio's items only).
-        return sql.SQL(_HISTORY_COLUMNS + " WHERE sc.item_id = ANY({})").format(id_array(item_ids))
+        return sql.SQL(_HISTORY_COLUMNS + " WHERE sc.item_id = ANY({}) AND {}").format(
+            id_array(item_ids), in_date_range("sc.at")
+        )
     return sql.SQL(
         _HISTORY_COLUMNS
-        + " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE wi.portfolio_id = {}"
-    ).format(sql.Literal(portfolio_id))
+        + " JOIN valuestreams_workitem wi ON wi.id = sc.item_id WHERE wi.portfolio_id = {} AND {}"
+    ).format(sql.Literal(portfolio_id), in_date_range("sc.at"))
 
 
 @dataclass
@@ -153,7 +159,9 @@ class History:
 
 def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> History:
     """Every status change of the portfolio's work items (or of ``item_ids``, the caller's
-    choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY."""
+    choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY.
+    Rows dated outside the accepted range are not read (see
+    :func:`~valuestreams.selectors.dated_outside.in_date_range`)."""
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
@@ -319,6 +327,38 @@ def transitions_frame(
 
 # --- DORA inputs ---------------------------------------------------------------------------------
 
+DEFAULT_BENCHMARK = "dora-2023"
+# no two moments of the accepted dates lie further apart: a longer gap is no limit at all
+LONGEST_GAP = pd.Timestamp(END_MOMENT) - pd.Timestamp(EARLIEST_MOMENT)
+
+
+@dataclass(frozen=True)
+class DoraSettings:
+    """How a portfolio's DORA metrics are computed (its :class:`MetricSettings`, or defaults):
+    the benchmark version, the longest deployment → incident gap of an inferred link, and what
+    of the stored settings could not be used (``ignored``: sentences for the run's caveats)."""
+
+    benchmark: str = DEFAULT_BENCHMARK
+    max_gap: pd.Timedelta | None = None
+    ignored: tuple[str, ...] = ()
+
+
+def dora_settings(portfolio: Portfolio) -> DoraSettings:
+    """The portfolio's DORA settings. A benchmark version Steward does not ship (stored before it
+    was checked, or by hand) falls back to the default with a caveat rather than failing the
+    recompute; a gap longer than the accepted dates span is no limit."""
+    found = MetricSettings.objects.filter(portfolio=portfolio).first()
+    if found is None:
+        return DoraSettings()
+    benchmark, ignored = found.dora_benchmark, ()
+    if benchmark not in available_benchmarks():
+        ignored = (f"The DORA benchmark “{benchmark}” is unknown; {DEFAULT_BENCHMARK} was used.",)
+        benchmark = DEFAULT_BENCHMARK
+    hours = found.incident_max_gap_hours
+    longest = LONGEST_GAP // pd.Timedelta(hours=1)
+    gap = None if hours is None else pd.Timedelta(hours=min(hours, longest))
+    return DoraSettings(benchmark, gap, ignored)
+
 
 def _with_value_stream(frame: pd.DataFrame) -> pd.DataFrame:
     frame["team_id"] = frame["team_id"].fillna(NO_SCOPE).astype(np.int64)
@@ -327,8 +367,9 @@ def _with_value_stream(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
-    """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``."""
-    rows = Deployment.objects.filter(portfolio=portfolio).values_list(
+    """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``
+    (deployments finished at a time outside the accepted dates left out)."""
+    rows = Deployment.objects.filter(within("finished_at"), portfolio=portfolio).values_list(
         "id",
         "finished_at",
         "successful",
@@ -353,8 +394,9 @@ def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
 
 def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``changes`` frame: ``change_id``, ``first_commit_at``, ``deployment_id`` (Int64)
-    and the scope columns of the change's team."""
-    rows = Change.objects.filter(portfolio=portfolio).values_list(
+    and the scope columns of the change's team (changes dated outside the accepted dates left
+    out)."""
+    rows = Change.objects.filter(within("first_commit_at"), portfolio=portfolio).values_list(
         "id", "first_commit_at", "deployment_id", "team_id", "team__value_stream_id"
     )
     columns = ["change_id", "first_commit_at", "deployment_id", "team_id", "value_stream_id"]
@@ -366,8 +408,10 @@ def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
 
 def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``incidents`` frame: ``incident_id``, ``created_at``, ``resolved_at``,
-    ``deployment_id`` (Int64) and scope columns."""
-    rows = Incident.objects.filter(portfolio=portfolio).values_list(
+    ``deployment_id`` (Int64) and scope columns (incidents created or resolved at a time outside
+    the accepted dates left out)."""
+    dated = within("created_at") & (Q(resolved_at__isnull=True) | within("resolved_at"))
+    rows = Incident.objects.filter(dated, portfolio=portfolio).values_list(
         "id", "created_at", "resolved_at", "deployment_id", "team_id", "team__value_stream_id"
     )
     columns = [
@@ -387,19 +431,21 @@ def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
 
 def data_start(portfolio: Portfolio, *, as_of: datetime) -> datetime | None:
     """The earliest moment of the portfolio's data known at ``as_of`` (items created, deployments
-    finished, changes committed, incidents created), None without data. Windows start here."""
+    finished, changes committed, incidents created; times outside the accepted dates ignored),
+    None without data. Windows start here."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT least("
             " (SELECT min(created_at) FROM valuestreams_workitem"
-            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s),"
+            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s AND created_at >= %(e)s),"
             " (SELECT min(finished_at) FROM valuestreams_deployment"
-            "   WHERE portfolio_id = %(p)s AND finished_at <= %(a)s),"
+            "   WHERE portfolio_id = %(p)s AND finished_at <= %(a)s AND finished_at >= %(e)s),"
             " (SELECT min(first_commit_at) FROM valuestreams_change"
-            "   WHERE portfolio_id = %(p)s AND first_commit_at <= %(a)s),"
+            "   WHERE portfolio_id = %(p)s AND first_commit_at <= %(a)s"
+            "   AND first_commit_at >= %(e)s),"
             " (SELECT min(created_at) FROM valuestreams_incident"
-            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s))",
-            {"p": portfolio.pk, "a": as_of},
+            "   WHERE portfolio_id = %(p)s AND created_at <= %(a)s AND created_at >= %(e)s))",
+            {"p": portfolio.pk, "a": as_of, "e": EARLIEST_MOMENT},
         )
         return cursor.fetchone()[0]
 
@@ -410,13 +456,18 @@ def allocation_targets(portfolio: Portfolio) -> pd.DataFrame:
     Columns: value_stream_id, period_start, period_end (naive UTC; the period's first local day at
     midnight and the day after its last), item_type, target (0..1), money (budget total, float).
     Budgets live in the leanpmo app, which builds on this one, hence the late model lookup.
+    Periods dated outside the accepted range (see
+    :func:`~valuestreams.selectors.dated_outside.funding_periods_out_of_range`) are left out:
+    their bounds do not fit the metrics' timestamps.
     """
     budget_model = apps.get_model("leanpmo", "ValueStreamBudget")
     tz = ZoneInfo(portfolio.time_zone)
     rows = []
-    budgets = budget_model.objects.filter(period__portfolio=portfolio).exclude(
-        period__status="draft"
-    )
+    budgets = budget_model.objects.filter(
+        period__portfolio=portfolio,
+        period__starts_on__gte=EARLIEST_DATE,
+        period__ends_on__lte=LATEST_DATE,
+    ).exclude(period__status="draft")
     for budget in budgets.select_related("period"):
         begins = datetime.combine(budget.period.starts_on, time.min, tzinfo=tz)
         ends = datetime.combine(budget.period.ends_on + timedelta(days=1), time.min, tzinfo=tz)

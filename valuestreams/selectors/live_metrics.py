@@ -14,7 +14,7 @@ import pandas as pd
 
 from portfolio.models import Portfolio
 from valuestreams import recompute_rows as rr
-from valuestreams.models import DoraMetric, FlowMetric, MetricSettings, StatusTime, WorkItem
+from valuestreams.models import DoraMetric, FlowMetric, StatusTime, WorkItem
 from valuestreams.selectors import frames
 
 SCOPE_COLUMNS = dict(rr.SCOPES)
@@ -89,9 +89,7 @@ def live_dora_rows(
 ) -> list[DoraMetric]:
     """DORA metrics of one scope as of ``as_of`` (records of the whole portfolio are read: they
     are few, and incidents link to deployments across teams)."""
-    found = MetricSettings.objects.filter(portfolio=portfolio).first()
-    benchmark = found.dora_benchmark if found else "dora-2023"
-    gap = found.incident_max_gap_hours if found else None
+    settings = frames.dora_settings(portfolio)
     rows = rr.dora_rows(
         frames.deployments_frame(portfolio),
         frames.changes_frame(portfolio),
@@ -100,8 +98,8 @@ def live_dora_rows(
         as_of=as_of,
         tz=portfolio.time_zone,
         portfolio_id=portfolio.pk,
-        benchmark=benchmark,
-        max_gap=pd.Timedelta(hours=gap) if gap is not None else None,
+        benchmark=settings.benchmark,
+        max_gap=settings.max_gap,
         scopes=[(scope_kind, SCOPE_COLUMNS[scope_kind])],
     )
     return _instances(DoraMetric, _only(rows, scope_kind, scope_id), portfolio)
