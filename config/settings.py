@@ -152,6 +152,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # one error shape: a 400 keyed by the client's fields (non_field_errors otherwise)
+    "EXCEPTION_HANDLER": "portfolio.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Steward API",

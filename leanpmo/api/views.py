@@ -66,6 +66,7 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.api.errors import api_validation_error
 from portfolio.http import if_match_version
 from portfolio.models import Portfolio
 
@@ -86,11 +87,12 @@ LINE_IF_MATCH = OpenApiParameter(
 )
 
 
-def field_errors(exc: DjangoValidationError) -> ValidationError:
-    """A Django ValidationError as DRF's JSON errors per field."""
-    return ValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    )
+# a decision's service errors use the form's names; the API's decision object names them thus
+DECISION_FIELDS = {"decision_kind": "kind"} | {
+    name: name
+    for name in ("kind", "rationale", "expected_outcome", "options_considered",
+                 "leading_indicators", "review_due_on")
+}  # fmt: skip
 
 
 class MoneyViewSet(viewsets.GenericViewSet):
@@ -127,7 +129,7 @@ class FundingPeriodViewSet(
         try:
             serializer.instance = period_create(portfolio=portfolio, user=self.request.user, **data)
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
 
 @extend_schema_view(
@@ -182,7 +184,10 @@ class BudgetViewSet(
                 headers={"ETag": f'"{exc.current.version}"'},
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            fields = {name: f"decision.{field}" for name, field in DECISION_FIELDS.items()}
+            if decision is None:
+                fields["decision_kind"] = "decision"
+            raise api_validation_error(exc, fields=fields) from exc
         body = BudgetSerializer(result.budget).data
         code = status.HTTP_202_ACCEPTED if result.pending else status.HTTP_200_OK
         if result.decision is not None:
@@ -223,7 +228,7 @@ class DecisionViewSet(
                 supersedes=data.get("supersedes"),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc, fields=DECISION_FIELDS) from exc
 
 
 class ReviewViewSet(
@@ -253,7 +258,7 @@ class ReviewViewSet(
                 notes=serializer.validated_data.get("notes", ""), user=self.request.user, now=timezone.now(),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
 
 class GuardrailViewSet(
@@ -280,7 +285,7 @@ class GuardrailViewSet(
                 portfolio=portfolio, user=self.request.user, guardrail=guardrail, **data
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
     def perform_create(self, serializer):
         self._save(serializer, None)
@@ -336,7 +341,7 @@ class ScenarioViewSet(
                 user=self.request.user, now=timezone.now(),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
     @extend_schema(
         methods=["GET"],
@@ -391,14 +396,10 @@ class ScenarioViewSet(
         except BudgetConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except ScenarioRowError as exc:
-            errors = (
-                exc.error.message_dict
-                if hasattr(exc.error, "error_dict")
-                else {"detail": exc.error.messages}
-            )
-            raise ValidationError({"decisions": {str(exc.line.value_stream_id): errors}}) from exc
+            within = f"decisions.{exc.line.value_stream_id}"
+            raise api_validation_error(exc.error, fields=DECISION_FIELDS, within=within) from exc
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         body = [
             {
                 "value_stream": change.budget.value_stream_id,
@@ -460,7 +461,7 @@ class ScenarioLineViewSet(
                 headers={"ETag": f'"{exc.current.version}"'},
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         return Response(
             ScenarioLineSerializer(stored).data, headers={"ETag": f'"{stored.version}"'}
         )

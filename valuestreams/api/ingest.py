@@ -21,6 +21,7 @@ from portfolio.api.authentication import (
     portfolio_for_ingest,
     request_token,
 )
+from portfolio.api.errors import api_validation_error
 from valuestreams.api import ingest_serializers as s
 from valuestreams.imports import import_job_create, import_jobs_visible_to
 from valuestreams.ingest import (
@@ -172,5 +173,5 @@ class ImportJobViewSet(
                 team_field=data.get("team_field") or "",
             )
         except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+            raise api_validation_error(exc) from exc
         return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
