@@ -197,3 +197,22 @@ def test_integration_tokens_cannot_read_metrics(org, client, computed, name):
     token = integration_token_issue(portfolio=org.portfolio, name="ci", days=30, now=timezone.now())
     response = client.get(reverse(name), HTTP_AUTHORIZATION=f"Bearer {token.text}")
     assert response.status_code in {401, 403}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("4724-03-19T12:32:59Z", "outside the dates metrics can be computed for"),
+        ("not a time", "ISO 8601"),
+    ],
+)
+def test_an_as_of_that_cannot_be_computed_is_refused_naming_it(
+    org, client_for, computed, as_of, message
+):
+    for name in ("api:flow-metric-list", "api:dora-metric-list", "api:status-time-list"):
+        response = client_for("member").get(
+            reverse(name), {"scope": "team", "id": org.team.pk, "as_of": as_of}
+        )
+        assert response.status_code == 400, (name, response.content[:300])
+        assert list(response.json()) == ["as_of"]
+        assert message in response.json()["as_of"][0]

@@ -9,9 +9,11 @@ nothing is stored — see :mod:`valuestreams.selectors.live_metrics`.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from pandas.errors import OutOfBoundsDatetime
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
@@ -153,7 +155,10 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         raw = request.query_params.get("as_of")
         if not raw:
             return super().list(request, *args, **kwargs)
-        as_of = filters.IsoDateTimeFilter().field.clean(raw) if raw else None
+        try:
+            as_of = filters.IsoDateTimeFilter().field.clean(raw)
+        except DjangoValidationError:
+            as_of = None
         if as_of is None or as_of.tzinfo is None:
             raise ValidationError({"as_of": ["Give an ISO 8601 time with its offset."]})
         params = request.query_params
@@ -161,7 +166,12 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         latest = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()
         if latest is not None and latest.as_of == as_of:
             return super().list(request, *args, **kwargs)
-        rows = self.live_rows(portfolio, params["scope"], int(params["id"]), as_of)
+        try:
+            rows = self.live_rows(portfolio, params["scope"], int(params["id"]), as_of)
+        except (OverflowError, OutOfBoundsDatetime) as exc:
+            raise ValidationError(
+                {"as_of": [f"{as_of:%Y-%m-%d} is outside the dates metrics can be computed for."]}
+            ) from exc
         rows = [r for r in rows if self.keep(r, params)]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
