@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +22,7 @@ from portfolio.api.authentication import (
     portfolio_for_ingest,
     request_token,
 )
-from portfolio.api.errors import api_validation_error
+from portfolio.api.errors import BodyTooLarge, api_validation_error
 from valuestreams.api import ingest_serializers as s
 from valuestreams.imports import import_job_create, import_jobs_visible_to
 from valuestreams.ingest import (
@@ -62,6 +63,17 @@ class _BatchIngestViewSet(viewsets.ViewSet):
     parser_classes = [JSONParser]
     ingest: Callable[..., IngestSummary]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """A body that is not JSON, or too large to read, is refused in the batch's own error
+        shape ({"errors": [...]}) with DRF's status (400, 413)."""
+        response = super().handle_exception(exc)
+        if isinstance(exc, ParseError | RequestDataTooBig | BodyTooLarge):
+            return _errors(
+                IngestError(None, None, "", str(response.data["detail"])),
+                code=response.status_code,
+            )
+        return response
+
     def create(self, request: Request) -> Response:
         body = request.data
         if not isinstance(body, dict):
@@ -91,7 +103,7 @@ class _BatchIngestViewSet(viewsets.ViewSet):
 def _documented(record: type, name: str):
     return extend_schema(
         request=s.batch_serializer(record, name),
-        responses={200: s.IngestSummarySerializer, 400: ERRORS},
+        responses={200: s.IngestSummarySerializer, 400: ERRORS, 413: ERRORS},
     )
 
 
