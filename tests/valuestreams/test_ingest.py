@@ -488,3 +488,18 @@ def test_a_body_that_is_not_json_is_refused_in_the_batch_shape(org, token):
     )  # fmt: skip
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["errors"][0]["message"]
+
+
+def test_texts_the_database_cannot_store_are_cleaned_and_named(org, send):
+    response = send(
+        WORK_ITEMS,
+        [item("NUL-1", title="Export\u0000 the mix \ud800", team="Instant\u0000 Payments")],
+    )
+    assert response.status_code == 200, response.content[:300]
+    stored = WorkItem.objects.get(external_key="NUL-1")
+    assert stored.title == "Export the mix \ufffd"
+    assert stored.team == org.team
+    assert {(w["key"], w["field"]) for w in response.json()["warnings"]} == {("NUL-1", "title")}
+    event = send(DEPLOYMENTS, [{"key": "d\u00001", "finished_at": "2024-03-08T10:00:00Z"}])
+    assert event.status_code == 200, event.content[:300]
+    assert event.json()["warnings"][0]["field"] == "key"
