@@ -153,6 +153,15 @@ WHITENOISE_USE_FINDERS = DEBUG
 # 5,000 × 4 KB = 20 MB. A larger body answers 413 with this limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("STEWARD_MAX_BODY_BYTES", 5000 * 4000))
 
+# The largest uploaded file (an import, a CSV of budgets): checked while it streams in, before
+# anything reads it into memory (portfolio.uploads). In MB (10^6 bytes), as the messages say.
+STEWARD_MAX_UPLOAD_BYTES = int(os.environ.get("STEWARD_MAX_UPLOAD_MB", "50")) * 1_000_000
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.uploads.UploadLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

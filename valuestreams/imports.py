@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from portfolio.models import IntegrationToken, Portfolio
+from portfolio.uploads import max_upload_bytes
 from valuestreams.importing import records as neutral
 from valuestreams.importing.csvpair import parse_csv_pair
 from valuestreams.importing.jira import parse_jira_search
@@ -25,7 +26,6 @@ from valuestreams.importing.records import storable_text
 from valuestreams.ingest import IngestRejected, work_item_records_write
 from valuestreams.models import ImportJob, JobStatus
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
@@ -58,10 +58,10 @@ def import_job_create(
     if format not in ImportJob.Format.values:
         errors["format"] = f"Choose the file format: {', '.join(ImportJob.Format.values)}."
     for field, content in (("file", payload), ("changes_file", payload_changes)):
-        if content is not None and len(content) > MAX_FILE_BYTES:
+        if content is not None and len(content) > max_upload_bytes():
             errors[field] = (
                 f"The file has {len(content) / 1e6:.1f} MB; at most "
-                f"{MAX_FILE_BYTES // 1_000_000} MB are accepted."
+                f"{max_upload_bytes() / 1e6:g} MB are accepted."
             )
     if not payload:
         errors.setdefault("file", "Choose the file to import; it must not be empty.")

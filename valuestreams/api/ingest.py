@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +24,7 @@ from portfolio.api.authentication import (
     request_token,
 )
 from portfolio.api.errors import BodyTooLarge, api_validation_error
+from portfolio.uploads import upload_size_error
 from valuestreams.api import ingest_serializers as s
 from valuestreams.imports import import_job_create, import_jobs_visible_to
 from valuestreams.ingest import (
@@ -168,6 +170,13 @@ class ImportJobViewSet(
 
     @extend_schema(request=s.ImportUploadSerializer, responses={202: s.ImportJobSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
+        too_large = {
+            field: [problem]
+            for field in ("file", "changes_file")
+            if (problem := upload_size_error(request, field, request.FILES.get(field)))
+        }
+        if too_large:
+            raise DRFValidationError(too_large)
         upload = s.ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
