@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from portfolio.fields import LONG_TEXT, LimitedTextField
 from portfolio.models import Portfolio, PortfolioMembership
 from valuestreams.models import FlowItemType, ValueStream
 
@@ -62,8 +63,10 @@ class StrategicTheme(models.Model):
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="themes")
     name = models.CharField(max_length=120)
-    objective = models.TextField(blank=True)
-    measures = models.TextField(blank=True, help_text="How progress towards the theme is measured.")
+    objective = LimitedTextField(blank=True, max_length=LONG_TEXT)
+    measures = LimitedTextField(
+        blank=True, max_length=LONG_TEXT, help_text="How progress towards the theme is measured."
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = PortfolioScopedQuerySet.as_manager()
@@ -111,7 +114,7 @@ class InvestmentHorizon(models.Model):
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="horizons")
     code = models.CharField(max_length=10, choices=Horizon.choices)
     name = models.CharField(max_length=60)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = PortfolioScopedQuerySet.as_manager()
@@ -204,7 +207,7 @@ class ValueStreamBudget(models.Model):
     alloc_risk = models.PositiveSmallIntegerField("Risk %", default=10, validators=PERCENT)
     alloc_debt = models.PositiveSmallIntegerField("Debt %", default=10, validators=PERCENT)
     theme_split = models.JSONField(default=dict, blank=True)
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True, max_length=LONG_TEXT)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -435,10 +438,10 @@ class FundingDecision(models.Model):
     kind = models.CharField(max_length=10, choices=DecisionKind.choices)
     amount_before = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
     amount_after = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
-    rationale = models.TextField()
-    options_considered = models.TextField(blank=True)
-    expected_outcome = models.TextField()
-    leading_indicators = models.TextField(blank=True)
+    rationale = LimitedTextField(max_length=LONG_TEXT)
+    options_considered = LimitedTextField(blank=True, max_length=LONG_TEXT)
+    expected_outcome = LimitedTextField(max_length=LONG_TEXT)
+    leading_indicators = LimitedTextField(blank=True, max_length=LONG_TEXT)
     evidence = models.JSONField(default=dict, blank=True)
     proposal = models.JSONField(default=dict, blank=True)
     base_version = models.PositiveIntegerField(null=True, blank=True)
@@ -492,7 +495,7 @@ class ExceptionApproval(models.Model):
         FundingDecision, on_delete=models.PROTECT, related_name="approval"
     )
     approved = models.BooleanField()
-    note = models.TextField(blank=True)
+    note = LimitedTextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -525,7 +528,7 @@ class DecisionReview(models.Model):
 
     decision = models.ForeignKey(FundingDecision, on_delete=models.PROTECT, related_name="reviews")
     outcome = models.CharField(max_length=14, choices=ReviewOutcome.choices)
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True, max_length=LONG_TEXT)
     figures = models.JSONField(default=dict, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -582,7 +585,7 @@ class Scenario(models.Model):
 
     period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="scenarios")
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from portfolio.fields import LONG_TEXT, LimitedTextField
+
 
 def validate_time_zone(value: str) -> None:
     """Reject names that are not IANA time zones (e.g. "Europe/Zurich")."""
@@ -56,7 +58,7 @@ class Portfolio(models.Model):
     """Strategy and investment managed as a product; the top of Portfolio → Value Stream → Team."""
 
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR.")
     time_zone = models.CharField(
         max_length=64,

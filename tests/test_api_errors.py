@@ -160,3 +160,39 @@ def test_the_handler_answers_a_stray_service_error_and_a_bare_list_as_an_object(
     assert (stray.status_code, stray.data) == (400, {"non_field_errors": ["No."]})
     bare = exception_handler(ValidationError(["No."]), {})
     assert (bare.status_code, bare.data) == (400, {"non_field_errors": ["No."]})
+
+
+def test_a_decision_text_over_its_limit_answers_under_the_field_sent(org, client_for):
+    budget = funding_for(org, approved=True).budget
+    decisions = FundingDecision.objects.count()
+    response = _send(
+        client_for("pmo"),
+        "patch",
+        reverse("api:budget-detail", args=[budget.pk]),
+        {
+            "amount_grow": "350000.00",
+            "decision": {"kind": "increase", "rationale": "r" * 10_001, "expected_outcome": "e"},
+        },
+        **{"If-Match": '"1"'},
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["decision"]
+    assert "10000 characters" in response.json()["decision"]["rationale"][0]
+    assert FundingDecision.objects.count() == decisions
+
+
+def test_free_texts_are_limited_at_the_model_so_every_path_refuses_them():
+    from leanpmo.models import FundingDecision as Decision
+    from teams.models import Experiment, NotDoingItem, OutcomeUpdate
+
+    for model, field, limit in [
+        (OutcomeUpdate, "learned", 2_000),
+        (OutcomeUpdate, "blockers", 2_000),
+        (Experiment, "hypothesis", 2_000),
+        (Experiment, "learning", 10_000),
+        (NotDoingItem, "why", 2_000),
+        (Decision, "rationale", 10_000),
+    ]:
+        with pytest.raises(DjangoValidationError) as refused:
+            model._meta.get_field(field).clean("x" * (limit + 1), None)
+        assert f"at most {limit} characters" in refused.value.messages[0]

@@ -99,6 +99,8 @@ def test_member_posts_a_check_in_on_their_own_key_result(org, client_for, outcom
         ("other", "key_result", "Pick a key result of one of your own teams"),
         ("foreign", "key_result", "Pick a key result of one of your own teams"),
         ("closed", "key_result", "is closed; it takes no more check-ins."),
+        ({"learned": "x" * 2001}, "learned", "no more than 2000 characters"),
+        ({"blockers": "x" * 2001}, "blockers", "no more than 2000 characters"),
     ],
 )
 def test_bad_check_in_through_the_api_is_a_400_naming_the_field(
