@@ -7,7 +7,7 @@ built once for the module (rolled back at the end); each example runs in a savep
 back, so examples do not depend on each other. Generated ids are often swapped for ids of objects
 that exist (visible to the caller or not), so that operations reach their services instead of
 stopping at "no such object". Deterministic (derandomised) and bounded: STEWARD_API_FUZZ_EXAMPLES
-examples per operation and caller (default 4); raise it, and set STEWARD_API_FUZZ_COVERAGE=1 to add
+examples per operation and caller (default 3); raise it, and set STEWARD_API_FUZZ_COVERAGE=1 to add
 schemathesis' coverage phase (every boundary of every field), for a deeper run.
 """
 
@@ -75,7 +75,7 @@ from valuestreams.recompute import recompute_full_now, recompute_request
 pytestmark = pytest.mark.django_db
 
 ROLES = ("executive", "pmo", "member", "outsider", "token")
-EXAMPLES = int(os.environ.get("STEWARD_API_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("STEWARD_API_FUZZ_EXAMPLES", "3"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
