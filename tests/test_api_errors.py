@@ -196,3 +196,16 @@ def test_free_texts_are_limited_at_the_model_so_every_path_refuses_them():
         with pytest.raises(DjangoValidationError) as refused:
             model._meta.get_field(field).clean("x" * (limit + 1), None)
         assert f"at most {limit} characters" in refused.value.messages[0]
+
+
+def test_every_operation_documents_its_refusals_with_a_body(client_for):
+    schema = client_for("member").get(reverse("api-schema"), HTTP_ACCEPT="application/json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = operation["responses"]
+            assert "403" in codes, (method, path)
+            assert "{id}" not in path or "404" in codes, (method, path)
+            assert method not in ("post", "put", "patch") or {"400", "413", "415"} <= set(codes)
+            assert path.startswith("/api/v1/ingest/") == ("401" in codes), (method, path)
+            for code, answer in codes.items():
+                assert code < "400" or "application/json" in answer["content"], (code, path)

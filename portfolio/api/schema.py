@@ -12,7 +12,8 @@ drf-spectacular documents what a view returns; the refusals come from DRF and fr
 - 413 and 415 where a body is sent: larger than DATA_UPLOAD_MAX_MEMORY_SIZE, or in a media type
   the operation does not take.
 
-An operation's own ``extend_schema(responses=...)`` wins where it documents the same status.
+An operation's own ``extend_schema(responses=...)`` wins where it documents the same status; an
+error it documents without a body gets the ``{"detail": ...}`` body (409, 412, 428 carry more).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class StewardAutoSchema(AutoSchema):
         responses = operation.setdefault("responses", {})
         for code in self._error_codes(operation):
             responses.setdefault(code, self._error_response(code))
+        for code, response in responses.items():  # e.g. 409, 412, 428 described by a view
+            if code >= "400" and "content" not in response:
+                response["content"] = self._error_response(code)["content"]
         return operation
 
     def _error_codes(self, operation: dict[str, Any]) -> list[str]:
@@ -89,4 +93,5 @@ class StewardAutoSchema(AutoSchema):
             schema = component.ref
         else:
             schema = self.resolve_serializer(ErrorSerializer, "response").ref
-        return {"description": ERRORS[code], "content": {"application/json": {"schema": schema}}}
+        description = ERRORS.get(code, "Refused; the detail says why.")
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
