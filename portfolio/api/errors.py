@@ -77,7 +77,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         request = context.get("request")
         exc = body_too_large(request.META.get("CONTENT_LENGTH") if request else None)
     response = drf_exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
+    if response is not None and isinstance(exc, ValidationError):
         if isinstance(response.data, list):
             response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
         response.data = _messages_as_lists(response.data)

@@ -503,3 +503,18 @@ def test_texts_the_database_cannot_store_are_cleaned_and_named(org, send):
     event = send(DEPLOYMENTS, [{"key": "d\u00001", "finished_at": "2024-03-08T10:00:00Z"}])
     assert event.status_code == 200, event.content[:300]
     assert event.json()["warnings"][0]["field"] == "key"
+
+
+def test_a_body_nested_100000_levels_deep_is_refused_saying_so(org, token, client_for):
+    deep = b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = Client().post(
+        WORK_ITEMS, data=deep, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "thousands of levels deep" in response.json()["errors"][0]["message"]
+    elsewhere = client_for("pmo").post(
+        reverse("api:objective-list"), data=deep, content_type="application/json"
+    )
+    assert elsewhere.status_code == 400
+    assert "thousands of levels deep" in elsewhere.json()["detail"]

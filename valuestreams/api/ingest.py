@@ -13,7 +13,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from portfolio.api.authentication import (
     request_token,
 )
 from portfolio.api.errors import BodyTooLarge, api_validation_error
+from portfolio.api.parsers import JSONParser
 from portfolio.uploads import upload_size_error
 from valuestreams.api import ingest_serializers as s
 from valuestreams.imports import import_job_create, import_jobs_visible_to
