@@ -150,13 +150,37 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# The largest request body read into memory (file uploads excluded: they stream to disk). Ingest
+# batches are the largest bodies: at most 5,000 records (valuestreams.ingest.MAX_RECORDS) of 4 KB
+# on average, which holds every text at its documented maximum (key, type and team 120, source 40,
+# title and url 500 characters: about 1.6 KB of JSON with the field names and times) plus a dozen
+# status changes with 120-character statuses (about 2.2 KB). So every documented batch fits:
+# 5,000 × 4 KB = 20 MB. A larger body answers 413 with this limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("STEWARD_MAX_BODY_BYTES", 5000 * 4000))
+
+# The largest uploaded file (an import, a CSV of budgets): checked while it streams in, before
+# anything reads it into memory (portfolio.uploads). In MB (10^6 bytes), as the messages say.
+STEWARD_MAX_UPLOAD_BYTES = int(os.environ.get("STEWARD_MAX_UPLOAD_MB", "50")) * 1_000_000
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.uploads.UploadLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "portfolio.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portfolio.api.schema.StewardAutoSchema",
+    # one error shape: a 400 keyed by the client's fields (non_field_errors otherwise)
+    "EXCEPTION_HANDLER": "portfolio.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Steward API",

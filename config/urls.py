@@ -39,3 +39,8 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
+
+# the API answers JSON even where no view runs (an unknown URL, a request Django refuses)
+handler400 = "portfolio.api.errors.bad_request"
+handler404 = "portfolio.api.errors.not_found"
+handler500 = "portfolio.api.errors.server_error"

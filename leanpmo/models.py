@@ -24,6 +24,7 @@ from django.urls import reverse
 
 from leanpmo import initiative_metrics
 from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
+from portfolio.fields import LONG_TEXT, LimitedTextField
 from portfolio.models import Portfolio, PortfolioMembership, validate_date_in_range
 from valuestreams.models import FlowItemType, ValueStream
 
@@ -68,8 +69,10 @@ class StrategicTheme(models.Model):
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="themes")
     name = models.CharField(max_length=120)
-    objective = models.TextField(blank=True)
-    measures = models.TextField(blank=True, help_text="How progress towards the theme is measured.")
+    objective = LimitedTextField(blank=True, max_length=LONG_TEXT)
+    measures = LimitedTextField(
+        blank=True, max_length=LONG_TEXT, help_text="How progress towards the theme is measured."
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = PortfolioScopedQuerySet.as_manager()
@@ -104,7 +107,7 @@ class InvestmentHorizon(models.Model):
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="horizons")
     code = models.CharField(max_length=10, choices=Horizon.choices)
     name = models.CharField(max_length=60)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = PortfolioScopedQuerySet.as_manager()
@@ -306,7 +309,7 @@ class ValueStreamBudget(MoneyPlan):
 
     period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="budgets")
     value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="budgets")
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True, max_length=LONG_TEXT)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -511,10 +514,10 @@ class FundingDecision(models.Model):
     kind = models.CharField(max_length=10, choices=DecisionKind.choices)
     amount_before = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
     amount_after = models.DecimalField(**MONEY, validators=NOT_NEGATIVE)
-    rationale = models.TextField()
-    options_considered = models.TextField(blank=True)
-    expected_outcome = models.TextField()
-    leading_indicators = models.TextField(blank=True)
+    rationale = LimitedTextField(max_length=LONG_TEXT)
+    options_considered = LimitedTextField(blank=True, max_length=LONG_TEXT)
+    expected_outcome = LimitedTextField(max_length=LONG_TEXT)
+    leading_indicators = LimitedTextField(blank=True, max_length=LONG_TEXT)
     evidence = models.JSONField(default=dict, blank=True)
     proposal = models.JSONField(default=dict, blank=True)
     base_version = models.PositiveIntegerField(null=True, blank=True)
@@ -587,7 +590,7 @@ class ExceptionApproval(models.Model):
         FundingDecision, on_delete=models.PROTECT, related_name="approval"
     )
     approved = models.BooleanField()
-    note = models.TextField(blank=True)
+    note = LimitedTextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -620,7 +623,7 @@ class DecisionReview(models.Model):
 
     decision = models.ForeignKey(FundingDecision, on_delete=models.PROTECT, related_name="reviews")
     outcome = models.CharField(max_length=14, choices=ReviewOutcome.choices)
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True, max_length=LONG_TEXT)
     figures = models.JSONField(default=dict, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -677,7 +680,7 @@ class Scenario(models.Model):
 
     period = models.ForeignKey(FundingPeriod, on_delete=models.CASCADE, related_name="scenarios")
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from portfolio.date_range import date_range_problem
+from portfolio.fields import LONG_TEXT, LimitedTextField
 
 
 def validate_date_in_range(value) -> None:
@@ -68,7 +69,7 @@ class Portfolio(models.Model):
     """Strategy and investment managed as a product; the top of Portfolio → Value Stream → Team."""
 
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR.")
     time_zone = models.CharField(
         max_length=64,

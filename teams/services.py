@@ -261,10 +261,23 @@ def key_result_create(*, objective: Objective, **fields) -> KeyResult:
 
 @transaction.atomic
 def key_result_update(*, key_result: KeyResult, **fields) -> KeyResult:
-    """Change a key result's definition or close it."""
-    unknown = set(fields) - set(KEY_RESULT_FIELDS)
+    """Change a key result's definition or close it (fields of KEY_RESULT_FIELDS).
+
+    ``objective`` may be given (a client sends back what it read) but must be the key result's
+    own: its check-ins belong to that objective's team, so a key result never moves (a
+    ValidationError on ``objective`` otherwise).
+    """
+    unknown = set(fields) - {*KEY_RESULT_FIELDS, "objective"}
     if unknown:
         raise TypeError(f"key_result_update got unexpected fields: {sorted(unknown)}")
+    objective = fields.pop("objective", None)
+    if objective is not None and objective.pk != key_result.objective_id:
+        raise ValidationError(
+            {
+                "objective": "A key result cannot move to another objective; close it and add "
+                "a new one to the other objective."
+            }
+        )
     for name, value in fields.items():
         setattr(key_result, name, value)
     return _validated(key_result)

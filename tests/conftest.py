@@ -59,6 +59,11 @@ class Org:
 
 @pytest.fixture
 def org(db) -> Org:
+    return make_org()
+
+
+def make_org() -> Org:
+    """The organisation and people of the `org` fixture (for module-scoped data too)."""
     portfolio = PortfolioFactory(name="Everyday Banking")
     value_stream = ValueStreamFactory(portfolio=portfolio, name="Payments")
     team = ProductTeamFactory(value_stream=value_stream, name="Instant Payments")

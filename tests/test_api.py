@@ -154,3 +154,11 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     assert "/api/v1/ingest/work-items/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_a_teams_hidden_cost_is_null_and_documented_so(org, client_for):
+    body = client_for("member").get(reverse("api:team-detail", args=[org.team.pk])).json()
+    assert body["loaded_cost_per_fte"] is None
+    schema = client_for("member").get(reverse("api-schema"), HTTP_ACCEPT="application/json").json()
+    cost = schema["components"]["schemas"]["ProductTeam"]["properties"]["loaded_cost_per_fte"]
+    assert cost["nullable"] is True

@@ -13,18 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from portfolio.models import IntegrationToken, Portfolio
+from portfolio.uploads import max_upload_bytes
 from valuestreams.importing import records as neutral
 from valuestreams.importing.csvpair import parse_csv_pair
 from valuestreams.importing.jira import parse_jira_search
+from valuestreams.importing.records import storable_text
 from valuestreams.ingest import IngestRejected, work_item_records_write
 from valuestreams.models import ImportJob, JobStatus
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
@@ -57,10 +58,10 @@ def import_job_create(
     if format not in ImportJob.Format.values:
         errors["format"] = f"Choose the file format: {', '.join(ImportJob.Format.values)}."
     for field, content in (("file", payload), ("changes_file", payload_changes)):
-        if content is not None and len(content) > MAX_FILE_BYTES:
+        if content is not None and len(content) > max_upload_bytes():
             errors[field] = (
                 f"The file has {len(content) / 1e6:.1f} MB; at most "
-                f"{MAX_FILE_BYTES // 1_000_000} MB are accepted."
+                f"{max_upload_bytes() / 1e6:g} MB are accepted."
             )
     if not payload:
         errors.setdefault("file", "Choose the file to import; it must not be empty.")
@@ -92,13 +93,14 @@ def import_job_create(
 
 
 def _problem(level: str, error: neutral.RowError) -> dict[str, Any]:
+    """A parser's problem as stored on the job (its texts storable: they quote the file)."""
     return {
         "level": level,
         "file": error.file,
         "row": error.row,
-        "key": error.key,
-        "field": error.field,
-        "message": error.message,
+        "key": error.key and storable_text(error.key),
+        "field": storable_text(error.field),
+        "message": storable_text(error.message),
     }
 
 
@@ -145,6 +147,27 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 job,
                 JobStatus.FAILED,
                 errors=[_ingest_problem("error", e) for e in exc.errors] + warnings,
+                summary={"items": result.item_count, "rows_read": result.rows_read},
+            )
+        except DatabaseError as exc:
+            # the checks before writing should leave the database nothing to refuse; if it still
+            # does, the job says what it refused (the write was rolled back), as a problem row
+            refused = storable_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            return _finish(
+                job,
+                JobStatus.FAILED,
+                errors=[
+                    {
+                        "level": "error",
+                        "file": "",
+                        "row": None,
+                        "key": None,
+                        "field": "",
+                        "message": f"The database refused the data ({type(exc).__name__}: "
+                        f"{refused}); nothing was written.",
+                    },
+                    *warnings,
+                ],
                 summary={"items": result.item_count, "rows_read": result.rows_read},
             )
         warnings += [_ingest_problem("warning", w) for w in written.warnings]

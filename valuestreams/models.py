@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from portfolio.fields import LONG_TEXT, LimitedTextField
 from portfolio.models import Portfolio, validate_date_in_range
 
 
@@ -34,7 +35,7 @@ class ValueStream(models.Model):
         blank=True,
         related_name="owned_value_streams",
     )
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ValueStreamQuerySet.as_manager()

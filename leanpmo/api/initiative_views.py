@@ -29,7 +29,6 @@ from leanpmo.api.initiative_serializers import (
     TransitionSerializer,
     WsjfSerializer,
 )
-from leanpmo.api.views import field_errors
 from leanpmo.models import (
     FundingMode,
     Initiative,
@@ -45,6 +44,7 @@ from leanpmo.services import (
     initiative_update,
 )
 from portfolio.access import money_portfolio_ids
+from portfolio.api.errors import api_validation_error
 from portfolio.models import Portfolio
 from teams.models import KeyResult, ProductTeam
 
@@ -158,7 +158,7 @@ class InitiativeViewSet(
                 portfolio=portfolio, user=request.user, now=timezone.now(), **values
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         fresh = self.get_queryset().get(pk=initiative.pk)
         return Response(InitiativeSerializer(fresh, context=context).data, status=201)
 
@@ -179,7 +179,7 @@ class InitiativeViewSet(
         except CapRefused as exc:
             return Response(cap_body(exc), status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         fresh = self.get_queryset().get(pk=initiative.pk)
         return Response(InitiativeSerializer(fresh, context=context).data)
 
@@ -230,7 +230,7 @@ class InitiativeViewSet(
                     initiative=initiative, user=request.user, now=now, **data
                 )
             except DjangoValidationError as inner:
-                raise field_errors(inner) from inner
+                raise api_validation_error(inner) from inner
             body = {
                 "decision": decision.pk,
                 "pending_approval": True,
@@ -238,7 +238,7 @@ class InitiativeViewSet(
             }
             return Response(body, status=status.HTTP_202_ACCEPTED)
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         return Response(TransitionSerializer(moved).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses={200: WsjfSerializer, 404: MISSING})
@@ -263,5 +263,5 @@ class InitiativeViewSet(
                 initiative=initiative, user=request.user, **serializer.validated_data
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         return Response(WsjfSerializer(updated).data)

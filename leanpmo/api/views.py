@@ -65,6 +65,7 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.api.errors import api_validation_error
 from portfolio.http import if_match_version
 from portfolio.models import Portfolio
 
@@ -85,11 +86,12 @@ LINE_IF_MATCH = OpenApiParameter(
 )
 
 
-def field_errors(exc: DjangoValidationError) -> ValidationError:
-    """A Django ValidationError as DRF's JSON errors per field."""
-    return ValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    )
+# a decision's service errors use the form's names; the API's decision object names them thus
+DECISION_FIELDS = {"decision_kind": "kind"} | {
+    name: name
+    for name in ("kind", "rationale", "expected_outcome", "options_considered",
+                 "leading_indicators", "review_due_on")
+}  # fmt: skip
 
 
 class MoneyViewSet(viewsets.GenericViewSet):
@@ -126,7 +128,7 @@ class FundingPeriodViewSet(
         try:
             serializer.instance = period_create(portfolio=portfolio, user=self.request.user, **data)
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
 
 class VersionedPlanViewSet(
@@ -166,13 +168,17 @@ class VersionedPlanViewSet(
                 headers={"ETag": f'"{exc.current.version}"'},
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc, fields=self.error_fields(data)) from exc
         body = {**self.get_serializer(stored).data, **extra}
         return Response(body, status=code, headers={"ETag": f'"{stored.version}"'})
 
     def change(self, plan, expected: int, changes: dict, data: dict) -> tuple[Any, dict, int]:
         """Write `changes` through the service: (the plan as stored, extra body fields, status)."""
         raise NotImplementedError
+
+    def error_fields(self, data: dict) -> dict[str, str]:
+        """The service's error keys renamed to the API's fields (see api_validation_error)."""
+        return {}
 
 
 @extend_schema_view(
@@ -195,6 +201,12 @@ class BudgetViewSet(VersionedPlanViewSet):
             .select_related("value_stream", "period__portfolio")
             .order_by("period", "value_stream__name")
         )
+
+    def error_fields(self, data: dict) -> dict[str, str]:
+        fields = {name: f"decision.{field}" for name, field in DECISION_FIELDS.items()}
+        if data.get("decision") is None:
+            fields["decision_kind"] = "decision"
+        return fields
 
     def change(self, plan, expected: int, changes: dict, data: dict) -> tuple[Any, dict, int]:
         decision = data.get("decision")
@@ -244,7 +256,7 @@ class DecisionViewSet(
                 supersedes=data.get("supersedes"),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc, fields=DECISION_FIELDS) from exc
 
 
 class ReviewViewSet(
@@ -274,7 +286,7 @@ class ReviewViewSet(
                 notes=serializer.validated_data.get("notes", ""), user=self.request.user, now=timezone.now(),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
 
 class GuardrailViewSet(
@@ -301,7 +313,7 @@ class GuardrailViewSet(
                 portfolio=portfolio, user=self.request.user, guardrail=guardrail, **data
             )
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
     def perform_create(self, serializer):
         self._save(serializer, None)
@@ -357,7 +369,7 @@ class ScenarioViewSet(
                 user=self.request.user, now=timezone.now(),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
 
     @extend_schema(
         methods=["GET"],
@@ -412,14 +424,10 @@ class ScenarioViewSet(
         except VersionConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except PlanRowError as exc:
-            errors = (
-                exc.error.message_dict
-                if hasattr(exc.error, "error_dict")
-                else {"detail": exc.error.messages}
-            )
-            raise ValidationError({"decisions": {str(exc.row.value_stream_id): errors}}) from exc
+            within = f"decisions.{exc.row.value_stream_id}"
+            raise api_validation_error(exc.error, fields=DECISION_FIELDS, within=within) from exc
         except DjangoValidationError as exc:
-            raise field_errors(exc) from exc
+            raise api_validation_error(exc) from exc
         body = [
             {
                 "value_stream": change.budget.value_stream_id,

@@ -56,7 +56,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
 class KeyResultSerializer(serializers.ModelSerializer):
     """A key result with the team it belongs to (null above team level); Lean PMO writes."""
 
-    team = serializers.IntegerField(source="objective.team_id", read_only=True)
+    team = serializers.IntegerField(source="objective.team_id", read_only=True, allow_null=True)
 
     class Meta:
         model = KeyResult

@@ -14,6 +14,7 @@ from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from portfolio.api.errors import api_validation_error
 from portfolio.models import Portfolio
 from teams import services
 from teams.api.outcome_serializers import (
@@ -43,10 +44,7 @@ def _service_call(function, **kwargs):
     try:
         return function(**kwargs)
     except DjangoValidationError as exc:
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        raise serializers.ValidationError(detail) from exc
+        raise api_validation_error(exc) from exc
 
 
 class WritesNeedEditRights:

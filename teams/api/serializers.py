@@ -35,6 +35,8 @@ class ProductTeamSerializer(serializers.ModelSerializer):
             "loaded_cost_per_fte",
             "members",
         ]
+        # null where the caller may not see money: documented as such
+        extra_kwargs = {"loaded_cost_per_fte": {"allow_null": True}}
 
     def to_representation(self, team: ProductTeam) -> dict:
         data = super().to_representation(team)

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from portfolio.fields import LONG_TEXT, LimitedTextField
 from portfolio.models import Portfolio, validate_date_in_range
 from teams.models.team import ProductTeam
 from valuestreams.models import ValueStream
@@ -67,7 +68,7 @@ class Objective(models.Model):
         help_text="For portfolio objectives: the strategic theme they serve.",
     )
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True, max_length=LONG_TEXT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ObjectiveQuerySet.as_manager()
@@ -269,8 +270,8 @@ class OutcomeUpdate(models.Model):
         help_text="0 = no chance of reaching the target, 10 = certain.",
     )
     status = models.CharField(max_length=10, choices=Status.choices)
-    learned = models.TextField("what we learned", blank=True)
-    blockers = models.TextField("what blocks us", blank=True)
+    learned = LimitedTextField("what we learned", blank=True)
+    blockers = LimitedTextField("what blocks us", blank=True)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outcome_updates"
     )
@@ -335,7 +336,7 @@ class Experiment(models.Model):
         INCONCLUSIVE = "inconclusive", "Inconclusive"
 
     team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="experiments")
-    hypothesis = models.TextField(help_text="We believe … will result in … measured by …")
+    hypothesis = LimitedTextField(help_text="We believe … will result in … measured by …")
     metric = models.CharField(max_length=200, help_text="What tells whether the hypothesis holds.")
     key_result = models.ForeignKey(
         KeyResult, on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
@@ -343,7 +344,9 @@ class Experiment(models.Model):
     started_on = models.DateField(validators=[validate_date_in_range])
     ended_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     result = models.CharField(max_length=12, choices=Result.choices, blank=True)
-    learning = models.TextField(blank=True, help_text="What the team learned, whatever the result.")
+    learning = LimitedTextField(
+        blank=True, max_length=LONG_TEXT, help_text="What the team learned, whatever the result."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -393,7 +396,7 @@ class NotDoingItem(models.Model):
 
     team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="not_doing")
     what = models.CharField(max_length=200)
-    why = models.TextField()
+    why = LimitedTextField()
     decided_on = models.DateField(validators=[validate_date_in_range])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from portfolio.fields import LimitedTextField
 from portfolio.models import validate_date_in_range
 from valuestreams.models import ValueStream
 
@@ -26,7 +27,7 @@ class RealisationMetric(models.Model):
     )
     name = models.CharField(max_length=120)
     unit = models.CharField(max_length=30, blank=True, help_text="e.g. EUR, %, days, NPS points.")
-    description = models.TextField(blank=True)
+    description = LimitedTextField(blank=True)
     higher_is_better = models.BooleanField(default=True)
 
     objects = RealisationMetricQuerySet.as_manager()

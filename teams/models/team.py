@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.fields import LimitedTextField
 from portfolio.models import validate_date_in_range
 from valuestreams.models import ValueStream
 
@@ -52,7 +53,7 @@ class ProductTeam(models.Model):
 
     value_stream = models.ForeignKey(ValueStream, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=120)
-    mission = models.TextField(blank=True)
+    mission = LimitedTextField(blank=True)
     topology = models.CharField(
         "Team Topologies type",
         max_length=32,

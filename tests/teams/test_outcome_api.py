@@ -99,6 +99,8 @@ def test_member_posts_a_check_in_on_their_own_key_result(org, client_for, outcom
         ("other", "key_result", "Pick a key result of one of your own teams"),
         ("foreign", "key_result", "Pick a key result of one of your own teams"),
         ("closed", "key_result", "is closed; it takes no more check-ins."),
+        ({"learned": "x" * 2001}, "learned", "no more than 2000 characters"),
+        ({"blockers": "x" * 2001}, "blockers", "no more than 2000 characters"),
     ],
 )
 def test_bad_check_in_through_the_api_is_a_400_naming_the_field(
@@ -311,3 +313,44 @@ def test_the_schema_documents_the_outcome_endpoints(client_for):
         assert path in schema["paths"], path
     assert "post" in schema["paths"]["/api/v1/outcome-updates/"]
     assert "patch" not in schema["paths"]["/api/v1/outcome-updates/{id}/"]
+
+
+def test_a_key_result_takes_back_the_body_it_was_read_with(org, client_for, outcomes):
+    client = client_for("pmo")
+    url = reverse("api:key-result-detail", args=[outcomes.key_result.pk])
+    body = client.get(url).json()
+    response = client.patch(
+        url, {**body, "metric": "Settled in 5 s"}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json() == {**body, "metric": "Settled in 5 s"}
+    put = client.put(url, {**body, "closed": True}, content_type="application/json")
+    assert put.status_code == 200, put.json()
+    assert KeyResult.objects.get(pk=outcomes.key_result.pk).closed
+
+
+def test_a_key_result_does_not_move_to_another_objective(org, client_for, outcomes):
+    client = client_for("pmo")
+    url = reverse("api:key-result-detail", args=[outcomes.key_result.pk])
+    before = list(KeyResult.objects.values())
+    response = client.patch(
+        url,
+        {"objective": outcomes.other.objective_id, "metric": "Moved"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["objective"]
+    assert "cannot move to another objective" in response.json()["objective"][0]
+    assert list(KeyResult.objects.values()) == before
+
+
+def test_a_value_stream_key_result_reads_with_a_null_team(org, client_for, outcomes):
+    stream_key_result = KeyResultFactory(objective=outcomes.stream_objective)
+    body = (
+        client_for("member")
+        .get(reverse("api:key-result-detail", args=[stream_key_result.pk]))
+        .json()
+    )
+    assert body["team"] is None
+    schema = client_for("member").get(reverse("api-schema"), HTTP_ACCEPT="application/json").json()
+    assert schema["components"]["schemas"]["KeyResult"]["properties"]["team"]["nullable"] is True

@@ -157,6 +157,7 @@ def test_member_posts_a_check_in_and_sees_it_in_the_feed_and_the_chart(org, clie
         ("other", "key_result", "Pick one of this team's key results."),
         ("foreign", "key_result", "Pick one of this team's key results."),
         ("closed", "key_result", "is closed; it takes no more check-ins."),
+        ({"learned": "x" * 2001}, "learned", "at most 2000 characters (it has 2001)"),
     ],
 )
 def test_bad_check_in_gets_a_clear_error_and_changes_nothing(

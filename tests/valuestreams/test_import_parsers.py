@@ -20,6 +20,7 @@ from valuestreams.importing.records import (
     csv_error_report,
     neutralise_cell,
     parse_timestamp,
+    storable_text,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -1020,3 +1021,61 @@ def test_records_are_frozen():
 
     with pytest.raises(AttributeError):
         record.title = "changed"
+
+
+# --- text the database cannot store, and files no export looks like ----------------------------
+
+
+def test_a_jira_summary_with_nul_is_imported_without_it_and_the_issue_is_named():
+    data = sample_jira()
+    data["issues"][1]["fields"]["summary"] = (
+        "Fix\u0000 the \ud83d export"  # a NUL, a lone surrogate
+    )
+    result = parse_jira_search(json.dumps(data))
+    assert result.ok
+    assert result.items[1].title == "Fix the \ufffd export"
+    [warning] = [w for w in result.warnings if "cannot store" in w.message]
+    assert (warning.row, warning.key, warning.field) == (2, "STW-102", "fields.summary")
+
+
+def test_a_nul_in_a_status_name_is_cleaned_everywhere_it_is_read():
+    data = sample_jira()
+    data["issues"][0]["changelog"]["histories"][0]["items"][0]["toString"] = "In\u0000 Progress"
+    data["issues"][0]["changelog"]["histories"][1]["items"][0]["fromString"] = "In\u0000 Progress"
+    result = parse_jira_search(json.dumps(data).encode())
+    assert result.ok
+    assert "In Progress" in {change.to_status for change in result.items[0].status_changes}
+    assert {w.field for w in result.warnings if "cannot store" in w.message} == {
+        "changelog.histories[0].items[0].toString",
+        "changelog.histories[1].items[0].fromString",
+    }
+
+
+def test_a_csv_cell_with_nul_is_imported_without_it_and_the_row_is_named():
+    issues, changes = sample_csv()
+    issues = issues.replace(b"Export investment mix", b"Export\x00 investment mix")
+    result = parse_csv_pair(issues, changes)
+    assert result.ok
+    assert result.items[0].title == "Export investment mix as CSV"
+    [warning] = [w for w in result.warnings if "cannot store" in w.message]
+    assert (warning.file, warning.row, warning.key, warning.field) == (
+        "issues.csv",
+        2,
+        "STW-101",
+        "title",
+    )
+
+
+@pytest.mark.parametrize(("depth", "message"), [(100_000, "thousands of levels"), (100, "64")])
+def test_deeply_nested_json_is_refused_saying_what_is_wrong(depth, message):
+    result = parse_jira_search("[" * depth + "]" * depth)
+    [error] = result.errors
+    assert message in error.message
+    assert "not one" in error.message  # not a Jira search export
+    assert result.items == []
+
+
+def test_storable_text_keeps_every_other_character():
+    text = "Ünïcødé 🚀 \t\n ok"
+    assert storable_text(text) is text
+    assert storable_text("a\x00b\ud800c\udfffd") == "ab\ufffdc\ufffdd"

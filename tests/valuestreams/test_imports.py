@@ -352,3 +352,88 @@ class TestImportJobApiDetailAccess(AccessContract):
 
     def url_kwargs(self, org):
         return {"pk": ImportJobFactory(portfolio=org.portfolio).pk}
+
+
+def _jira_with(**fields) -> bytes:
+    import json
+
+    data = json.loads(JIRA)
+    data["issues"][1]["fields"].update(fields)
+    return json.dumps(data).encode()
+
+
+def test_a_jira_summary_with_a_nul_character_is_imported_and_the_issue_named(org):
+    job = run(org, format="jira", payload=_jira_with(summary="Budget grid\u0000 rounds \ud800"))
+    assert job.status == "succeeded", job.errors
+    assert WorkItem.objects.get(external_key="STW-102").title == "Budget grid rounds \ufffd"
+    [warning] = [p for p in job.errors if "cannot store" in p["message"]]
+    assert (warning["level"], warning["key"], warning["field"]) == (
+        "warning",
+        "STW-102",
+        "fields.summary",
+    )
+
+
+def test_a_text_too_long_for_the_database_is_a_row_error_and_nothing_is_written(org):
+    job = run(org, format="jira", payload=_jira_with(summary="x" * 501))
+    assert job.status == "failed"
+    [error] = [p for p in job.errors if p["level"] == "error"]
+    assert (error["key"], error["field"]) == ("STW-102", "title")
+    assert "501 characters; at most 500 fit" in error["message"]
+    assert not WorkItem.objects.exists()
+
+
+def test_a_database_refusal_is_reported_as_a_problem_not_a_crash(org, monkeypatch):
+    from django.db import DataError
+
+    from valuestreams import imports
+
+    def refuse(**kwargs):
+        raise DataError("value too long for type character varying(120)\nCONTEXT: COPY")
+
+    monkeypatch.setattr(imports, "work_item_records_write", refuse)
+    job = run(org, format="jira", payload=JIRA)
+    assert job.status == "failed"
+    [error] = job.errors[:1]
+    assert "The database refused the data (DataError: value too long" in error["message"]
+    assert "stopped unexpectedly" not in error["message"]
+
+
+@pytest.mark.parametrize("field", ["file", "changes_file"])
+def test_a_file_over_the_limit_is_dropped_while_it_streams_in_and_refused_with_the_limit(
+    org, client_for, settings, field
+):
+    settings.STEWARD_MAX_UPLOAD_BYTES = 1_000  # both sample files have more than 1,000 bytes
+
+    def big():
+        return SimpleUploadedFile("big.csv", (ISSUES if field == "file" else CHANGES) * 3)
+
+    page = client_for("pmo").post(
+        reverse("import-list", args=[org.portfolio.pk]),
+        upload(org, **{field: big(), "file" if field != "file" else "changes_file": (
+            SimpleUploadedFile("small.csv", b"key\n", "text/csv")
+        )}),
+    )  # fmt: skip
+    assert page.status_code == 400
+    assert page.context["form"].errors[field] == [
+        "The file is larger than 0.001 MB; at most 0.001 MB are accepted."
+    ]
+    api = client_for("pmo").post(
+        reverse("api:ingest-import-list"),
+        {"portfolio": org.portfolio.pk, "format": "csv", **{field: big()}},
+    )
+    assert api.status_code == 400
+    assert "at most 0.001 MB are accepted" in api.json()[field][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_the_service_states_the_size_limit_in_the_unit_it_uses(org, settings):
+    settings.STEWARD_MAX_UPLOAD_BYTES = 50_000_000
+    with pytest.raises(ValidationError) as refused:
+        import_job_create(
+            portfolio=org.portfolio, created_by=org.users["pmo"], format="jira",
+            payload=b"x" * 50_000_001,
+        )  # fmt: skip
+    assert refused.value.message_dict["file"] == [
+        "The file has 50.0 MB; at most 50 MB are accepted."
+    ]

@@ -435,3 +435,86 @@ def test_a_full_batch_of_5000_work_items_is_written_in_one_request(org, send):
     assert response.json()["created"] == 5000
     assert StatusChange.objects.filter(item__portfolio=org.portfolio).count() == 15000
     assert send(WORK_ITEMS, records).json()["unchanged"] == 5000
+
+
+def test_a_batch_of_5000_items_with_six_status_changes_fits_in_one_body(org, send):
+    changes = [
+        {"at": f"2024-03-{day:02d}T10:00:00Z", "status": status}
+        for day, status in enumerate(
+            ("In Progress", "Blocked", "In Progress", "Review", "In Progress", "Done"), 4
+        )
+    ]
+    records = [
+        item(f"BIG-{n}", team=None, title=f"Item {n}", status_history=[
+            {"at": "2024-03-04T09:00:00+01:00", "status": "To Do"}, *changes
+        ])
+        for n in range(5000)
+    ]  # fmt: skip
+    assert len(json.dumps({"source": "jira", "records": records})) > 2_621_440  # Django's default
+    response = send(WORK_ITEMS, records, dry_run=True)
+    assert response.status_code == 200, response.content[:200]
+    assert response.json()["created"] == 5000
+
+
+def test_the_body_limit_holds_5000_records_with_every_text_at_its_maximum(settings):
+    longest = item(
+        "K" * 120,
+        source="S" * 40,
+        type="T" * 120,
+        team="N" * 120,
+        title="x" * 500,
+        url="https://jira.example.com/browse/" + "u" * 468,
+        status_history=[
+            {"at": "2024-03-04T09:00:00.000000+01:00", "status": "s" * 120} for _ in range(12)
+        ],
+    )
+    assert 5000 * len(json.dumps(longest)) + 100 <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def test_an_oversized_body_is_refused_with_json_that_states_the_limit(org, send, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 20_000
+    response = send(WORK_ITEMS, [item(f"BIG-{n}") for n in range(100)])
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    [error] = response.json()["errors"]
+    assert "at most 0.02 MB are accepted" in error["message"]
+    assert not WorkItem.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_refused_in_the_batch_shape(org, token):
+    response = Client().post(
+        WORK_ITEMS, data=b"\xa1{", content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["errors"][0]["message"]
+
+
+def test_texts_the_database_cannot_store_are_cleaned_and_named(org, send):
+    response = send(
+        WORK_ITEMS,
+        [item("NUL-1", title="Export\u0000 the mix \ud800", team="Instant\u0000 Payments")],
+    )
+    assert response.status_code == 200, response.content[:300]
+    stored = WorkItem.objects.get(external_key="NUL-1")
+    assert stored.title == "Export the mix \ufffd"
+    assert stored.team == org.team
+    assert {(w["key"], w["field"]) for w in response.json()["warnings"]} == {("NUL-1", "title")}
+    event = send(DEPLOYMENTS, [{"key": "d\u00001", "finished_at": "2024-03-08T10:00:00Z"}])
+    assert event.status_code == 200, event.content[:300]
+    assert event.json()["warnings"][0]["field"] == "key"
+
+
+def test_a_body_nested_100000_levels_deep_is_refused_saying_so(org, token, client_for):
+    deep = b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = Client().post(
+        WORK_ITEMS, data=deep, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "thousands of levels deep" in response.json()["errors"][0]["message"]
+    elsewhere = client_for("pmo").post(
+        reverse("api:objective-list"), data=deep, content_type="application/json"
+    )
+    assert elsewhere.status_code == 400
+    assert "thousands of levels deep" in elsewhere.json()["detail"]

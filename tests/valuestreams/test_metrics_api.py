@@ -217,3 +217,22 @@ def test_a_scope_whose_items_never_started_is_computed_live_and_recomputed(org, 
     rows = response.json()["results"]
     velocity = {r["label"]: r["velocity"] for r in rows if r["item_type"] == "All"}
     assert velocity == {"2026-W06": 2}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("4724-03-19T12:32:59Z", "outside the dates Steward accepts (1970-01-01 to 2200-12-31)"),
+        ("not a time", "ISO 8601"),
+    ],
+)
+def test_an_as_of_that_cannot_be_computed_is_refused_naming_it(
+    org, client_for, computed, as_of, message
+):
+    for name in ("api:flow-metric-list", "api:dora-metric-list", "api:status-time-list"):
+        response = client_for("member").get(
+            reverse(name), {"scope": "team", "id": org.team.pk, "as_of": as_of}
+        )
+        assert response.status_code == 400, (name, response.content[:300])
+        assert list(response.json()) == ["as_of"]
+        assert message in response.json()["as_of"][0]

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,6 +23,9 @@ from portfolio.api.authentication import (
     portfolio_for_ingest,
     request_token,
 )
+from portfolio.api.errors import BodyTooLarge, api_validation_error
+from portfolio.api.parsers import JSONParser
+from portfolio.uploads import upload_size_error
 from valuestreams.api import ingest_serializers as s
 from valuestreams.imports import import_job_create, import_jobs_visible_to
 from valuestreams.ingest import (
@@ -61,6 +66,17 @@ class _BatchIngestViewSet(viewsets.ViewSet):
     parser_classes = [JSONParser]
     ingest: Callable[..., IngestSummary]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """A body that is not JSON, or too large to read, is refused in the batch's own error
+        shape ({"errors": [...]}) with DRF's status (400, 413)."""
+        response = super().handle_exception(exc)
+        if isinstance(exc, ParseError | RequestDataTooBig | BodyTooLarge):
+            return _errors(
+                IngestError(None, None, "", str(response.data["detail"])),
+                code=response.status_code,
+            )
+        return response
+
     def create(self, request: Request) -> Response:
         body = request.data
         if not isinstance(body, dict):
@@ -90,7 +106,7 @@ class _BatchIngestViewSet(viewsets.ViewSet):
 def _documented(record: type, name: str):
     return extend_schema(
         request=s.batch_serializer(record, name),
-        responses={200: s.IngestSummarySerializer, 400: ERRORS},
+        responses={200: s.IngestSummarySerializer, 400: ERRORS, 413: ERRORS},
     )
 
 
@@ -155,6 +171,13 @@ class ImportJobViewSet(
 
     @extend_schema(request=s.ImportUploadSerializer, responses={202: s.ImportJobSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
+        too_large = {
+            field: [problem]
+            for field in ("file", "changes_file")
+            if (problem := upload_size_error(request, field, request.FILES.get(field)))
+        }
+        if too_large:
+            raise DRFValidationError(too_large)
         upload = s.ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
@@ -172,5 +195,5 @@ class ImportJobViewSet(
                 team_field=data.get("team_field") or "",
             )
         except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+            raise api_validation_error(exc) from exc
         return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -9,6 +9,7 @@ nothing is stored — see :mod:`valuestreams.selectors.live_metrics`.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -154,7 +155,10 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         raw = request.query_params.get("as_of")
         if not raw:
             return super().list(request, *args, **kwargs)
-        as_of = filters.IsoDateTimeFilter().field.clean(raw) if raw else None
+        try:
+            as_of = filters.IsoDateTimeFilter().field.clean(raw)
+        except DjangoValidationError:
+            as_of = None
         if as_of is None or as_of.tzinfo is None:
             raise ValidationError({"as_of": ["Give an ISO 8601 time with its offset."]})
         if problem := date_range_problem(as_of):

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from valuestreams.importing.records import (
+    UNSTORABLE_MESSAGE,
     ParseResult,
     RowError,
     StatusChangeRecord,
@@ -49,6 +50,7 @@ from valuestreams.importing.records import (
     chain_mismatch_message,
     link_changes,
     parse_timestamp,
+    storable_text,
 )
 
 ISSUES_FILE = "issues.csv"
@@ -101,11 +103,9 @@ def parse_csv_pair(
     UTF-8, empty, a required column missing) is one error for that file.
     """
     result = ParseResult()
-    issue_rows = _read_table(
-        issues_csv, ISSUES_FILE, ISSUE_COLUMNS, ISSUE_OPTIONAL_COLUMNS, result.errors
-    )
+    issue_rows = _read_table(issues_csv, ISSUES_FILE, ISSUE_COLUMNS, ISSUE_OPTIONAL_COLUMNS, result)
     change_rows = _read_table(
-        changes_csv, CHANGES_FILE, CHANGE_COLUMNS, CHANGE_OPTIONAL_COLUMNS, result.errors
+        changes_csv, CHANGES_FILE, CHANGE_COLUMNS, CHANGE_OPTIONAL_COLUMNS, result
     )
 
     issues: dict[str, _Issue] = {}
@@ -161,12 +161,15 @@ def _read_table(
     file: str,
     required: tuple[str, ...],
     optional: tuple[str, ...],
-    errors: list[RowError],
+    result: ParseResult,
 ) -> list[_Row] | None:
-    """Return the non-blank data rows of a CSV file, or None when the file itself is unusable."""
+    """Return the non-blank data rows of a CSV file, or None when the file itself is unusable.
+
+    Cells are made storable (NUL dropped, unpaired surrogates replaced), with a warning naming
+    the row, key and column of each cell that changed."""
 
     def fail(message: str, row: int | None = None) -> None:
-        errors.append(RowError(row=row, key=None, field="", message=message, file=file))
+        result.errors.append(RowError(row=row, key=None, field="", message=message, file=file))
 
     expected = f"{','.join(required)} (optional: {','.join(optional)})"
     if isinstance(content, bytes | bytearray):
@@ -185,7 +188,7 @@ def _read_table(
     except csv.Error as exc:
         fail(f"{file} is not valid CSV near line {reader.line_num}: {exc}")
         return None
-    header = [name.strip().casefold() for name in records[0]]
+    header = [storable_text(name).strip().casefold() for name in records[0]]
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
         fail(f"{file} names the column(s) {', '.join(duplicates)} more than once", row=1)
@@ -203,9 +206,18 @@ def _read_table(
         return None
     rows = []
     for number, record in enumerate(records[1:], start=2):
-        cells = [cell.strip() for cell in record]
+        cells = [storable_text(cell).strip() for cell in record]
         if not any(cells):
             continue
+        for name, raw in zip(header, record, strict=False):
+            if storable_text(raw) != raw:
+                key = cells[header.index("key")] if "key" in header else None
+                result.warnings.append(
+                    RowError(
+                        row=number, key=key or None, field=name, message=UNSTORABLE_MESSAGE,
+                        file=file,
+                    )
+                )  # fmt: skip
         if any(cells[len(header) :]):
             fail(
                 f"{file} row {number} has {len(cells)} values but the header has "

@@ -28,8 +28,10 @@ from datetime import datetime
 from typing import Any
 
 from valuestreams.importing.records import (
+    UNSTORABLE_MESSAGE,
     BlockedChangeRecord,
     ChainLink,
+    JsonTooDeep,
     ParseResult,
     RowError,
     StatusChangeRecord,
@@ -37,11 +39,14 @@ from valuestreams.importing.records import (
     WorkItemRecord,
     blocked_history,
     chain_mismatch_message,
+    json_path,
     link_changes,
     parse_timestamp,
+    storable_json,
 )
 
 SOURCE = "jira"
+NOT_A_SEARCH = "a Jira search response nests about ten levels, so this file is not one"
 
 FIELDS_HINT = "request fields=summary,issuetype,status,created (plus the team field)"
 
@@ -75,9 +80,11 @@ def parse_jira_search(
     renamed status), and an issue repeated identically by overlapping pages.
     """
     result = ParseResult()
-    pages = _load_pages(data, result.errors)
+    cleaned: list[tuple[Any, ...]] = []
+    pages = _load_pages(data, result.errors, cleaned)
     if pages is None:
         return result
+    result.warnings.extend(_cleaned_warnings(pages, cleaned))
     team_field_id = _resolve_team_field(team_field, pages)
     first_seen: dict[str, tuple[int, object]] = {}
     conflicting: set[str] = set()
@@ -154,7 +161,13 @@ def parse_jira_search(
     return result
 
 
-def _load_pages(data: object, errors: list[RowError]) -> list[dict[str, Any]] | None:
+def _load_pages(
+    data: object, errors: list[RowError], cleaned: list[tuple[Any, ...]]
+) -> list[dict[str, Any]] | None:
+    """The pages of a search response, decoded and with every text made storable (the paths of
+    the texts that changed, from the page's position on, are added to `cleaned`); None with an
+    error when the file is not such a response."""
+
     def fail(message: str) -> None:
         errors.append(RowError(row=None, key=None, field="", message=message))
 
@@ -173,6 +186,15 @@ def _load_pages(data: object, errors: list[RowError]) -> list[dict[str, Any]] | 
         except json.JSONDecodeError as exc:
             fail(f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
             return None
+        except RecursionError:
+            fail(f"the file nests JSON thousands of levels deep; {NOT_A_SEARCH}")
+            return None
+    try:
+        data, changed = storable_json(data)
+    except JsonTooDeep as exc:
+        fail(f"{exc}; {NOT_A_SEARCH}")
+        return None
+    cleaned.extend(path if isinstance(data, list) else (0, *path) for path in changed)
     pages = data if isinstance(data, list) else [data]
     valid = []
     for number, page in enumerate(pages, start=1):
@@ -184,6 +206,31 @@ def _load_pages(data: object, errors: list[RowError]) -> list[dict[str, Any]] | 
         else:
             valid.append(page)
     return None if errors else valid
+
+
+def _cleaned_warnings(
+    pages: list[dict[str, Any]], cleaned: list[tuple[Any, ...]]
+) -> Iterable[RowError]:
+    """One warning per text that held characters PostgreSQL cannot store, naming its issue's row
+    and key and the field (e.g. fields.summary)."""
+    first_rows, row = [], 0
+    for page in pages:
+        first_rows.append(row)
+        row += len(page["issues"]) if isinstance(page.get("issues"), list) else 0
+    for page_number, *path in sorted(cleaned, key=str):
+        issues = pages[page_number].get("issues")
+        in_issue = (
+            len(path) >= 2
+            and path[0] == "issues"
+            and isinstance(issues, list)
+            and isinstance(path[1], int)
+        )
+        yield RowError(
+            row=first_rows[page_number] + path[1] + 1 if in_issue else None,
+            key=_key_of(issues[path[1]]) if in_issue else None,
+            field=json_path(tuple(path[2:] if in_issue else path)),
+            message=UNSTORABLE_MESSAGE,
+        )
 
 
 def _issues_of(pages: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:

@@ -17,15 +17,79 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from portfolio.date_range import DATE_RANGE_TEXT, in_date_range
 
 # Characters that make a spreadsheet treat a cell as a formula (or a DDE command), per OWASP's
 # "CSV injection" guidance. A leading tab or carriage return can hide such a prefix.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# PostgreSQL stores no NUL character in text (nor \u0000 in jsonb), and UTF-8 has no unpaired
+# surrogate (which a JSON escape such as "\ud800" decodes to): real Jira Cloud data has both.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_JSON_DEPTH = 64
+UNSTORABLE_MESSAGE = (
+    "removed NUL characters and replaced unpaired surrogates (\\ud800–\\udfff escapes) with "
+    "U+FFFD: the database cannot store them"
+)
+
+
+def storable_text(text: str) -> str:
+    """`text` without the characters PostgreSQL cannot store: NUL is dropped, an unpaired
+    surrogate becomes U+FFFD (the replacement character). Other text is returned unchanged."""
+    if not UNSTORABLE.search(text):
+        return text
+    return UNSTORABLE.sub(lambda match: "" if match.group() == "\x00" else "\ufffd", text)
+
+
+class JsonTooDeep(ValueError):
+    """Decoded JSON nests deeper than MAX_JSON_DEPTH: no export Steward reads does."""
+
+
+def storable_json(data: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    """Decoded JSON with every text (keys included) made storable by :func:`storable_text`, and
+    the path (keys and list positions from the root) of each text that changed.
+
+    Walks without recursion and raises JsonTooDeep past MAX_JSON_DEPTH levels, so that nothing
+    later recurses through a hostile file.
+    """
+    changed: list[tuple[Any, ...]] = []
+    root = [data]
+    stack: list[tuple[Any, Any, tuple[Any, ...]]] = [(root, 0, ())]
+    while stack:
+        container, key, path = stack.pop()
+        value = container[key]
+        if len(path) > MAX_JSON_DEPTH:
+            raise JsonTooDeep(
+                f"the JSON nests more than {MAX_JSON_DEPTH} levels deep (at {json_path(path[:4])}…)"
+            )
+        if isinstance(value, str):
+            clean = storable_text(value)
+            if clean != value:
+                container[key] = clean
+                changed.append(path)
+        elif isinstance(value, list):
+            stack.extend((value, index, (*path, index)) for index in range(len(value)))
+        elif isinstance(value, dict):
+            if any(storable_text(name) != name for name in value):
+                changed.extend((*path, name) for name in value if storable_text(name) != name)
+                value = container[key] = {storable_text(k): v for k, v in value.items()}
+            stack.extend((value, name, (*path, name)) for name in value)
+    return root[0], changed
+
+
+def json_path(path: tuple[Any, ...]) -> str:
+    """``("fields", "summary")`` → ``fields.summary``; list positions as ``[3]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{storable_text(str(part))}"
+    return text.lstrip(".")
 
 
 def _require_aware_utc(value: datetime, name: str) -> None:

@@ -35,7 +35,8 @@ def _event_ingest(
     parse: Callable[[RawRecord], dict[str, Any] | None],
 ) -> IngestSummary:
     """Shared body of the deployment / incident / change endpoints."""
-    parsed, errors = parse_batch(records, source, Teams(portfolio), parse)
+    warnings: list[IngestError] = []
+    parsed, errors = parse_batch(records, source, Teams(portfolio), parse, warnings)
     wanted = {v["deployment"] for _, _, v in parsed if v.get("deployment")}
     deployments = _deployment_ids(portfolio, wanted)
     rows = []
@@ -66,6 +67,7 @@ def _event_ingest(
             updated=len(result.updated),
             unchanged=result.unchanged,
             dry_run=dry_run,
+            warnings=warnings,
         )
         changed = [*result.created, *result.updated]
         summary.team_ids = sorted(

@@ -13,7 +13,7 @@ from typing import Any
 
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
-from valuestreams.importing.records import parse_timestamp
+from valuestreams.importing.records import UNSTORABLE_MESSAGE, parse_timestamp, storable_text
 from valuestreams.ingest.results import IngestError, IngestRejected
 
 MAX_RECORDS = 5000
@@ -31,10 +31,13 @@ class RawRecord:
         source: str | None,
         teams: Teams,
         errors: list[IngestError],
+        warnings: list[IngestError] | None = None,
     ) -> None:
         self.index, self.raw, self.teams, self.errors = index, raw, teams, errors
+        self.warnings = warnings if warnings is not None else []
         key = raw.get("key")
-        self.key = key.strip() if isinstance(key, str) and key.strip() else None
+        key = storable_text(key).strip() if isinstance(key, str) else None
+        self.key = key or None
         self.failed = False
         self.key = self.text("key", required=True, max_length=120)
         raw_source = raw.get("source", source)
@@ -56,6 +59,9 @@ class RawRecord:
         if not isinstance(value, str):
             self.fail(name, f"{name} must be a text, got {kind_of(value)}.")
             return None
+        if storable_text(value) != value:
+            self.warnings.append(IngestError(self.index, self.key, name, UNSTORABLE_MESSAGE))
+            value = storable_text(value)
         value = value.strip()
         if len(value) > max_length:
             self.fail(name, f"{name} has {len(value)} characters; at most {max_length} fit.")
@@ -87,7 +93,7 @@ class RawRecord:
         """The team as given (id or name) and its id in the portfolio."""
         value = self.raw.get("team")
         if isinstance(value, str):
-            value = value.strip() or None
+            value = storable_text(value).strip() or None
         elif isinstance(value, bool) or not isinstance(value, int | None):
             self.fail("team", f"team must be a team id or a team name, got {kind_of(value)}.")
             return None, None
@@ -131,9 +137,16 @@ def kind_of(value: Any) -> str:
 
 
 def parse_batch(
-    records: Any, source: str | None, teams: Teams, parse: Callable[[RawRecord], Any]
+    records: Any,
+    source: str | None,
+    teams: Teams,
+    parse: Callable[[RawRecord], Any],
+    warnings: list[IngestError] | None = None,
 ) -> tuple[list[tuple[int, RawRecord, Any]], list[IngestError]]:
-    """Check the batch's shape and every record; return the parsed records and every error."""
+    """Check the batch's shape and every record; return the parsed records and every error.
+
+    A text with characters the database cannot store is cleaned (storable_text) and a warning
+    naming its record and field is added to `warnings`."""
     if not isinstance(records, list):
         raise IngestRejected(
             [IngestError(None, None, "records", f"records must be a list, got {kind_of(records)}.")]
@@ -158,7 +171,7 @@ def parse_batch(
         if not isinstance(raw, dict):
             errors.append(IngestError(index, None, "", f"must be an object, got {kind_of(raw)}."))
             continue
-        record = RawRecord(index, raw, source=source, teams=teams, errors=errors)
+        record = RawRecord(index, raw, source=source, teams=teams, errors=errors, warnings=warnings)
         identity = (record.source, record.key)
         if record.key and record.source and identity in seen:
             record.fail("key", f"{record.key} is already record {seen[identity]} of this batch.")

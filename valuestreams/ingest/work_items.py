@@ -158,6 +158,29 @@ def _copy_status_changes(items: list[tuple[int, WorkItemRecord]]) -> None:
                 copy.write_row((pk, at, seq, status, item_type, blocked))
 
 
+# the longest text each column stores (checked before writing, so that no row reaches the
+# database too long: an import reports the item and field instead of failing as a whole)
+TEXT_LIMITS = {
+    "external_key": 120,
+    "source": 40,
+    "source_type": 120,
+    "title": 500,
+    "url": 500,
+    "source_team": 200,
+    "status": 120,
+    "type": 120,
+}
+
+
+def _texts(values: dict[str, Any], record: WorkItemRecord) -> list[tuple[str, str]]:
+    """Every text of an item that is stored, named as the error reports it."""
+    texts = [(name, values[name]) for name in TEXT_LIMITS if isinstance(values.get(name), str)]
+    texts += [(f"status[{n}]", c.to_status) for n, c in enumerate(record.status_changes)]
+    for n, change in enumerate(record.type_changes):
+        texts += [(f"type[{n}]", change.from_type), (f"type[{n}]", change.to_type)]
+    return texts
+
+
 @transaction.atomic
 def work_item_records_write(
     *,
@@ -197,10 +220,16 @@ def work_item_records_write(
             "created_at": record.created_at,
             "url": record.url or "",
         }
-        for name, limit in (("external_key", 120), ("source", 40), ("source_type", 120)):
-            if len(values[name]) > limit:
+        for name, text in _texts(values, record):
+            limit = TEXT_LIMITS[name.split("[")[0]]
+            if len(text) > limit:
                 errors.append(
-                    IngestError(index, record.external_key, name, f"{name} exceeds {limit} chars.")
+                    IngestError(
+                        index,
+                        record.external_key[:120],
+                        name,
+                        f"{name} has {len(text)} characters; at most {limit} fit.",
+                    )
                 )
         values["content_hash"] = content_digest({**values, "history": history})
         rows.append(values)
@@ -227,13 +256,16 @@ def work_items_ingest(
     *, portfolio: Portfolio, records: Any, source: str | None = None, dry_run: bool = False
 ) -> IngestSummary:
     """Ingest a JSON batch of work items (module docstring); raises IngestRejected."""
-    parsed, errors = parse_batch(records, source, Teams(portfolio), _work_item)
+    warnings: list[IngestError] = []
+    parsed, errors = parse_batch(records, source, Teams(portfolio), _work_item, warnings)
     if errors:
         raise IngestRejected(errors)
-    return work_item_records_write(
+    summary = work_item_records_write(
         portfolio=portfolio,
         records=[value[0] for _, _, value in parsed],
         team_refs=[value[1] for _, _, value in parsed],
         indexes=[index for index, _, _ in parsed],
         dry_run=dry_run,
     )
+    summary.warnings = warnings + summary.warnings
+    return summary

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from portfolio.access import get_for_user
 from portfolio.http import form_status
 from portfolio.models import Portfolio
+from portfolio.uploads import upload_size_error
 from valuestreams.import_forms import ImportUploadForm
 from valuestreams.imports import FINISHED, import_job_create, import_job_error_report
 from valuestreams.models import ImportJob
@@ -34,7 +35,13 @@ def import_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload a file (or a CSV pair) and see the portfolio's recent imports."""
     portfolio = get_for_user(Portfolio, request.user, pk, write=True)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    too_large = {
+        field: problem
+        for field in ("file", "changes_file")
+        if request.method == "POST"
+        and (problem := upload_size_error(request, field, request.FILES.get(field)))
+    }
+    if request.method == "POST" and form.is_valid() and not too_large:
         data = form.cleaned_data
         changes = data.get("changes_file")
         try:
@@ -54,6 +61,8 @@ def import_list(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Import {job.pk} uploaded; a worker runs it now.")
             return redirect("import-detail", pk=job.pk)
+    for field, problem in too_large.items():  # checked before anything read the file
+        form.errors[field] = form.error_class([problem])
     jobs = (
         ImportJob.objects.filter(portfolio=portfolio)
         .select_related("created_by")
