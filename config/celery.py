@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import CPendingDeprecationWarning
 from celery.worker.consumer import Consumer
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 logger = logging.getLogger(__name__)
+
+# Celery warns that it will cancel running acks_late tasks on a connection loss by default one
+# day; Steward lets them finish (CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS).
+warnings.filterwarnings(
+    "ignore", category=CPendingDeprecationWarning, message=r"\s*In Celery 5.1 we introduced"
+)
 
 app = Celery("steward")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -77,8 +77,10 @@ def job_sweep(
     now = now or timezone.now()
     again: list[int] = []
     with transaction.atomic():
-        stale = model.objects.select_for_update(skip_locked=True).filter(
-            status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_HEARTBEAT
+        stale = (
+            model.objects.select_for_update(skip_locked=True)
+            .filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_HEARTBEAT)
+            .order_by("pk")
         )
         for job in stale:
             if job.attempts >= MAX_ATTEMPTS:
@@ -92,6 +94,7 @@ def job_sweep(
             model.objects.select_for_update(skip_locked=True)
             .alias(last_sent=Coalesce("enqueued_at", "created_at"))
             .filter(status=JobStatus.QUEUED, last_sent__lt=now - QUEUED_TOO_LONG)
+            .order_by("pk")  # the oldest first
         )
         for job in waiting:
             model.objects.filter(pk=job.pk).update(enqueued_at=now)
