@@ -123,9 +123,11 @@ def _database_url(settings_dict: dict) -> str:
 
 
 def start_celery_worker(env: dict[str, str], *options: str) -> subprocess.Popen:
-    """Start a real `celery worker` process with ``env`` and wait until it answers a ping."""
+    """Start a real `celery worker` process with ``env`` and wait until it answers a ping (it, not
+    another worker on the same broker)."""
     from config.celery import app
 
+    name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -135,7 +137,7 @@ def start_celery_worker(env: dict[str, str], *options: str) -> subprocess.Popen:
             "config",
             "worker",
             "--hostname",
-            f"test-{uuid.uuid4().hex[:8]}@%h",
+            name,
             "--loglevel",
             "WARNING",
             *options,
@@ -143,11 +145,14 @@ def start_celery_worker(env: dict[str, str], *options: str) -> subprocess.Popen:
         env=env,
         cwd=Path(__file__).resolve().parents[1],
     )
-    deadline = time.monotonic() + 30
-    while not app.control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            stop_process(worker)
-            raise AssertionError("the Celery worker did not answer a ping in 30 s")
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(destination=[name], timeout=0.5):
+            assert worker.poll() is None, "the Celery worker exited during start-up"
+            assert time.monotonic() < deadline, "the Celery worker did not answer a ping in 30 s"
+    except BaseException:
+        stop_process(worker)
+        raise
     return worker
 
 

@@ -100,6 +100,9 @@ def test_a_worker_killed_while_committing_an_import_leaves_no_items_and_the_swee
         assert wait_for(lambda: waits_for_lock("valuestreams_importjob"), 120), "never wrote"
         celery_worker.kill()
         celery_worker.wait()
+    # what the dead worker's sessions had sent runs now (a heartbeat may land); its transaction
+    # never commits
+    assert wait_for(lambda: not waits_for_lock("valuestreams_importjob"), 30)
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
     assert not WorkItem.objects.exists()  # the items went with the status: nothing contradicts
