@@ -112,7 +112,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "3600"))
 # A broker outage never stops a worker: it reconnects for as long as it takes (Celery's default
-# gives up after 100 attempts, about 50 minutes, and the worker exits), running tasks finish
+# gives up after 100 attempts, about 45 minutes, and the worker exits), running tasks finish
 # (their job rows say what happened; cancelling them would only throw their work away), and the
 # consumer survives Celery 5.7's failing clean-up of the lost connection (config.celery).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
