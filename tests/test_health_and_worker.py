@@ -1,4 +1,5 @@
-"""A real Celery worker on the configured Redis runs the beat heartbeat; /health/ reports it."""
+"""A real Celery worker on the configured Redis runs the beat heartbeat; /health/ reports it, and
+answers 503 with the reason, never 500, when a probe fails."""
 
 import time
 
@@ -45,3 +46,37 @@ def test_health_answers_503_when_the_database_is_down(client, monkeypatch):
     response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json()["database"] == "error: OSError"
+
+
+@pytest.mark.django_db
+def test_health_answers_503_with_the_reason_when_the_worker_ping_fails(client, broker_unreachable):
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["database"], body["redis"]) == ("ok", "ok")
+    assert body["celery_workers"] == "error: OperationalError"
+
+
+@pytest.mark.django_db
+def test_health_answers_503_with_the_reason_when_beat_left_an_unreadable_record(client):
+    cache.set(BEAT_KEY, "yesterday", timeout=60)
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["beat_last_run"] == "error: ValueError"
+
+
+@pytest.mark.django_db
+def test_health_answers_503_when_redis_is_down_and_does_not_wait_for_the_broker(
+    client, settings, broker_unreachable
+):
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": broker_unreachable.conf.broker_url}
+    }
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json() == {
+        "database": "ok",
+        "redis": "error: ConnectionError",
+        "celery_workers": "not checked: Redis is down",
+        "beat_last_run": "not checked: Redis is down",
+    }

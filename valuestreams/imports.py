@@ -5,18 +5,22 @@ The ImportJob row is the source of truth: ``status`` (queued → running → suc
 ``progress`` 0–100, ``summary`` (created / updated / unchanged, items, status changes, warnings)
 and ``errors`` (every error and warning, row by row, as dicts with level, file, row, key, field,
 message). A dry run parses, checks and counts, and writes nothing but the job row. A failed import
-writes nothing but the job row either.
+writes nothing but the job row either. *succeeded* is written in the same transaction as the
+items, so the status never contradicts the database; a job whose worker died is sent again by the
+sweep (:mod:`valuestreams.jobs`), which is safe because its data never committed.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from portfolio.models import IntegrationToken, Portfolio
 from portfolio.uploads import max_upload_bytes
 from valuestreams.importing import records as neutral
@@ -24,6 +28,7 @@ from valuestreams.importing.csvpair import parse_csv_pair
 from valuestreams.importing.jira import parse_jira_search
 from valuestreams.importing.records import storable_text
 from valuestreams.ingest import IngestRejected, work_item_records_write
+from valuestreams.jobs import JobHeartbeat, job_sweep
 from valuestreams.models import ImportJob, JobStatus
 
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
@@ -37,6 +42,7 @@ def import_jobs_visible_to(user, token: IntegrationToken | None = None) -> Query
     return ImportJob.objects.filter(portfolio__in=Portfolio.objects.editable_by(user))
 
 
+@transaction.atomic
 def import_job_create(
     *,
     portfolio: Portfolio,
@@ -85,10 +91,11 @@ def import_job_create(
         payload=payload,
         payload_changes=payload_changes if format == ImportJob.Format.CSV else None,
         team_field=team_field,
+        enqueued_at=timezone.now(),
     )
     from valuestreams.tasks import import_job_run_task
 
-    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+    enqueue_on_commit(import_job_run_task, job.pk)
     return job
 
 
@@ -105,7 +112,7 @@ def _problem(level: str, error: neutral.RowError) -> dict[str, Any]:
 
 
 def _set(job: ImportJob, **fields: Any) -> None:
-    """Save job fields at once, outside any transaction, so that the page sees them."""
+    """Save job fields at once (outside a transaction the page sees them at once)."""
     for name, value in fields.items():
         setattr(job, name, value)
     ImportJob.objects.filter(pk=job.pk).update(**fields)
@@ -115,12 +122,22 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     """Parse and write (or, in a dry run, count) one queued import; a job already taken is left
     alone, so a redelivered message does nothing (nor one for a deleted job: None). Returns the
     finished job."""
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, progress=5
+        status=JobStatus.RUNNING,
+        progress=5,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
     )
     job = ImportJob.objects.select_related("portfolio").filter(pk=job_id).first()
     if not claimed or job is None:
         return job
+    with JobHeartbeat(ImportJob, job.pk):
+        return _run(job)
+
+
+def _run(job: ImportJob) -> ImportJob:
     try:
         if job.format == ImportJob.Format.JIRA:
             result = parse_jira_search(bytes(job.payload), team_field=job.team_field or None)
@@ -136,12 +153,26 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 summary={"items": result.item_count, "rows_read": result.rows_read},
             )
         try:
-            written = work_item_records_write(
-                portfolio=job.portfolio,
-                records=result.items,
-                unknown_team="warn",
-                dry_run=job.dry_run,
-            )
+            # the items and the job's final status commit together, or neither does
+            with transaction.atomic():
+                written = work_item_records_write(
+                    portfolio=job.portfolio,
+                    records=result.items,
+                    unknown_team="warn",
+                    dry_run=job.dry_run,
+                )
+                warnings += [_ingest_problem("warning", w) for w in written.warnings]
+                summary = {
+                    "created": written.created,
+                    "updated": written.updated,
+                    "unchanged": written.unchanged,
+                    "dry_run": job.dry_run,
+                    "items": result.item_count,
+                    "rows_read": result.rows_read,
+                    "status_changes": result.status_change_count,
+                    "warnings": len(warnings),
+                }
+                return _finish(job, JobStatus.SUCCEEDED, errors=warnings, summary=summary)
         except IngestRejected as exc:
             return _finish(
                 job,
@@ -170,36 +201,28 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 ],
                 summary={"items": result.item_count, "rows_read": result.rows_read},
             )
-        warnings += [_ingest_problem("warning", w) for w in written.warnings]
-        summary = {
-            "created": written.created,
-            "updated": written.updated,
-            "unchanged": written.unchanged,
-            "dry_run": job.dry_run,
-            "items": result.item_count,
-            "rows_read": result.rows_read,
-            "status_changes": result.status_change_count,
-            "warnings": len(warnings),
-        }
-        return _finish(job, JobStatus.SUCCEEDED, errors=warnings, summary=summary)
     except Exception as exc:
+        # Still running means the data transaction did not commit: "nothing was written" is
+        # true. A job that did commit is succeeded and stays so, whatever failed after.
         _finish(
             job,
             JobStatus.FAILED,
-            errors=[
-                {
-                    "level": "error",
-                    "file": "",
-                    "row": None,
-                    "key": None,
-                    "field": "",
-                    "message": f"The import stopped unexpectedly ({type(exc).__name__}); nothing "
-                    f"was written. Try again, or report this to your administrator.",
-                }
-            ],
+            errors=[_unexpected(f"The import stopped unexpectedly ({type(exc).__name__})")],
             summary={},
+            only_if_running=True,
         )
         raise
+
+
+def _unexpected(what: str) -> dict[str, Any]:
+    return {
+        "level": "error",
+        "file": "",
+        "row": None,
+        "key": None,
+        "field": "",
+        "message": f"{what}; nothing was written. Try again, or report this to your administrator.",
+    }
 
 
 def _ingest_problem(level: str, error) -> dict[str, Any]:
@@ -213,16 +236,42 @@ def _ingest_problem(level: str, error) -> dict[str, Any]:
     }
 
 
-def _finish(job: ImportJob, status: str, *, errors: list, summary: dict) -> ImportJob:
-    _set(
-        job,
-        status=status,
-        progress=100,
-        errors=errors,
-        summary=summary,
-        finished_at=timezone.now(),
-    )
+def _finish(
+    job: ImportJob, status: str, *, errors: list, summary: dict, only_if_running: bool = False
+) -> ImportJob:
+    fields = {
+        "status": status,
+        "progress": 100,
+        "errors": errors,
+        "summary": summary,
+        "finished_at": timezone.now(),
+    }
+    if only_if_running:
+        if ImportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields):
+            for name, value in fields.items():
+                setattr(job, name, value)
+        return job
+    _set(job, **fields)
     return job
+
+
+def _import_gave_up(job: ImportJob) -> dict[str, Any]:
+    return {
+        "progress": 100,
+        "summary": {},
+        "errors": [
+            _unexpected(
+                f"The import was interrupted {job.attempts} times: the worker running it stopped"
+            )
+        ],
+    }
+
+
+def import_jobs_sweep(*, now: datetime | None = None) -> list[int]:
+    """Send lost import jobs again (:func:`valuestreams.jobs.job_sweep`); returns their ids."""
+    from valuestreams.tasks import import_job_run_task
+
+    return job_sweep(model=ImportJob, task=import_job_run_task, gave_up=_import_gave_up, now=now)
 
 
 def import_job_error_report(job: ImportJob) -> str:

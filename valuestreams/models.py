@@ -574,11 +574,16 @@ class ImportJob(models.Model):
         default=dict, blank=True, help_text="created / updated / unchanged counts"
     )
     errors = models.JSONField(default=list, blank=True, help_text="row-by-row errors")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker claimed it")
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]  # the job sweep
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} import {self.pk} ({self.status})"

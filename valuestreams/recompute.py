@@ -6,7 +6,8 @@ Public API (stable, used by ingest, imports, the demo seed and the pages):
   its Celery task after commit; the job row, not the broker message, is the source of truth.
 - :func:`recompute_full_now` recomputes synchronously and returns the published :class:`MetricRun`.
 - :func:`recompute_job_run` is what the worker runs; :func:`recompute_jobs_sweep` re-enqueues lost
-  jobs; :func:`recompute_nightly` requests a full recompute of every portfolio.
+  jobs (:mod:`valuestreams.jobs`); :func:`recompute_nightly` requests a full recompute of every
+  portfolio.
 
 A run reads status histories with COPY (:mod:`valuestreams.selectors.frames`), computes rows with
 the pure metrics (:mod:`valuestreams.recompute_rows`) and **publishes in one transaction**
@@ -34,14 +35,16 @@ run repairs anything changed behind the services' back (the Django admin, raw SQ
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.celery import enqueue, enqueue_on_commit
 from portfolio.models import Portfolio
+from valuestreams.jobs import JobHeartbeat, job_sweep
 from valuestreams.models import (
     JobStatus,
     MetricRun,
@@ -52,10 +55,6 @@ from valuestreams.recompute_publish import recompute_run
 
 logger = logging.getLogger(__name__)
 
-STALE_HEARTBEAT = timedelta(minutes=10)
-QUEUED_TOO_LONG = timedelta(minutes=5)
-HEARTBEAT_EVERY_S = 20.0
-MAX_ATTEMPTS = 3
 _LOCK_NAMESPACE = 7_314_001  # pg advisory lock key space of recomputes (one lock per portfolio)
 
 
@@ -98,14 +97,10 @@ def recompute_request(
         requested_by=requested_by,
         enqueued_at=timezone.now(),
     )
-    _enqueue_on_commit(job.pk)
-    return job
-
-
-def _enqueue_on_commit(job_id: int, countdown: float | None = None) -> None:
     from valuestreams.tasks import run_recompute_job
 
-    transaction.on_commit(lambda: run_recompute_job.apply_async((job_id,), countdown=countdown))
+    enqueue_on_commit(run_recompute_job, job.pk)
+    return job
 
 
 def recompute_full_now(*, portfolio: Portfolio, as_of: datetime | None = None) -> MetricRun:
@@ -174,23 +169,6 @@ def _claim(job_id: int) -> RecomputeJob | None:
         return job
 
 
-class _Heartbeat(threading.Thread):
-    """Touches the job's heartbeat every few seconds from its own connection while a run lasts."""
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__(daemon=True, name=f"recompute-heartbeat-{job_id}")
-        self.job_id, self.stop = job_id, threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stop.wait(HEARTBEAT_EVERY_S):
-                RecomputeJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-        finally:
-            connection.close()
-
-
 def recompute_job_run(*, job_id: int) -> MetricRun | None:
     """Run a queued job (what the Celery task calls). A job already claimed, finished or unknown
     is left alone, so a message delivered twice does nothing the second time. A job whose
@@ -209,63 +187,48 @@ def recompute_job_run(*, job_id: int) -> MetricRun | None:
         job = _claim(job_id)
         if job is None:
             return None
-        heartbeat = _Heartbeat(job.pk)
-        heartbeat.start()
-        try:
-            as_of = timezone.now()
-            plan = None
-            if job.kind == MetricRun.Kind.INCREMENTAL:
-                plan = plan_incremental(
-                    job.portfolio, as_of=as_of, item_ids=job.item_ids, team_ids=job.team_ids
+        with JobHeartbeat(RecomputeJob, job.pk):
+            try:
+                as_of = timezone.now()
+                plan = None
+                if job.kind == MetricRun.Kind.INCREMENTAL:
+                    plan = plan_incremental(
+                        job.portfolio, as_of=as_of, item_ids=job.item_ids, team_ids=job.team_ids
+                    )
+                return recompute_run(job.portfolio, as_of=as_of, plan=plan, job=job)
+            except Exception as error:
+                logger.exception("recompute job %s failed", job.pk)
+                # only a job still running: one whose run published is succeeded, whatever
+                # failed after its commit
+                RecomputeJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                    status=JobStatus.FAILED,
+                    error=f"{type(error).__name__}: {error}"[:2000],
+                    finished_at=timezone.now(),
                 )
-            return recompute_run(job.portfolio, as_of=as_of, plan=plan, job=job)
-        except Exception as error:
-            logger.exception("recompute job %s failed", job.pk)
-            RecomputeJob.objects.filter(pk=job.pk).update(
-                status=JobStatus.FAILED,
-                error=f"{type(error).__name__}: {error}"[:2000],
-                finished_at=timezone.now(),
-            )
-            raise
-        finally:
-            heartbeat.stop.set()
+                raise
 
 
 def _enqueue_later(job_id: int) -> None:
+    """Send the job again in a few seconds (with the broker down, the sweep sends it)."""
     from valuestreams.tasks import run_recompute_job
 
-    run_recompute_job.apply_async((job_id,), countdown=5)
+    enqueue(run_recompute_job, job_id, countdown=5)
+
+
+def _recompute_gave_up(job: RecomputeJob) -> dict[str, Any]:
+    return {
+        "error": f"Gave up after {job.attempts} attempts: the worker running it stopped each "
+        f"time. The published metrics are those of the previous run."
+    }
 
 
 def recompute_jobs_sweep(*, now: datetime | None = None) -> list[int]:
-    """Re-enqueue lost jobs: queued for longer than QUEUED_TOO_LONG since last enqueued, or
-    running with a heartbeat older than STALE_HEARTBEAT (its worker died; it goes back to queued,
-    or fails after MAX_ATTEMPTS). Returns the ids enqueued again."""
-    now = now or timezone.now()
-    again: list[int] = []
-    with transaction.atomic():
-        stale = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
-            status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_HEARTBEAT
-        )
-        for job in stale:
-            if job.attempts >= MAX_ATTEMPTS:
-                job.status, job.finished_at = JobStatus.FAILED, now
-                job.error = f"gave up after {job.attempts} attempts (worker lost)"
-                job.save(update_fields=["status", "finished_at", "error"])
-                continue
-            job.status, job.enqueued_at = JobStatus.QUEUED, now
-            job.save(update_fields=["status", "enqueued_at"])
-            again.append(job.pk)
-        waiting = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
-            status=JobStatus.QUEUED, enqueued_at__lt=now - QUEUED_TOO_LONG
-        )
-        for job in waiting:
-            job.enqueued_at = now
-            job.save(update_fields=["enqueued_at"])
-            again.append(job.pk)
-        for job_id in again:
-            _enqueue_on_commit(job_id)
-    return again
+    """Send lost recompute jobs again (:func:`valuestreams.jobs.job_sweep`); returns their ids."""
+    from valuestreams.tasks import run_recompute_job
+
+    return job_sweep(
+        model=RecomputeJob, task=run_recompute_job, gave_up=_recompute_gave_up, now=now
+    )
 
 
 def recompute_nightly() -> list[int]:

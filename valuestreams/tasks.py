@@ -12,9 +12,13 @@ def run_recompute_job(job_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def sweep_recompute_jobs() -> None:
-    """Re-enqueue recompute jobs whose message or worker was lost (beat, every minute)."""
+def sweep_jobs() -> None:
+    """Send again the recompute and import jobs whose message or worker was lost (beat, every
+    minute; see valuestreams.jobs)."""
+    from valuestreams.imports import import_jobs_sweep
+
     recompute_jobs_sweep()
+    import_jobs_sweep()
 
 
 @shared_task(ignore_result=True)

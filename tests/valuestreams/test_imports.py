@@ -15,8 +15,14 @@ from django.utils import timezone
 from portfolio.tokens import integration_token_issue
 from tests.access import EDITORS, AccessContract
 from tests.factories import ImportJobFactory, ProductTeamFactory
-from valuestreams.imports import import_job_create, import_job_error_report, import_job_run
-from valuestreams.models import ImportJob, RecomputeJob, StatusChange, WorkItem
+from valuestreams.imports import (
+    import_job_create,
+    import_job_error_report,
+    import_job_run,
+    import_jobs_sweep,
+)
+from valuestreams.jobs import QUEUED_TOO_LONG, STALE_HEARTBEAT
+from valuestreams.models import ImportJob, JobStatus, RecomputeJob, StatusChange, WorkItem
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +164,46 @@ def test_a_job_already_taken_is_not_run_twice(org):
     again = import_job_run(job_id=job.pk)
     assert again.summary == job.summary
     assert WorkItem.objects.count() == 5
+
+
+def test_the_sweep_sends_again_an_import_queued_too_long_and_one_whose_worker_died(org):
+    now = timezone.now()
+    lost = ImportJobFactory(portfolio=org.portfolio, enqueued_at=now - QUEUED_TOO_LONG * 2)
+    fresh = ImportJobFactory(portfolio=org.portfolio, enqueued_at=now)
+    dead = ImportJobFactory(
+        portfolio=org.portfolio,
+        status=JobStatus.RUNNING,
+        attempts=1,
+        heartbeat_at=now - STALE_HEARTBEAT * 2,
+    )
+    alive = ImportJobFactory(
+        portfolio=org.portfolio, status=JobStatus.RUNNING, attempts=1, heartbeat_at=now
+    )
+    assert import_jobs_sweep() == [dead.pk, lost.pk]
+    for job in (lost, fresh, dead, alive):
+        job.refresh_from_db()
+    assert (dead.status, dead.attempts) == (JobStatus.QUEUED, 1)
+    assert dead.enqueued_at > now
+    assert lost.enqueued_at > now
+    assert (fresh.status, fresh.enqueued_at) == (JobStatus.QUEUED, now)
+    assert (alive.status, alive.heartbeat_at) == (JobStatus.RUNNING, now)
+
+
+def test_an_import_whose_worker_died_three_times_fails_saying_so(org):
+    job = ImportJobFactory(
+        portfolio=org.portfolio,
+        status=JobStatus.RUNNING,
+        attempts=3,
+        heartbeat_at=timezone.now() - STALE_HEARTBEAT * 2,
+    )
+    assert import_jobs_sweep() == []
+    job.refresh_from_db()
+    assert (job.status, job.progress) == (JobStatus.FAILED, 100)
+    assert job.finished_at is not None
+    assert [problem["message"] for problem in job.errors] == [
+        "The import was interrupted 3 times: the worker running it stopped; nothing was written. "
+        "Try again, or report this to your administrator."
+    ]
 
 
 # --- pages ---------------------------------------------------------------------------------------

@@ -1,14 +1,30 @@
 """Imports run on a real Celery worker process: uploaded on the page, parsed and written by the
-worker, watched through the progress fragment."""
+worker, watched through the progress fragment; a worker killed while committing one leaves a job
+that says so, which the sweep runs again."""
 
+import datetime as dt
+import os
 import time
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from valuestreams.models import ImportJob, StatusChange, WorkItem
+from tests.conftest import (
+    _database_url,
+    big_csv_pair,
+    holding,
+    start_celery_worker,
+    stop_process,
+    wait_for,
+    waits_for_lock,
+)
+from valuestreams.imports import FINISHED, import_job_create, import_jobs_sweep
+from valuestreams.jobs import STALE_HEARTBEAT
+from valuestreams.models import ImportJob, JobStatus, StatusChange, WorkItem
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +81,43 @@ def test_a_failing_file_on_the_worker_writes_nothing_and_offers_the_error_csv(
     report = client_for("pmo").get(reverse("import-errors", args=[job.pk]))
     assert report.status_code == 200
     assert "has no time zone offset" in report.content.decode("utf-8-sig")
+
+
+def test_a_worker_killed_while_committing_an_import_leaves_no_items_and_the_sweep_runs_it_again(
+    org, celery_worker
+):
+    issues, changes = big_csv_pair(5_000, team=org.team.name)
+    job = import_job_create(
+        portfolio=org.portfolio,
+        created_by=org.users["pmo"],
+        format="csv",
+        payload=issues,
+        payload_changes=changes,
+    )
+    assert wait_for(lambda: ImportJob.objects.get(pk=job.pk).progress >= 50), "never parsed"
+    # the worker has written every item and waits to record the job's status: it dies there
+    with holding("SELECT 1 FROM valuestreams_importjob WHERE id = %s FOR UPDATE", job.pk):
+        assert wait_for(lambda: waits_for_lock("valuestreams_importjob"), 120), "never wrote"
+        celery_worker.kill()
+        celery_worker.wait()
+    # what the dead worker's sessions had sent runs now (a heartbeat may land); its transaction
+    # never commits
+    assert wait_for(lambda: not waits_for_lock("valuestreams_importjob"), 30)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert not WorkItem.objects.exists()  # the items went with the status: nothing contradicts
+
+    # its heartbeat goes stale; the sweep queues it again and another worker imports it
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - STALE_HEARTBEAT - dt.timedelta(seconds=1)
+    )
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
+    second = start_celery_worker(env, "--pool", "solo", "--without-mingle", "--without-gossip")
+    try:
+        assert import_jobs_sweep() == [job.pk]
+        assert wait_for(lambda: ImportJob.objects.get(pk=job.pk).status in FINISHED, 120)
+    finally:
+        stop_process(second)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.summary["created"]) == (JobStatus.SUCCEEDED, 2, 5_000)
+    assert WorkItem.objects.filter(portfolio=org.portfolio).count() == 5_000
