@@ -1,0 +1,125 @@
+"""Figures for people: money, shares, durations, counts. Pure (no Django), used by the template
+filters in ``portfolio/templatetags/formatting.py``, by the charts' labels and by the e-mails.
+
+Every function accepts None (and an empty string) and answers "—", so a missing figure never shows
+as "None" or "nan". Thousands are separated with a comma, the decimal mark is a point (the pages are
+in British English), negative numbers use a real minus sign, and a unit stands after the figure
+with a space ("12 %", "3.5 days", "1,250,000 EUR").
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MISSING = "—"
+MINUS = "\u2212"
+Number = int | float | Decimal | str | None
+
+
+def _number(value: Number) -> Decimal | None:
+    """The value as a finite Decimal, or None when there is nothing to show."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def number(value: Number, places: int = 0) -> str:
+    """A number with thousands separators and `places` decimals: 1234567.891 → "1,234,567.89"."""
+    amount = _number(value)
+    if amount is None:
+        return MISSING
+    quantum = Decimal(1).scaleb(-places)
+    rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0"
+    text = f"{abs(rounded):,.{places}f}"
+    return f"{MINUS}{text}" if rounded < 0 else text
+
+
+def measure(value: Number, places: int = 2) -> str:
+    """A measured value with at most `places` decimals and no trailing zeros: 94.50 → "94.5"."""
+    text = number(value, places)
+    if text == MISSING or "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")
+
+
+def money(value: Number, currency: str = "", *, cents: bool = False) -> str:
+    """Money with separators and the currency after it: 1250000 → "1,250,000 EUR". Whole units
+    unless `cents` (a figure where cents mean something: an actual spend line, an export)."""
+    text = number(value, 2 if cents else 0)
+    if text == MISSING or not currency:
+        return text
+    return f"{text} {currency}"
+
+
+def money_short(value: Number, currency: str = "") -> str:
+    """Money in a few characters for tight places: 950 → "950", 450000 → "450k",
+    1250000 → "1.25M", each with the currency after it when given."""
+    amount = _number(value)
+    if amount is None:
+        return MISSING
+    text = number(amount, 0)
+    for limit, suffix in ((10**9, "bn"), (10**6, "M"), (10**3, "k")):
+        if abs(amount) >= limit:
+            text = measure(amount / limit, 2 if abs(amount) < 10 * limit else 1) + suffix
+            break
+    return f"{text} {currency}" if currency else text
+
+
+def percent(value: Number, places: int = 0) -> str:
+    """A percentage given in percent: 12.5 → "13 %" (places=0), "12.5 %" (places=1)."""
+    text = number(value, places)
+    return text if text == MISSING else f"{text} %"
+
+
+def share(value: Number, places: int = 0) -> str:
+    """A share given as a fraction of one: 0.242 → "24 %"."""
+    amount = _number(value)
+    return MISSING if amount is None else percent(amount * 100, places)
+
+
+def plural(count: Number, singular: str, plural_form: str = "") -> str:
+    """A count with its noun: (1, "deployment") → "1 deployment", (3, "deployment") →
+    "3 deployments", (2, "person", "people") → "2 people"."""
+    amount = _number(count)
+    if amount is None:
+        return MISSING
+    noun = singular if amount == 1 else (plural_form or f"{singular}s")
+    return f"{measure(amount, 1)} {noun}"
+
+
+def duration(seconds: Number) -> str:
+    """A span for people, in the largest unit that reads well: 45 → "45 s", 3493 min → "2.4 days",
+    5400 s → "1.5 h", 90 days → "90 days"."""
+    amount = _number(seconds)
+    if amount is None:
+        return MISSING
+    value = float(amount)
+    sign = MINUS if value < 0 else ""
+    value = abs(value)
+    if value < 60:
+        return f"{sign}{value:.0f} s"
+    if value < 3600:
+        return f"{sign}{value / 60:.0f} min"
+    if value < 86400:
+        return f"{sign}{measure(value / 3600, 1)} h"
+    days = value / 86400
+    return f"{sign}{plural(round(days, 1) if days < 10 else round(days), 'day')}"
+
+
+def days(value: Number) -> str:
+    """A number of days: 1 → "1 day", 12.4 → "12 days", 0.5 → "less than a day"."""
+    amount = _number(value)
+    if amount is None:
+        return MISSING
+    if 0 <= amount < 1:
+        return "less than a day"
+    return plural(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP), "day")

@@ -1,0 +1,81 @@
+"""Template filters that format figures for people (see :mod:`portfolio.formatting`).
+
+{% load formatting %}
+{{ budget.total|money:portfolio.currency }}   → 1,250,000 EUR
+{{ amount|money_short:portfolio.currency }}  → 1.25M EUR
+{{ share|share }}                             → 24 %      (a fraction of one)
+{{ alloc|percent }}                           → 30 %      (already in percent)
+{{ seconds|duration }}                        → 2.4 days
+{{ count|plural:"deployment" }}               → 3 deployments
+{{ count|plural:"person,people" }}            → 2 people
+{{ value|measure }}                           → 94.5
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from portfolio import formatting
+
+register = template.Library()
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """Whole units with separators and the currency after it."""
+    return formatting.money(value, currency)
+
+
+@register.filter
+def money_cents(value, currency: str = "") -> str:
+    """Money to the cent, where cents mean something."""
+    return formatting.money(value, currency, cents=True)
+
+
+@register.filter
+def money_short(value, currency: str = "") -> str:
+    """Money in a few characters (k, M, bn)."""
+    return formatting.money_short(value, currency)
+
+
+@register.filter
+def number(value, places: int = 0) -> str:
+    """A number with thousands separators."""
+    return formatting.number(value, int(places))
+
+
+@register.filter
+def measure(value, places: int = 2) -> str:
+    """A measured value without trailing zeros."""
+    return formatting.measure(value, int(places))
+
+
+@register.filter
+def percent(value, places: int = 0) -> str:
+    """A value already in percent: 30 → "30 %"."""
+    return formatting.percent(value, int(places))
+
+
+@register.filter
+def share(value, places: int = 0) -> str:
+    """A fraction of one as a percentage: 0.3 → "30 %"."""
+    return formatting.share(value, int(places))
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds in the largest unit that reads well."""
+    return formatting.duration(seconds)
+
+
+@register.filter
+def days(value) -> str:
+    """A number of days."""
+    return formatting.days(value)
+
+
+@register.filter
+def plural(count, nouns: str) -> str:
+    """ "deployment" or "person,people": the count with its noun."""
+    singular, _, plural_form = nouns.partition(",")
+    return formatting.plural(count, singular, plural_form)

@@ -1,0 +1,90 @@
+"""Figures for people: every formatter on ordinary, edge and missing values."""
+
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+
+from portfolio import formatting as f
+
+MINUS = "\u2212"
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (1234567.891, 2, "1,234,567.89"),
+        (Decimal("342157.00"), 0, "342,157"),
+        (-258041.03000000003, 2, f"{MINUS}258,041.03"),
+        (-0.004, 2, "0.00"),
+        (0.5, 0, "1"),
+        (None, 0, "—"),
+        ("", 0, "—"),
+        (float("nan"), 0, "—"),
+        (float("inf"), 0, "—"),
+        ("not a number", 0, "—"),
+    ],
+)
+def test_number_separates_thousands_rounds_half_up_and_never_shows_minus_zero(
+    value, places, expected
+):
+    assert f.number(value, places) == expected
+
+
+def test_money_shows_whole_units_with_the_currency_after_it_unless_cents_matter():
+    assert f.money(Decimal("342157.00"), "EUR") == "342,157 EUR"
+    assert f.money(Decimal("1250000.49"), "CHF") == "1,250,000 CHF"
+    assert f.money(Decimal("-258041.03"), "EUR", cents=True) == f"{MINUS}258,041.03 EUR"
+    assert f.money(None, "EUR") == "—"
+    assert f.money(12) == "12"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(950, "950"), (450000, "450k"), (1250000, "1.25M"), (12_500_000, "12.5M"), (3.2e9, "3.2bn")],
+)
+def test_money_short_fits_tight_places(value, expected):
+    assert f.money_short(value) == expected
+    assert f.money_short(value, "EUR") == f"{expected} EUR"
+
+
+def test_shares_and_percentages_carry_a_spaced_percent_sign():
+    assert f.share(0.242) == "24 %"
+    assert f.share(0.2425, 1) == "24.3 %"
+    assert f.percent(30) == "30 %"
+    assert f.percent(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (45, "45 s"),
+        (600, "10 min"),
+        (5400, "1.5 h"),
+        (3493 * 60, "2.4 days"),
+        (86400, "1 day"),
+        (90 * 86400, "90 days"),
+        (-7200, f"{MINUS}2 h"),
+        (None, "—"),
+    ],
+)
+def test_durations_read_in_the_largest_unit_that_reads_well(seconds, expected):
+    assert f.duration(seconds) == expected
+
+
+def test_counts_carry_their_noun_in_the_right_number():
+    assert f.plural(1, "deployment") == "1 deployment"
+    assert f.plural(3, "deployment") == "3 deployments"
+    assert f.plural(2, "person", "people") == "2 people"
+    assert f.plural(0, "item") == "0 items"
+    assert f.days(0.4) == "less than a day"
+    assert f.days(12.4) == "12 days"
+    assert f.days(1) == "1 day"
+
+
+def test_the_template_filters_format_the_same_way():
+    rendered = Template(
+        "{% load formatting %}{{ a|money:'EUR' }}|{{ b|share }}|{{ c|duration }}|"
+        "{{ d|plural:'person,people' }}|{{ e|measure }}|{{ missing|money:'EUR' }}"
+    ).render(Context({"a": Decimal("342157.00"), "b": 0.25, "c": 5400, "d": 2, "e": "94.50"}))
+    assert rendered == "342,157 EUR|25 %|1.5 h|2 people|94.5|—"
