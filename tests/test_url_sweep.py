@@ -190,3 +190,90 @@ def test_admin_requires_staff(org, client_for):
     assert client_for("anonymous").get("/admin/").status_code == 302
     assert client_for("pmo").get("/admin/").status_code == 302
     assert client_for("admin").get("/admin/").status_code == 200
+
+
+# Pages that only read: every other method answers 405 (nothing is rendered for a POST).
+READ_ONLY_PAGES = {
+    "health",
+    "home",
+    "portfolio-detail",
+    "value-stream-detail",
+    "value-stream-flow-csv",
+    "team-flow-csv",
+    "import-detail",
+    "import-progress",
+    "import-errors",
+    "team-detail",
+    "realisation-metrics",
+    "portfolio-outcomes",
+    "budget-detail",
+    "decision-detail",
+    "investment-mix",
+    "investment-chart-csv",
+    "funding-export",
+    "scenario-compare-csv",
+}
+# Pages with a form: they take POST (and GET shows the form, or redirects to the page that does).
+FORM_PAGES = {
+    "login",
+    "logout",
+    "value-stream-create",
+    "value-stream-edit",
+    "mapping-page",
+    "import-list",
+    "team-create",
+    "team-edit",
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+    "realisation-point-create",
+    "realisation-metric-create",
+    "realisation-import",
+    "objective-create",
+    "objective-edit",
+    "key-result-create",
+    "key-result-edit",
+    "key-result-closing",
+    "team-interactions",
+    "team-interaction-edit",
+    "pulse-round-create",
+    "funding-periods",
+    "funding-editor",
+    "funding-preview",
+    "period-status",
+    "budget-import",
+    "guardrail-list",
+    "decision-log",
+    "decision-review",
+    "decision-approval",
+    "scenario-list",
+    "scenario-detail",
+    "scenario-preview",
+    "scenario-promote",
+    "scenario-refresh",
+}
+PAGES = [name for name in ALL_NAMES if not name.startswith("api")]
+
+
+def test_every_page_is_either_read_only_or_a_form():
+    unknown = set(PAGES) - READ_ONLY_PAGES - FORM_PAGES
+    assert not unknown, f"say whether these pages only read or take a form: {sorted(unknown)}"
+    assert not READ_ONLY_PAGES & FORM_PAGES
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("name", sorted(READ_ONLY_PAGES))
+def test_read_only_pages_answer_405_to_writes(org, client_for, name, method):
+    url = reverse(name, kwargs=OBJECT_KWARGS.get(name, lambda _: {})(org))
+    response = getattr(client_for("admin"), method)(url)
+    assert response.status_code == 405, f"{method.upper()} {url}"
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+    assert client_for("admin").head(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(FORM_PAGES - {"logout", "login"}))
+def test_form_pages_still_take_post(org, client_for, name):
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    assert client_for("admin").post(url).status_code != 405, url
