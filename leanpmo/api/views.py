@@ -1,6 +1,6 @@
 """Funding API: periods, budgets (ETag / If-Match), decisions (create + read), reviews, guardrails.
 
-Session authentication only: integration tokens never reach money. Reads are narrowed by each model's
+People only: an integration token never reaches money (403 that says so). Reads are narrowed by each model's
 `visible_to`; writes need `editable_by` (Lean PMO, administrators), else 403.
 """
 
@@ -16,7 +16,6 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -66,6 +65,7 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.api.authentication import PeopleOnly
 from portfolio.http import if_match_version
 from portfolio.models import Portfolio
 
@@ -94,7 +94,7 @@ def field_errors(exc: DjangoValidationError) -> ValidationError:
 
 
 class MoneyViewSet(viewsets.GenericViewSet):
-    authentication_classes = [SessionAuthentication]
+    permission_classes = [PeopleOnly]  # people only: an integration token is told it may not
     model: type
 
     def get_queryset(self):

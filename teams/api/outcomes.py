@@ -14,6 +14,7 @@ from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from portfolio.api.authentication import PeopleOnly
 from portfolio.models import Portfolio
 from teams import services
 from teams.api.outcome_serializers import (
@@ -93,7 +94,7 @@ class ObjectiveViewSet(
 
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
@@ -128,7 +129,7 @@ class KeyResultViewSet(
 
     serializer_class = KeyResultSerializer
     filterset_class = KeyResultFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return (
@@ -276,7 +277,7 @@ class RealisationMetricViewSet(
 
     serializer_class = RealisationMetricSerializer
     filterset_fields = ["value_stream"]
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationMetric.objects.visible_to(self.request.user).order_by(
@@ -308,7 +309,7 @@ class RealisationPointViewSet(
 
     serializer_class = RealisationPointSerializer
     filterset_class = RealisationPointFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
+    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")

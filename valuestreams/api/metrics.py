@@ -13,11 +13,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portfolio.access import get_for_user
+from portfolio.api.authentication import PeopleOnly
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.api import metrics_serializers as s
@@ -46,9 +46,9 @@ AS_OF = OpenApiParameter(
 
 
 class SessionOnly:
-    """Integration tokens may push events but never read metrics."""
+    """Integration tokens may push events but never read metrics: they get a 403 that says so."""
 
-    authentication_classes = [SessionAuthentication]
+    permission_classes = [PeopleOnly]
 
 
 # --- work items with their facts --------------------------------------------------------------
