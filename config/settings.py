@@ -179,6 +179,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# `?as_of=` on the metric lists computes live: at most this many computations per person
+# (DRF's rate syntax), and the same question is answered from the cache until the next recompute.
+LIVE_METRICS_RATE = os.environ.get("STEWARD_LIVE_METRICS_RATE", "30/hour")
+LIVE_METRICS_CACHE_SECONDS = 3600
+
 DEMO_PASSWORD = os.environ.get("STEWARD_DEMO_PASSWORD", "demo")
 
 LOGGING = {
