@@ -1,6 +1,7 @@
 """Steward's settings: one module, every value from the environment (see .env.example)."""
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -21,8 +22,26 @@ def env_list(name: str, default: str) -> list[str]:
 
 _embedded = read_services_file()
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-development-key-set-SECRET_KEY-in-production")
+# keys that have been public (an old fallback, the example file): never good outside DEBUG
+PUBLISHED_SECRET_KEYS = {
+    "insecure-development-key-set-SECRET_KEY-in-production",
+    "change-me-to-a-long-random-string",
+    "django-insecure-development-only",
+}
+
 DEBUG = env_bool("DJANGO_DEBUG")
+# `make run` and `make test` hand over a random key kept in the data folder (config.embedded).
+SECRET_KEY = os.environ.get("SECRET_KEY") or _embedded.get("SECRET_KEY", "")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "django-insecure-development-only"  # public on purpose; check --deploy flags it
+if not SECRET_KEY or (not DEBUG and SECRET_KEY in PUBLISHED_SECRET_KEYS):
+    # one line, no traceback; exit status 4 is gunicorn's "App failed to load" (it stops at once)
+    sys.stderr.write(
+        "steward: SECRET_KEY is not set (or is a published example): set it to a long random "
+        "string, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))', or set "
+        "DJANGO_DEBUG=true for local development.\n"
+    )
+    raise SystemExit(4)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
