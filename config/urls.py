@@ -1,8 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from config import health
@@ -32,6 +38,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls, "api"), namespace="api")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Swagger UI's start script is served from its own URL (?script), so no inline script runs
+    path(
+        "api/v1/docs/",
+        csp_override(settings.API_DOCS_CSP)(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
+    path(
+        "api/v1/redoc/",
+        csp_override(settings.API_DOCS_CSP)(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
 ]
