@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -44,7 +44,6 @@ from leanpmo.models import (
     Scenario,
     ScenarioLine,
     ValueStreamBudget,
-    money_portfolios,
 )
 from leanpmo.scenario_selectors import scenario_drift, scenario_lines
 from leanpmo.selectors import period_budgets
@@ -65,9 +64,9 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.api.access import ChangeNeedsEditRights
 from portfolio.api.authentication import PeopleOnly
 from portfolio.http import if_match_version
-from portfolio.models import Portfolio
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -93,20 +92,15 @@ def field_errors(exc: DjangoValidationError) -> ValidationError:
     )
 
 
-class MoneyViewSet(viewsets.GenericViewSet):
+class MoneyViewSet(ChangeNeedsEditRights, viewsets.GenericViewSet):
+    """Access before validation: the parent a body names is a WritableParent (404/403 first), and
+    an object changed must be editable (403) before its new data is looked at."""
+
     permission_classes = [PeopleOnly]  # people only: an integration token is told it may not
     model: type
 
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user)
-
-    def require_editor(self, portfolio_id: int) -> Portfolio:
-        portfolio = Portfolio.objects.editable_by(self.request.user).filter(pk=portfolio_id).first()
-        if portfolio is None:
-            if money_portfolios(self.request.user).filter(pk=portfolio_id).exists():
-                raise PermissionDenied("Only the Lean PMO changes funding.")
-            raise ValidationError({"portfolio": "Not a portfolio you may change."})
-        return portfolio
 
 
 class FundingPeriodViewSet(
@@ -122,7 +116,7 @@ class FundingPeriodViewSet(
         return super().get_queryset().order_by("portfolio", "starts_on")
 
     def perform_create(self, serializer):
-        portfolio = self.require_editor(serializer.validated_data["portfolio"].pk)
+        portfolio = serializer.validated_data["portfolio"]
         data = {k: v for k, v in serializer.validated_data.items() if k != "portfolio"}
         try:
             serializer.instance = period_create(portfolio=portfolio, user=self.request.user, **data)
@@ -159,8 +153,6 @@ class BudgetViewSet(
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         budget = self.get_object()
-        if not ValueStreamBudget.objects.editable_by(request.user).filter(pk=budget.pk).exists():
-            raise PermissionDenied("Only the Lean PMO changes budgets.")
         expected = if_match_version(request, "budget")
         serializer = self.get_serializer(
             budget, data=request.data, partial=kwargs.get("partial", False)
@@ -205,7 +197,6 @@ class DecisionViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         period: FundingPeriod = data["period"]
-        self.require_editor(period.portfolio_id)
         budget = ValueStreamBudget.objects.filter(
             period=period, value_stream=data["value_stream"]
         ).first()
@@ -240,13 +231,6 @@ class ReviewViewSet(
 
     def perform_create(self, serializer):
         decision = serializer.validated_data["decision"]
-        if (
-            not FundingDecision.objects.visible_to(self.request.user)
-            .filter(pk=decision.pk)
-            .exists()
-        ):
-            raise ValidationError({"decision": "Not a decision you may see."})
-        self.require_editor(decision.portfolio_id)
         try:
             serializer.instance = review_record(
                 decision=decision, outcome=serializer.validated_data["outcome"],
@@ -274,7 +258,7 @@ class GuardrailViewSet(
 
     def _save(self, serializer, guardrail: Guardrail | None):
         data = dict(serializer.validated_data)
-        portfolio = self.require_editor((data.pop("portfolio", None) or guardrail.portfolio).pk)
+        portfolio = data.pop("portfolio", None) or guardrail.portfolio
         try:
             serializer.instance = guardrail_save(
                 portfolio=portfolio, user=self.request.user, guardrail=guardrail, **data
@@ -329,7 +313,6 @@ class ScenarioViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require_editor(data["period"].portfolio_id)
         try:
             serializer.instance = scenario_create(
                 period=data["period"], name=data["name"], description=data.get("description", ""),
@@ -374,7 +357,6 @@ class ScenarioViewSet(
                 for plan in (promotion_plan(scenario) if scenario.is_draft else [])
             ]
             return Response(PromotionPlanSerializer(plans, many=True).data)
-        self.require_editor(scenario.period.portfolio_id)
         serializer = PromotionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decisions = {}
@@ -442,8 +424,6 @@ class ScenarioLineViewSet(
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         line = self.get_object()
-        if not ScenarioLine.objects.editable_by(request.user).filter(pk=line.pk).exists():
-            raise PermissionDenied("Only the Lean PMO changes scenarios.")
         expected = if_match_version(request, "line")
         serializer = self.get_serializer(
             line, data=request.data, partial=kwargs.get("partial", False)

@@ -1,9 +1,10 @@
 """API for outcomes and learning: objectives, key results, check-ins, experiments, not-doing items,
 team interactions and realisation metrics.
 
-Reading follows each model's `visible_to`; outsiders get 404 on objects. Writing an object that
-you may read but not change answers 403; writes go through the services, whose validation errors
-come back as 400 with a message per field.
+Reading follows each model's `visible_to`; outsiders get 404 on objects. Access comes before
+validation (portfolio.api.access): writing into a parent or changing an object that you may not
+see answers 404, one that you may read but not change 403; then writes go through the services,
+whose validation errors come back as 400 with a message per field.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import mixins, serializers, viewsets
 
-from portfolio.api.authentication import PeopleOnly
-from portfolio.models import Portfolio
+from portfolio.api.access import ChangeNeedsEditRights
 from teams import services
 from teams.api.outcome_serializers import (
     ExperimentSerializer,
@@ -50,32 +49,6 @@ def _service_call(function, **kwargs):
         raise serializers.ValidationError(detail) from exc
 
 
-class WritesNeedEditRights:
-    """Object writes: 404 where the object is not visible (get_queryset), 403 where it is but the
-    caller may not change it (the model's `editable_by`)."""
-
-    def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            model = type(obj)
-            if not model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
-                raise PermissionDenied(
-                    f"You may read this {model._meta.verbose_name} but not change it."
-                )
-        return obj
-
-
-class LeanPmoWrites(permissions.BasePermission):
-    """Objectives, key results and realisation metrics are written by Lean PMO (and admins)."""
-
-    message = "Only Lean PMO manages these."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return Portfolio.objects.editable_by(request.user).exists()
-
-
 class ObjectiveFilter(filters.FilterSet):
     class Meta:
         model = Objective
@@ -83,7 +56,7 @@ class ObjectiveFilter(filters.FilterSet):
 
 
 class ObjectiveViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -94,7 +67,6 @@ class ObjectiveViewSet(
 
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilter
-    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
@@ -118,7 +90,7 @@ class KeyResultFilter(filters.FilterSet):
 
 
 class KeyResultViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -129,7 +101,6 @@ class KeyResultViewSet(
 
     serializer_class = KeyResultSerializer
     filterset_class = KeyResultFilter
-    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return (
@@ -194,7 +165,7 @@ class ExperimentFilter(TeamRecordFilter):
 
 
 class ExperimentViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -277,7 +248,6 @@ class RealisationMetricViewSet(
 
     serializer_class = RealisationMetricSerializer
     filterset_fields = ["value_stream"]
-    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationMetric.objects.visible_to(self.request.user).order_by(
@@ -309,7 +279,6 @@ class RealisationPointViewSet(
 
     serializer_class = RealisationPointSerializer
     filterset_class = RealisationPointFilter
-    permission_classes = [PeopleOnly, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")

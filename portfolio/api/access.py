@@ -1,0 +1,75 @@
+"""Access before validation, for every write of the API.
+
+A write first learns whether the caller may touch what it aims at, and only then looks at the
+data: 404 when the caller may not see the parent (or the object), 403 when they may see it but not
+change it; uniqueness and every other rule come after. So a refusal never tells an outsider what
+exists: a clashing name and a fresh one get the same answer.
+
+- :class:`WritableParent` is the field of a body that names the parent it writes into (the
+  portfolio of a period, the team of an experiment, ...). Serializers validate their fields
+  before any validator or service runs, and this field answers 404/403 at once.
+- :class:`ChangeNeedsEditRights` is the viewset side: an object fetched for an unsafe method must
+  be changeable by the caller (403), before its new data is validated.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from rest_framework import permissions, serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+BIGGEST_ID = 2**63 - 1
+
+
+class WritableParent(serializers.PrimaryKeyRelatedField):
+    """The id of a parent object the caller writes into, checked before any other validation.
+
+    `write_rule` names the model's queryset method that says who may write into it
+    (``editable_by`` unless given). The value is the parent instance.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        write_rule: str = "editable_by",
+        refusal: str | None = None,
+        **kwargs,
+    ):
+        self.parent_model = model
+        self.write_rule = write_rule
+        self.refusal = refusal or f"You may read this {model._meta.verbose_name} but not add to it."
+        kwargs.setdefault("queryset", model.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> models.Model:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        text = str(data).strip()
+        if not (text.isascii() and text.isdigit()):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        pk = int(text)
+        verbose = self.parent_model._meta.verbose_name
+        user = self.context["request"].user
+        manager = self.parent_model.objects
+        found = manager.visible_to(user).filter(pk=pk).first() if pk <= BIGGEST_ID else None
+        if found is None:
+            raise NotFound(f"No {verbose} {pk} here.")
+        if not getattr(manager, self.write_rule)(user).filter(pk=pk).exists():
+            raise PermissionDenied(self.refusal)
+        return found
+
+
+class ChangeNeedsEditRights:
+    """Object writes: 404 where the object is not visible (``get_queryset``), 403 where it is but
+    the caller may not change it (the model's ``editable_by``), before the body is validated."""
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS:
+            model = type(obj)
+            if not model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
+                raise PermissionDenied(
+                    f"You may read this {model._meta.verbose_name} but not change it."
+                )
+        return obj
