@@ -277,3 +277,28 @@ def test_read_only_pages_answer_405_to_writes(org, client_for, name, method):
 def test_form_pages_still_take_post(org, client_for, name):
     url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
     assert client_for("admin").post(url).status_code != 405, url
+
+
+# Form pages a team member writes to (their own team's records); every other one is Lean PMO's
+# (or, for exception approval, an executive's).
+MEMBER_FORM_PAGES = {
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+}
+POSTED_PAGES = sorted(FORM_PAGES - {"login", "logout"})
+
+
+@pytest.mark.parametrize("name", POSTED_PAGES)
+def test_form_pages_check_access_before_the_form(org, client_for, name):
+    """Access comes first: an outsider gets 404 and a reader 403 whatever they post (a clashing
+    name, nothing at all), so the answer never says what exists."""
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    probes = [{}, {"name": org.value_stream.name}, {"name": "Nothing like it"}]
+    outsider = client_for("outsider")
+    assert {outsider.post(url, body).status_code for body in probes} == {404}, url
+    reader = "executive" if name in MEMBER_FORM_PAGES else "member"
+    answers = {client_for(reader).post(url, body).status_code for body in probes}
+    assert answers == {403}, f"{reader} on {url}: {answers}"
