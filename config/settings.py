@@ -194,9 +194,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 # Sign-in throttling (django-axes): failures are counted per username and, separately, per client
-# address; whichever reaches the limit is paused for the cool-off (a wrong password during the pause
-# starts it again), for every sign-in path: the login page, the admin's, any later one. Every failure is kept (AccessFailureLog, in the admin)
-# with whether it caused a lockout; successful sign-ins are kept too (AccessLog).
+# address; whichever reaches the limit is paused for the cool-off (a wrong password during the
+# pause starts it again), on every sign-in path: the login page, the admin's, any later one. Every
+# failure is kept (AccessFailureLog, in the admin) with whether it caused a lockout; successful
+# sign-ins are kept too (AccessLog).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a paused sign-in before the password
     "django.contrib.auth.backends.ModelBackend",
@@ -204,7 +205,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 5)
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES") or 15))
-# a success does not wipe the address's count: one known password must not reset the guessing of others
+# a success does not wipe the address's count: one known password must not reset other guessing
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # ipware's proxy counting does not match proxies that append the client's address; see client_address

@@ -389,3 +389,14 @@ class TestImportUpload(WriteAccessContract):
 
     def refused_body(self, org):
         return {**self.good_body(org), "format": "excel"}
+
+
+def test_the_browsable_api_offers_only_parents_the_caller_may_write_into(org, client_for):
+    from django.urls import reverse
+
+    funding_for(org)
+    for name in ("api:funding-period-list", "api:objective-list", "api:recompute-job-list"):
+        for who in ("pmo", "member", "outsider"):
+            page = client_for(who).get(reverse(name), HTTP_ACCEPT="text/html").content.decode()
+            assert ">Lending<" not in page, (who, name)  # nobody here writes into it
+            assert (">Everyday Banking<" in page) == (who == "pmo"), (who, name)

@@ -39,8 +39,16 @@ class WritableParent(serializers.PrimaryKeyRelatedField):
         self.parent_model = model
         self.write_rule = write_rule
         self.refusal = refusal or f"You may read this {model._meta.verbose_name} but not add to it."
-        kwargs.setdefault("queryset", model.objects.all())
+        kwargs.setdefault("queryset", model.objects.none())  # see get_queryset
         super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        """What the caller may write into: the choices the browsable API offers (never others')."""
+        request = self.context.get("request")
+        manager = self.parent_model.objects
+        if request is None:
+            return manager.none()
+        return getattr(manager, self.write_rule)(request.user)
 
     def to_internal_value(self, data) -> models.Model:
         if isinstance(data, bool) or not isinstance(data, int | str):

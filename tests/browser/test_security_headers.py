@@ -49,3 +49,27 @@ def test_the_browsable_api_and_the_admin_render(org, page, shot):
     page.get_by_role("link", name="Everyday Banking").click()
     page.wait_for_selector("#portfolio_form")
     shot(page, "csp-admin")
+
+
+def test_every_page_renders_without_a_csp_violation(published, page):  # noqa: F811
+    """Every page of the URL sweep, as the admin (who may open them all); the `page` fixture fails
+    the test on any violation Chromium reports."""
+    from django.urls import reverse
+
+    from tests.test_url_sweep import LISTS, OBJECT_KWARGS
+
+    org = published
+    names = [
+        name
+        for name in sorted(set(OBJECT_KWARGS) | LISTS)
+        if not name.startswith("api")
+        and not name.endswith(("-csv", "-export", "-errors"))
+        and name not in {"logout", "funding-export"}
+    ]
+    urls = [reverse(name, kwargs=OBJECT_KWARGS.get(name, lambda _: {})(org)) for name in names]
+    log_in(page, "admin")
+    for url in urls:
+        response = page.goto(url)
+        page.wait_for_load_state("load")
+        assert response.headers.get("content-security-policy"), url
+    assert len(urls) > 30
