@@ -244,7 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["portfolio.api.authentication.PeopleOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # related objects are filtered by id, never offered as a list of every row (portfolio.api.access)
+    "DEFAULT_FILTER_BACKENDS": ["portfolio.api.access.IdFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {

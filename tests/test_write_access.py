@@ -395,8 +395,18 @@ def test_the_browsable_api_offers_only_parents_the_caller_may_write_into(org, cl
     from django.urls import reverse
 
     funding_for(org)
-    for name in ("api:funding-period-list", "api:objective-list", "api:recompute-job-list"):
+    for name in ("api:funding-period-list", "api:objective-list", "api:team-list"):
         for who in ("pmo", "member", "outsider"):
             page = client_for(who).get(reverse(name), HTTP_ACCEPT="text/html").content.decode()
-            assert ">Lending<" not in page, (who, name)  # nobody here writes into it
-            assert (">Everyday Banking<" in page) == (who == "pmo"), (who, name)
+            assert ">Lending<" not in page, (who, name)  # nobody here sees it (forms, filters)
+            if name != "api:team-list":  # the create form offers what the caller writes into
+                assert (">Everyday Banking<" in page) == (who == "pmo"), (who, name)
+
+
+def test_filters_take_ids_and_do_not_tell_an_existing_one_from_a_missing_one(org, client_for):
+    from django.urls import reverse
+
+    outsider = client_for("outsider")
+    for value in (org.portfolio.pk, 987654321):
+        response = outsider.get(reverse("api:value-stream-list"), {"portfolio": value})
+        assert (response.status_code, response.json()["results"]) == (200, [])

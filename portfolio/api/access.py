@@ -10,11 +10,19 @@ exists: a clashing name and a fresh one get the same answer.
   before any validator or service runs, and this field answers 404/403 at once.
 - :class:`ChangeNeedsEditRights` is the viewset side: an object fetched for an unsafe method must
   be changeable by the caller (403), before its new data is validated.
+
+Reads follow the same rule: list filters name related objects by id (:class:`IdFilterSet`), never
+by a choice among every row, which would list other portfolios' names in the browsable API and
+tell an existing id ("no such choice" vs an empty page) from a missing one.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.db import models
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -81,3 +89,30 @@ class ChangeNeedsEditRights:
                     f"You may read this {model._meta.verbose_name} but not change it."
                 )
         return obj
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A related object's id, as a plain number: rows the caller may not see simply do not match."""
+
+    field_class = forms.IntegerField
+
+
+def _id_filter_extra(field) -> dict:
+    return {"min_value": 1, "max_value": BIGGEST_ID}
+
+
+class IdFilterSet(filters.FilterSet):
+    """The API's filter sets: foreign keys are filtered by id (IdFilter), not chosen from a list."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter, "extra": _id_filter_extra},
+        models.OneToOneField: {"filter_class": IdFilter, "extra": _id_filter_extra},
+    }
+
+
+class IdFilterBackend(filters.DjangoFilterBackend):
+    """DjangoFilterBackend whose generated filter sets (``filterset_fields``) are IdFilterSets."""
+
+    filterset_base = IdFilterSet

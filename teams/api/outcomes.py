@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers, viewsets
 
-from portfolio.api.access import ChangeNeedsEditRights
+from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from teams import services
 from teams.api.outcome_serializers import (
     ExperimentSerializer,
@@ -49,7 +49,7 @@ def _service_call(function, **kwargs):
         raise serializers.ValidationError(detail) from exc
 
 
-class ObjectiveFilter(filters.FilterSet):
+class ObjectiveFilter(IdFilterSet):
     class Meta:
         model = Objective
         fields = ["portfolio", "level", "value_stream", "team"]
@@ -80,7 +80,7 @@ class ObjectiveViewSet(
         )
 
 
-class KeyResultFilter(filters.FilterSet):
+class KeyResultFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="objective__team")
     value_stream = filters.NumberFilter(field_name="objective__value_stream")
 
@@ -118,7 +118,7 @@ class KeyResultViewSet(
         )
 
 
-class OutcomeUpdateFilter(filters.FilterSet):
+class OutcomeUpdateFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="key_result__objective__team")
 
     class Meta:
@@ -154,7 +154,7 @@ class OutcomeUpdateViewSet(
         )
 
 
-class TeamRecordFilter(filters.FilterSet):
+class TeamRecordFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="team__value_stream")
 
 
@@ -260,7 +260,7 @@ class RealisationMetricViewSet(
         )
 
 
-class RealisationPointFilter(filters.FilterSet):
+class RealisationPointFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="metric__value_stream")
     since = filters.DateFilter(field_name="on", lookup_expr="gte")
 

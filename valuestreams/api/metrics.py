@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from portfolio.access import get_for_user
+from portfolio.api.access import IdFilterSet
 from portfolio.api.authentication import PeopleOnly
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
@@ -87,7 +88,7 @@ class SessionOnly:
 # --- work items with their facts --------------------------------------------------------------
 
 
-class WorkItemFilter(filters.FilterSet):
+class WorkItemFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="team__value_stream")
     state = filters.ChoiceFilter(field_name="fact__state", choices=FlowState.choices)
     type = filters.ChoiceFilter(field_name="fact__item_type", choices=FlowItemType.choices)
@@ -116,7 +117,7 @@ class WorkItemViewSet(SessionOnly, viewsets.ReadOnlyModelViewSet):
 # --- precomputed metrics ---------------------------------------------------------------------
 
 
-class MetricFilter(filters.FilterSet):
+class MetricFilter(IdFilterSet):
     scope = filters.ChoiceFilter(field_name="scope_kind", choices=ScopeKind.choices)
     id = filters.NumberFilter(field_name="scope_id")
     grain = filters.ChoiceFilter(choices=Grain.choices)
