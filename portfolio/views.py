@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
@@ -7,11 +8,13 @@ from portfolio.selectors import portfolio_list, portfolio_tree
 from valuestreams.selectors.recompute_state import recompute_failure
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The portfolios the person belongs to."""
     return render(request, "portfolio/home.html", {"portfolios": portfolio_list(request.user)})
 
 
+@require_safe
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Portfolio → value streams → teams, with headcount per team (and the failure of the latest
     metrics recompute, while there is one)."""

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
@@ -18,6 +19,7 @@ from valuestreams.models import ValueStream
 from valuestreams.views.flow import team_flow_context
 
 
+@require_safe
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A team: mission, topology, who is in it, its outcomes, experiments, not-doing list,
     stability and pulse; its cost only to those who may see money. Members get the check-in form."""

@@ -213,3 +213,126 @@ def test_admin_requires_staff(org, client_for):
     assert client_for("anonymous").get("/admin/").status_code == 302
     assert client_for("pmo").get("/admin/").status_code == 302
     assert client_for("admin").get("/admin/").status_code == 200
+
+
+# Pages that only read: every other method answers 405 (nothing is rendered for a POST).
+READ_ONLY_PAGES = {
+    "health",
+    "home",
+    "portfolio-detail",
+    "value-stream-detail",
+    "value-stream-flow-csv",
+    "team-flow-csv",
+    "import-detail",
+    "import-progress",
+    "import-errors",
+    "team-detail",
+    "realisation-metrics",
+    "portfolio-outcomes",
+    "budget-detail",
+    "decision-detail",
+    "investment-mix",
+    "investment-chart-csv",
+    "funding-export",
+    "scenario-compare-csv",
+    "initiative-board",
+    "initiative-detail",
+    "initiative-list",
+    "initiative-export",
+    "initiative-flow-csv",
+    "initiative-pyramid-csv",
+    "sso-settings",
+}
+# Pages with a form: they take POST (and GET shows the form, or redirects to the page that does).
+FORM_PAGES = {
+    "login",
+    "logout",
+    "value-stream-create",
+    "value-stream-edit",
+    "mapping-page",
+    "import-list",
+    "team-create",
+    "team-edit",
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+    "realisation-point-create",
+    "realisation-metric-create",
+    "realisation-import",
+    "objective-create",
+    "objective-edit",
+    "key-result-create",
+    "key-result-edit",
+    "key-result-closing",
+    "team-interactions",
+    "team-interaction-edit",
+    "pulse-round-create",
+    "funding-periods",
+    "funding-editor",
+    "funding-preview",
+    "period-status",
+    "budget-import",
+    "guardrail-list",
+    "decision-log",
+    "decision-review",
+    "decision-approval",
+    "scenario-list",
+    "scenario-detail",
+    "scenario-preview",
+    "scenario-promote",
+    "scenario-refresh",
+    "initiative-create",
+    "initiative-edit",
+    "initiative-move",
+    "initiative-exception",
+}
+PAGES = [name for name in ALL_NAMES if not name.startswith("api")]
+
+
+def test_every_page_is_either_read_only_or_a_form():
+    unknown = set(PAGES) - READ_ONLY_PAGES - FORM_PAGES - SIGN_IN
+    assert not unknown, f"say whether these pages only read or take a form: {sorted(unknown)}"
+    assert not READ_ONLY_PAGES & FORM_PAGES
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("name", sorted(READ_ONLY_PAGES))
+def test_read_only_pages_answer_405_to_writes(org, client_for, name, method):
+    url = reverse(name, kwargs=OBJECT_KWARGS.get(name, lambda _: {})(org))
+    response = getattr(client_for("admin"), method)(url)
+    assert response.status_code == 405, f"{method.upper()} {url}"
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+    assert client_for("admin").head(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(FORM_PAGES - {"logout", "login"}))
+def test_form_pages_still_take_post(org, client_for, name):
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    assert client_for("admin").post(url).status_code != 405, url
+
+
+# Form pages a team member writes to (their own team's records); every other one is Lean PMO's
+# (or, for exception approval, an executive's).
+MEMBER_FORM_PAGES = {
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+}
+POSTED_PAGES = sorted(FORM_PAGES - {"login", "logout"})
+
+
+@pytest.mark.parametrize("name", POSTED_PAGES)
+def test_form_pages_check_access_before_the_form(org, client_for, name):
+    """Access comes first: an outsider gets 404 and a reader 403 whatever they post (a clashing
+    name, nothing at all), so the answer never says what exists."""
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    probes = [{}, {"name": org.value_stream.name}, {"name": "Nothing like it"}]
+    outsider = client_for("outsider")
+    assert {outsider.post(url, body).status_code for body in probes} == {404}, url
+    reader = "executive" if name in MEMBER_FORM_PAGES else "member"
+    answers = {client_for(reader).post(url, body).status_code for body in probes}
+    assert answers == {403}, f"{reader} on {url}: {answers}"

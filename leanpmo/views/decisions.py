@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm, attach_errors
@@ -83,6 +84,7 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/decision_log.html", context, status=form_status(form))
 
 
+@require_safe
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A decision, its frozen evidence, its reviews (figures then and now) and, for exceptions, the answer."""
     decision = get_money_object(FundingDecision, request.user, pk)

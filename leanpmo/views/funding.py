@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms import BudgetImportForm, DecisionForm, PeriodForm, attach_errors
@@ -182,6 +183,7 @@ def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpRes
     return render(request, "leanpmo/budget_import.html", context, status=form_status(form))
 
 
+@require_safe
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A budget with its audit history (who, when, old → new) and the decisions about it."""
     budget = get_money_object(ValueStreamBudget, request.user, pk)

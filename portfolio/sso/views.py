@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portfolio.sso import client, selectors, services
 from portfolio.sso.config import OidcSettings
@@ -95,6 +95,7 @@ class SsoLogoutView(LogoutView):
         return HttpResponseRedirect(url) if url else response
 
 
+@require_safe
 def sso_settings_page(request: HttpRequest) -> HttpResponse:
     """Administrators: the provider, the redirect URL to register, the role mapping and SSO's role
     changes. Anyone else gets 404, as for any page that is not theirs."""

@@ -1,9 +1,10 @@
 """API for outcomes and learning: objectives, key results, check-ins, experiments, not-doing items,
 team interactions and realisation metrics.
 
-Reading follows each model's `visible_to`; outsiders get 404 on objects. Writing an object that
-you may read but not change answers 403; writes go through the services, whose validation errors
-come back as 400 with a message per field.
+Reading follows each model's `visible_to`; outsiders get 404 on objects. Access comes before
+validation (portfolio.api.access): writing into a parent or changing an object that you may not
+see answers 404, one that you may read but not change 403; then writes go through the services,
+whose validation errors come back as 400 with a message per field.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import mixins, serializers, viewsets
 
+from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from portfolio.api.errors import api_validation_error
-from portfolio.models import Portfolio
 from teams import services
 from teams.api.outcome_serializers import (
     ExperimentSerializer,
@@ -47,40 +47,14 @@ def _service_call(function, **kwargs):
         raise api_validation_error(exc) from exc
 
 
-class WritesNeedEditRights:
-    """Object writes: 404 where the object is not visible (get_queryset), 403 where it is but the
-    caller may not change it (the model's `editable_by`)."""
-
-    def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            model = type(obj)
-            if not model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
-                raise PermissionDenied(
-                    f"You may read this {model._meta.verbose_name} but not change it."
-                )
-        return obj
-
-
-class LeanPmoWrites(permissions.BasePermission):
-    """Objectives, key results and realisation metrics are written by Lean PMO (and admins)."""
-
-    message = "Only Lean PMO manages these."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return Portfolio.objects.editable_by(request.user).exists()
-
-
-class ObjectiveFilter(filters.FilterSet):
+class ObjectiveFilter(IdFilterSet):
     class Meta:
         model = Objective
         fields = ["portfolio", "level", "value_stream", "team"]
 
 
 class ObjectiveViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -91,7 +65,6 @@ class ObjectiveViewSet(
 
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
@@ -105,7 +78,7 @@ class ObjectiveViewSet(
         )
 
 
-class KeyResultFilter(filters.FilterSet):
+class KeyResultFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="objective__team")
     value_stream = filters.NumberFilter(field_name="objective__value_stream")
 
@@ -115,7 +88,7 @@ class KeyResultFilter(filters.FilterSet):
 
 
 class KeyResultViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -126,7 +99,6 @@ class KeyResultViewSet(
 
     serializer_class = KeyResultSerializer
     filterset_class = KeyResultFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return (
@@ -144,7 +116,7 @@ class KeyResultViewSet(
         )
 
 
-class OutcomeUpdateFilter(filters.FilterSet):
+class OutcomeUpdateFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="key_result__objective__team")
 
     class Meta:
@@ -180,7 +152,7 @@ class OutcomeUpdateViewSet(
         )
 
 
-class TeamRecordFilter(filters.FilterSet):
+class TeamRecordFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="team__value_stream")
 
 
@@ -191,7 +163,7 @@ class ExperimentFilter(TeamRecordFilter):
 
 
 class ExperimentViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -274,7 +246,6 @@ class RealisationMetricViewSet(
 
     serializer_class = RealisationMetricSerializer
     filterset_fields = ["value_stream"]
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationMetric.objects.visible_to(self.request.user).order_by(
@@ -287,7 +258,7 @@ class RealisationMetricViewSet(
         )
 
 
-class RealisationPointFilter(filters.FilterSet):
+class RealisationPointFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="metric__value_stream")
     since = filters.DateFilter(field_name="on", lookup_expr="gte")
 
@@ -306,7 +277,6 @@ class RealisationPointViewSet(
 
     serializer_class = RealisationPointSerializer
     filterset_class = RealisationPointFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")
