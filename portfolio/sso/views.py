@@ -79,7 +79,11 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
 
 class SsoLogoutView(LogoutView):
     """Django's logout; a session opened by single sign-on also ends at the provider when it
-    offers RP-initiated logout (``end_session_endpoint``), coming back to the login page."""
+    offers RP-initiated logout (``end_session_endpoint``), coming back to the login page.
+
+    The way to the provider is a page that refreshes to it (with a link), not a redirect: the
+    logout is a form, and the Content-Security-Policy's ``form-action 'self'`` also covers the
+    redirects that follow a form, so a 302 to the provider's origin would be blocked."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         opened_by_sso = request.session.get(SESSION_KEY)
@@ -92,7 +96,10 @@ class SsoLogoutView(LogoutView):
             id_token=opened_by_sso.get("id_token"),
             post_logout_redirect_uri=request.build_absolute_uri(reverse(settings.LOGIN_URL)),
         )
-        return HttpResponseRedirect(url) if url else response
+        if not url:
+            return response
+        context = {"end_session_url": url, "provider_name": oidc.provider_name}
+        return render(request, "registration/signed_out_at_provider.html", context)
 
 
 @require_safe

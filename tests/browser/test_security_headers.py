@@ -53,7 +53,7 @@ def test_the_browsable_api_and_the_admin_render(org, page, shot):
 
 # URLs that take a POST only (405 or a redirect on GET): no page of their own to render
 POST_ONLY = {"logout", "funding-preview", "period-status", "key-result-closing", "scenario-preview",
-             "scenario-refresh"}  # fmt: skip
+             "scenario-refresh", "initiative-move", "initiative-exception"}  # fmt: skip
 
 
 def test_every_page_renders_without_a_csp_violation(published, page):  # noqa: F811
