@@ -115,6 +115,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # signals: lost evaluations re-enqueued; every portfolio nightly; digests hourly (each
+    # portfolio's Monday morning in its own time zone)
+    "signals-sweep": {"task": "leanpmo.tasks.sweep_signal_evaluations", "schedule": 60.0},
+    "signals-nightly": {
+        "task": "leanpmo.tasks.evaluate_all_signals_nightly",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "signals-digest": {
+        "task": "leanpmo.tasks.send_weekly_digests",
+        "schedule": crontab(minute=5),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

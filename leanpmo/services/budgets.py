@@ -25,6 +25,7 @@ from leanpmo.models import (
 from leanpmo.selectors import budget_plan_row, guardrail_rules, period_budgets, previous_totals
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
+from leanpmo.services.signals import signals_request
 from valuestreams.models import ValueStream
 from valuestreams.recompute import recompute_request
 
@@ -115,6 +116,7 @@ def budget_apply(
     fresh = ValueStreamBudget.objects.select_related("period", "value_stream").get(pk=budget.pk)
     if not updated:
         raise BudgetConflict(fresh, expected_version)
+    signals_request(portfolio_id=fresh.period.portfolio_id)
     if TARGET_FIELDS & set(changed) and fresh.period.status != FundingPeriod.Status.DRAFT:
         targets_recompute(period=fresh.period)
     return fresh

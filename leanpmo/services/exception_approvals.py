@@ -12,6 +12,7 @@ from django.db import transaction
 from leanpmo.models import DecisionKind, ExceptionApproval, FundingDecision, ValueStreamBudget
 from leanpmo.services.audit import actor
 from leanpmo.services.budgets import MONEY_FIELDS, budget_apply
+from leanpmo.services.signals import signals_request
 from portfolio.access import portfolio_role
 from portfolio.models import Portfolio
 
@@ -53,4 +54,5 @@ def exception_decide(
     answer.full_clean()
     with pghistory.context(**actor(user)):
         answer.save()
+    signals_request(portfolio_id=decision.portfolio_id)
     return answer

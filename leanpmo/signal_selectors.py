@@ -1,0 +1,298 @@
+"""Reads for the signals: everything the detectors need about one portfolio, as of a time, in a
+fixed number of queries whatever its size (`detector_inputs`), and the signal lists the pages show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Max, Q, QuerySet
+
+from leanpmo.detectors import DEFAULTS, PortfolioInputs, Thresholds
+from leanpmo.detectors.inputs import (
+    BLOCKED_COLUMNS,
+    FLOW_WEEK_COLUMNS,
+    INTERACTION_COLUMNS,
+    BudgetInfo,
+    DecisionInfo,
+    GuardrailCheck,
+    KeyResultInfo,
+    RunInfo,
+    ShapedWork,
+    TeamInfo,
+)
+from leanpmo.models import (
+    ALLOCATION_FIELD,
+    ExceptionApproval,
+    FundingPeriod,
+    ReviewOutcome,
+    Signal,
+    SignalThresholds,
+)
+from leanpmo.selectors import current_period, decision_log, latest_review, period_check
+from portfolio.models import Portfolio
+from teams.models import KeyResult, ProductTeam, TeamInteraction
+from teams.selectors import membership_frame
+from valuestreams.models import (
+    FlowMetric,
+    Grain,
+    MetricRun,
+    ScopeKind,
+    ValueStream,
+    WorkItem,
+    WorkItemFact,
+)
+
+
+def portfolio_thresholds(portfolio: Portfolio) -> Thresholds:
+    """The portfolio's thresholds (the defaults until the Lean PMO saved some). One query."""
+    stored = SignalThresholds.objects.filter(portfolio=portfolio).first()
+    return stored.as_thresholds() if stored else DEFAULTS
+
+
+def local_today(portfolio: Portfolio, as_of: dt.datetime) -> dt.date:
+    """`as_of`'s date in the portfolio's time zone."""
+    return as_of.astimezone(zoneinfo.ZoneInfo(portfolio.time_zone)).date()
+
+
+def _key_results(portfolio: Portfolio, as_of: dt.datetime) -> list[KeyResultInfo]:
+    """Open key results of every level, with their last check-in up to `as_of` (local date)."""
+    zone = zoneinfo.ZoneInfo(portfolio.time_zone)
+    rows = (
+        KeyResult.objects.filter(objective__portfolio=portfolio, closed=False)
+        .annotate(last=Max("updates__posted_at", filter=Q(updates__posted_at__lte=as_of)))
+        .values_list(
+            "pk",
+            "metric",
+            "objective__level",
+            "objective__team_id",
+            "objective__value_stream_id",
+            "starts_on",
+            "cadence_days",
+            "last",
+        )
+        .order_by("pk")
+    )
+    return [
+        KeyResultInfo(pk, metric, level, team, stream, starts, cadence, last and last.astimezone(zone).date())
+        for pk, metric, level, team, stream, starts, cadence, last in rows
+    ]  # fmt: skip
+
+
+def _decisions(portfolio: Portfolio, as_of: dt.datetime, zone) -> list[DecisionInfo]:
+    """Current decisions recorded by `as_of`, each with whether a conclusive review exists (a
+    "too early" review is not one, as in leanpmo.selectors.reviews_due). Two queries."""
+    infos = []
+    for decision in decision_log(portfolio).filter(decided_at__lte=as_of):
+        if hasattr(decision, "superseded_by"):
+            continue
+        review = latest_review(decision)
+        infos.append(
+            DecisionInfo(
+                id=decision.pk,
+                kind=decision.kind,
+                kind_label=decision.get_kind_display(),
+                value_stream_id=decision.value_stream_id,
+                decided_on=decision.decided_at.astimezone(zone).date(),
+                review_due_on=decision.review_due_on,
+                has_evidence_snapshot=decision.has_evidence_snapshot,
+                has_expected_outcome=bool(decision.expected_outcome.strip()),
+                reviewed=review is not None and review.outcome != ReviewOutcome.TOO_EARLY,
+            )
+        )
+    return infos
+
+
+def _funding(
+    portfolio: Portfolio, today: dt.date
+) -> tuple[GuardrailCheck | None, list[BudgetInfo]]:
+    """The period in force (containing `today`, not a draft): its guardrail results with the
+    approved exceptions that excuse breaches, and its budgets."""
+    period = current_period(portfolio, today=today)
+    if period is None or period.status == FundingPeriod.Status.DRAFT:
+        return None, []
+    if not period.starts_on <= today <= period.ends_on:
+        return None, []
+    check = period_check(period)
+    approved = list(
+        ExceptionApproval.objects.filter(decision__period=period, approved=True).values_list(
+            "decision__value_stream_id", flat=True
+        )
+    )
+    budgets = [
+        BudgetInfo(
+            id=budget.pk,
+            value_stream_id=budget.value_stream_id,
+            period_name=period.name,
+            total=budget.total,
+            fixed_scope=budget.fixed_scope_amount,
+            allocation={kind: getattr(budget, name) for kind, name in ALLOCATION_FIELD.items()},
+        )
+        for budget in check.budgets
+    ]
+    guardrails = GuardrailCheck(
+        period_id=period.pk,
+        period_name=period.name,
+        results=check.results,
+        excused_streams=frozenset(approved),
+        any_exception=bool(approved),
+    )
+    return guardrails, budgets
+
+
+def flow_week_frame(portfolio: Portfolio, *, as_of: dt.datetime, weeks: int) -> pd.DataFrame:
+    """Weekly flow rows (every item type) of the portfolio's value streams and teams whose window
+    ended by `as_of` and started at most `weeks` weeks before it (FLOW_WEEK_COLUMNS). One query."""
+    columns = FLOW_WEEK_COLUMNS
+    rows = FlowMetric.objects.filter(
+        portfolio=portfolio,
+        grain=Grain.WEEK,
+        scope_kind__in=[ScopeKind.VALUE_STREAM, ScopeKind.TEAM],
+        window_start__gte=as_of - dt.timedelta(weeks=weeks),
+        window_end__lte=as_of,
+    ).values_list(*columns)
+    frame = pd.DataFrame(list(rows), columns=columns)
+    for column in ("window_start", "window_end"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+_BLOCKED_SQL = """
+WITH items AS (
+    SELECT f.item_id, w.team_id,
+           greatest(f.start, %(since)s) AS lo,
+           least(coalesce(f.done, f.canceled_at, %(as_of)s), %(as_of)s) AS hi
+    FROM valuestreams_workitemfact f
+    JOIN valuestreams_workitem w ON w.id = f.item_id
+    WHERE f.portfolio_id = %(portfolio)s AND w.team_id IS NOT NULL AND f.start IS NOT NULL
+      AND f.start < %(as_of)s AND coalesce(f.done, f.canceled_at, 'infinity') > %(since)s
+), spans AS (
+    SELECT i.team_id, i.lo, i.hi, sc.at, sc.blocked,
+           lead(sc.at) OVER (PARTITION BY sc.item_id ORDER BY sc.at, sc.seq) AS next_at
+    FROM items i JOIN valuestreams_statuschange sc ON sc.item_id = i.item_id
+    WHERE sc.at < i.hi
+), blocked AS (
+    SELECT team_id,
+           sum(extract(epoch FROM least(coalesce(next_at, hi), hi) - greatest(at, lo))) AS seconds
+    FROM spans
+    WHERE blocked AND least(coalesce(next_at, hi), hi) > greatest(at, lo)
+    GROUP BY team_id
+)
+SELECT i.team_id, count(*), coalesce(max(b.seconds), 0), sum(extract(epoch FROM i.hi - i.lo))
+FROM items i LEFT JOIN blocked b ON b.team_id = i.team_id
+WHERE i.hi > i.lo
+GROUP BY i.team_id
+ORDER BY i.team_id
+"""
+
+
+def blocked_time_frame(portfolio: Portfolio, *, as_of: dt.datetime, weeks: int) -> pd.DataFrame:
+    """Per team of the portfolio, over the `weeks` weeks before `as_of`: items in progress
+    (started, not yet done or canceled) at some point, seconds they were flagged blocked and
+    seconds they were in progress (BLOCKED_COLUMNS). From the stored item facts and the status
+    history. One query."""
+    since = as_of - dt.timedelta(weeks=weeks)
+    with connection.cursor() as cursor:
+        cursor.execute(_BLOCKED_SQL, {"portfolio": portfolio.pk, "as_of": as_of, "since": since})
+        rows = cursor.fetchall()
+    return pd.DataFrame(
+        [(team, items, float(blocked), float(total)) for team, items, blocked, total in rows],
+        columns=BLOCKED_COLUMNS,
+    )
+
+
+def work_shape_inputs(portfolio: Portfolio) -> tuple[list[ShapedWork], int | None]:
+    """The portfolio's shaped work (initiatives with their work shape and time in progress) and its
+    cap on strategic initiatives in progress.
+
+    No model records work shapes yet: this returns ([], None) and the top-heavy-pyramid detector
+    says “not enough data”. With initiatives, map each to ShapedWork(id, name, shape, started_on =
+    local date it entered implementing, ended_on = local date it left it — done or stopped — else
+    None) and read the cap from the portfolio's active guardrail on strategic initiatives.
+    """
+    return [], None
+
+
+def _run(portfolio: Portfolio) -> tuple[RunInfo | None, int]:
+    """The latest published run with the number of items with an unmapped status, or (None, the
+    number of work items) when nothing was computed yet."""
+    run = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()
+    if run is None:
+        return None, WorkItem.objects.filter(portfolio=portfolio).count()
+    unmapped = WorkItemFact.objects.filter(portfolio=portfolio, unmapped_count__gt=0).count()
+    caveats = run.caveats or {}
+    return RunInfo(as_of=run.as_of, caveats=caveats, unmapped_items=unmapped), int(
+        caveats.get("items") or 0
+    )
+
+
+def detector_inputs(
+    portfolio: Portfolio, *, as_of: dt.datetime, thresholds: Thresholds
+) -> PortfolioInputs:
+    """Everything the detectors read about `portfolio`, as of `as_of`, in a fixed number of queries
+    (about twenty) however many value streams, teams, key results and decisions it has."""
+    zone = zoneinfo.ZoneInfo(portfolio.time_zone)
+    today = as_of.astimezone(zone).date()
+    streams = dict(
+        ValueStream.objects.filter(portfolio=portfolio).order_by("pk").values_list("pk", "name")
+    )
+    team_rows = list(
+        ProductTeam.objects.filter(value_stream__portfolio=portfolio)
+        .order_by("pk")
+        .values_list("pk", "name", "value_stream_id", "formed_on")
+    )
+    guardrails, budgets = _funding(portfolio, today)
+    funded = {budget.value_stream_id for budget in budgets if budget.total > 0}
+    teams = [
+        TeamInfo(pk, name, stream, formed, funded=stream in funded)
+        for pk, name, stream, formed in team_rows
+    ]
+    memberships = membership_frame([team.id for team in teams])
+    people = {
+        user.pk: user.get_full_name() or user.username
+        for user in get_user_model().objects.filter(pk__in=set(memberships["person_id"]))
+    }
+    band_weeks = thresholds.flow_band_weeks + 2
+    interactions = TeamInteraction.objects.filter(
+        team__value_stream__portfolio=portfolio, depends_on__value_stream__portfolio=portfolio
+    ).values_list("team_id", "depends_on_id", "blocking")
+    run, items = _run(portfolio)
+    shapes, cap = work_shape_inputs(portfolio)
+    return PortfolioInputs(
+        portfolio_id=portfolio.pk,
+        portfolio=portfolio.name,
+        currency=portfolio.currency,
+        as_of=as_of,
+        today=today,
+        value_streams=streams,
+        teams=teams,
+        people=people,
+        key_results=_key_results(portfolio, as_of),
+        decisions=_decisions(portfolio, as_of, zone),
+        guardrails=guardrails,
+        budgets=budgets,
+        flow_weeks=flow_week_frame(
+            portfolio, as_of=as_of, weeks=max(band_weeks, thresholds.distribution_weeks, 12) + 1
+        ),
+        memberships=memberships,
+        interactions=pd.DataFrame(list(interactions), columns=INTERACTION_COLUMNS),
+        blocked=blocked_time_frame(portfolio, as_of=as_of, weeks=thresholds.flow_band_weeks),
+        run=run,
+        work_items=items,
+        work_shapes=shapes,
+        strategic_cap=cap,
+    )
+
+
+def signal_list(portfolio: Portfolio, *, now: dt.datetime) -> QuerySet[Signal]:
+    """The portfolio's signals with their value stream and team, annotated with the
+    acknowledgement holding at `now` (see SignalQuerySet.with_acknowledgement)."""
+    return (
+        Signal.objects.filter(portfolio=portfolio)
+        .select_related("portfolio", "value_stream", "team")
+        .with_acknowledgement(now)
+    )
