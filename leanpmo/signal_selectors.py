@@ -10,9 +10,9 @@ import zoneinfo
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
-from leanpmo.detectors import DEFAULTS, PortfolioInputs, Thresholds
+from leanpmo.detectors import DEFAULTS, SPECS, THRESHOLD_NAMES, PortfolioInputs, Thresholds
 from leanpmo.detectors.inputs import (
     BLOCKED_COLUMNS,
     FLOW_WEEK_COLUMNS,
@@ -27,17 +27,28 @@ from leanpmo.detectors.inputs import (
 )
 from leanpmo.models import (
     ALLOCATION_FIELD,
+    ActualSpend,
     ExceptionApproval,
     FundingPeriod,
     ReviewOutcome,
     Signal,
     SignalThresholds,
+    ValueStreamBudget,
 )
-from leanpmo.selectors import current_period, decision_log, latest_review, period_check
+from leanpmo.scorecard import ScorecardInputs
+from leanpmo.selectors import (
+    HistoryEntry,
+    current_period,
+    decision_log,
+    latest_review,
+    period_check,
+    previous_period,
+)
 from portfolio.models import Portfolio
-from teams.models import KeyResult, ProductTeam, TeamInteraction
+from teams.models import KeyResult, OutcomeUpdate, ProductTeam, RealisationPoint, TeamInteraction
 from teams.selectors import membership_frame
 from valuestreams.models import (
+    DoraMetric,
     FlowMetric,
     Grain,
     MetricRun,
@@ -296,3 +307,153 @@ def signal_list(portfolio: Portfolio, *, now: dt.datetime) -> QuerySet[Signal]:
         .select_related("portfolio", "value_stream", "team")
         .with_acknowledgement(now)
     )
+
+
+# --- the scorecard ------------------------------------------------------------------------------
+
+
+def scorecard_inputs(
+    portfolio: Portfolio, *, as_of: dt.datetime, now: dt.datetime
+) -> ScorecardInputs:
+    """What the value-stream scorecard reads (about ten queries, whatever the number of value
+    streams, key results or signals). Flow and DORA: the last four monthly windows."""
+    today = local_today(portfolio, as_of)
+    streams = list(
+        ValueStream.objects.filter(portfolio=portfolio).order_by("name").values_list("pk", "name")
+    )
+    period = current_period(portfolio, today=today)
+    budgets, previous, actuals = {}, {}, {}
+    if period is not None:
+        for pk, stream, run, grow, transform in ValueStreamBudget.objects.filter(
+            period=period
+        ).values_list("pk", "value_stream_id", "amount_run", "amount_grow", "amount_transform"):
+            budgets[stream] = (pk, run + grow + transform)
+        before = previous_period(period)
+        if before is not None:
+            previous = {
+                stream: run + grow + transform
+                for stream, run, grow, transform in ValueStreamBudget.objects.filter(
+                    period=before
+                ).values_list("value_stream_id", "amount_run", "amount_grow", "amount_transform")
+            }
+        actuals = dict(
+            ActualSpend.objects.filter(period=period).values_list("value_stream_id", "amount")
+        )
+    since = as_of - dt.timedelta(days=124)
+    monthly = {
+        "portfolio": portfolio,
+        "scope_kind": ScopeKind.VALUE_STREAM,
+        "grain": Grain.MONTH,
+        "window_start__gte": since,
+    }
+    flow_columns = ["scope_id", "window_start", "window_end", "label", "velocity", "flow_time_p85_s", "flow_efficiency", "load_mean"]  # fmt: skip
+    flow = pd.DataFrame(
+        list(FlowMetric.objects.filter(**monthly, item_type="All").values_list(*flow_columns)),
+        columns=flow_columns,
+    )
+    dora_columns = ["scope_id", "window_end", "label", "deployment_frequency_tier", "lead_time_tier", "change_failure_rate_tier", "recovery_time_tier"]  # fmt: skip
+    dora = pd.DataFrame(
+        list(DoraMetric.objects.filter(**monthly).values_list(*dora_columns)), columns=dora_columns
+    )
+    for frame in (flow, dora):
+        for column in ("window_start", "window_end"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column], utc=True)
+    return ScorecardInputs(
+        streams=streams,
+        period=period.name if period else "",
+        budgets=budgets,
+        previous=previous,
+        actuals=actuals,
+        flow=flow,
+        dora=dora,
+        key_results=_scorecard_key_results(portfolio, as_of),
+        realisation=_realisation_points(portfolio),
+        signals=dict(
+            signal_list(portfolio, now=now)
+            .in_state("open", now)
+            .filter(value_stream__isnull=False)
+            .values_list("value_stream_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
+    )
+
+
+def _scorecard_key_results(portfolio: Portfolio, as_of: dt.datetime) -> pd.DataFrame:
+    """Open key results of value streams and their teams, with the latest value and last check-in
+    date (local) up to `as_of`. One query."""
+    zone = zoneinfo.ZoneInfo(portfolio.time_zone)
+    latest = OutcomeUpdate.objects.filter(key_result=OuterRef("pk"), posted_at__lte=as_of).order_by(
+        "-posted_at", "-pk"
+    )
+    rows = (
+        KeyResult.objects.filter(
+            objective__portfolio=portfolio, objective__value_stream__isnull=False, closed=False
+        )
+        .annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            last=Subquery(latest.values("posted_at")[:1]),
+        )
+        .values_list(
+            "objective__value_stream_id", "baseline", "target", "latest_value", "starts_on",
+            "cadence_days", "last",
+        )
+    )  # fmt: skip
+    columns = ["value_stream_id", "baseline", "target", "value", "starts_on", "cadence_days", "last_check_in"]  # fmt: skip
+    return pd.DataFrame(
+        [(*row[:6], row[6].astimezone(zone).date() if row[6] else None) for row in rows],
+        columns=columns,
+    ).astype(object)
+
+
+def _realisation_points(portfolio: Portfolio) -> pd.DataFrame:
+    """Every realisation point of the portfolio's value streams: value_stream_id, metric,
+    higher_is_better, on, value (float). One query."""
+    columns = ["value_stream_id", "metric", "higher_is_better", "on", "value"]
+    rows = RealisationPoint.objects.filter(metric__value_stream__portfolio=portfolio).values_list(
+        "metric__value_stream_id", "metric__name", "metric__higher_is_better", "on", "value"
+    )
+    return pd.DataFrame(
+        [(stream, name, better, on, float(value)) for stream, name, better, on, value in rows],
+        columns=columns,
+    )
+
+
+def thresholds_history(portfolio: Portfolio) -> list[HistoryEntry]:
+    """Every recorded change of the portfolio's thresholds, newest first: who, when and each
+    changed threshold old → new (two queries)."""
+    events = list(
+        SignalThresholds.pgh_event_model.objects.filter(pgh_obj_id=portfolio.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    user_ids = {
+        event.pgh_context.metadata.get("user")
+        for event in events
+        if event.pgh_context and event.pgh_context.metadata.get("user")
+    }
+    users = {
+        user.pk: user.get_full_name() or user.username
+        for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
+    labels = {spec.name: spec.label for spec in SPECS}
+    entries, previous = [], None
+    for event in events:
+        metadata = event.pgh_context.metadata if event.pgh_context else {}
+        changes = [
+            (labels[name], getattr(previous, name) if previous else getattr(DEFAULTS, name), getattr(event, name))
+            for name in THRESHOLD_NAMES
+            if (getattr(previous, name) if previous else getattr(DEFAULTS, name)) != getattr(event, name)
+        ]  # fmt: skip
+        entries.append(
+            HistoryEntry(
+                at=event.pgh_created_at,
+                who=users.get(metadata.get("user"), "system"),
+                label=event.pgh_label,
+                url=metadata.get("url", ""),
+                changes=changes,
+            )
+        )
+        previous = event
+    return entries[::-1]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leanpmo.views import decisions, funding, guardrails, investment, scenarios
+from leanpmo.views import decisions, funding, guardrails, investment, scenarios, signals
 
 urlpatterns = [
     path("portfolios/<int:pk>/funding/", funding.funding_periods, name="funding-periods"),
@@ -50,5 +50,18 @@ urlpatterns = [
         "scenarios/<int:pk>/compare/<slug:table>.csv",
         scenarios.scenario_compare_csv,
         name="scenario-compare-csv",
+    ),
+    path("portfolios/<int:pk>/signals/", signals.signal_inbox, name="signal-inbox"),
+    path("portfolios/<int:pk>/signals.csv", signals.signal_inbox_csv, name="signal-inbox-csv"),
+    path(
+        "portfolios/<int:pk>/signals/thresholds/",
+        signals.signal_thresholds,
+        name="signal-thresholds",
+    ),
+    path("portfolios/<int:pk>/signals/digest/", signals.signal_digest, name="signal-digest"),
+    path("portfolios/<int:pk>/scorecard.csv", signals.scorecard_csv, name="scorecard-csv"),
+    path("signals/<int:pk>/", signals.signal_detail, name="signal-detail"),
+    path(
+        "signals/<int:pk>/acknowledge/", signals.signal_acknowledge_view, name="signal-acknowledge"
     ),
 ]

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.leanpmo.signal_support import signal_for
 from tests.leanpmo.support import funding_for, review_for, scenario_for
 from tests.teams import outcome_sweep
 from tests.valuestreams import recompute_data
@@ -97,6 +98,14 @@ OBJECT_KWARGS = {
     "api:scenario-detail": lambda org: {"pk": scenario_for(org).pk},
     "api:scenario-promote": lambda org: {"pk": scenario_for(org).pk},
     "api:scenario-line-detail": lambda org: {"pk": scenario_for(org).lines.first().pk},
+    # signals engineer: inbox, thresholds, digest, scorecard
+    "signal-inbox": lambda org: {"pk": org.portfolio.pk},
+    "signal-inbox-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-thresholds": lambda org: {"pk": org.portfolio.pk},
+    "signal-digest": lambda org: {"pk": org.portfolio.pk},
+    "scorecard-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
 }
 LISTS = {
     "home",

@@ -83,11 +83,7 @@ def reviews_overdue(inputs: PortfolioInputs, thresholds: Thresholds) -> Detector
                 evidence=(
                     Evidence("The decision", "decision-detail", (decision.id,), audience=MONEY),
                     Evidence(
-                        "Record the review",
-                        "decision-detail",
-                        (decision.id,),
-                        anchor="review",
-                        audience=EDITORS,
+                        "Record the review", "decision-review", (decision.id,), audience=EDITORS
                     ),
                 ),
             )
