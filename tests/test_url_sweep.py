@@ -106,6 +106,9 @@ OBJECT_KWARGS = {
     "scorecard-csv": lambda org: {"pk": org.portfolio.pk},
     "signal-detail": lambda org: {"pk": signal_for(org).pk},
     "signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-thresholds-detail": lambda org: {"pk": org.portfolio.pk},
 }
 LISTS = {
     "home",
@@ -143,6 +146,9 @@ LISTS = {
     "api:guardrail-list",
     "api:scenario-list",
     "api:scenario-line-list",
+    # signals engineer
+    "api:signal-list",
+    "api:signal-thresholds-list",
 }
 
 

@@ -1,3 +1,4 @@
+from leanpmo.api.signals import SignalThresholdsViewSet, SignalViewSet
 from leanpmo.api.views import (
     BudgetViewSet,
     DecisionViewSet,
@@ -16,4 +17,6 @@ routes = [
     ("guardrails", GuardrailViewSet, "guardrail"),
     ("scenarios", ScenarioViewSet, "scenario"),
     ("scenario-lines", ScenarioLineViewSet, "scenario-line"),
+    ("signals", SignalViewSet, "signal"),
+    ("signal-thresholds", SignalThresholdsViewSet, "signal-thresholds"),
 ]

@@ -14,6 +14,8 @@ from typing import Any
 from leanpmo.detectors.findings import names, plural
 
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+# facts that are amounts of money: left out for people who may not see money
+MONEY_FACTS = frozenset({"fixed_scope", "total", "money"})
 
 
 def money(amount: Any, currency: str) -> str:
