@@ -241,11 +241,8 @@ ThresholdsSerializer = type(
 def _thresholds_data(portfolio: Portfolio) -> dict:
     stored = getattr(portfolio, "signal_thresholds", None)
     values = {name: getattr(stored or DEFAULTS, name) for name in THRESHOLD_NAMES}
-    return {
-        "portfolio": portfolio.pk,
-        **values,
-        "updated_at": stored.updated_at if stored else None,
-    }
+    updated = stored.updated_at if stored else None
+    return ThresholdsSerializer({"portfolio": portfolio.pk, **values, "updated_at": updated}).data
 
 
 @extend_schema_view(
