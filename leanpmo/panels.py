@@ -265,7 +265,7 @@ def _signal_item(row: SignalRow, section: str) -> AttentionItem:
     return AttentionItem(
         kind=section,
         label=_SECTION_LABELS[section] if section != "signal" else row.detector,
-        title=f"{row.detector}: {row.scope}" if section == "signal" else row.scope,
+        title=row.scope,
         detail=row.sentence,
         url=link,
         action=row.links[0].label if row.links else "Open the signal",

@@ -80,6 +80,12 @@ def _stale(f: dict, show_money: bool, currency: str) -> str:
     owner = {"team": f["name"], "value_stream": f"The value stream {f['name']}"}.get(
         f["scope"], f"The portfolio {f['name']}"
     )
+    if f["stale"] == f["open"] == 1:
+        return (
+            f"{possessive(owner)} only open key result, “{f['oldest_metric']}”, has had no "
+            f"check-in for {plural(f['oldest_days'], 'day')}, more than twice its "
+            f"{f['oldest_cadence']}-day cadence."
+        )
     return (
         f"{owner} has {f['stale']} of {plural(f['open'], 'open key result')} without a check-in "
         f"for more than twice their cadence; the oldest, “{f['oldest_metric']}”, waited "

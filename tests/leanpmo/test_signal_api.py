@@ -65,7 +65,7 @@ def test_the_list_filters_by_state_and_detector_and_outsiders_see_nothing(org, c
     item = body["results"][0]
     assert item["state"] == "new"
     assert item["team_name"] == "Instant Payments"
-    assert item["explanation"].startswith("Instant Payments has 1 of 1 open key result")
+    assert item["explanation"].startswith("Instant Payments' only open key result")
     assert client_for("member").get(url, {"state": "resolved"}).json()["count"] == 0
     assert client_for("outsider").get(url).json()["count"] == 0
     bad = client_for("member").get(url, {"state": "sleeping"})

@@ -135,6 +135,16 @@ def test_stale_outcomes_fire_per_team_with_the_oldest_key_result_named():
     assert "29 days on a 14-day cadence" in sentence
 
 
+def test_a_team_s_only_key_result_gone_stale_is_said_plainly():
+    found = stale_outcomes(
+        inputs(key_results=[kr(1, last=TODAY - dt.timedelta(days=40), metric="NPS")]), T
+    )
+    assert explain("stale_outcomes", found.findings[0].facts, show_money=False, currency="EUR") == (
+        "Instant Payments' only open key result, “NPS”, has had no check-in for 40 days, more "
+        "than twice its 14-day cadence."
+    )
+
+
 def test_a_check_in_within_twice_the_cadence_keeps_stale_outcomes_silent():
     quiet = inputs(key_results=[kr(1, last=TODAY - dt.timedelta(days=28))])  # exactly 2 × 14
     assert stale_outcomes(quiet, T).findings == []

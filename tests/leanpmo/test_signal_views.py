@@ -97,7 +97,10 @@ def test_the_inbox_lists_signals_with_their_sentence_and_counts_per_detector(
     response = client_for("pmo").get(reverse("signal-inbox", args=[org.portfolio.pk]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Instant Payments has 1 of 1 open key result without a check-in" in page
+    assert (
+        "Instant Payments&#x27; only open key result, “Payments settled within 10 s”, has had no check-in"
+        in page
+    )
     assert "7. Output-only team" in page
     assert "#acknowledge" in page
     assert "Open signals over the last 12 weeks" in page
@@ -136,7 +139,7 @@ def test_the_csv_has_the_filtered_signals_with_formula_cells_neutralised(org, cl
     assert rows[0][:3] == ["Detector", "Severity", "State"]
     assert len(rows) == 2
     assert rows[1][4] == "'=HYPERLINK(evil)"
-    assert rows[1][5].startswith("'=HYPERLINK(evil) has 1 of 1")
+    assert rows[1][5].startswith("'=HYPERLINK(evil)'s only open key result")
 
 
 def test_the_inbox_takes_the_same_queries_with_many_more_signals(org, client_for, signals):
