@@ -349,3 +349,47 @@ def _seed_scenario(period: FundingPeriod, pmo, today: dt.date) -> None:
         line=target, expected_version=target.version,
         changes={"amount_transform": target.amount_transform + moved},
     )  # fmt: skip
+
+
+def seed_signals(*, today: dt.date) -> str:
+    """The last demo step: two situations the steward should call out, then every portfolio's
+    signals evaluated as of now (idempotent: each change is made only where it is missing, and an
+    evaluation that finds the same things changes nothing).
+
+    - Everyday Banking's Lean PMO tightened the Risk guardrail to 10 % after the quarter was
+      approved, and Mobile & Online Banking still plans 5 %: a breach without an exception;
+    - Card Issuing came to wait on Payment Rails for scheme settlement files, so three teams now
+      depend on Payment Rails: a dependency hotspot.
+    """
+    from leanpmo.services.signals import signals_evaluate
+    from teams.models import TeamInteraction
+
+    pmo = get_user_model().objects.filter(username="pmo").first()
+    risk = Guardrail.objects.filter(
+        portfolio__name="Everyday Banking", kind=Guardrail.Kind.MIN_ALLOCATION, item_type="Risk"
+    ).first()
+    if pmo is not None and risk is not None and (risk.min_percent or 0) < 10:
+        guardrail_save(portfolio=risk.portfolio, user=pmo, guardrail=risk, min_percent=Decimal(10))
+    teams = {
+        team.name: team
+        for team in ProductTeam.objects.filter(
+            value_stream__portfolio__name="Everyday Banking",
+            name__in=["Card Issuing", "Payment Rails"],
+        )
+    }
+    if len(teams) == 2:
+        TeamInteraction.objects.get_or_create(
+            team=teams["Card Issuing"],
+            depends_on=teams["Payment Rails"],
+            defaults={
+                "mode": TeamInteraction.Mode.X_AS_A_SERVICE,
+                "blocking": True,
+                "note": "Scheme settlement files for card payments",
+            },
+        )
+    now = timezone.now()
+    found = []
+    for portfolio in Portfolio.objects.order_by("name"):
+        signals_evaluate(portfolio=portfolio, as_of=now)
+        found.append(portfolio.signals.filter(state="open").count())
+    return f"Signals evaluated: {sum(found)} open in {len(found)} portfolios."

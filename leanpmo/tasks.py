@@ -8,6 +8,7 @@ from leanpmo.services.signals import (
     signals_request_all,
     signals_sweep,
 )
+from portfolio.models import Portfolio
 
 
 @shared_task(ignore_result=True, acks_late=True, time_limit=900)
@@ -19,8 +20,9 @@ def evaluate_signals(portfolio_id: int) -> None:
 @shared_task(ignore_result=True)
 def request_signal_evaluation(portfolio_id: int) -> None:
     """Ask for an evaluation of the portfolio (coalesced with any pending one); other apps send
-    this by name, e.g. after a recompute publishes."""
-    signals_request(portfolio_id=portfolio_id)
+    this by name, e.g. after a recompute publishes. A portfolio deleted meanwhile is skipped."""
+    if Portfolio.objects.filter(pk=portfolio_id).exists():
+        signals_request(portfolio_id=portfolio_id)
 
 
 @shared_task(ignore_result=True)

@@ -72,7 +72,7 @@ def measure_value(measure: str, value: Any) -> str:
     if measure == "flow_time_p85_s":
         return duration(value)
     if measure == "flow_efficiency":
-        return percent(float(value) * 100)
+        return percent(float(value) * 100, 1)
     return f"{float(value):.1f}".rstrip("0").rstrip(".") + " items"
 
 

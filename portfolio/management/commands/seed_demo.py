@@ -12,7 +12,8 @@ DEMO_STEPS: list[str] = [
     "teams.demo.seed_outcomes",  # after the valuestreams history, before funding
     "leanpmo.demo.seed_funding",  # funds the streams and teams seeded before it
     "leanpmo.demo.seed_scenarios",  # a what-if per portfolio on the funded current period
-    "valuestreams.demo.seed_targets",  # last: recompute so flow distribution meets the funded mix
+    "valuestreams.demo.seed_targets",  # recompute so flow distribution meets the funded mix
+    "leanpmo.demo.seed_signals",  # last: what the steward finds in all of the above
 ]
 
 
