@@ -21,6 +21,7 @@ from leanpmo.models import (
     Guardrail,
     ReviewOutcome,
     Scenario,
+    SignalEvaluation,
     ValueStreamBudget,
 )
 from leanpmo.selectors import current_period
@@ -360,6 +361,9 @@ def seed_signals(*, today: dt.date) -> str:
       approved, and Mobile & Online Banking still plans 5 %: a breach without an exception;
     - Card Issuing came to wait on Payment Rails for scheme settlement files, so three teams now
       depend on Payment Rails: a dependency hotspot.
+
+    On a first seed the portfolio is also evaluated as of each of the last twelve weeks, as if the
+    steward had been watching (the inbox's trend, signals first seen weeks ago, some resolved).
     """
     from leanpmo.services.signals import signals_evaluate
     from teams.models import TeamInteraction
@@ -390,6 +394,10 @@ def seed_signals(*, today: dt.date) -> str:
     now = timezone.now()
     found = []
     for portfolio in Portfolio.objects.order_by("name"):
+        if not SignalEvaluation.objects.filter(portfolio=portfolio).exists():
+            # a first seed: as if the steward had watched the last twelve weeks (the trend)
+            for weeks in range(12, 0, -1):
+                signals_evaluate(portfolio=portfolio, as_of=now - dt.timedelta(weeks=weeks))
         signals_evaluate(portfolio=portfolio, as_of=now)
         found.append(portfolio.signals.filter(state="open").count())
     return f"Signals evaluated: {sum(found)} open in {len(found)} portfolios."

@@ -667,8 +667,8 @@ def _detector_counts(portfolio: Portfolio, now: dt.datetime) -> list[DetectorCou
     ]
 
 
-def signal_trend_chart(counts: pd.DataFrame) -> go.Figure:
-    """Open signals per day (columns day, open), one line."""
+def signal_trend_chart(counts: pd.DataFrame, *, start: dt.date, end: dt.date) -> go.Figure:
+    """Open signals per day (columns day, open), one line over the days from `start` to `end`."""
     figure = go.Figure(
         go.Scatter(
             x=list(counts["day"]),
@@ -678,7 +678,15 @@ def signal_trend_chart(counts: pd.DataFrame) -> go.Figure:
             line={"color": "#1f4e79"},
         )
     )
-    figure.update_layout(yaxis={"title": "Open signals", "rangemode": "tozero"}, showlegend=False)
+    figure.update_layout(
+        xaxis={
+            "type": "date",
+            "range": [start.isoformat(), end.isoformat()],
+            "tickformat": "%-d %b",
+        },
+        yaxis={"title": "Open signals", "rangemode": "tozero"},
+        showlegend=False,
+    )
     return figure
 
 
@@ -697,7 +705,9 @@ def _trend(portfolio: Portfolio, today: dt.date) -> dict:
     return chart_panel(
         f"signal-trend-{portfolio.pk}",
         "Open signals over the last 12 weeks",
-        signal_trend_chart(frame),
+        signal_trend_chart(
+            frame, start=today - dt.timedelta(weeks=12), end=today + dt.timedelta(days=1)
+        ),
         frame,
         columns=["Day", "Open signals"],
     )

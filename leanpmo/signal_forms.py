@@ -16,7 +16,13 @@ from teams.models import ProductTeam
 class InboxFilterForm(forms.Form):
     """The inbox's filters (all optional; state defaults to open)."""
 
-    state = forms.ChoiceField(choices=list(STATE_LABELS.items()), required=False)
+    state = forms.ChoiceField(
+        choices=[
+            (state, STATE_LABELS[state])
+            for state in ("open", "new", "acknowledged", "resolved", "all")
+        ],
+        required=False,
+    )
     detector = forms.ChoiceField(
         choices=[("", "Every detector")] + [(i.code, f"{i.number}. {i.label}") for i in DETECTORS],
         required=False,

@@ -120,6 +120,12 @@ def flow_deviation(inputs: PortfolioInputs, thresholds: Thresholds) -> DetectorR
                 )
                 continue
             band = control_band(values, sigmas=thresholds.flow_band_sigmas)
+            band = Band(  # no measure goes below 0, and efficiency not above 100 %
+                band.mean,
+                max(band.low, 0.0),
+                min(band.high, 1.0) if measure.column == "flow_efficiency" else band.high,
+                band.points,
+            )
             if not _outside(float(value), band, measure.worse):
                 continue
             before = previous[measure.column].dropna()

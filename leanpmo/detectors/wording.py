@@ -67,15 +67,6 @@ def possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
-def measure_value(measure: str, value: Any) -> str:
-    """A flow measure's value: a duration, a share or a count of items."""
-    if measure == "flow_time_p85_s":
-        return duration(value)
-    if measure == "flow_efficiency":
-        return percent(float(value) * 100, 1)
-    return f"{float(value):.1f}".rstrip("0").rstrip(".") + " items"
-
-
 def _stale(f: dict, show_money: bool, currency: str) -> str:
     owner = {"team": f["name"], "value_stream": f"The value stream {f['name']}"}.get(
         f["scope"], f"The portfolio {f['name']}"
@@ -170,14 +161,37 @@ def _top_heavy(f: dict, show_money: bool, currency: str) -> str:
     )
 
 
+# a flow measure in the unit people read it in: (scale, unit)
+FLOW_UNITS = {
+    "flow_time_p85_s": (1 / 86400, " days"),
+    "flow_efficiency": (100, " %"),
+    "load_mean": (1, " items"),
+}
+
+
+def _trimmed(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _flow_deviation(f: dict, show_money: bool, currency: str) -> str:
-    side = "below" if f["measure"] == "flow_efficiency" else "above"
-    band = f"{measure_value(f['measure'], f['low'])}–{measure_value(f['measure'], f['high'])}"
+    measure = f["measure"]
+    scale, unit = FLOW_UNITS[measure]
+    below = measure == "flow_efficiency"
+    value, low, high = (f[name] * scale for name in ("value", "low", "high"))
+    crossed = low if below else high
+    digits = 1  # enough digits that the value and the limit it crossed read differently
+    while digits < 6 and f"{value:.{digits}f}" == f"{crossed:.{digits}f}":
+        digits += 1
+
+    def shown(number: float) -> str:
+        return _trimmed(f"{number:.{digits}f}")
+
     lasting = " for the second week running" if f.get("lasting") else ""
     label = f["label"][0].upper() + f["label"][1:]
     return (
-        f"{label} of {f['name']} was {measure_value(f['measure'], f['value'])} in {f['week']}, "
-        f"{side} its control band of {band} (the {f['weeks']} weeks before){lasting}."
+        f"{label} of {f['name']} was {shown(value)}{unit} in {f['week']}, "
+        f"{'below' if below else 'above'} its control band of {shown(low)}–{shown(high)}{unit} "
+        f"(the {f['weeks']} weeks before){lasting}."
     )
 
 

@@ -623,3 +623,20 @@ def test_the_detectors_are_pure_they_import_no_django():
     code = "import sys, leanpmo.detectors; print(any(m.startswith('django') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_band_never_goes_below_zero():
+    flow = weeks("team", CLOUD, {"load_mean": [1.0, 9.0] * 6 + [5.0, 30.0]})
+    found = flow_deviation(inputs(flow_weeks=flow), T).findings
+    assert found[0].facts["low"] == 0.0
+    assert "control band of 0–" in explain(
+        "flow_deviation", found[0].facts, show_money=False, currency="EUR"
+    )
+
+
+def test_a_value_just_outside_its_band_is_shown_with_enough_digits_to_differ():
+    facts = {"scope": "team", "name": "Identity & KYC", "measure": "flow_efficiency", "label": "flow efficiency", "week": "2026-W48", "value": 0.20801, "low": 0.20812, "high": 0.637, "mean": 0.42, "weeks": 10, "lasting": False}  # fmt: skip
+    assert explain("flow_deviation", facts, show_money=False, currency="EUR") == (
+        "Flow efficiency of Identity & KYC was 20.8 % in 2026-W48, below its control band of "
+        "20.81–63.7 % (the 10 weeks before)."
+    )
