@@ -394,7 +394,9 @@ def seed_signals(*, today: dt.date) -> str:
     now = timezone.now()
     found = []
     for portfolio in Portfolio.objects.order_by("name"):
-        if not SignalEvaluation.objects.filter(portfolio=portfolio).exists():
+        if not SignalEvaluation.objects.filter(
+            portfolio=portfolio, evaluated_at__isnull=False
+        ).exists():
             # a first seed: as if the steward had watched the last twelve weeks (the trend)
             for weeks in range(12, 0, -1):
                 signals_evaluate(portfolio=portfolio, as_of=now - dt.timedelta(weeks=weeks))

@@ -400,7 +400,8 @@ class Cell:
     text: str
     url: str = ""
     css: str = ""
-    badges: list[tuple[str, str]] = field(default_factory=list)  # (tier, label)
+    badges: list[tuple[str, str, str]] = field(default_factory=list)  # (tier, text, title)
+    note: str = ""
 
 
 @dataclass
@@ -439,15 +440,17 @@ COLUMNS = (
     Column("value_stream", "Value stream", numeric=False),
     Column("budget", "Budget", money=True),
     Column("actual", "Actual", money=True),
-    Column("budget_change", "Change vs previous period", money=True),
+    Column("budget_change", "Change vs last period", money=True),
     Column("velocity", "Items done"),
     Column("flow_time_p85_days", "Flow time p85"),
     Column("efficiency", "Flow efficiency"),
     Column("load_change", "Load trend"),
-    Column("dora", "DORA tiers", sortable=False, numeric=False),
+    Column(
+        "dora", "DORA: deploys · lead time · failures · recovery", sortable=False, numeric=False
+    ),
     Column("outcome_progress", "Outcome progress"),
     Column("stale_share", "Stale key results"),
-    Column("realisation_change", "Realisation trend"),
+    Column("realisation_change", "Realisation (quarter)"),
     Column("open_signals", "Open signals"),
 )
 TIERS = (
@@ -462,6 +465,7 @@ def _signed(value: float | None, *, good: str = "up") -> tuple[str, str]:
     """“↑ 12 %” with a css class: good or bad depending on which way is good."""
     if value is None:
         return "—", ""
+    value = round(value)  # as shown: a change that rounds to 0 % is no change
     arrow = "↑" if value > 0 else "↓" if value < 0 else "→"
     css = "" if value == 0 else ("good" if (value > 0) == (good == "up") else "bad")
     return f"{arrow} {percent(abs(value))}", css
@@ -488,8 +492,12 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
     stale = (
         "—" if not row["key_results"] else f"{percent(row['stale_share'])} of {row['key_results']}"
     )
-    if row["realisation_metrics"]:
-        realisation += f" ({row['realisation_improving'] or 0} of {row['realisation_metrics']} improving)"  # fmt: skip
+    realisation_note = (
+        f"{row['realisation_improving'] or 0} of {row['realisation_metrics']} realisation metrics "
+        "improving over a quarter"
+        if row["realisation_metrics"]
+        else "No realisation metrics"
+    )
     cells = {
         "value_stream": Cell(row["value_stream"], stream_url, "name"),
         "budget": Cell(
@@ -515,7 +523,8 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
             "" if row["dora_month"] else "—",
             f"{stream_url}#flow",
             badges=[
-                (row[key] or "none", f"{label}: {row[key] or 'no tier'}") for key, label in TIERS
+                (row[key] or "none", row[key] or "—", f"{label}: {row[key] or 'no tier'}")
+                for key, label in TIERS
             ]
             if row["dora_month"]
             else [],
@@ -523,7 +532,10 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
         "outcome_progress": Cell(progress, f"{stream_url}#outcomes"),
         "stale_share": Cell(stale, f"{stream_url}#outcomes", "bad" if row["stale_share"] else ""),
         "realisation_change": Cell(
-            realisation, reverse("realisation-metrics", args=[stream]), realisation_css
+            realisation,
+            reverse("realisation-metrics", args=[stream]),
+            realisation_css,
+            note=realisation_note,
         ),
         "open_signals": Cell(
             str(row["open_signals"]),

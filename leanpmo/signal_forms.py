@@ -10,6 +10,7 @@ from leanpmo.detectors import DETECTORS, SEVERITY_LABELS, THRESHOLD_NAMES
 from leanpmo.models import SignalThresholds
 from leanpmo.panels import STATE_LABELS
 from portfolio.models import Portfolio
+from portfolio.widgets import date_input
 from teams.models import ProductTeam
 
 
@@ -62,7 +63,7 @@ class AcknowledgeForm(forms.Form):
         help_text="What is being done about it, or why it can wait.",
     )
     until = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
         help_text="It comes back after this day, or sooner if it gets worse.",
     )
 

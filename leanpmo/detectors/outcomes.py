@@ -63,14 +63,10 @@ def stale_outcomes(inputs: PortfolioInputs, thresholds: Thresholds) -> DetectorR
             team = teams.get(scope_id)
             name = team.name if team else "A team"
             value_stream_id = team.value_stream_id if team else None
+            # the team page, where its members post the check-in (their attention list links
+            # straight to the form)
             evidence = (
                 Evidence("Key results", "team-detail", (scope_id,), f"key-result-{oldest.id}"),
-                Evidence(
-                    "Post the check-in",
-                    "outcome-update-create",
-                    (scope_id,),
-                    query=f"key_result={oldest.id}",
-                ),
             )
         elif scope == "value_stream":
             name = inputs.value_streams.get(scope_id, "A value stream")
