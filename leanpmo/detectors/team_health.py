@@ -47,10 +47,17 @@ def unstable_teams(inputs: PortfolioInputs, thresholds: Thresholds) -> DetectorR
     reasons or more, or churn at twice the threshold."""
     seated = _seated(inputs.memberships, inputs.today)
     teams_of = seated.groupby("person_id")["team_id"].nunique() if not seated.empty else {}
+    # each team's own seats, split once (the people spread over teams are counted above)
+    by_team = dict(tuple(inputs.memberships.groupby("team_id"))) if len(inputs.memberships) else {}
+    empty = inputs.memberships.iloc[0:0]
     result = DetectorResult(checked=len(inputs.teams))
     for team in sorted(inputs.teams, key=lambda t: t.name):
         stability = team_stability(
-            inputs.memberships, team_id=team.id, formed_on=team.formed_on, as_of=inputs.today
+            by_team.get(team.id, empty),
+            team_id=team.id,
+            formed_on=team.formed_on,
+            as_of=inputs.today,
+            quarters=2,  # the last full quarter and the current one
         )
         facts: dict = {"name": team.name, "reasons": []}
         churn = _worst_churn(stability.churn, thresholds.min_team_size)
