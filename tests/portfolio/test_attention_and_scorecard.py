@@ -214,7 +214,7 @@ def test_the_scorecard_sets_money_beside_flow_dora_outcomes_and_realisation(
     page = client_for("executive").get(reverse("portfolio-detail", args=[org.portfolio.pk]))
     card = page.context["scorecard"]
     assert [label.label for label in card.columns][:4] == [
-        "Value stream", "Budget", "Actual", "Change vs previous period",
+        "Value stream", "Budget", "Actual", "Change vs last period",
     ]  # fmt: skip
     payments = card.frame[card.frame["value_stream"] == "Payments"].iloc[0]
     assert payments["budget"] == 1_000_000.0
