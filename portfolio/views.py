@@ -7,13 +7,17 @@ from portfolio.access import can_edit_structure, can_see_money, get_for_user, po
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
 
+HOME_ATTENTION_LIMIT = 5  # per portfolio; its own page shows everything
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """What needs the person first, then the portfolios they belong to."""
     portfolios = list(portfolio_list(request.user))
     context = {
         "portfolios": portfolios,
-        "attention": signal_panels.attention(request.user, portfolios, now=timezone.now()),
+        "attention": signal_panels.attention(
+            request.user, portfolios, now=timezone.now(), limit=HOME_ATTENTION_LIMIT
+        ),
     }
     return render(request, "portfolio/home.html", context)
 

@@ -38,16 +38,22 @@ class AttentionItem:
 
 @dataclass
 class AttentionGroup:
-    """What needs the person in one portfolio (empty: nothing does), and open signals not shown."""
+    """What needs the person in one portfolio (empty: nothing does), the open signals not shown,
+    and the items left out to keep the list short (`more_items`, see `attention`'s `limit`)."""
 
     portfolio: Portfolio
     role: str
     items: list[AttentionItem] = field(default_factory=list)
     more_signals: int = 0
+    more_items: int = 0
 
     @property
     def inbox_url(self) -> str:
         return reverse("signal-inbox", args=[self.portfolio.pk])
+
+    @property
+    def portfolio_url(self) -> str:
+        return reverse("portfolio-detail", args=[self.portfolio.pk]) + "#attention"
 
 
 ATTENTION_PER_SECTION = 5
@@ -209,7 +215,9 @@ def _key_result_items(user, portfolios: Sequence[Portfolio], now: dt.datetime) -
     return items
 
 
-def attention(user, portfolios: Sequence[Portfolio], *, now: dt.datetime) -> list[AttentionGroup]:
+def attention(
+    user, portfolios: Sequence[Portfolio], *, now: dt.datetime, limit: int | None = None
+) -> list[AttentionGroup]:
     """What needs `user` now in each of `portfolios`, per their role there:
 
     - executives (and administrators): exceptions waiting for their approval (a link straight to
@@ -218,6 +226,8 @@ def attention(user, portfolios: Sequence[Portfolio], *, now: dt.datetime) -> lis
       imports that failed in the last two weeks;
     - anyone with a team seat: their teams' key results whose check-in is due or stale, with a
       link to the check-in form.
+    Most pressing first (approvals, then check-ins, reviews, breaches, the rest); with `limit`, at
+    most that many per portfolio (the home page), the others counted in `more_items`.
     About six queries whatever the number of portfolios, signals and key results.
     """
     portfolios = list(portfolios)
@@ -260,4 +270,7 @@ def attention(user, portfolios: Sequence[Portfolio], *, now: dt.datetime) -> lis
     order = {"approval": 0, "waiting_approval": 1, "key_result": 2, "review": 3, "breach": 4}
     for group in groups.values():
         group.items.sort(key=lambda item: order.get(item.kind, 5))
+        if limit is not None and len(group.items) > limit:
+            group.more_items = len(group.items) - limit
+            group.items = group.items[:limit]
     return [groups[p.pk] for p in portfolios]

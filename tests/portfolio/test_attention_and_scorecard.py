@@ -317,3 +317,21 @@ def test_the_home_page_takes_the_same_queries_with_more_portfolios_and_signals(
         KeyResultFactory(objective__team=team, starts_on=dt.date(2026, 1, 5))
         signals_evaluate(portfolio=portfolio, as_of=timezone.now())
     assert _count(client, reverse("home")) == before
+
+
+def test_the_home_page_keeps_the_list_short_and_the_portfolio_page_shows_everything(
+    org, client_for, at_now
+):
+    pending_exception(org)
+    for _ in range(6):
+        stale = ProductTeamFactory(value_stream=org.value_stream)
+        KeyResultFactory(objective__team=stale, starts_on=dt.date(2026, 1, 5))
+    signals_evaluate(portfolio=org.portfolio, as_of=NOW)
+    home = client_for("executive").get(reverse("home"))
+    group = home.context["attention"][0]
+    assert len(group.items) == 5
+    assert group.items[0].kind == "approval"  # the most pressing stays
+    assert group.more_items == 1
+    assert "1 more on the Everyday Banking page" in home.content.decode()
+    page = client_for("executive").get(reverse("portfolio-detail", args=[org.portfolio.pk]))
+    assert len(page.context["attention"][0].items) == 6  # the exception and 5 stale teams
