@@ -482,3 +482,61 @@ def test_a_recompute_in_the_worker_raises_the_signals_of_its_portfolio(org, cele
         time.sleep(0.5)
     evaluation = SignalEvaluation.objects.get(portfolio=org.portfolio)
     assert evaluation.evaluated_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_commits_its_request_even_when_the_broker_is_down(org):
+    """The request row is the truth: with Redis unreachable the write still commits, the enqueue is
+    logged, not raised, and the sweep sends it later."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from tests.conftest import _database_url
+
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import transaction\n"
+        "from leanpmo.services.signals import signals_request\n"
+        f"with transaction.atomic(): print(signals_request(portfolio_id={org.portfolio.pk}))\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert "could not enqueue leanpmo.tasks.evaluate_signals" in done.stderr
+    evaluation = SignalEvaluation.objects.get(portfolio=org.portfolio)
+    assert evaluation.requested_at is not None
+    later = evaluation.enqueued_at + dt.timedelta(minutes=6)
+    assert signals_sweep(now=later) == [org.portfolio.pk]
+
+
+def test_learning_is_never_a_signal_against_a_team(org):
+    from teams.models import Experiment, PulseAnswer, PulseResponse
+    from tests.teams.factories import PulseRoundFactory
+
+    Experiment.objects.create(
+        team=org.team, hypothesis="A confirmation screen cuts mistaken payments.",
+        metric="Mistakes per 1,000", started_on=dt.date(2025, 11, 3), ended_on=dt.date(2025, 12, 1),
+        result=Experiment.Result.INVALIDATED, learning="Nobody read the screen.",
+        created_by=org.users["member"],
+    )  # fmt: skip
+    pulse = PulseRoundFactory(
+        team=org.team, opens_on=dt.date(2026, 2, 1), closes_on=dt.date(2026, 2, 14)
+    )
+    for person in ("member", "pmo", "executive"):
+        PulseResponse.objects.create(round=pulse, respondent=org.users[person])
+        for question in pulse.questions.all():
+            PulseAnswer.objects.create(question=question, score=1)  # a very low pulse
+    evaluate(org)
+    assert not Signal.objects.filter(team__isnull=False).exists()
+    assert not Signal.objects.exists()
