@@ -160,3 +160,28 @@ def test_the_schema_documents_signals_and_their_errors(client):
     listing = schema["paths"]["/api/v1/signals/"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"state", "detector", "severity", "team", "value_stream", "portfolio"}  # fmt: skip
     assert "patch" in schema["paths"]["/api/v1/signal-thresholds/{id}/"]
+
+
+def test_the_signal_list_takes_the_same_queries_with_many_more_signals(org, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ProductTeamFactory
+    from tests.leanpmo.signal_support import stale_key_result
+
+    signal_for(org)
+    client = client_for("member")
+    url = reverse("api:signal-list")
+    client.get(url)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    before = count()
+    for _ in range(6):
+        stale_key_result(org, team=ProductTeamFactory(value_stream=org.value_stream), days=200)
+    signals_evaluate(portfolio=org.portfolio, as_of=timezone.now())
+    assert client.get(url).json()["count"] == 7
+    assert count() == before
