@@ -209,6 +209,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # signals: lost evaluations re-enqueued; every portfolio nightly; digests hourly (each
+    # portfolio's Monday morning in its own time zone)
+    "signals-sweep": {"task": "leanpmo.tasks.sweep_signal_evaluations", "schedule": 60.0},
+    "signals-nightly": {
+        "task": "leanpmo.tasks.evaluate_all_signals_nightly",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "signals-digest": {
+        "task": "leanpmo.tasks.send_weekly_digests",
+        "schedule": crontab(minute=5),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -330,6 +341,32 @@ LIVE_METRICS_RATE = os.environ.get("STEWARD_LIVE_METRICS_RATE", "30/hour")
 LIVE_METRICS_CACHE_SECONDS = 3600
 
 DEMO_PASSWORD = os.environ.get("STEWARD_DEMO_PASSWORD", "demo")
+
+# E-mail (the weekly signals digest): printed to the console unless an SMTP host is configured
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_host = os.environ.get("EMAIL_HOST", "")
+_email_backend = os.environ.get("EMAIL_BACKEND") or (
+    SMTP_BACKEND if _email_host else "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email_host,
+            "port": int(os.environ.get("EMAIL_PORT", "587")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", default=not env_bool("EMAIL_USE_SSL")),
+            "use_ssl": env_bool("EMAIL_USE_SSL"),
+            "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+        }
+        if _email_backend == SMTP_BACKEND
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Steward <steward@localhost>")
+# where links in e-mails point
+STEWARD_BASE_URL = os.environ.get("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -43,12 +43,21 @@ TEAM_FIELDS = (
 )
 
 
+def _signals_requested(portfolio_id: int) -> None:
+    """Ask for the portfolio's signals to be evaluated again after this write commits (coalesced:
+    many writes, one evaluation). Imported here: leanpmo builds on teams, not the other way."""
+    from leanpmo.services.signals import signals_request
+
+    signals_request(portfolio_id=portfolio_id)
+
+
 @transaction.atomic
 def team_create(*, value_stream: ValueStream, name: str, **fields) -> ProductTeam:
     """Create a team in `value_stream`; raises ValidationError naming the field at fault."""
     team = ProductTeam(value_stream=value_stream, name=name, **fields)
     team.full_clean()
     team.save()
+    _signals_requested(value_stream.portfolio_id)
     return team
 
 
@@ -78,6 +87,7 @@ def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
         from valuestreams.recompute import recompute_request
 
         recompute_request(portfolio=target.portfolio, team_ids=[team.pk])
+    _signals_requested(home)
     return team
 
 
@@ -110,7 +120,7 @@ def outcome_update_post(
         raise ValidationError({"key_result": f"“{locked}” is closed; it takes no more check-ins."})
     if corrects is not None and OutcomeUpdate.objects.filter(corrects=corrects).exists():
         raise ValidationError({"corrects": "That update has already been corrected."})
-    return _validated(
+    update = _validated(
         OutcomeUpdate(
             key_result=locked,
             posted_by=posted_by,
@@ -123,6 +133,8 @@ def outcome_update_post(
             corrects=corrects,
         )
     )
+    _signals_requested(locked.objective.portfolio_id)
+    return update
 
 
 EXPERIMENT_FIELDS = (
@@ -256,7 +268,9 @@ def key_result_create(*, objective: Objective, **fields) -> KeyResult:
     unknown = set(fields) - set(KEY_RESULT_FIELDS)
     if unknown:
         raise TypeError(f"key_result_create got unexpected fields: {sorted(unknown)}")
-    return _validated(KeyResult(objective=objective, **fields))
+    key_result = _validated(KeyResult(objective=objective, **fields))
+    _signals_requested(objective.portfolio_id)
+    return key_result
 
 
 @transaction.atomic
@@ -280,7 +294,9 @@ def key_result_update(*, key_result: KeyResult, **fields) -> KeyResult:
         )
     for name, value in fields.items():
         setattr(key_result, name, value)
-    return _validated(key_result)
+    _validated(key_result)
+    _signals_requested(key_result.objective.portfolio_id)
+    return key_result
 
 
 @transaction.atomic
@@ -486,7 +502,9 @@ def team_interaction_record(
         raise ValidationError(
             {"depends_on": f"{team} already has a dependency on {depends_on} recorded; edit it."}
         )
-    return _validated(TeamInteraction(team=team, depends_on=depends_on, **fields))
+    interaction = _validated(TeamInteraction(team=team, depends_on=depends_on, **fields))
+    _signals_requested(portfolios[team.pk])
+    return interaction
 
 
 @transaction.atomic
@@ -497,4 +515,6 @@ def team_interaction_update(*, interaction: TeamInteraction, **fields) -> TeamIn
         raise TypeError(f"team_interaction_update got unexpected fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(interaction, name, value)
-    return _validated(interaction)
+    _validated(interaction)
+    _signals_requested(interaction.team.value_stream.portfolio_id)
+    return interaction

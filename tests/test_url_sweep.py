@@ -5,6 +5,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.leanpmo.initiative_support import initiative_for
+from tests.leanpmo.signal_support import signal_for
 from tests.leanpmo.support import funding_for, review_for, scenario_for
 from tests.teams import outcome_sweep
 from tests.valuestreams import recompute_data
@@ -115,6 +116,17 @@ OBJECT_KWARGS = {
     "api:initiative-detail": lambda org: {"pk": initiative_for(org).pk},
     "api:initiative-transitions": lambda org: {"pk": initiative_for(org).pk},
     "api:initiative-wsjf": lambda org: {"pk": initiative_for(org).pk},
+    # signals engineer: inbox, thresholds, digest, scorecard
+    "signal-inbox": lambda org: {"pk": org.portfolio.pk},
+    "signal-inbox-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-thresholds": lambda org: {"pk": org.portfolio.pk},
+    "signal-digest": lambda org: {"pk": org.portfolio.pk},
+    "scorecard-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-thresholds-detail": lambda org: {"pk": org.portfolio.pk},
 }
 LISTS = {
     "home",
@@ -155,6 +167,9 @@ LISTS = {
     "api:scenario-line-list",
     # initiatives engineer
     "api:initiative-list",
+    # signals engineer
+    "api:signal-list",
+    "api:signal-thresholds-list",
 }
 
 
@@ -242,6 +257,10 @@ READ_ONLY_PAGES = {
     "initiative-flow-csv",
     "initiative-pyramid-csv",
     "sso-settings",
+    "signal-inbox",
+    "signal-inbox-csv",
+    "signal-detail",
+    "scorecard-csv",
 }
 # Pages with a form: they take POST (and GET shows the form, or redirects to the page that does).
 FORM_PAGES = {
@@ -287,6 +306,9 @@ FORM_PAGES = {
     "initiative-edit",
     "initiative-move",
     "initiative-exception",
+    "signal-acknowledge",
+    "signal-thresholds",
+    "signal-digest",
 }
 PAGES = [name for name in ALL_NAMES if not name.startswith("api")]
 
