@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -25,7 +26,14 @@ from teams.metrics import (
     staleness_rollup,
     team_stability,
 )
-from teams.models import MIN_RESPONSES_SHOWN, KeyResult, Objective, OutcomeUpdate, ProductTeam
+from teams.models import (
+    MIN_RESPONSES_SHOWN,
+    KeyResult,
+    Objective,
+    OutcomeUpdate,
+    ProductTeam,
+    TeamMembership,
+)
 
 STATUS_LABELS = dict(OutcomeUpdate.Status.choices)
 
@@ -105,6 +113,38 @@ def _trend_panel(kr: KeyResult, points: pd.DataFrame, time_zone: str) -> dict[st
         table,
         columns=["Date", f"Value ({kr.unit})" if kr.unit else "Value", "Confidence", "Status"],
     )
+
+
+@dataclass
+class TeamPeople:
+    """The team's seats as the team page lists them: held today (by name), starting later (soonest
+    first) and ended (latest end first)."""
+
+    current: list[TeamMembership]
+    upcoming: list[TeamMembership]
+    past: list[TeamMembership]
+
+    @property
+    def seated_fte(self) -> Decimal:
+        return sum((Decimal(seat.allocation_percent) for seat in self.current), Decimal(0)) / 100
+
+
+def team_people(team: ProductTeam, *, as_of: dt.date) -> TeamPeople:
+    """Every seat of the team, sorted into current, upcoming and past ones. One query."""
+    seats = list(selectors.team_seats(team))
+    current = [
+        seat
+        for seat in seats
+        if seat.start_date <= as_of and (seat.end_date is None or seat.end_date >= as_of)
+    ]
+    current.sort(key=lambda s: (s.person.last_name, s.person.first_name, s.person.username))
+    upcoming = sorted((s for s in seats if s.start_date > as_of), key=lambda s: s.start_date)
+    past = sorted(
+        (s for s in seats if s.end_date is not None and s.end_date < as_of),
+        key=lambda s: s.end_date,
+        reverse=True,
+    )
+    return TeamPeople(current, upcoming, past)
 
 
 @dataclass

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from decimal import Decimal
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
@@ -18,6 +20,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 
 from teams.models import (
@@ -34,6 +37,13 @@ from teams.models import (
     RealisationPoint,
     TeamInteraction,
     TeamMembership,
+)
+from teams.plausibility import (
+    KeyResultFacts,
+    PlausibilityWarning,
+    Seat,
+    allocation_warnings,
+    check_in_warnings,
 )
 
 
@@ -256,4 +266,151 @@ def value_stream_interactions_for_editing(value_stream) -> QuerySet[TeamInteract
         TeamInteraction.objects.filter(team__value_stream=value_stream)
         .select_related("team", "depends_on__value_stream")
         .order_by("-blocking", "team__name", "depends_on__name")
+    )
+
+
+# --- check-in context and warnings ---------------------------------------------------------------
+
+
+def _standing_updates() -> QuerySet[OutcomeUpdate]:
+    """Check-ins that stand: not corrected by a later one."""
+    return OutcomeUpdate.objects.annotate(corrected=_is_corrected()).filter(corrected=False)
+
+
+def check_in_key_results(team: ProductTeam) -> QuerySet[KeyResult]:
+    """The team's key results, open ones (those that take check-ins) first, each with `last_value`,
+    `last_posted_at` and `last_status` of its latest standing check-in (None without one). One query."""
+    latest = _standing_updates().filter(key_result=OuterRef("pk")).order_by("-posted_at", "-pk")
+    return (
+        KeyResult.objects.filter(objective__team=team)
+        .annotate(
+            last_value=Subquery(latest.values("value")[:1]),
+            last_posted_at=Subquery(latest.values("posted_at")[:1]),
+            last_status=Subquery(latest.values("status")[:1]),
+        )
+        .order_by("closed", "objective__title", "metric")
+    )
+
+
+def key_result_facts(
+    key_result: KeyResult, *, time_zone: str, corrects: OutcomeUpdate | None = None
+) -> KeyResultFacts:
+    """What a new check-in on `key_result` is compared with: its definition and the latest standing
+    check-in (for a correction: the latest standing one posted before the corrected one, which the
+    correction replaces). Dates in `time_zone`. One query."""
+    earlier = _standing_updates().filter(key_result=key_result)
+    if corrects is not None:
+        earlier = earlier.exclude(pk=corrects.pk).filter(
+            Q(posted_at__lt=corrects.posted_at)
+            | Q(posted_at=corrects.posted_at, pk__lt=corrects.pk)
+        )
+    previous = earlier.order_by("-posted_at", "-pk").values_list("value", "posted_at").first()
+    return KeyResultFacts(
+        baseline=key_result.baseline,
+        target=key_result.target,
+        unit=key_result.unit,
+        starts_on=key_result.starts_on,
+        previous_value=previous[0] if previous else None,
+        previous_on=previous[1].astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+        if previous
+        else None,
+    )
+
+
+def check_in_warnings_for(
+    *,
+    key_result: KeyResult,
+    value: Decimal,
+    status: str,
+    on: dt.date,
+    time_zone: str,
+    corrects: OutcomeUpdate | None = None,
+) -> list[PlausibilityWarning]:
+    """The warnings (teams.plausibility) for a check-in about to be posted on `on`; none for a
+    closed key result, which takes no check-in at all (the service says so). One query."""
+    if key_result.closed:
+        return []
+    facts = key_result_facts(key_result, time_zone=time_zone, corrects=corrects)
+    return check_in_warnings(facts=facts, value=value, status=status, on=on)
+
+
+# --- seats ---------------------------------------------------------------------------------------
+
+
+def team_seats(team: ProductTeam) -> QuerySet[TeamMembership]:
+    """Every seat of the team, past, current and upcoming, people selected; newest start first."""
+    return (
+        TeamMembership.objects.filter(team=team)
+        .select_related("person")
+        .order_by("-start_date", "person__last_name", "person__first_name", "pk")
+    )
+
+
+def person_seats(person, *, exclude: TeamMembership | None = None) -> list[Seat]:
+    """All the person's seats in any team, as the allocation rule sees them. One query."""
+    seats = TeamMembership.objects.filter(person=person)
+    if exclude is not None:
+        seats = seats.exclude(pk=exclude.pk)
+    return [
+        Seat(team, start, end, percent)
+        for team, start, end, percent in seats.values_list(
+            "team__name", "start_date", "end_date", "allocation_percent"
+        )
+    ]
+
+
+def seat_allocation_warnings(
+    *,
+    person,
+    team: ProductTeam,
+    allocation_percent: int,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    replaces: TeamMembership | None = None,
+) -> list[PlausibilityWarning]:
+    """Whether a seat of `allocation_percent` in `team` over [start_date, end_date] would allocate
+    `person` more than full time (`replaces`: the seat it takes over from, left out). One query."""
+    seats = [
+        *person_seats(person, exclude=replaces),
+        Seat(team.name, start_date, end_date, allocation_percent),
+    ]
+    name = person.get_full_name() or person.username
+    return allocation_warnings(seats, name=name, start=start_date, end=end_date)
+
+
+def seat_candidates(portfolio, *, query: str = "", limit: int = 50) -> QuerySet:
+    """People a Lean PMO may seat in a team of `portfolio`, by name. Without `query`: the people of
+    the portfolio (a role, or a seat in one of its teams). With it: any active user whose name,
+    username or e-mail contains every word of it (a new colleague has no role anywhere yet).
+    Each has `seats_now`: their current seats with teams selected."""
+    users = get_user_model().objects.filter(is_active=True)
+    words = query.split()
+    if words:
+        for word in words:
+            users = users.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(username__icontains=word)
+                | Q(email__icontains=word)
+            )
+    else:
+        seated = TeamMembership.objects.filter(team__value_stream__portfolio=portfolio)
+        users = users.filter(
+            Q(portfolio_memberships__portfolio=portfolio) | Q(pk__in=seated.values("person"))
+        ).distinct()
+    current = TeamMembership.objects.current().select_related("team").order_by("team__name")
+    return users.prefetch_related(
+        Prefetch("team_memberships", queryset=current, to_attr="seats_now")
+    ).order_by("last_name", "first_name", "username")[:limit]
+
+
+def correctable_update(team: ProductTeam, pk: str | int | None) -> OutcomeUpdate | None:
+    """The team's check-in `pk` (a text from a URL) with its key result and author, or None when
+    it is no check-in of the team."""
+    if pk is None or not str(pk).isdigit():
+        return None
+    return (
+        OutcomeUpdate.objects.filter(pk=int(pk), key_result__objective__team=team)
+        .select_related("key_result", "posted_by")
+        .first()
     )
