@@ -1,14 +1,20 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
+from teams.panels import your_teams
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The portfolios the person belongs to."""
-    return render(request, "portfolio/home.html", {"portfolios": portfolio_list(request.user)})
+    """The portfolios the person belongs to, and the teams they sit in with their check-ins due."""
+    context = {
+        "portfolios": portfolio_list(request.user),
+        "your_teams": your_teams(request.user, as_of=timezone.localdate()),
+    }
+    return render(request, "portfolio/home.html", context)
 
 
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:

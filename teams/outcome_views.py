@@ -73,6 +73,7 @@ def outcome_update_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            warnings = []  # refused: nothing to confirm
         else:
             if update is not None:
                 messages.success(request, f"Check-in on “{update.key_result}” posted.")

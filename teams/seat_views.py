@@ -63,6 +63,7 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+            warnings = []  # refused: nothing to confirm
         else:
             if seat is not None:
                 messages.success(
@@ -136,6 +137,7 @@ def seat_change(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+            warnings = []  # refused: nothing to confirm
         else:
             if new is not None:
                 messages.success(

@@ -15,6 +15,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Prefetch,
@@ -413,4 +414,24 @@ def correctable_update(team: ProductTeam, pk: str | int | None) -> OutcomeUpdate
         OutcomeUpdate.objects.filter(pk=int(pk), key_result__objective__team=team)
         .select_related("key_result", "posted_by")
         .first()
+    )
+
+
+def seats_of(user, *, as_of: dt.date) -> QuerySet[TeamMembership]:
+    """The user's seats held on `as_of`, teams with their value stream and portfolio selected."""
+    return (
+        TeamMembership.objects.current(as_of)
+        .filter(person=user)
+        .select_related("team__value_stream__portfolio")
+        .order_by("team__name", "pk")
+    )
+
+
+def open_key_results_of_teams(team_ids: Iterable[int]) -> QuerySet[KeyResult]:
+    """Open key results of the teams, each with `team_id` and `last_posted_at` (its latest
+    check-in, None without one). One query."""
+    return (
+        KeyResult.objects.filter(objective__team_id__in=list(team_ids), closed=False)
+        .annotate(team_id=F("objective__team_id"), last_posted_at=Max("updates__posted_at"))
+        .order_by("metric", "pk")
     )

@@ -146,8 +146,10 @@ class TeamMembership(models.Model):
     allocation_percent = models.PositiveSmallIntegerField(
         "allocation (%)",
         validators=[
-            MinValueValidator(1, "An allocation is a share of the person's time: at least 1 %."),
-            MaxValueValidator(100, "An allocation is a share of the person's time: at most 100 %."),
+            MinValueValidator(1, "An allocation is a share of the person's time: at least 1 %%."),
+            MaxValueValidator(
+                100, "An allocation is a share of the person's time: at most 100 %%."
+            ),
         ],
         default=100,
         help_text="The share of the person's working time in this team.",
@@ -163,7 +165,7 @@ class TeamMembership(models.Model):
             models.CheckConstraint(
                 condition=Q(allocation_percent__gte=1) & Q(allocation_percent__lte=100),
                 name="allocation_between_1_and_100",
-                violation_error_message="An allocation is a share of the person's time: 1 to 100 %.",
+                violation_error_message="An allocation is a share of the person's time: 1 to 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
