@@ -38,57 +38,186 @@ from valuestreams.models import ValueStream
 
 UP, DOWN = KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE
 
+# The story: each strategic theme (leanpmo.demo.THEMES) has portfolio objectives; each value stream
+# has one objective per theme its budget is split over (leanpmo.demo.THEME_SPLIT), and each team's
+# objective contributes to one of its value stream's objectives. So the outcomes tree and the
+# investment mix tell the same story: where the money of a theme goes, and what it should move.
+# Key result specs: (metric, unit, baseline, target, direction[, cadence in days]).
+
+# portfolio → [(objective, strategic theme, [key results])]
 PORTFOLIO_OBJECTIVES = {
     "Everyday Banking": [
-        "Become the bank customers use every day",
-        "Make every payment instant and safe",
+        (
+            "Become the bank customers use every day",
+            "Digital first",
+            [
+                ("Customers active in the app every week", "%", 48, 65, UP),
+                ("Journeys started and finished without a branch or call", "%", 55, 75, UP),
+            ],
+        ),
+        (
+            "Make every payment instant and safe",
+            "Trust & safety",
+            [
+                ("Fraud losses per million EUR paid", "EUR", 42, 25, DOWN),
+                ("Customer-facing outage minutes per quarter", "min", 310, 90, DOWN),
+            ],
+        ),
+        (
+            "Serve every customer for less, every year",
+            "Cost to serve",
+            [("Cost to serve per active customer per year", "EUR", 86, 72, DOWN)],
+        ),
     ],
     "Lending & Wealth": [
-        "Lend responsibly, decide fast",
-        "Help customers of every means grow their savings",
+        (
+            "Lend responsibly, decide fast",
+            "Faster credit decisions",
+            [
+                ("Credit decisions made within a day", "%", 41, 80, UP),
+                ("Loans in arrears after 12 months", "%", 2.4, 1.8, DOWN),
+            ],
+        ),
+        (
+            "Help customers of every means grow their savings",
+            "Wealth for everyone",
+            [("Customers investing less than 10,000 EUR", "customers", 8500, 20000, UP)],
+        ),
+        (
+            "Meet new rules without fire drills",
+            "Regulatory resilience",
+            [
+                ("Rule changes delivered without an exception", "%", 60, 95, UP),
+                ("Audit findings open past their deadline", "findings", 7, 1, DOWN),
+            ],
+        ),
     ],
 }
 
-# value stream → (objective, [(metric, unit, baseline, target, direction)])
+# value stream → [(objective, the portfolio objective it contributes to, [key results])]; the
+# first is the stream's main objective (teams not named in TEAM_OUTCOMES contribute to it)
 STREAM_OUTCOMES = {
-    "Account Opening & Onboarding": (
-        "New customers are up and running on day one",
-        [("Accounts opened fully online", "%", 62, 85, UP)],
-    ),
-    "Payments & Transfers": (
-        "Payments customers never have to think about",
-        [("Payment complaints per 10,000 payments", "", 4.2, 1.5, DOWN)],
-    ),
-    "Cards": (
-        "Cards that customers control themselves",
-        [("Card issues solved in the app", "%", 40, 75, UP)],
-    ),
-    "Mobile & Online Banking": (
-        "Self-service customers prefer to a branch",
-        [("App store rating", "stars", 3.9, 4.6, UP)],
-    ),
-    "Digital Platform": (
-        "Product teams ship without waiting on anyone",
-        [("Teams deploying on their own", "%", 35, 90, UP)],
-    ),
-    "Mortgages": (
-        "A mortgage decision customers can plan around",
-        [("Decision in principle within a day", "%", 48, 80, UP)],
-    ),
-    "Personal Loans": (
-        "Fair, instant lending decisions",
-        [("Loan applications decided instantly", "%", 55, 85, UP)],
-    ),
-    "Wealth & Investments": (
-        "Investing that feels simple",
-        [("Customers investing monthly", "customers", 21000, 30000, UP)],
-    ),
+    "Account Opening & Onboarding": [
+        (
+            "New customers are up and running on day one",
+            "Become the bank customers use every day",
+            [("Accounts opened fully online", "%", 62, 85, UP)],
+        ),
+        (
+            "Know our customers without making them wait",
+            "Make every payment instant and safe",
+            [("Identity checks passed without manual review", "%", 58, 85, UP)],
+        ),
+    ],
+    "Payments & Transfers": [
+        (
+            "Payments customers never have to think about",
+            "Make every payment instant and safe",
+            [("Payment complaints per 10,000 payments", "", 4.2, 1.5, DOWN)],
+        ),
+        (
+            "Payments that run themselves",
+            "Serve every customer for less, every year",
+            [("Cost per payment processed", "EUR", 0.11, 0.06, DOWN)],
+        ),
+    ],
+    "Cards": [
+        (
+            "Cards that customers control themselves",
+            "Become the bank customers use every day",
+            [("Card issues solved in the app", "%", 40, 75, UP)],
+        ),
+        (
+            "Card fraud stopped before customers notice",
+            "Make every payment instant and safe",
+            [("Card fraud caught before the customer reports it", "%", 71, 90, UP)],
+        ),
+    ],
+    "Mobile & Online Banking": [
+        (
+            "Self-service customers prefer to a branch",
+            "Become the bank customers use every day",
+            [("App store rating", "stars", 3.9, 4.6, UP)],
+        ),
+        (
+            "Fewer calls, because the app answers",
+            "Serve every customer for less, every year",
+            [("Contact-centre calls per 1,000 active customers", "calls", 92, 60, DOWN)],
+        ),
+    ],
+    "Digital Platform": [
+        (
+            "Product teams ship without waiting on anyone",
+            "Serve every customer for less, every year",
+            [("Teams deploying on their own", "%", 35, 90, UP)],
+        ),
+        (
+            "Releases customers never notice",
+            "Become the bank customers use every day",
+            [("Releases rolled back", "%", 8, 2, DOWN)],
+        ),
+    ],
+    "Mortgages": [
+        (
+            "A mortgage decision customers can plan around",
+            "Lend responsibly, decide fast",
+            [("Decision in principle within a day", "%", 48, 80, UP)],
+        ),
+        (
+            "Mortgage rules met by design",
+            "Meet new rules without fire drills",
+            [("Mortgage files complete at the first audit", "%", 82, 98, UP)],
+        ),
+    ],
+    "Personal Loans": [
+        (
+            "Fair, instant lending decisions",
+            "Lend responsibly, decide fast",
+            [("Loan applications decided instantly", "%", 55, 85, UP)],
+        ),
+        (
+            "Every loan decision explained",
+            "Meet new rules without fire drills",
+            [("Declined applications given a clear reason", "%", 76, 100, UP)],
+        ),
+    ],
+    "Wealth & Investments": [
+        (
+            "Investing that feels simple",
+            "Help customers of every means grow their savings",
+            [("Customers investing monthly", "customers", 21000, 30000, UP)],
+        ),
+        (
+            "Advice that passes every suitability review",
+            "Meet new rules without fire drills",
+            [("Advice files passing suitability review", "%", 88, 99, UP)],
+        ),
+    ],
 }
 
-# team → (objective, [(metric, unit, baseline, target, direction, cadence)])
+# team → (objective, the value-stream objective it contributes to, [key results with cadence])
 TEAM_OUTCOMES = {
+    "Onboarding Journey": (
+        "Open an account in under ten minutes",
+        "New customers are up and running on day one",
+        [("Median time to open an account", "min", 24, 10, DOWN, 7)],
+    ),
+    "Identity & KYC": (
+        "Verify identity in minutes, not days",
+        "Know our customers without making them wait",
+        [("Median time to verify an identity", "min", 42, 5, DOWN, 14)],
+    ),
+    "Digital Signup": (
+        "Visitors become active customers",
+        "New customers are up and running on day one",
+        [
+            ("Sign-ups active within 30 days", "%", 54, 75, UP, 14),
+            ("Sign-ups abandoned at the first screen", "%", 38, 20, DOWN, 14),
+        ],
+    ),
     "Instant Payments": (
         "Money arrives in seconds, every time",
+        "Payments customers never have to think about",
         [
             ("Payments settled within 10 seconds", "%", 91, 99, UP, 7),
             ("Failed instant payments per 10,000", "", 38, 10, DOWN, 14),
@@ -96,27 +225,108 @@ TEAM_OUTCOMES = {
     ),
     "Payment Rails": (
         "Scheme connections nobody notices",
-        [("Scheme outage minutes per month", "min", 95, 20, DOWN, 14)],
+        "Payments that run themselves",
+        [
+            ("Scheme outage minutes per month", "min", 95, 20, DOWN, 14),
+            ("Payments processed without manual repair", "%", 93, 99, UP, 14),
+        ],
     ),
     "Payee Management": (
         "Paying someone new feels safe",
+        "Payments customers never have to think about",
         [("Mistaken payments to new payees per 10,000", "", 12, 4, DOWN, 14)],
     ),
-    "Onboarding Journey": (
-        "Open an account in under ten minutes",
-        [("Median time to open an account", "min", 24, 10, DOWN, 7)],
+    "Card Issuing": (
+        "A working card the same day",
+        "Cards that customers control themselves",
+        [("Cards usable within an hour of approval", "%", 30, 80, UP, 14)],
+    ),
+    "Card Controls": (
+        "Customers manage their cards themselves",
+        "Cards that customers control themselves",
+        [
+            ("Card requests handled in the app", "%", 45, 80, UP, 14),
+            ("Calls about blocked cards per week", "calls", 640, 250, DOWN, 14),
+        ],
+    ),
+    "Fraud Detection": (
+        "Stop fraud before it reaches the customer",
+        "Card fraud stopped before customers notice",
+        [("False fraud alerts per 1,000 card payments", "", 6, 2, DOWN, 14)],
     ),
     "Mobile App": (
         "An app customers rate five stars",
+        "Self-service customers prefer to a branch",
         [("Crash-free sessions", "%", 98.2, 99.7, UP, 14)],
+    ),
+    "Web Banking": (
+        "Online banking without a phone call",
+        "Fewer calls, because the app answers",
+        [
+            ("Web sessions ending in a call to us", "%", 7.5, 3, DOWN, 14),
+            ("Tasks finished online without help", "%", 70, 88, UP, 14),
+        ],
+    ),
+    "Design System": (
+        "One look, built once",
+        "Self-service customers prefer to a branch",
+        [("Screens built from shared components", "%", 40, 85, UP, 28)],
     ),
     "Cloud Platform": (
         "Self-service infrastructure",
+        "Product teams ship without waiting on anyone",
         [("Environments created without a ticket", "%", 30, 90, UP, 14)],
+    ),
+    "Data Platform": (
+        "Data products teams serve themselves",
+        "Product teams ship without waiting on anyone",
+        [("Teams using the data platform self-service", "teams", 6, 18, UP, 14)],
+    ),
+    "Developer Experience": (
+        "From commit to production within an hour",
+        "Releases customers never notice",
+        [("Teams releasing in under an hour", "teams", 3, 12, UP, 28)],
+    ),
+    "Mortgage Origination": (
+        "Apply for a mortgage in one sitting",
+        "A mortgage decision customers can plan around",
+        [
+            ("Applications completed in one session", "%", 35, 70, UP, 14),
+            ("Documents requested twice", "%", 22, 5, DOWN, 14),
+        ],
+    ),
+    "Property Valuation": (
+        "Valuations that stand up to audit",
+        "Mortgage rules met by design",
+        [("Valuations overturned on review", "%", 6, 1.5, DOWN, 14)],
     ),
     "Loan Decisioning": (
         "Instant, explainable loan decisions",
+        "Fair, instant lending decisions",
         [("Applications decided without manual review", "%", 52, 80, UP, 14)],
+    ),
+    "Credit Risk Models": (
+        "Models the regulator signs off first time",
+        "Every loan decision explained",
+        [("Model changes approved without rework", "%", 50, 90, UP, 14)],
+    ),
+    "Robo-Advice": (
+        "Advice anyone can afford",
+        "Investing that feels simple",
+        [
+            ("Customers advised with less than 10,000 EUR", "customers", 1200, 5000, UP, 14),
+            ("Advice sessions abandoned", "%", 46, 25, DOWN, 14),
+        ],
+    ),
+    "Portfolio Reporting": (
+        "Reports that meet every disclosure rule first time",
+        "Advice that passes every suitability review",
+        [("Reports reissued after a disclosure error", "reports", 14, 2, DOWN, 14)],
+    ),
+    "Agile Coaching": (
+        "Teams learn faster with us than without",
+        "Investing that feels simple",
+        [("Teams that adopted a practice after coaching", "teams", 2, 8, UP, 28)],
     ),
 }
 
@@ -141,6 +351,21 @@ GENERIC_OUTCOMES = {
         [("Decisions needing manual rework", "%", 9, 3, DOWN, 14)],
     ),
 }
+
+# the people hired to follow those who left (see _seed_churn)
+SUCCESSOR_FIRST = [
+    "Amira",
+    "Jonas",
+    "Lea",
+    "Mateo",
+    "Nora",
+    "Felix",
+    "Ines",
+    "Tomás",
+    "Yara",
+    "Lukas",
+]
+SUCCESSOR_LAST = ["Okafor", "Lindholm", "Brenner", "Castillo", "Haas", "Duarte", "Kovač", "Ekström"]
 
 # teams whose key results stop being checked in some weeks ago: staleness has cases
 STALE_TEAMS = {"Payee Management", "Web Banking", "Data Platform", "Property Valuation"}
@@ -324,6 +549,19 @@ def _key_result(objective: Objective, spec, *, starts_on: dt.date) -> KeyResult:
     return kr
 
 
+# units counted in whole numbers (a check-in of 11.37 teams would not be believed)
+WHOLE_UNITS = {"teams", "customers", "calls", "findings", "reports", "loans"}
+
+
+def _places(kr: KeyResult) -> int:
+    """Decimals a believable check-in on `kr` has: counts are whole, small ranges need three."""
+    if kr.unit in WHOLE_UNITS:
+        return 0
+    if kr.unit == "stars":
+        return 1
+    return 3 if abs(kr.target - kr.baseline) < 1 else 2
+
+
 def _check_ins(
     kr: KeyResult,
     *,
@@ -353,7 +591,7 @@ def _check_ins(
         updates.append(
             OutcomeUpdate(
                 key_result=kr,
-                value=Decimal(f"{value:.2f}"),
+                value=round(Decimal(str(value)), _places(kr)),
                 confidence=CONFIDENCE[status] + rng.choice([-1, 0, 0, 1]),
                 status=status,
                 learned=rng.choice(LEARNED) if rng.random() < 0.35 else "",
@@ -368,9 +606,10 @@ def _check_ins(
     OutcomeUpdate.objects.bulk_create(updates)
     if with_corrections and len(updates) > 3:
         wrong = updates[-3]
+        step = Decimal(1) if _places(kr) == 0 else Decimal("0.40")
         OutcomeUpdate.objects.create(
             key_result=kr,
-            value=wrong.value + Decimal("0.40") * (1 if kr.direction == UP else -1),
+            value=wrong.value + step * (1 if kr.direction == UP else -1),
             confidence=wrong.confidence,
             status=wrong.status,
             learned="Correction: the first figure missed the weekend batch.",
@@ -381,48 +620,90 @@ def _check_ins(
     return updates
 
 
+def _posted(kr: KeyResult, **check_ins) -> int:
+    """Check-ins for `kr` unless it has some already; returns how many were created."""
+    if kr.updates.exists():
+        return 0
+    return len(_check_ins(kr, **check_ins))
+
+
+def _link_themes(portfolio: Portfolio) -> int:
+    """Link the story's portfolio objectives that serve no theme yet to their strategic theme,
+    once the funding seed has created the themes; returns how many were linked."""
+    themes = {theme.name: theme for theme in portfolio.themes.all()}
+    linked = 0
+    for title, theme_name, _ in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
+        if theme_name in themes:
+            linked += Objective.objects.filter(
+                portfolio=portfolio,
+                level=Objective.Level.PORTFOLIO,
+                title=title,
+                strategic_theme__isnull=True,
+            ).update(strategic_theme=themes[theme_name])
+    return linked
+
+
 def _seed_okrs(portfolio: Portfolio, *, today: dt.date, rng: random.Random, pmo) -> int:
-    """Objectives and key results at every level with their check-ins; returns updates created."""
+    """Objectives and key results at every level with their check-ins; returns updates created.
+
+    Portfolio and value-stream key results are checked in monthly by Lean PMO, team ones by the
+    team's members on their cadence."""
     created = 0
     start = today - dt.timedelta(days=364)
     tz = portfolio.time_zone
-    top = []
-    for title in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
+    top: dict[str, Objective] = {}
+    for title, _, specs in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
         objective, _ = Objective.objects.get_or_create(
             portfolio=portfolio, level=Objective.Level.PORTFOLIO, title=title
         )
-        top.append(objective)
-    streams = ValueStream.objects.filter(portfolio=portfolio).order_by("name")
-    for index, stream in enumerate(streams):
-        title, specs = STREAM_OUTCOMES.get(stream.name, (f"{stream.name} delivers its outcome", []))
-        stream_objective, _ = Objective.objects.get_or_create(
-            portfolio=portfolio,
-            level=Objective.Level.VALUE_STREAM,
-            value_stream=stream,
-            title=title,
-            defaults={"parent": top[index % len(top)] if top else None},
-        )
+        top[title] = objective
         for spec in specs:
-            kr = _key_result(stream_objective, (*spec, 28), starts_on=start)
-            if not kr.updates.exists():
-                created += len(
-                    _check_ins(
-                        kr,
-                        rng=rng,
-                        authors=[pmo],
-                        last_day=today - dt.timedelta(days=rng.randint(3, 20)),
-                        time_zone=tz,
-                    )
+            kr = _key_result(objective, (*spec, 28), starts_on=start)
+            created += _posted(
+                kr,
+                rng=rng,
+                authors=[pmo],
+                last_day=today - dt.timedelta(days=rng.randint(3, 20)),
+                time_zone=tz,
+            )
+    _link_themes(portfolio)
+    streams = ValueStream.objects.filter(portfolio=portfolio).order_by("name")
+    for stream in streams:
+        outcomes = STREAM_OUTCOMES.get(
+            stream.name, [(f"{stream.name} delivers its outcome", "", [])]
+        )
+        stream_objectives: dict[str, Objective] = {}
+        for title, parent_title, specs in outcomes:
+            stream_objective, _ = Objective.objects.get_or_create(
+                portfolio=portfolio,
+                level=Objective.Level.VALUE_STREAM,
+                value_stream=stream,
+                title=title,
+                defaults={"parent": top.get(parent_title)},
+            )
+            stream_objectives[title] = stream_objective
+            for spec in specs:
+                kr = _key_result(stream_objective, (*spec, 28), starts_on=start)
+                created += _posted(
+                    kr,
+                    rng=rng,
+                    authors=[pmo],
+                    last_day=today - dt.timedelta(days=rng.randint(3, 20)),
+                    time_zone=tz,
                 )
+        main = stream_objectives[outcomes[0][0]]
         for team in stream.teams.order_by("name"):
-            title, specs = TEAM_OUTCOMES.get(team.name, GENERIC_OUTCOMES[team.topology])
+            if team.name in TEAM_OUTCOMES:
+                title, parent_title, specs = TEAM_OUTCOMES[team.name]
+            else:
+                (title, specs), parent_title = GENERIC_OUTCOMES[team.topology], ""
             team_objective, _ = Objective.objects.get_or_create(
                 portfolio=portfolio,
                 level=Objective.Level.TEAM,
                 value_stream=stream,
                 team=team,
                 title=title,
-                defaults={"parent": stream_objective},
+                defaults={"parent": stream_objectives.get(parent_title, main)},
             )
             authors = [
                 seat.person
@@ -430,24 +711,22 @@ def _seed_okrs(portfolio: Portfolio, *, today: dt.date, rng: random.Random, pmo)
                 .filter(team=team)
                 .select_related("person")
             ]
+            if not authors:
+                continue
             for spec in specs:
                 kr = _key_result(team_objective, spec, starts_on=max(start, team.formed_on))
-                if kr.updates.exists() or not authors:
-                    continue
                 gap = (
                     kr.cadence_days * rng.randint(3, 5)
                     if team.name in STALE_TEAMS
                     else rng.randint(0, kr.cadence_days - 1)
                 )
-                created += len(
-                    _check_ins(
-                        kr,
-                        rng=rng,
-                        authors=authors,
-                        last_day=today - dt.timedelta(days=gap),
-                        time_zone=tz,
-                        with_corrections=team.name == "Instant Payments",
-                    )
+                created += _posted(
+                    kr,
+                    rng=rng,
+                    authors=authors,
+                    last_day=today - dt.timedelta(days=gap),
+                    time_zone=tz,
+                    with_corrections=team.name == "Instant Payments",
                 )
     return created
 
@@ -543,20 +822,46 @@ def _seed_pulse(team: ProductTeam, *, today: dt.date, rng: random.Random) -> Non
 
 
 def _seed_churn(portfolio: Portfolio, *, today: dt.date, rng: random.Random) -> None:
-    """Some seats ended last quarter and refilled, and a few people spread over three teams."""
+    """Every third team lost two people last quarter and hired their successors a few weeks later
+    (churn with joiners and leavers, the headcount kept), and two architects sit in three teams each
+    at 30 % (the spread). Each team's capacity is then what its seats held today add up to."""
     suffix = 1 if portfolio.name == "Everyday Banking" else 2
     if get_user_model().objects.filter(username=f"harbour.floater{suffix}").exists():
         return
     teams = list(ProductTeam.objects.filter(value_stream__portfolio=portfolio).order_by("name"))
+    hired = 0
     for team in teams[::3]:
         seats = list(
             TeamMembership.objects.current(today)
             .filter(team=team)
             .exclude(person__username="member")
+            .select_related("person")
+            .order_by("start_date", "pk")
         )
         for seat in seats[:2]:
-            seat.end_date = max(seat.start_date, today - dt.timedelta(days=rng.randint(10, 80)))
+            last_day = max(seat.start_date, today - dt.timedelta(days=rng.randint(25, 80)))
+            seat.end_date = last_day
             seat.save(update_fields=["end_date"])
+            hired += 1
+            successor, new = get_user_model().objects.get_or_create(
+                username=f"harbour.hire{suffix}.{hired}",
+                defaults={
+                    "first_name": rng.choice(SUCCESSOR_FIRST),
+                    "last_name": rng.choice(SUCCESSOR_LAST),
+                },
+            )
+            if new:
+                successor.set_unusable_password()  # demo colleagues do not sign in
+                successor.save(update_fields=["password"])
+            TeamMembership.objects.get_or_create(
+                team=team,
+                person=successor,
+                defaults={
+                    "role_title": seat.role_title,
+                    "allocation_percent": seat.allocation_percent,
+                    "start_date": min(today, last_day + dt.timedelta(days=rng.randint(7, 24))),
+                },
+            )
     for number, (first, last) in enumerate((("Robin", "Floater"), ("Kim", "Spread")), start=1):
         person, _ = get_user_model().objects.get_or_create(
             username=f"harbour.floater{suffix}{'' if number == 1 else number}",
@@ -573,8 +878,11 @@ def _seed_churn(portfolio: Portfolio, *, today: dt.date, rng: random.Random) -> 
                 },
             )
     for team in teams:
-        # capacity is what the seats add up to, as the organisation seed keeps it
-        seated = sum(seat.allocation_percent for seat in team.memberships.all())
+        # capacity is what the seats held today add up to (leavers' seats no longer count)
+        seated = sum(
+            seat.allocation_percent
+            for seat in TeamMembership.objects.current(today).filter(team=team)
+        )
         if team.capacity_fte != Decimal(seated) / 100:
             team.capacity_fte = Decimal(seated) / 100
             team.save(update_fields=["capacity_fte"])
@@ -616,6 +924,22 @@ def _seed_realisation(portfolio: Portfolio, *, today: dt.date, rng: random.Rando
                     )
                 )
             RealisationPoint.objects.bulk_create(points)
+
+
+def seed_theme_links(*, today: dt.date) -> str:
+    """The step after funding: link the portfolio objectives to the strategic themes the funding
+    seed created (idempotent: only objectives that serve no theme yet are linked)."""
+    portfolios = list(Portfolio.objects.filter(name__in=PORTFOLIO_OBJECTIVES).order_by("name"))
+    linked = sum(_link_themes(portfolio) for portfolio in portfolios)
+    themes = served = 0
+    for portfolio in portfolios:
+        themes += portfolio.themes.count()
+        served += (
+            portfolio.themes.filter(objectives__level=Objective.Level.PORTFOLIO).distinct().count()
+        )
+    return f"Strategic themes served by portfolio objectives: {served} of {themes}" + (
+        f" ({linked} objectives linked now)." if linked else "."
+    )
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
 from portfolio.models import Portfolio
@@ -55,6 +56,10 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
     themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
+    if themes:
+        money = theme_money(portfolio, today=timezone.localdate())
+        for theme in themes:
+            theme.money = money.get(theme.pk)
     context = {
         "portfolio": portfolio,
         "tree": outcome_tree(
