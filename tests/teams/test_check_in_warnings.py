@@ -307,3 +307,61 @@ def test_the_home_page_query_count_does_not_grow_with_teams_or_check_ins(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("home"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# --- the outcomes page ties each theme to its money ------------------------------------------
+
+
+def test_the_outcomes_page_shows_each_themes_money_to_those_who_see_money(org, client_for):
+    from leanpmo.services import budget_create, period_create, theme_create
+    from teams.models import Objective
+
+    digital = theme_create(portfolio=org.portfolio, name="Digital first", position=0)
+    trust = theme_create(portfolio=org.portfolio, name="Trust & safety", position=1)
+    Objective.objects.create(
+        portfolio=org.portfolio,
+        level=Objective.Level.PORTFOLIO,
+        title="Become the bank customers use every day",
+        strategic_theme=digital,
+    )
+    period = period_create(
+        portfolio=org.portfolio,
+        name="2026 Q2",
+        starts_on=dt.date(2026, 4, 1),
+        ends_on=dt.date(2026, 6, 30),
+    )
+    for stream, split in (
+        (org.value_stream, {str(digital.pk): 60, str(trust.pk): 40}),
+        (
+            type(org.value_stream).objects.create(portfolio=org.portfolio, name="Cards"),
+            {str(trust.pk): 100},
+        ),
+    ):
+        budget_create(
+            period=period,
+            value_stream=stream,
+            amount_run=Decimal(600000),
+            amount_grow=Decimal(300000),
+            amount_transform=Decimal(100000),
+            alloc_feature=60,
+            alloc_defect=15,
+            alloc_risk=10,
+            alloc_debt=15,
+            theme_split=split,
+        )
+    url = reverse("portfolio-outcomes", args=[org.portfolio.pk])
+    page = client_for("executive").get(url)
+    money = {
+        theme.name: theme.money
+        for theme in page.context["tree"].themes
+        and [group.theme for group in page.context["tree"].themes if group.theme]
+    }
+    assert money["Digital first"].amount == Decimal(600000)
+    assert money["Trust & safety"].amount == Decimal(1400000)
+    text = page.content.decode()
+    assert "2026 Q2: <strong>600,000 EUR</strong>, 30 % of the portfolio" in text
+    assert "2026 Q2: <strong>1,400,000 EUR</strong>, 70 % of the portfolio" in text
+    assert f"/portfolios/{org.portfolio.pk}/investment/?period={period.pk}" in text
+    member = client_for("member").get(url).content.decode()
+    assert "EUR" not in member
+    assert "Digital first" not in member
