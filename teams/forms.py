@@ -48,7 +48,17 @@ class ProductTeamForm(forms.ModelForm):
         self.fields["value_stream"].queryset = portfolio.value_streams.order_by("name")
 
 
-class KeyResultChoice(forms.RadioSelect):
+class ChoiceGroup(forms.RadioSelect):
+    """Radio buttons whose first option alone takes `autofocus` (one focus target per page)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if index:
+            option["attrs"].pop("autofocus", None)
+        return option
+
+
+class KeyResultChoice(ChoiceGroup):
     """The key results to check in on, as radio buttons whose labels carry the facts a member
     checks the value against; each input carries its unit (`data-unit`) for static/js/checkin.js.
     Closed key results are valid choices (the service then says they are closed) but not shown."""
@@ -133,7 +143,7 @@ class OutcomeUpdateForm(forms.ModelForm):
             {"step": "any", "inputmode": "decimal", "autocomplete": "off"}
         )
         self.fields["value"].help_text = "In the key result's unit, as measured today."
-        self.fields["status"].widget = forms.RadioSelect(choices=OutcomeUpdate.Status.choices)
+        self.fields["status"].widget = ChoiceGroup(choices=OutcomeUpdate.Status.choices)
 
     @property
     def selected_unit(self) -> str:
