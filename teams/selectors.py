@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import (
     BooleanField,
     Count,
@@ -24,6 +25,7 @@ from django.db.models import (
     Subquery,
 )
 
+from portfolio.models import Portfolio
 from teams.models import (
     Experiment,
     KeyResult,
@@ -46,16 +48,6 @@ from teams.plausibility import (
     allocation_warnings,
     check_in_warnings,
 )
-
-
-def team_roster(team: ProductTeam) -> QuerySet[TeamMembership]:
-    """The team's current seats with their people, ordered by name."""
-    return (
-        TeamMembership.objects.current()
-        .filter(team=team)
-        .select_related("person")
-        .order_by("person__last_name", "person__first_name")
-    )
 
 
 def _is_corrected() -> Exists:
@@ -347,7 +339,7 @@ def team_seats(team: ProductTeam) -> QuerySet[TeamMembership]:
     )
 
 
-def person_seats(person, *, exclude: TeamMembership | None = None) -> list[Seat]:
+def person_seats(person: AbstractBaseUser, *, exclude: TeamMembership | None = None) -> list[Seat]:
     """All the person's seats in any team, as the allocation rule sees them. One query."""
     seats = TeamMembership.objects.filter(person=person)
     if exclude is not None:
@@ -362,7 +354,7 @@ def person_seats(person, *, exclude: TeamMembership | None = None) -> list[Seat]
 
 def seat_allocation_warnings(
     *,
-    person,
+    person: AbstractBaseUser,
     team: ProductTeam,
     allocation_percent: int,
     start_date: dt.date,
@@ -379,7 +371,7 @@ def seat_allocation_warnings(
     return allocation_warnings(seats, name=name, start=start_date, end=end_date)
 
 
-def seat_candidates(portfolio, *, query: str = "", limit: int = 50) -> QuerySet:
+def seat_candidates(portfolio: Portfolio, *, query: str = "", limit: int = 50) -> QuerySet:
     """People a Lean PMO may seat in a team of `portfolio`, by name. Without `query`: the people of
     the portfolio (a role, or a seat in one of its teams). With it: any active user whose name,
     username or e-mail contains every word of it (a new colleague has no role anywhere yet).
@@ -417,7 +409,7 @@ def correctable_update(team: ProductTeam, pk: str | int | None) -> OutcomeUpdate
     )
 
 
-def seats_of(user, *, as_of: dt.date) -> QuerySet[TeamMembership]:
+def seats_of(user: AbstractBaseUser, *, as_of: dt.date) -> QuerySet[TeamMembership]:
     """The user's seats held on `as_of`, teams with their value stream and portfolio selected."""
     return (
         TeamMembership.objects.current(as_of)

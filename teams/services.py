@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pghistory
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
@@ -85,7 +86,7 @@ def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
 # --- seats: people join, change allocation and leave (memberships keep their history) ----------
 
 
-def _audited_by(user) -> pghistory.context:
+def _audited_by(user: AbstractBaseUser | None) -> pghistory.context:
     """The audit history's context naming who made a write (pages also add the URL through the
     middleware; the API and scripts have only this)."""
     known = user is not None and user.is_authenticated
@@ -101,12 +102,12 @@ def _lock_team(team: ProductTeam) -> None:
 def team_membership_add(
     *,
     team: ProductTeam,
-    person,
+    person: AbstractBaseUser,
     allocation_percent: int,
     start_date: dt.date,
     end_date: dt.date | None = None,
     role_title: str = "",
-    by,
+    by: AbstractBaseUser | None,
 ) -> TeamMembership:
     """Give `person` a seat in `team` from `start_date` (to `end_date`, or open-ended), audited as
     made by `by`.
@@ -129,7 +130,9 @@ def team_membership_add(
 
 
 @transaction.atomic
-def team_membership_end(*, membership: TeamMembership, end_date: dt.date, by) -> TeamMembership:
+def team_membership_end(
+    *, membership: TeamMembership, end_date: dt.date, by: AbstractBaseUser | None
+) -> TeamMembership:
     """End a seat on `end_date` (its last day in the team), audited as made by `by`; the seat is
     kept, so stability keeps its history. Raises ValidationError on `end_date`: before the seat
     starts, or overlapping a later seat of the person in the team."""
@@ -150,7 +153,7 @@ def team_membership_change(
     allocation_percent: int,
     on: dt.date,
     role_title: str | None = None,
-    by,
+    by: AbstractBaseUser | None,
 ) -> TeamMembership:
     """Change a seat's allocation (and role title) from `on`; returns the seat that holds it.
 
