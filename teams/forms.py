@@ -446,13 +446,14 @@ class SeatForm(forms.ModelForm):
             "start_date": {"required": "Give the first day in the team."},
         }
 
-    def __init__(self, *args, candidates, **kwargs):
+    def __init__(self, *args, candidates, portfolio_ids: set[int], **kwargs):
         super().__init__(*args, **kwargs)
         people = list(candidates)
         chosen = self["person"].value() if self.is_bound else None
         field = self.fields["person"]
         field.widget.choices = [("", "— pick a person —")] + [
-            (person.pk, seat_candidate_label(person)) for person in people
+            (person.pk, seat_candidate_label(person, portfolio_ids=portfolio_ids))
+            for person in people
         ]
         if chosen and str(chosen) not in {str(person.pk) for person in people}:
             picked = field.queryset.filter(pk=chosen).first() if str(chosen).isdigit() else None
@@ -463,14 +464,23 @@ class SeatForm(forms.ModelForm):
         self.fields["allocation_percent"].widget.attrs.pop("max", None)
 
 
-def seat_candidate_label(person) -> str:
-    """A person as the seat form lists them: name, username and where they sit today."""
+def seat_candidate_label(person, *, portfolio_ids: set[int] | None = None) -> str:
+    """A person as the seat form lists them: name, username and where they sit today (teams of
+    the portfolios in `portfolio_ids` by name, the rest as a share elsewhere)."""
     name = person.get_full_name() or person.username
     seats = getattr(person, "seats_now", None)
     if seats is None:
         return f"{name} ({person.username})"
-    where = ", ".join(f"{seat.team.name} {seat.allocation_percent} %" for seat in seats)
-    return f"{name} ({person.username}) — {where or 'in no team today'}"
+    shown = [
+        s
+        for s in seats
+        if portfolio_ids is None or s.team.value_stream.portfolio_id in portfolio_ids
+    ]
+    elsewhere = sum(s.allocation_percent for s in seats if s not in shown)
+    parts = [f"{seat.team.name} {seat.allocation_percent} %" for seat in shown]
+    if elsewhere:
+        parts.append(f"{elsewhere} % elsewhere")
+    return f"{name} ({person.username}) — {', '.join(parts) or 'in no team today'}"
 
 
 class SeatEndForm(forms.Form):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portfolio.access import get_for_user
 from portfolio.http import form_status
+from portfolio.models import Portfolio
 from teams import selectors
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
 from teams.forms import SeatChangeForm, SeatEndForm, SeatForm
@@ -43,6 +44,7 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=TeamMembership(team=team),
         candidates=selectors.seat_candidates(portfolio, query=query),
+        portfolio_ids=set(Portfolio.objects.visible_to(request.user).values_list("pk", flat=True)),
         initial={"start_date": timezone.localdate(), "allocation_percent": 100},
     )
     warnings = []
@@ -54,6 +56,7 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
             allocation_percent=data["allocation_percent"],
             start_date=data["start_date"],
             end_date=data["end_date"],
+            viewer=request.user,
         )
         try:
             seat = write_when_confirmed(
@@ -127,6 +130,7 @@ def seat_change(request: HttpRequest, pk: int) -> HttpResponse:
             allocation_percent=data["allocation_percent"],
             start_date=max(data["on"], seat.start_date),
             end_date=seat.end_date,
+            viewer=request.user,
             replaces=seat,
         )
         try:

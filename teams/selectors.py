@@ -339,16 +339,28 @@ def team_seats(team: ProductTeam) -> QuerySet[TeamMembership]:
     )
 
 
-def person_seats(person: AbstractBaseUser, *, exclude: TeamMembership | None = None) -> list[Seat]:
-    """All the person's seats in any team, as the allocation rule sees them. One query."""
+ELSEWHERE = "a team you do not see"
+
+
+def person_seats(
+    person: AbstractBaseUser, *, viewer: AbstractBaseUser, exclude: TeamMembership | None = None
+) -> list[Seat]:
+    """All the person's seats in any team, as the allocation rule sees them; teams `viewer` may
+    not read are named ELSEWHERE (their allocation counts, their name is not told). Two queries."""
     seats = TeamMembership.objects.filter(person=person)
     if exclude is not None:
         seats = seats.exclude(pk=exclude.pk)
+    rows = list(
+        seats.values_list("team_id", "team__name", "start_date", "end_date", "allocation_percent")
+    )
+    seen = set(
+        ProductTeam.objects.visible_to(viewer)
+        .filter(pk__in={row[0] for row in rows})
+        .values_list("pk", flat=True)
+    )
     return [
-        Seat(team, start, end, percent)
-        for team, start, end, percent in seats.values_list(
-            "team__name", "start_date", "end_date", "allocation_percent"
-        )
+        Seat(name if team_id in seen else ELSEWHERE, start, end, percent)
+        for team_id, name, start, end, percent in rows
     ]
 
 
@@ -359,12 +371,14 @@ def seat_allocation_warnings(
     allocation_percent: int,
     start_date: dt.date,
     end_date: dt.date | None,
+    viewer: AbstractBaseUser,
     replaces: TeamMembership | None = None,
 ) -> list[PlausibilityWarning]:
     """Whether a seat of `allocation_percent` in `team` over [start_date, end_date] would allocate
-    `person` more than full time (`replaces`: the seat it takes over from, left out). One query."""
+    `person` more than full time (`replaces`: the seat it takes over from, left out), in words
+    for `viewer`. Two queries."""
     seats = [
-        *person_seats(person, exclude=replaces),
+        *person_seats(person, viewer=viewer, exclude=replaces),
         Seat(team.name, start_date, end_date, allocation_percent),
     ]
     name = person.get_full_name() or person.username
@@ -373,9 +387,10 @@ def seat_allocation_warnings(
 
 def seat_candidates(portfolio: Portfolio, *, query: str = "", limit: int = 50) -> QuerySet:
     """People a Lean PMO may seat in a team of `portfolio`, by name. Without `query`: the people of
-    the portfolio (a role, or a seat in one of its teams). With it: any active user whose name,
-    username or e-mail contains every word of it (a new colleague has no role anywhere yet).
-    Each has `seats_now`: their current seats with teams selected."""
+    the portfolio (a role, or a seat in one of its teams). With it: any active user whose name or
+    username contains every word of it (a new colleague has no role anywhere yet). Each has
+    `seats_now`: their current seats, teams and their value streams selected (show only the
+    teams the viewer may read)."""
     users = get_user_model().objects.filter(is_active=True)
     words = query.split()
     if words:
@@ -384,14 +399,15 @@ def seat_candidates(portfolio: Portfolio, *, query: str = "", limit: int = 50) -
                 Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)
                 | Q(username__icontains=word)
-                | Q(email__icontains=word)
             )
     else:
         seated = TeamMembership.objects.filter(team__value_stream__portfolio=portfolio)
         users = users.filter(
             Q(portfolio_memberships__portfolio=portfolio) | Q(pk__in=seated.values("person"))
         ).distinct()
-    current = TeamMembership.objects.current().select_related("team").order_by("team__name")
+    current = (
+        TeamMembership.objects.current().select_related("team__value_stream").order_by("team__name")
+    )
     return users.prefetch_related(
         Prefetch("team_memberships", queryset=current, to_attr="seats_now")
     ).order_by("last_name", "first_name", "username")[:limit]

@@ -108,6 +108,7 @@ class TeamSeatViewSet(
             allocation_percent=data["allocation_percent"],
             start_date=data["start_date"],
             end_date=data.get("end_date"),
+            viewer=request.user,
         )
         seat = _service_call(services.team_membership_add, team=team, by=request.user, **data)
         body = {

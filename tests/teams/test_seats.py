@@ -531,3 +531,24 @@ def test_the_schema_documents_the_seat_endpoints(client_for):
     assert "post" in schema["paths"]["/api/v1/team-seats/"]
     assert "post" in schema["paths"]["/api/v1/team-seats/{id}/end/"]
     assert "delete" not in schema["paths"]["/api/v1/team-seats/{id}/"]
+
+
+def test_seats_in_portfolios_the_pmo_does_not_see_count_but_stay_unnamed(org, client_for):
+    busy = UserFactory(first_name="Ben", last_name="Busy", username="ben.busy")
+    TeamMembershipFactory(team=org.foreign_team, person=busy, allocation_percent=70)
+    TeamMembershipFactory(team=org.other_team, person=busy, allocation_percent=20)
+    client = client_for("pmo")
+    url = reverse("team-seat-create", args=[org.team.pk])
+    choices = client.get(url, {"q": "ben busy"}).context["form"].fields["person"].widget.choices
+    assert choices[1][1] == "Ben Busy (ben.busy) — Payment Rails 20 %, 70 % elsewhere"
+    asked = client.post(
+        url, {"person": busy.pk, "allocation_percent": "30", "start_date": "2026-06-10"}
+    )
+    text = asked.content.decode()
+    assert "Ben Busy would be allocated 120 % in total" in text
+    assert "a team you do not see 70 %" in text
+    assert org.foreign_team.name not in text
+    response = post_seat(
+        client, team=org.team.pk, person=busy.pk, allocation_percent=30, start_date="2026-06-10"
+    )
+    assert org.foreign_team.name not in response.json()["warnings"][0]["message"]
