@@ -118,7 +118,7 @@ STREAM_OUTCOMES = {
         (
             "Payments that run themselves",
             "Serve every customer for less, every year",
-            [("Cost per payment processed", "EUR", 0.11, 0.06, DOWN)],
+            [("Cost per payment processed", "cents", 11, 6, DOWN)],
         ),
     ],
     "Cards": [
