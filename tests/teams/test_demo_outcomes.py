@@ -195,3 +195,13 @@ def test_leavers_have_successors_and_capacity_is_what_the_seats_hold_today(seede
             person__username__startswith="harbour.hire",
         )
         assert successor.exists(), seat
+
+
+def test_experiments_and_not_doing_items_are_about_the_teams_own_customers(seeded):
+    from teams.demo.learning import EXPERIMENTS, NOT_DOING
+
+    for experiment in Experiment.objects.select_related("team__value_stream"):
+        stream = experiment.team.value_stream.name
+        assert experiment.hypothesis in {e[0] for e in EXPERIMENTS[stream]}, experiment
+    for item in NotDoingItem.objects.select_related("team__value_stream"):
+        assert item.what in {what for what, _ in NOT_DOING[item.team.value_stream.name]}, item

@@ -3,6 +3,10 @@ check-ins (some gone stale), experiments of every result, not-doing lists, depen
 teams, pulse rounds (some with too few answers to show), realisation metrics, and a little
 membership churn so that stability has something to say.
 
+The data lives beside this module: `story` (which objectives serve which theme, value stream and
+team), `learning` (what teams write: check-in notes, experiments, not-doing lists) and
+`surroundings` (dependencies, pulse questions, realisation metrics, new hires' names).
+
 Idempotent: each part is created only where it does not exist yet; dates are laid out relative
 to `today` on the first run.
 """
@@ -18,6 +22,21 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portfolio.models import Portfolio, PortfolioMembership
+from teams.demo.learning import BLOCKERS, EXPERIMENTS, LEARNED, NOT_DOING
+from teams.demo.story import (
+    GENERIC_OUTCOMES,
+    PORTFOLIO_OBJECTIVES,
+    STREAM_OUTCOMES,
+    TEAM_OUTCOMES,
+    UP,
+)
+from teams.demo.surroundings import (
+    DEPENDENCIES,
+    PULSE_QUESTIONS,
+    REALISATION,
+    SUCCESSOR_FIRST,
+    SUCCESSOR_LAST,
+)
 from teams.models import (
     Experiment,
     KeyResult,
@@ -36,490 +55,8 @@ from teams.models import (
 )
 from valuestreams.models import ValueStream
 
-UP, DOWN = KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE
-
-# The story: each strategic theme (leanpmo.demo.THEMES) has portfolio objectives; each value stream
-# has one objective per theme its budget is split over (leanpmo.demo.THEME_SPLIT), and each team's
-# objective contributes to one of its value stream's objectives. So the outcomes tree and the
-# investment mix tell the same story: where the money of a theme goes, and what it should move.
-# Key result specs: (metric, unit, baseline, target, direction[, cadence in days]).
-
-# portfolio → [(objective, strategic theme, [key results])]
-PORTFOLIO_OBJECTIVES = {
-    "Everyday Banking": [
-        (
-            "Become the bank customers use every day",
-            "Digital first",
-            [
-                ("Customers active in the app every week", "%", 48, 65, UP),
-                ("Journeys started and finished without a branch or call", "%", 55, 75, UP),
-            ],
-        ),
-        (
-            "Make every payment instant and safe",
-            "Trust & safety",
-            [
-                ("Fraud losses per million EUR paid", "EUR", 42, 25, DOWN),
-                ("Customer-facing outage minutes per quarter", "min", 310, 90, DOWN),
-            ],
-        ),
-        (
-            "Serve every customer for less, every year",
-            "Cost to serve",
-            [("Cost to serve per active customer per year", "EUR", 86, 72, DOWN)],
-        ),
-    ],
-    "Lending & Wealth": [
-        (
-            "Lend responsibly, decide fast",
-            "Faster credit decisions",
-            [
-                ("Credit decisions made within a day", "%", 41, 80, UP),
-                ("Loans in arrears after 12 months", "%", 2.4, 1.8, DOWN),
-            ],
-        ),
-        (
-            "Help customers of every means grow their savings",
-            "Wealth for everyone",
-            [("Customers investing less than 10,000 EUR", "customers", 8500, 20000, UP)],
-        ),
-        (
-            "Meet new rules without fire drills",
-            "Regulatory resilience",
-            [
-                ("Rule changes delivered without an exception", "%", 60, 95, UP),
-                ("Audit findings open past their deadline", "findings", 7, 1, DOWN),
-            ],
-        ),
-    ],
-}
-
-# value stream → [(objective, the portfolio objective it contributes to, [key results])]; the
-# first is the stream's main objective (teams not named in TEAM_OUTCOMES contribute to it)
-STREAM_OUTCOMES = {
-    "Account Opening & Onboarding": [
-        (
-            "New customers are up and running on day one",
-            "Become the bank customers use every day",
-            [("Accounts opened fully online", "%", 62, 85, UP)],
-        ),
-        (
-            "Know our customers without making them wait",
-            "Make every payment instant and safe",
-            [("Identity checks passed without manual review", "%", 58, 85, UP)],
-        ),
-    ],
-    "Payments & Transfers": [
-        (
-            "Payments customers never have to think about",
-            "Make every payment instant and safe",
-            [("Payment complaints per 10,000 payments", "", 4.2, 1.5, DOWN)],
-        ),
-        (
-            "Payments that run themselves",
-            "Serve every customer for less, every year",
-            [("Cost per payment processed", "cents", 11, 6, DOWN)],
-        ),
-    ],
-    "Cards": [
-        (
-            "Cards that customers control themselves",
-            "Become the bank customers use every day",
-            [("Card issues solved in the app", "%", 40, 75, UP)],
-        ),
-        (
-            "Card fraud stopped before customers notice",
-            "Make every payment instant and safe",
-            [("Card fraud caught before the customer reports it", "%", 71, 90, UP)],
-        ),
-    ],
-    "Mobile & Online Banking": [
-        (
-            "Self-service customers prefer to a branch",
-            "Become the bank customers use every day",
-            [("App store rating", "stars", 3.9, 4.6, UP)],
-        ),
-        (
-            "Fewer calls, because the app answers",
-            "Serve every customer for less, every year",
-            [("Contact-centre calls per 1,000 active customers", "calls", 92, 60, DOWN)],
-        ),
-    ],
-    "Digital Platform": [
-        (
-            "Product teams ship without waiting on anyone",
-            "Serve every customer for less, every year",
-            [("Teams deploying on their own", "%", 35, 90, UP)],
-        ),
-        (
-            "Releases customers never notice",
-            "Become the bank customers use every day",
-            [("Releases rolled back", "%", 8, 2, DOWN)],
-        ),
-    ],
-    "Mortgages": [
-        (
-            "A mortgage decision customers can plan around",
-            "Lend responsibly, decide fast",
-            [("Decision in principle within a day", "%", 48, 80, UP)],
-        ),
-        (
-            "Mortgage rules met by design",
-            "Meet new rules without fire drills",
-            [("Mortgage files complete at the first audit", "%", 82, 98, UP)],
-        ),
-    ],
-    "Personal Loans": [
-        (
-            "Fair, instant lending decisions",
-            "Lend responsibly, decide fast",
-            [("Loan applications decided instantly", "%", 55, 85, UP)],
-        ),
-        (
-            "Every loan decision explained",
-            "Meet new rules without fire drills",
-            [("Declined applications given a clear reason", "%", 76, 100, UP)],
-        ),
-    ],
-    "Wealth & Investments": [
-        (
-            "Investing that feels simple",
-            "Help customers of every means grow their savings",
-            [("Customers investing monthly", "customers", 21000, 30000, UP)],
-        ),
-        (
-            "Advice that passes every suitability review",
-            "Meet new rules without fire drills",
-            [("Advice files passing suitability review", "%", 88, 99, UP)],
-        ),
-    ],
-}
-
-# team → (objective, the value-stream objective it contributes to, [key results with cadence])
-TEAM_OUTCOMES = {
-    "Onboarding Journey": (
-        "Open an account in under ten minutes",
-        "New customers are up and running on day one",
-        [("Median time to open an account", "min", 24, 10, DOWN, 7)],
-    ),
-    "Identity & KYC": (
-        "Verify identity in minutes, not days",
-        "Know our customers without making them wait",
-        [("Median time to verify an identity", "min", 42, 5, DOWN, 14)],
-    ),
-    "Digital Signup": (
-        "Visitors become active customers",
-        "New customers are up and running on day one",
-        [
-            ("Sign-ups active within 30 days", "%", 54, 75, UP, 14),
-            ("Sign-ups abandoned at the first screen", "%", 38, 20, DOWN, 14),
-        ],
-    ),
-    "Instant Payments": (
-        "Money arrives in seconds, every time",
-        "Payments customers never have to think about",
-        [
-            ("Payments settled within 10 seconds", "%", 91, 99, UP, 7),
-            ("Failed instant payments per 10,000", "", 38, 10, DOWN, 14),
-        ],
-    ),
-    "Payment Rails": (
-        "Scheme connections nobody notices",
-        "Payments that run themselves",
-        [
-            ("Scheme outage minutes per month", "min", 95, 20, DOWN, 14),
-            ("Payments processed without manual repair", "%", 93, 99, UP, 14),
-        ],
-    ),
-    "Payee Management": (
-        "Paying someone new feels safe",
-        "Payments customers never have to think about",
-        [("Mistaken payments to new payees per 10,000", "", 12, 4, DOWN, 14)],
-    ),
-    "Card Issuing": (
-        "A working card the same day",
-        "Cards that customers control themselves",
-        [("Cards usable within an hour of approval", "%", 30, 80, UP, 14)],
-    ),
-    "Card Controls": (
-        "Customers manage their cards themselves",
-        "Cards that customers control themselves",
-        [
-            ("Card requests handled in the app", "%", 45, 80, UP, 14),
-            ("Calls about blocked cards per week", "calls", 640, 250, DOWN, 14),
-        ],
-    ),
-    "Fraud Detection": (
-        "Stop fraud before it reaches the customer",
-        "Card fraud stopped before customers notice",
-        [("False fraud alerts per 1,000 card payments", "", 6, 2, DOWN, 14)],
-    ),
-    "Mobile App": (
-        "An app customers rate five stars",
-        "Self-service customers prefer to a branch",
-        [("Crash-free sessions", "%", 98.2, 99.7, UP, 14)],
-    ),
-    "Web Banking": (
-        "Online banking without a phone call",
-        "Fewer calls, because the app answers",
-        [
-            ("Web sessions ending in a call to us", "%", 7.5, 3, DOWN, 14),
-            ("Tasks finished online without help", "%", 70, 88, UP, 14),
-        ],
-    ),
-    "Design System": (
-        "One look, built once",
-        "Self-service customers prefer to a branch",
-        [("Screens built from shared components", "%", 40, 85, UP, 28)],
-    ),
-    "Cloud Platform": (
-        "Self-service infrastructure",
-        "Product teams ship without waiting on anyone",
-        [("Environments created without a ticket", "%", 30, 90, UP, 14)],
-    ),
-    "Data Platform": (
-        "Data products teams serve themselves",
-        "Product teams ship without waiting on anyone",
-        [("Teams using the data platform self-service", "teams", 6, 18, UP, 14)],
-    ),
-    "Developer Experience": (
-        "From commit to production within an hour",
-        "Releases customers never notice",
-        [("Teams releasing in under an hour", "teams", 3, 12, UP, 28)],
-    ),
-    "Mortgage Origination": (
-        "Apply for a mortgage in one sitting",
-        "A mortgage decision customers can plan around",
-        [
-            ("Applications completed in one session", "%", 35, 70, UP, 14),
-            ("Documents requested twice", "%", 22, 5, DOWN, 14),
-        ],
-    ),
-    "Property Valuation": (
-        "Valuations that stand up to audit",
-        "Mortgage rules met by design",
-        [("Valuations overturned on review", "%", 6, 1.5, DOWN, 14)],
-    ),
-    "Loan Decisioning": (
-        "Instant, explainable loan decisions",
-        "Fair, instant lending decisions",
-        [("Applications decided without manual review", "%", 52, 80, UP, 14)],
-    ),
-    "Credit Risk Models": (
-        "Models the regulator signs off first time",
-        "Every loan decision explained",
-        [("Model changes approved without rework", "%", 50, 90, UP, 14)],
-    ),
-    "Robo-Advice": (
-        "Advice anyone can afford",
-        "Investing that feels simple",
-        [
-            ("Customers advised with less than 10,000 EUR", "customers", 1200, 5000, UP, 14),
-            ("Advice sessions abandoned", "%", 46, 25, DOWN, 14),
-        ],
-    ),
-    "Portfolio Reporting": (
-        "Reports that meet every disclosure rule first time",
-        "Advice that passes every suitability review",
-        [("Reports reissued after a disclosure error", "reports", 14, 2, DOWN, 14)],
-    ),
-    "Agile Coaching": (
-        "Teams learn faster with us than without",
-        "Investing that feels simple",
-        [("Teams that adopted a practice after coaching", "teams", 2, 8, UP, 28)],
-    ),
-}
-
-GENERIC_OUTCOMES = {
-    ProductTeam.Topology.STREAM_ALIGNED: (
-        "Customers reach their goal without help",
-        [
-            ("Customer tasks completed without contacting us", "%", 70, 88, UP, 14),
-            ("Customer effort score", "points", 3.4, 2.2, DOWN, 14),
-        ],
-    ),
-    ProductTeam.Topology.PLATFORM: (
-        "A platform teams choose to use",
-        [("Teams using the platform self-service", "teams", 6, 18, UP, 14)],
-    ),
-    ProductTeam.Topology.ENABLING: (
-        "Teams learn faster with us than without",
-        [("Teams that adopted a practice after coaching", "teams", 2, 8, UP, 28)],
-    ),
-    ProductTeam.Topology.COMPLICATED_SUBSYSTEM: (
-        "Our subsystem is accurate and fast",
-        [("Decisions needing manual rework", "%", 9, 3, DOWN, 14)],
-    ),
-}
-
-# the people hired to follow those who left (see _seed_churn)
-SUCCESSOR_FIRST = [
-    "Amira",
-    "Jonas",
-    "Lea",
-    "Mateo",
-    "Nora",
-    "Felix",
-    "Ines",
-    "Tomás",
-    "Yara",
-    "Lukas",
-]
-SUCCESSOR_LAST = ["Okafor", "Lindholm", "Brenner", "Castillo", "Haas", "Duarte", "Kovač", "Ekström"]
-
 # teams whose key results stop being checked in some weeks ago: staleness has cases
 STALE_TEAMS = {"Payee Management", "Web Banking", "Data Platform", "Property Valuation"}
-
-LEARNED = [
-    "Customers retry when the spinner shows longer than 3 seconds.",
-    "Most failures come from one scheme connection at night.",
-    "The new copy halved support calls about this step.",
-    "Android users hit the problem three times more often.",
-    "Batching the checks made no difference; latency is elsewhere.",
-    "Customers did not notice the change; the metric moved for another reason.",
-]
-BLOCKERS = [
-    "Waiting for the platform team's new queue.",
-    "Need production data access approved by risk.",
-    "Scheme test environment down for a week.",
-]
-
-EXPERIMENTS = [
-    (
-        "We believe showing the payee's verified name will reduce mistaken payments, measured by "
-        "mistaken payments per 10,000.",
-        "Mistaken payments per 10,000",
-        Experiment.Result.VALIDATED,
-        "Verified names cut mistaken payments by a third; rolling out to all customers.",
-    ),
-    (
-        "We believe a progress bar during onboarding will raise completion, measured by the share "
-        "of started applications that finish.",
-        "Onboarding completion",
-        Experiment.Result.INVALIDATED,
-        "Completion did not move: people drop out at the ID check, not from impatience. We now "
-        "test a faster ID check instead.",
-    ),
-    (
-        "We believe a weekly spending summary will bring customers back to the app, measured by "
-        "weekly active users.",
-        "Weekly active users",
-        Experiment.Result.INCONCLUSIVE,
-        "Too few customers opted in during the test window to tell; we will rerun with a default.",
-    ),
-    (
-        "We believe pre-filling data from the customer's last application will speed up repeat "
-        "applications, measured by median completion time.",
-        "Median completion time",
-        "",
-        "",
-    ),
-]
-
-NOT_DOING = [
-    ("Cheque imaging in the app", "Fewer than 1 % of our customers still pay by cheque."),
-    (
-        "A separate app for business customers",
-        "One app with roles serves them better and costs half.",
-    ),
-    ("Building our own fraud model for small merchants", "The scheme's model already covers them."),
-]
-
-DEPENDENCIES = [
-    (
-        "Instant Payments",
-        "Payment Rails",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "Scheme connectivity for SCT Inst",
-    ),
-    (
-        "Instant Payments",
-        "Fraud Detection",
-        TeamInteraction.Mode.COLLABORATION,
-        False,
-        "Real-time fraud scoring",
-    ),
-    (
-        "Payee Management",
-        "Payment Rails",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        False,
-        "Payee name verification",
-    ),
-    (
-        "Payee Management",
-        "Instant Payments",
-        TeamInteraction.Mode.COLLABORATION,
-        False,
-        "Shared payment flow",
-    ),
-    (
-        "Payment Rails",
-        "Cloud Platform",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        False,
-        "Message queues",
-    ),
-    (
-        "Onboarding Journey",
-        "Identity & KYC",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "ID verification",
-    ),
-    ("Digital Signup", "Onboarding Journey", TeamInteraction.Mode.COLLABORATION, False, ""),
-    (
-        "Mobile App",
-        "Design System",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Accessible components",
-    ),
-    (
-        "Web Banking",
-        "Design System",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Accessible components",
-    ),
-    ("Card Controls", "Card Issuing", TeamInteraction.Mode.COLLABORATION, False, ""),
-    (
-        "Loan Decisioning",
-        "Credit Risk Models",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "Explainable scores",
-    ),
-    ("Mortgage Origination", "Property Valuation", TeamInteraction.Mode.X_AS_A_SERVICE, False, ""),
-    (
-        "Robo-Advice",
-        "Agile Coaching",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Discovery practices",
-    ),
-]
-
-PULSE_QUESTIONS = [
-    "I can ship a change without waiting on other teams.",
-    "Our tools and environments help rather than hinder.",
-    "I know why the work we do matters to customers.",
-]
-
-REALISATION = {
-    "Payments & Transfers": [
-        ("Payment volume", "million EUR", 820, 1.5),
-        ("Net promoter score", "points", 24, 0.6),
-    ],
-    "Account Opening & Onboarding": [("New customers per month", "customers", 5200, 1.2)],
-    "Cards": [("Card spend share", "%", 18, 0.15)],
-    "Mobile & Online Banking": [("Monthly active app users", "thousand", 410, 1.0)],
-    "Mortgages": [("Mortgage completions", "loans", 310, 1.1), ("Time to offer", "days", 19, -0.5)],
-    "Personal Loans": [("Revenue contribution", "thousand EUR", 1450, 1.2)],
-    "Wealth & Investments": [("Assets under management", "million EUR", 640, 1.4)],
-}
-
 
 CONFIDENCE = {
     OutcomeUpdate.Status.ON_TRACK: 8,
@@ -766,8 +303,10 @@ def _seed_learning(team: ProductTeam, *, today: dt.date, rng: random.Random) -> 
     )
     if author is None:
         return
+    stream = team.value_stream.name
+    experiments = EXPERIMENTS.get(stream, EXPERIMENTS["Payments & Transfers"])
     if not team.experiments.exists():
-        picks = rng.sample(EXPERIMENTS, k=3) if team.name != "Instant Payments" else EXPERIMENTS
+        picks = rng.sample(experiments, k=3) if team.name != "Instant Payments" else experiments
         for offset, (hypothesis, metric, result, learning) in enumerate(picks):
             started = today - dt.timedelta(days=40 + 70 * offset + rng.randint(0, 20))
             Experiment.objects.create(
@@ -781,7 +320,8 @@ def _seed_learning(team: ProductTeam, *, today: dt.date, rng: random.Random) -> 
                 created_by=author.person,
             )
     if not team.not_doing.exists() and team.topology == ProductTeam.Topology.STREAM_ALIGNED:
-        for what, why in rng.sample(NOT_DOING, k=rng.randint(1, 2)):
+        choices = NOT_DOING.get(stream, NOT_DOING["Payments & Transfers"])
+        for what, why in rng.sample(choices, k=rng.randint(1, 2)):
             NotDoingItem.objects.create(
                 team=team,
                 what=what,
