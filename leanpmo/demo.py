@@ -55,6 +55,18 @@ THEMES = {
         ("Regulatory resilience", "Meet new rules without fire drills."),
     ],
 }
+# value stream → its budget's split over the themes (percent): the outcomes of each stream serve the
+# same themes (teams.demo.STREAM_OUTCOMES), so the investment mix and the outcomes tell one story
+THEME_SPLIT = {
+    "Account Opening & Onboarding": {"Digital first": 60, "Trust & safety": 40},
+    "Payments & Transfers": {"Trust & safety": 60, "Cost to serve": 40},
+    "Cards": {"Digital first": 55, "Trust & safety": 45},
+    "Mobile & Online Banking": {"Digital first": 70, "Cost to serve": 30},
+    "Digital Platform": {"Cost to serve": 65, "Digital first": 35},
+    "Mortgages": {"Faster credit decisions": 60, "Regulatory resilience": 40},
+    "Personal Loans": {"Faster credit decisions": 70, "Regulatory resilience": 30},
+    "Wealth & Investments": {"Wealth for everyone": 80, "Regulatory resilience": 20},
+}
 GUARDRAILS = [
     {"kind": Guardrail.Kind.HORIZON_SHARE, "horizon": "run", "min_percent": 40, "max_percent": 70},
     {
@@ -120,6 +132,19 @@ def _decide(period, stream, kind, before, after, pmo, day, rng):
     )
 
 
+def _theme_split(stream_name: str, themes: list, number: int) -> dict[str, int]:
+    """The stream's split of THEME_SPLIT (theme id as text → percent); a stream not in it gets
+    60/40 over two themes by its position."""
+    by_name = {theme.name: theme for theme in themes}
+    split = THEME_SPLIT.get(stream_name, {})
+    if split and set(split) <= set(by_name):
+        return {str(by_name[name].pk): percent for name, percent in split.items()}
+    if not themes:
+        return {}
+    first, second = themes[number % len(themes)], themes[(number + 1) % len(themes)]
+    return {str(first.pk): 60, str(second.pk): 40}
+
+
 @transaction.atomic
 def _seed_portfolio(portfolio: Portfolio, today: dt.date, users: dict) -> int:
     rng = random.Random(f"funding-{portfolio.name}")
@@ -156,11 +181,7 @@ def _seed_portfolio(portfolio: Portfolio, today: dt.date, users: dict) -> int:
             }
             amounts["amount_grow"] = total - amounts["amount_run"] - amounts["amount_transform"]
             feature, defect, risk, debt = ALLOCATIONS[number % 4]
-            split = {}
-            if themes:
-                first = themes[number % len(themes)]
-                second = themes[(number + 1) % len(themes)]
-                split = {str(first.pk): 60, str(second.pk): 40}
+            split = _theme_split(stream.name, themes, number)
             budget_create(
                 period=period,
                 value_stream=stream,

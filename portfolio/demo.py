@@ -385,11 +385,13 @@ def demo_seed(
                             "start_date": start,
                         },
                     )
-                seated = sum(seat.allocation_percent for seat in team.memberships.all())
+                # capacity is what the seats held today add up to (teams.demo ends some)
+                seated = sum(
+                    seat.allocation_percent
+                    for seat in TeamMembership.objects.current(today).filter(team=team)
+                )
                 if team.capacity_fte != Decimal(seated) / 100:
-                    team.capacity_fte = (
-                        Decimal(seated) / 100
-                    )  # capacity is what the seats add up to
+                    team.capacity_fte = Decimal(seated) / 100
                     team.save(update_fields=["capacity_fte"])
                 team_people.append(people)
             stream = ValueStream.objects.get(portfolio=portfolio, name=stream_name)

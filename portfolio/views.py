@@ -7,6 +7,7 @@ from leanpmo import panels as signal_panels
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
+from teams.panels import your_teams
 from valuestreams.selectors.recompute_state import recompute_failure
 
 HOME_ATTENTION_LIMIT = 5  # per portfolio; its own page shows everything
@@ -14,13 +15,15 @@ HOME_ATTENTION_LIMIT = 5  # per portfolio; its own page shows everything
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """What needs the person first, then the portfolios they belong to."""
+    """What needs the person first, then the portfolios they belong to and the teams they sit in
+    with their check-ins due."""
     portfolios = list(portfolio_list(request.user))
     context = {
         "portfolios": portfolios,
         "attention": signal_panels.attention(
             request.user, portfolios, now=timezone.now(), limit=HOME_ATTENTION_LIMIT
         ),
+        "your_teams": your_teams(request.user, as_of=timezone.localdate()),
     }
     return render(request, "portfolio/home.html", context)
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
 from portfolio.models import Portfolio
@@ -57,6 +58,10 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
     themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
+    if themes:
+        money = theme_money(portfolio, today=timezone.localdate())
+        for theme in themes:
+            theme.money = money.get(theme.pk)
     context = {
         "portfolio": portfolio,
         "tree": outcome_tree(

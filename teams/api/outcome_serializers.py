@@ -123,6 +123,26 @@ class OutcomeUpdateSerializer(serializers.ModelSerializer):
         self.fields["corrects"].queryset = OutcomeUpdate.objects.editable_by(user)
 
 
+class CheckInWarningSerializer(serializers.Serializer):
+    """What looks implausible in a check-in (teams.plausibility): `code` and a sentence."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OutcomeUpdatePostedSerializer(serializers.ModelSerializer):
+    """The answer to posting a check-in (for the schema): the check-in and its `warnings`, what
+    looked implausible about it (it is saved all the same)."""
+
+    posted_by = serializers.CharField(source="posted_by.username", read_only=True)
+    warnings = CheckInWarningSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OutcomeUpdate
+        fields = [*OutcomeUpdateSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+
 class ExperimentSerializer(serializers.ModelSerializer):
     """An experiment of one of your own teams."""
 

@@ -9,19 +9,23 @@ whose validation errors come back as 400 with a message per field.
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
 from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from portfolio.api.errors import api_validation_error
-from teams import services
+from teams import selectors, services
 from teams.api.outcome_serializers import (
     ExperimentSerializer,
     KeyResultSerializer,
     NotDoingItemSerializer,
     ObjectiveSerializer,
+    OutcomeUpdatePostedSerializer,
     OutcomeUpdateSerializer,
     RealisationMetricSerializer,
     RealisationPointSerializer,
@@ -143,13 +147,32 @@ class OutcomeUpdateViewSet(
             .order_by("-posted_at", "-pk")
         )
 
+    @extend_schema(responses={201: OutcomeUpdatePostedSerializer})
+    def create(self, request, *args, **kwargs):
+        """Post a check-in. The answer's `warnings` name what looks implausible (a jump larger
+        than the key result's whole range, a status that contradicts the value); the check-in is
+        saved all the same."""
+        response = super().create(request, *args, **kwargs)
+        response.data["warnings"] = self._warnings
+        return response
+
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(
-            services.outcome_update_post,
-            posted_by=self.request.user,
-            posted_at=timezone.now(),
-            **serializer.validated_data,
+        data = serializer.validated_data
+        now = timezone.now()
+        key_result = data["key_result"]
+        time_zone = key_result.objective.portfolio.time_zone
+        warnings = selectors.check_in_warnings_for(
+            key_result=key_result,
+            value=data["value"],
+            status=data["status"],
+            on=timezone.localdate(now, zoneinfo.ZoneInfo(time_zone)),
+            time_zone=time_zone,
+            corrects=data.get("corrects"),
         )
+        serializer.instance = _service_call(
+            services.outcome_update_post, posted_by=self.request.user, posted_at=now, **data
+        )
+        self._warnings = [{"code": w.code, "message": w.message} for w in warnings]
 
 
 class TeamRecordFilter(IdFilterSet):
