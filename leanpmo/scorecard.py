@@ -188,7 +188,8 @@ def scorecard_frame(inputs: ScorecardInputs, *, as_of: dt.datetime, today: dt.da
         row.update(_outcomes(_of(inputs.key_results, "value_stream_id", stream_id), today))
         row.update(_realisation(_of(inputs.realisation, "value_stream_id", stream_id), today))
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=COLUMNS).astype(object)
+    # objects, not floats: an id stays 5 (not 5.0, which no URL takes) and a missing value None
+    frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
     return frame.where(frame.notna(), None).sort_values("value_stream", kind="stable")
 
 
@@ -212,7 +213,9 @@ def sort_scorecard(frame: pd.DataFrame, sort: str, *, money: bool) -> tuple[pd.D
     key = (lambda s: s.str.lower()) if column == "value_stream" else None
     ordered = present.sort_values(column, ascending=not descending, kind="stable", key=key)
     applied = f"-{column}" if descending else column
-    return pd.concat([ordered, missing]), applied
+    # concatenating may bring back floats and NaN (an id 5 as 5.0): keep objects and None
+    result = pd.concat([ordered, missing]).astype(object)
+    return result.where(result.notna(), None), applied
 
 
 def movers(frame: pd.DataFrame, *, limit: int = 3, money: bool) -> list[dict]:

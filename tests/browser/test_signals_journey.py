@@ -143,7 +143,8 @@ def test_a_member_posts_the_missing_check_in_and_the_signal_resolves_by_itself(
     shot(page, "signals-member-attention")
     item.get_by_role("link", name="Post the check-in").click()
     page.wait_for_url(re.compile(rf".*/teams/{org.team.pk}/updates/new/\?key_result={kr.pk}$"))
-    assert page.get_by_label("Key result").input_value() == str(kr.pk)
+    # the link chose the key result: its radio (labelled with the key result's facts) is checked
+    assert page.locator(f"input[name=key_result][value='{kr.pk}']").is_checked()
     page.get_by_label("Current value").fill("96.5")
     page.get_by_label("Confidence").fill("8")
     page.get_by_label("On track").check()
