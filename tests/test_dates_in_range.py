@@ -87,6 +87,18 @@ SET_BY_THE_SERVER = {
     "leanpmo.Scenario": {"created_at", "promoted_at"},
     "leanpmo.Initiative": {"created_at", "state_changed_at"},
     "leanpmo.InitiativeTransition": {"moved_at"},
+    "leanpmo.Signal": {"first_seen", "opened_at", "last_seen", "resolved_at"},
+    # from the `until` someone enters, which the service keeps within a year from today
+    "leanpmo.SignalAcknowledgement": {"expires_at", "acknowledged_at"},
+    "leanpmo.SignalEvaluation": {
+        "requested_at",
+        "enqueued_at",
+        "started_at",
+        "evaluated_at",
+        "as_of",
+    },
+    "leanpmo.SignalDailyCount": {"day"},
+    "leanpmo.DigestDelivery": {"sent_at"},
 }
 
 

@@ -67,6 +67,8 @@ def _production(**values: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "steward.example.com",
         "SECURE_COOKIES": "true",
         "SECURE_HSTS_SECONDS": "31536000",
+        # production sends the digest by SMTP (Django 6.1 flags the console backend)
+        "EMAIL_HOST": "smtp.example.com",
         **values,
     }
 

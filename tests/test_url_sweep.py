@@ -316,6 +316,9 @@ FORM_PAGES = {
     "signal-acknowledge",
     "signal-thresholds",
     "signal-digest",
+    "team-seat-create",
+    "team-seat-change",
+    "team-seat-end",
 }
 PAGES = [name for name in ALL_NAMES if not name.startswith("api")]
 
