@@ -169,16 +169,21 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or _embedded.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Several Steward instances (or the test suite's parallel workers) may share one Redis: each gets
+# its own cache keys and its own Celery queue.
+REDIS_KEY_PREFIX = os.environ.get("STEWARD_REDIS_PREFIX", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
         # a Redis that hangs makes /health/ say so within seconds instead of hanging with it
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 
 CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("STEWARD_CELERY_QUEUE") or "celery"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -238,7 +238,8 @@ def test(env: dict[str, str], pytest_args: list[str]) -> int:
     steps = [
         [os.path.join(BIN, "ruff"), "check", "."],
         [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"],
-        [PYTHON, "-m", "pytest", *pytest_args],
+        # on every core (pytest-xdist; worksteal balances the long journeys); -n0 runs serially
+        [PYTHON, "-m", "pytest", "-n", "auto", "--dist", "worksteal", *pytest_args],
     ]
     for step in steps:
         if code := _check(step, env):

@@ -25,6 +25,7 @@ from django.test import Client
 from config.embedded import EmbeddedServices
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
+from tests.demo_database import demo, demo_per_test, demo_template  # noqa: F401 (fixtures)
 from tests.factories import (
     PortfolioFactory,
     PortfolioMembershipFactory,

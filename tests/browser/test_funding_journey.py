@@ -4,6 +4,7 @@ import pytest
 
 from leanpmo.models import FundingDecision, ValueStreamBudget
 from tests.browser.conftest import log_in
+from tests.demo_database import DEMO_TODAY
 from tests.leanpmo.support import funding_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,17 +79,12 @@ def test_a_refused_grid_shows_what_was_typed_with_each_error_on_the_cell_typed(o
     shot(page, "pmo-funding-grid-unreadable")
 
 
-def test_demo_funding_pages_render_for_the_pmo_and_the_executive(page, shot, settings):
+def test_demo_funding_pages_render_for_the_pmo_and_the_executive(demo_per_test, page, shot):
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from leanpmo.demo import seed_funding
     from leanpmo.models import FundingPeriod
-    from portfolio.demo import demo_seed
 
-    today = timezone.localdate()
-    demo_seed(today=today, password="secret-pass-123")
-    seed_funding(today=today)
+    today = DEMO_TODAY
     assert get_user_model().objects.filter(username="pmo").exists()
     current = FundingPeriod.objects.get(
         portfolio__name="Everyday Banking", starts_on__lte=today, ends_on__gte=today

@@ -59,18 +59,9 @@ def _no_horizontal_scroll(page) -> bool:
     )
 
 
-def test_the_demo_kanban_at_phone_laptop_and_wide_screen_widths(page, shot):
-    from django.utils import timezone
-
-    from leanpmo.demo import seed_funding
-    from leanpmo.initiative_demo import seed_initiatives
-    from portfolio.demo import demo_seed
+def test_the_demo_kanban_at_phone_laptop_and_wide_screen_widths(demo_per_test, page, shot):
     from portfolio.models import Portfolio
 
-    today = timezone.localdate()
-    demo_seed(today=today, password="secret-pass-123")
-    seed_funding(today=today)
-    seed_initiatives(today=today)
     portfolio = Portfolio.objects.get(name="Everyday Banking")
     log_in(page, "pmo")
     for width, height in ((390, 844), (1440, 900), (1920, 1080)):

@@ -164,11 +164,7 @@ def test_a_member_posts_the_missing_check_in_and_the_signal_resolves_by_itself(
 _RAW = re.compile(r"\b(None|stale_outcomes|money_flow_disagree|value_stream_id|team_id|flow_time_p85_s|nan)\b")  # fmt: skip
 
 
-def test_the_signal_pages_fit_a_phone_a_laptop_and_a_large_screen(page, shot, settings):
-    from django.core.management import call_command
-
-    settings.DEMO_PASSWORD = "secret-pass-123"
-    call_command("seed_demo", verbosity=0)
+def test_the_signal_pages_fit_a_phone_a_laptop_and_a_large_screen(demo_per_test, page, shot):
     portfolio = Signal.objects.filter(state="open").first().portfolio
     pages = {
         "attention": "/",

@@ -1,7 +1,4 @@
-import datetime as dt
-
 import pytest
-from django.core.management import call_command
 
 from leanpmo.demo import seed_funding
 from leanpmo.models import (
@@ -13,14 +10,14 @@ from leanpmo.models import (
     ReviewOutcome,
     ValueStreamBudget,
 )
-from portfolio.demo import demo_seed
+from tests.demo_database import DEMO_TODAY
 
-TODAY = dt.date(2026, 11, 21)
+TODAY = DEMO_TODAY
 
 
 @pytest.fixture
-def seeded(db):
-    demo_seed(today=TODAY)
+def seeded(demo, db):
+    """The whole demo, seeded once per run (tests/demo_database.py); the funding step's line."""
     return seed_funding(today=TODAY)
 
 
@@ -47,7 +44,8 @@ def test_demo_funds_every_value_stream_in_five_quarters_past_closed_current_appr
         assert periods[3].starts_on <= TODAY <= periods[3].ends_on
         streams = periods[0].portfolio.value_streams.count()
         assert all(p.budgets.count() == streams for p in periods)
-    assert Guardrail.objects.count() == 12
+    # six money guardrails per portfolio (the initiatives step adds a strategic WIP cap)
+    assert Guardrail.objects.exclude(kind=Guardrail.Kind.MAX_STRATEGIC_WIP).count() == 12
 
 
 def test_demo_decisions_cover_every_kind_and_every_review_outcome_with_some_overdue(seeded):
@@ -57,7 +55,8 @@ def test_demo_decisions_cover_every_kind_and_every_review_outcome_with_some_over
     assert outcomes == set(ReviewOutcome.values)
     overdue = FundingDecision.objects.filter(review_due_on__lt=TODAY, reviews__isnull=True)
     assert overdue.exists()
-    assert 15 <= FundingDecision.objects.count() <= 30
+    # the funding step's decisions are about value streams (initiatives' are about initiatives)
+    assert 15 <= FundingDecision.objects.filter(value_stream__isnull=False).count() <= 30
     amounts = ValueStreamBudget.objects.values_list("amount_run", flat=True)
     assert all(amount.as_tuple().exponent == -2 for amount in amounts)
 
@@ -68,9 +67,9 @@ def test_demo_funding_is_idempotent(seeded):
     assert _snapshot() == before
 
 
-def test_seed_demo_command_runs_the_funding_step(db):
-    call_command("seed_demo")
-    assert FundingPeriod.objects.exists()
+def test_seed_demo_command_runs_the_funding_step(demo, db):
+    # the run's demo database was seeded by `manage.py seed_demo` (tests/demo_database.py)
+    assert FundingPeriod.objects.filter(status="approved").count() == 2
 
 
 def test_demo_has_one_draft_scenario_per_portfolio_beside_its_current_plan(seeded):

@@ -5,11 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from leanpmo.demo import seed_funding
 from leanpmo.initiative_demo import seed_initiatives
 from leanpmo.initiative_selectors import strategic_in_progress
 from leanpmo.models import (
@@ -19,24 +17,21 @@ from leanpmo.models import (
     Initiative,
     InitiativeTransition,
 )
-from portfolio.demo import demo_seed
 from portfolio.models import Portfolio
+from tests.demo_database import DEMO_NOON, DEMO_TODAY
 
-TODAY = dt.date(2026, 11, 21)
-NOON = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
+TODAY = DEMO_TODAY
+NOON = DEMO_NOON
 
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo bank with its funding and initiatives, seeded once for the module (removed after)."""
-    with django_db_blocker.unblock(), time_machine.travel(NOON, tick=False):
-        demo_seed(today=TODAY, password="demo-pass")
-        seed_funding(today=TODAY)
-        yield seed_initiatives(today=TODAY)
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def seeded(demo, db):
+    """The whole demo, seeded once per run (tests/demo_database.py); the initiatives step's line."""
+    with time_machine.travel(NOON, tick=False):
+        return seed_initiatives(today=TODAY)
 
 
 def _snapshot():

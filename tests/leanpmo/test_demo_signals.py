@@ -6,24 +6,20 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.test import Client
 
 from leanpmo.demo import seed_signals
 from leanpmo.models import Signal
 from portfolio.models import Portfolio
+from tests.demo_database import DEMO_NOON
 
 pytestmark = pytest.mark.django_db
-NOON = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
+NOON = DEMO_NOON
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The whole demo seeded once for the module (and removed afterwards)."""
-    with django_db_blocker.unblock(), time_machine.travel(NOON, tick=False):
-        call_command("seed_demo", verbosity=0)
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def seeded(demo, db):
+    """The whole demo, seeded once per run (tests/demo_database.py)."""
 
 
 def _open():

@@ -8,18 +8,16 @@ from django.test import RequestFactory
 
 from portfolio.models import Portfolio
 from teams.models import ProductTeam, TeamMembership
+from tests.demo_database import DEMO_NOON, DEMO_PASSWORD
 from valuestreams.models import ValueStream
 
-# Midday, so that two seeds in one test never straddle a date change in any demo time zone.
-NOON = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
+NOON = DEMO_NOON
 
 
 @pytest.fixture
-def seeded(db, settings):
-    settings.DEMO_PASSWORD = "s3cret-demo"
-    with time_machine.travel(NOON, tick=True):
-        call_command("seed_demo")
-        yield
+def seeded(demo, db, settings):
+    """The whole demo, seeded once per run (tests/demo_database.py)."""
+    settings.DEMO_PASSWORD = DEMO_PASSWORD
 
 
 def _snapshot():
@@ -42,7 +40,7 @@ def test_demo_is_a_believable_bank_whose_logins_see_what_the_readme_promises(see
 
     for username in ["executive", "pmo", "member", "outsider", "admin"]:
         sign_in = RequestFactory().post("/accounts/login/")
-        assert authenticate(sign_in, username=username, password="s3cret-demo"), username
+        assert authenticate(sign_in, username=username, password=DEMO_PASSWORD), username
     person = TeamMembership.objects.exclude(person__username="member").first().person
     assert not person.has_usable_password()
 

@@ -8,7 +8,6 @@ from django.db.models import Count
 
 from leanpmo.demo import seed_funding
 from leanpmo.models import StrategicTheme, ValueStreamBudget
-from portfolio.demo import demo_seed
 from teams.demo import WHOLE_UNITS, seed_outcomes, seed_theme_links
 from teams.metrics import is_stale
 from teams.models import (
@@ -23,13 +22,14 @@ from teams.models import (
     TeamInteraction,
     TeamMembership,
 )
+from tests.demo_database import DEMO_TODAY
 
-TODAY = dt.date(2026, 11, 21)
+TODAY = DEMO_TODAY
 
 
 @pytest.fixture
-def seeded(db):
-    demo_seed(today=TODAY, password="demo-pass")
+def seeded(demo, db):
+    """The whole demo, seeded once per run (tests/demo_database.py); the outcomes step's line."""
     return seed_outcomes(today=TODAY)
 
 
@@ -118,7 +118,9 @@ def test_stability_has_leavers_and_people_in_three_teams(seeded):
 
 @pytest.fixture
 def funded(seeded):
+    """The theme-links step as on a first seed: the portfolio objectives serve no theme yet."""
     seed_funding(today=TODAY)
+    Objective.objects.filter(level="portfolio").update(strategic_theme=None)
     return seed_theme_links(today=TODAY)
 
 
