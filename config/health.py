@@ -28,11 +28,7 @@ def _redis() -> str:
 
 
 def _workers() -> int:
-    try:
-        return len(app.control.ping(timeout=1.0) or [])
-    except Exception:  # a pooled broker connection from before a Redis restart is dead: retry once
-        app.pool.force_close_all()
-        return len(app.control.ping(timeout=1.0) or [])
+    return len(app.control.ping(timeout=1.0) or [])
 
 
 def _beat() -> str | None:

@@ -41,9 +41,16 @@ def _maintenance() -> Iterator[psycopg.Connection]:
 
 
 def _copy(template: str, name: str) -> None:
-    """Replace database ``name`` by a copy of ``template`` (which nobody may be connected to)."""
+    """Replace database ``name`` by a copy of ``template``. PostgreSQL copies only a database
+    nobody is connected to: this thread's connections are closed, and those other threads of this
+    test process left open (a live server's, a heartbeat's) are ended; Django reconnects them."""
     connections.close_all()
     with _maintenance() as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [template],
+        )
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
