@@ -9,6 +9,7 @@
 {{ count|plural:"deployment" }}               → 3 deployments
 {{ count|plural:"person,people" }}            → 2 people
 {{ value|measure }}                           → 94.5
+{{ cell|cell }}                               → 1,204 · 9.5 · 2 Feb 2026  (a chart table's cell)
 """
 
 from __future__ import annotations
@@ -79,3 +80,9 @@ def plural(count, nouns: str) -> str:
     """ "deployment" or "person,people": the count with its noun."""
     singular, _, plural_form = nouns.partition(",")
     return formatting.plural(count, singular, plural_form)
+
+
+@register.filter
+def cell(value) -> str:
+    """A cell of a chart's table: numbers with separators, dates as "2 Feb 2026", "—" if none."""
+    return formatting.table_cell(value)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.text import slugify
@@ -29,43 +28,50 @@ from valuestreams.selectors.dashboard import (
 
 @dataclass(frozen=True)
 class FlowChart:
-    """One chart of a flow dashboard: its title, the frame it draws and how."""
+    """One chart of a flow dashboard: its title, the frame it draws, how, and what it finds."""
 
     title: str
     note: str
     frame: str  # attribute of FlowDashboard
-    figure: Callable[[pd.DataFrame], go.Figure]
+    figure: Callable[[pd.DataFrame], charts.Figure]
     table: Callable[[pd.DataFrame], pd.DataFrame]
+    finding: Callable[[pd.DataFrame, str], str]  # (frame, the recent span's name)
 
 
+RUNNING = " The {grain} still running is drawn lighter."
 CHARTS: dict[str, FlowChart] = {
     "velocity": FlowChart(
         "Flow velocity",
-        "Items done per {grain}, by type.",
+        "Items done per {grain}, by type." + RUNNING,
         "flow",
         charts.flow_velocity_chart,
         charts.flow_velocity_table,
+        lambda frame, recent: charts.flow_velocity_finding(frame),
     ),
     "flow-time": FlowChart(
         "Flow time",
-        "Days from start to done of the items done per {grain} (p50, p85, p95).",
+        "Days from start to done of the items done per {grain}: half of them took p50 or less, "
+        "85 % p85, 95 % p95.",
         "flow",
         charts.flow_time_chart,
         charts.flow_time_table,
+        lambda frame, recent: charts.flow_time_finding(frame),
     ),
     "efficiency": FlowChart(
         "Flow efficiency",
-        "Share of flow time spent actively worked on.",
+        "Share of flow time spent actively worked on, per {grain}.",
         "flow",
         charts.flow_efficiency_chart,
         charts.flow_efficiency_table,
+        lambda frame, recent: charts.flow_efficiency_finding(frame),
     ),
     "load": FlowChart(
         "Flow load",
-        "Items started and not yet done (work in progress).",
+        "Items started and not yet done (work in progress), per {grain}." + RUNNING,
         "flow",
         charts.flow_load_chart,
         charts.flow_load_table,
+        lambda frame, recent: charts.flow_load_finding(frame),
     ),
     "distribution": FlowChart(
         "Flow distribution",
@@ -73,6 +79,7 @@ CHARTS: dict[str, FlowChart] = {
         "distribution",
         charts.flow_distribution_chart,
         charts.flow_distribution_table,
+        lambda frame, recent: charts.flow_distribution_finding(frame, recent=recent),
     ),
     "time-in-status": FlowChart(
         "Where work waits",
@@ -81,16 +88,28 @@ CHARTS: dict[str, FlowChart] = {
         "status_times",
         charts.time_in_status_chart,
         charts.time_in_status_table,
+        lambda frame, recent: charts.time_in_status_finding(frame, recent=recent),
     ),
     "teams": FlowChart(
         "Velocity by team",
-        "Items done per {grain}, by team.",
+        "Items done per {grain}, by team." + RUNNING,
         "team_velocity",
         charts.team_breakdown_chart,
         charts.team_breakdown_table,
+        lambda frame, recent: charts.team_breakdown_finding(frame),
+    ),
+    "dora": FlowChart(
+        "DORA metrics over the last twelve months",
+        "Each complete month against the {benchmark} tiers: the bands behind the lines are the "
+        "tiers (green elite, teal high, amber medium, red low), each point is coloured by the "
+        "tier its month reached. Lead time and recovery time are on log scales.",
+        "dora_months",
+        charts.dora_trend_chart,
+        charts.dora_trend_table,
+        lambda frame, recent: charts.dora_trend_finding(frame),
     ),
 }
-TEAM_CHARTS = ("velocity", "flow-time", "efficiency", "load")
+TEAM_CHARTS = ("velocity", "flow-time", "efficiency", "load", "dora")
 
 
 def flow_panels(
@@ -99,20 +118,25 @@ def flow_panels(
     """`chart_panel` dicts for the named charts of a dashboard, each with its CSV link."""
     has_target = dashboard.distribution["target"].notna().any()
     target = ", against the target allocation" if has_target else " (no target allocation set)"
+    benchmark = dashboard.dora[0].benchmark.replace("dora-", "DORA ") if dashboard.dora else ""
     panels = []
     for name in names:
         spec = CHARTS[name]
         frame = getattr(dashboard, spec.frame)
-        table = spec.table(frame) if not frame.empty else pd.DataFrame()
+        empty = frame.empty
         panels.append(
             chart_panel(
                 f"{prefix}-{name}",
                 spec.title,
-                spec.figure(frame) if not frame.empty else go.Figure(),
-                table,
+                {} if empty else spec.figure(frame),
+                pd.DataFrame() if empty else spec.table(frame),
                 csv_url=csv_url(name),
+                finding="" if empty else spec.finding(frame, dashboard.recent_text),
                 note=spec.note.format(
-                    grain=dashboard.grain, recent=dashboard.recent_text, target=target
+                    grain=dashboard.grain,
+                    recent=dashboard.recent_text,
+                    target=target,
+                    benchmark=benchmark,
                 ),
             )
         )
@@ -132,10 +156,12 @@ def value_stream_flow_context(value_stream: ValueStream, teams: list, grain: str
         return url + _grain_query(dashboard.grain)
 
     main = ("velocity", "flow-time", "efficiency", "load", "distribution", "teams")
+    waits, dora = flow_panels(dashboard, ("time-in-status", "dora"), csv_url, "vs")
     return {
         "flow": dashboard,
         "flow_panels": flow_panels(dashboard, main, csv_url, "vs"),
-        "waits_panel": flow_panels(dashboard, ("time-in-status",), csv_url, "vs")[0],
+        "waits_panel": waits,
+        "dora_panel": dora,
         "grains": [("week", "Weekly"), ("month", "Monthly")],
     }
 
@@ -148,9 +174,11 @@ def team_flow_context(team: ProductTeam, grain: str | None = None) -> dict:
         url = reverse("team-flow-csv", kwargs={"pk": team.pk, "chart": name})
         return url + _grain_query(dashboard.grain)
 
+    *panels, dora = flow_panels(dashboard, TEAM_CHARTS, csv_url, "team")
     return {
         "team_flow": dashboard,
-        "team_flow_panels": flow_panels(dashboard, TEAM_CHARTS, csv_url, "team"),
+        "team_flow_panels": panels,
+        "team_dora_panel": dora,
         "team_flow_grains": [("week", "Weekly"), ("month", "Monthly")],
     }
 
