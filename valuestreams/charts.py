@@ -113,8 +113,29 @@ def _complete(rows: pd.DataFrame) -> pd.DataFrame:
     return done if not done.empty else rows
 
 
-def _layout(labels: Iterable[str], *, y_title: str, **extra: Any) -> dict[str, Any]:
+def date_axis(labels: Iterable[str]) -> dict[str, Any]:
+    """A date axis for window labels: days as "14 Dec", months as "Feb 2026" (one tick a month,
+    or every second, third or sixth month as the span grows), the hover naming the period."""
+    labels = list(labels)
     weekly = grain_of(labels) == "week"
+    axis: dict[str, Any] = {
+        "type": "date",
+        "gridcolor": GRID,
+        "hoverformat": "week of %-d %b %Y" if weekly else "%b %Y",
+        "automargin": True,
+        "tickformatstops": [
+            {"dtickrange": [None, 28 * SECONDS_PER_DAY * 1000], "value": "%-d %b"},
+            {"dtickrange": [28 * SECONDS_PER_DAY * 1000, None], "value": "%b %Y"},
+        ],
+    }
+    if not weekly and labels:
+        months = len(set(labels))
+        axis["dtick"] = "M1" if months <= 6 else "M2" if months <= 12 else "M3"
+        axis["tick0"] = period_start(labels[0]).isoformat()
+    return axis
+
+
+def _layout(labels: Iterable[str], *, y_title: str, **extra: Any) -> dict[str, Any]:
     return {
         "legend": {
             "orientation": "h",
@@ -131,12 +152,7 @@ def _layout(labels: Iterable[str], *, y_title: str, **extra: Any) -> dict[str, A
             "gridcolor": GRID,
             "automargin": True,
         },
-        "xaxis": {
-            "type": "date",
-            "gridcolor": GRID,
-            "hoverformat": "week of %-d %b %Y" if weekly else "%b %Y",
-            "automargin": True,
-        },
+        "xaxis": date_axis(labels),
         **extra,
     }
 
@@ -668,13 +684,7 @@ def dora_trend_chart(dora: pd.DataFrame) -> Figure:
         "showlegend": False,
         "hovermode": "closest",
         "margin": {"t": 28, "r": 16, "b": 36, "l": 64},
-        "xaxis": {
-            "type": "date",
-            "anchor": f"y{count}",
-            "gridcolor": GRID,
-            "hoverformat": "%b %Y",
-            "automargin": True,
-        },
+        "xaxis": {**date_axis(labels), "anchor": f"y{count}"},
     }
     for index, series in enumerate(DORA_SERIES):
         axis = "y" if index == 0 else f"y{index + 1}"

@@ -74,6 +74,16 @@ class DoraTile:
     tier_label: str
     benchmark: str
 
+    @property
+    def figure(self) -> str:
+        """The number of `value` ("2.5" of "2.5 h"), to show large beside its smaller unit."""
+        return self.value.partition(" ")[0]
+
+    @property
+    def unit(self) -> str:
+        """The unit of `value` ("h" of "2.5 h", "days a week" of "4 days a week")."""
+        return self.value.partition(" ")[2]
+
 
 @dataclass(frozen=True)
 class TeamFlowRow:
