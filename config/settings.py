@@ -168,9 +168,11 @@ STATICFILES_FINDERS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # hashed names served with a far-future immutable Cache-Control, gzip and brotli copies
+    "staticfiles": {"BACKEND": "config.staticstorage.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # The largest request body read into memory (file uploads excluded: they stream to disk). Ingest
 # batches are the largest bodies: at most 5,000 records (valuestreams.ingest.MAX_RECORDS) of 4 KB

@@ -81,7 +81,7 @@ def test_a_scaled_demo_repeats_the_streams_and_keeps_the_demo_itself_unchanged(d
     assert ProductTeam.objects.get(name="Card Issuing 2").value_stream.name == "Cards 2"
     assert base_name("Card Issuing 2") == "Card Issuing"
     # the demo at scale 1 is exactly the first of the repetitions
-    names, streams, teams, seats = _snapshot()
+    _portfolios, streams, teams, seats = _snapshot()
     originals = {name for name, *_ in plain[2]}
     assert [row for row in teams if row[0] in originals] == plain[2]
     assert [seat for seat in seats if seat[0] in originals] == plain[3]
