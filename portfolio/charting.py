@@ -56,7 +56,25 @@ def _as_plain_figure(source: Any) -> Figure:
     if hasattr(source, "to_json"):  # a plotly.graph_objects.Figure
         parsed = json.loads(source.to_json())
         return {"data": parsed.get("data", []), "layout": parsed.get("layout", {})}
-    return {"data": plain(source.get("data", [])), "layout": plain(source.get("layout", {}))}
+    # a dict made by `figure()` is plain already
+    return {"data": source.get("data", []), "layout": source.get("layout", {})}
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and value != value)
+    )
+
+
+def table_rows(table: pd.DataFrame) -> list[list[Any]]:
+    """The table's rows as lists of Python values, None where a value is missing."""
+    return [
+        [None if _missing(value) else value for value in row]
+        for row in table.to_numpy(dtype=object).tolist()
+    ]
 
 
 def chart_panel(
@@ -72,12 +90,11 @@ def chart_panel(
 ) -> dict[str, Any]:
     """Context for `_partials/chart.html`: JSON-safe figure, the table's columns and rows.
 
-    `figure` is a plain figure dict (or a ``go.Figure``). `title` names the chart ("Flow time"),
+    `figure` is a plain figure dict made by `figure()` (or a ``go.Figure``). `title` names the chart ("Flow time"),
     `finding` states what it shows with its unit ("85 % of items took 9.5 days or less");
     `table` holds the chart's numbers (one row per plotted point or bar); `columns` renames its
     columns for people. An empty table renders "No data for this chart yet".
     """
-    table = table.astype(object).where(table.notna(), None)
     return {
         "dom_id": dom_id,
         "script_id": f"{dom_id}-data",
@@ -86,6 +103,6 @@ def chart_panel(
         "note": note,
         "figure": _as_plain_figure(figure),
         "columns": list(columns or table.columns),
-        "rows": table.to_numpy().tolist(),
+        "rows": table_rows(table),
         "csv_url": csv_url,
     }

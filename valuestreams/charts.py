@@ -176,45 +176,58 @@ def _opacity(rows: pd.DataFrame) -> list[float]:
 # --- flow velocity ----------------------------------------------------------------------------
 
 
+def _wide(rows: pd.DataFrame, columns: str, labels: list[str]) -> pd.DataFrame:
+    """Velocity per window (rows, in `labels` order) × `columns` (item type or team), 0 where
+    a window has none. A few hundred rows: a dict is quicker than a pivot table here."""
+    cells: dict[Any, dict[str, int]] = {}
+    for label, key, velocity in zip(
+        rows["label"].tolist(), rows[columns].tolist(), rows["velocity"].tolist(), strict=True
+    ):
+        column = cells.setdefault(key, {})
+        count = 0 if velocity is None or velocity != velocity else int(velocity)
+        column[label] = column.get(label, 0) + count
+    return pd.DataFrame(
+        {key: [column.get(label, 0) for label in labels] for key, column in cells.items()},
+        index=pd.Index(labels, dtype=object),
+        dtype=int,
+    )
+
+
 def flow_velocity_chart(flow: pd.DataFrame) -> Figure:
     """Items done per window, stacked by flow-item type (the running window drawn lighter)."""
-    by_type = flow[flow["item_type"] != "All"]
     windows = _all_types(flow) if not _all_types(flow).empty else flow.drop_duplicates("label")
     labels = list(dict.fromkeys(flow["label"]))
     opacity = dict(zip(windows["label"], _opacity(windows), strict=True))
-    traces = []
-    for item_type in [*ITEM_TYPES, *sorted(set(by_type["item_type"]) - set(ITEM_TYPES))]:
-        rows = by_type[by_type["item_type"] == item_type].set_index("label")["velocity"]
-        if rows.empty or not rows.any():
-            continue
-        traces.append(
-            {
-                "type": "bar",
-                "name": item_type,
-                "x": _x(labels),
-                "y": rows.reindex(labels, fill_value=0).astype(int).tolist(),
-                "marker": {
-                    "color": TYPE_COLOURS.get(item_type, "#9aa5b1"),
-                    "opacity": [opacity.get(label, 1.0) for label in labels],
-                },
-            }
-        )
+    wide = _wide(flow[flow["item_type"] != "All"], "item_type", labels)
+    x = _x(labels)
+    traces = [
+        {
+            "type": "bar",
+            "name": item_type,
+            "x": x,
+            "y": wide[item_type].tolist(),
+            "marker": {
+                "color": TYPE_COLOURS.get(item_type, "#9aa5b1"),
+                "opacity": [opacity.get(label, 1.0) for label in labels],
+            },
+        }
+        for item_type in [*ITEM_TYPES, *sorted(set(wide.columns) - set(ITEM_TYPES))]
+        if item_type in wide.columns and wide[item_type].any()
+    ]
     return figure(traces, _layout(labels, y_title="items done", barmode="stack"))
 
 
 def flow_velocity_table(flow: pd.DataFrame) -> pd.DataFrame:
     """Window × type table of items done, with the total."""
-    table = flow.pivot_table(
-        index="label", columns="item_type", values="velocity", aggfunc="sum", sort=False
-    )
+    labels = list(dict.fromkeys(flow["label"]))
+    table = _wide(flow, "item_type", labels)
     columns = [t for t in ITEM_TYPES if t in table.columns]
     columns += [c for c in table.columns if c not in columns and c != "All"]
     table = table.reindex(columns=[*columns, "All"]).fillna(0).astype(int)
-    table = table.rename(columns={"All": "Total"}).reset_index()
-    name, periods = _period_column(table["label"])
-    return pd.concat(
-        [pd.DataFrame({name: periods}), table.drop(columns="label")], axis=1
-    ).rename_axis(columns=None)
+    name, periods = _period_column(pd.Series(labels))
+    table = table.rename(columns={"All": "Total"}).reset_index(drop=True)
+    table.insert(0, name, periods)
+    return table.rename_axis(columns=None)
 
 
 def flow_velocity_finding(flow: pd.DataFrame) -> str:
@@ -519,33 +532,31 @@ def team_breakdown_chart(team_velocity: pd.DataFrame) -> Figure:
     labels = list(dict.fromkeys(team_velocity["label"]))
     windows = team_velocity.drop_duplicates("label")
     opacity = dict(zip(windows["label"], _opacity(windows), strict=True))
-    traces = []
-    for n, (team, rows) in enumerate(team_velocity.groupby("team", sort=True)):
-        values = rows.set_index("label")["velocity"].reindex(labels, fill_value=0)
-        traces.append(
-            {
-                "type": "bar",
-                "name": str(team),
-                "x": _x(labels),
-                "y": values.astype(int).tolist(),
-                "marker": {
-                    "color": TEAM_PALETTE[n % len(TEAM_PALETTE)],
-                    "opacity": [opacity.get(label, 1.0) for label in labels],
-                },
-            }
-        )
+    wide = _wide(team_velocity, "team", labels)
+    x = _x(labels)
+    traces = [
+        {
+            "type": "bar",
+            "name": str(team),
+            "x": x,
+            "y": wide[team].tolist(),
+            "marker": {
+                "color": TEAM_PALETTE[n % len(TEAM_PALETTE)],
+                "opacity": [opacity.get(label, 1.0) for label in labels],
+            },
+        }
+        for n, team in enumerate(sorted(wide.columns, key=str))
+    ]
     return figure(traces, _layout(labels, y_title="items done", barmode="stack"))
 
 
 def team_breakdown_table(team_velocity: pd.DataFrame) -> pd.DataFrame:
-    table = team_velocity.pivot_table(
-        index="label", columns="team", values="velocity", aggfunc="sum", sort=False
-    )
-    table = table.fillna(0).astype(int).reset_index()
-    name, periods = _period_column(table["label"])
-    return pd.concat(
-        [pd.DataFrame({name: periods}), table.drop(columns="label")], axis=1
-    ).rename_axis(columns=None)
+    labels = list(dict.fromkeys(team_velocity["label"]))
+    teams = list(dict.fromkeys(team_velocity["team"]))
+    table = _wide(team_velocity, "team", labels).reindex(columns=teams).reset_index(drop=True)
+    name, periods = _period_column(pd.Series(labels))
+    table.insert(0, name, periods)
+    return table.rename_axis(columns=None)
 
 
 def team_breakdown_finding(team_velocity: pd.DataFrame) -> str:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html_join
 
 from portfolio import formatting
 
@@ -86,3 +87,17 @@ def plural(count, nouns: str) -> str:
 def cell(value) -> str:
     """A cell of a chart's table: numbers with separators, dates as "2 Feb 2026", "—" if none."""
     return formatting.table_cell(value)
+
+
+@register.filter
+def table_body(rows) -> str:
+    """A chart table's rows as `<tr>` of `<td>`, each cell formatted as `cell` does: one call for
+    the whole table (a year of weeks is a thousand cells) instead of one per cell."""
+    return format_html_join(
+        "\n",
+        "<tr>{}</tr>",
+        (
+            (format_html_join("", "<td>{}</td>", ((formatting.table_cell(c),) for c in row)),)
+            for row in rows
+        ),
+    )

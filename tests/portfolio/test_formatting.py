@@ -125,3 +125,15 @@ def test_chart_table_cells_separate_thousands_and_show_dates_and_gaps():
         Context({"a": 12345.67, "b": None})
     )
     assert rendered == "12,345.7|—"
+
+
+def test_a_chart_tables_body_is_rendered_in_one_call_and_escaped():
+    import datetime as dt
+
+    rendered = Template("{% load formatting %}{{ rows|table_body }}").render(
+        Context({"rows": [[dt.date(2026, 2, 2), 1204, None], ["<b>x</b>", 9.54, float("nan")]]})
+    )
+    assert rendered == (
+        "<tr><td>2 Feb 2026</td><td>1,204</td><td>—</td></tr>\n"
+        "<tr><td>&lt;b&gt;x&lt;/b&gt;</td><td>9.5</td><td>—</td></tr>"
+    )

@@ -4,6 +4,7 @@ from teams.models import (
     Experiment,
     KeyResult,
     NotDoingItem,
+    Objective,
     OutcomeUpdate,
     PulseRound,
     RealisationPoint,
@@ -54,3 +55,14 @@ def point(org) -> RealisationPoint:
     return RealisationPoint.objects.filter(
         metric__value_stream=org.value_stream
     ).first() or RealisationPointFactory(metric__value_stream=org.value_stream)
+
+
+def value_stream_objective(org) -> Objective:
+    return Objective.objects.filter(
+        value_stream=org.value_stream, level=Objective.Level.VALUE_STREAM
+    ).first() or Objective.objects.create(
+        portfolio=org.portfolio,
+        level=Objective.Level.VALUE_STREAM,
+        value_stream=org.value_stream,
+        title="Payments arrive instantly",
+    )
