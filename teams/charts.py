@@ -76,11 +76,20 @@ def key_result_trend_chart(
             (moment - dt.timedelta(days=7)).isoformat(),
             (moment + dt.timedelta(days=7)).isoformat(),
         ]
+    # the baseline and the target stay in view, whatever the check-ins say
+    levels = [float(v) for v in points["value"]] + [float(baseline), float(target)]
+    low, high = min(levels), max(levels)
+    pad = (high - low) * 0.12 or abs(high) * 0.05 or 1.0
     layout = {
         "height": 240,
         "showlegend": False,
         "margin": {"t": 16, "r": 16, "b": 32, "l": 48},
-        "yaxis": {"title": {"text": unit}, "gridcolor": GRID, "automargin": True},
+        "yaxis": {
+            "title": {"text": unit},
+            "gridcolor": GRID,
+            "automargin": True,
+            "range": [low - pad, high + pad],
+        },
         "xaxis": xaxis,
         "shapes": shapes,
         "annotations": annotations,

@@ -259,7 +259,8 @@ def test_value_stream_page_shows_flow_charts_dora_tiles_caveats_and_teams(org, c
     assert response.context["waits_panel"]["rows"][0][:2] == ["In Progress", "active"]
     assert 'class="dora-tile tier-high"' in html
     assert "tier-badge tier-elite" in html
-    assert "tiers of the dora-2023 benchmark" in html
+    assert "tiers of the DORA 2023 benchmark" in html
+    assert "dora-2023" not in html
     assert "DORA metrics for Feb 2026, the last complete month" in html
     assert "12 items have an unmapped status (Awaiting Vendor) and count as waiting." in html
     assert "As of 4 Mar 2026" in html

@@ -75,6 +75,11 @@ class DoraTile:
     benchmark: str
 
     @property
+    def benchmark_name(self) -> str:
+        """The benchmark as people name it: "dora-2023" → "DORA 2023"."""
+        return self.benchmark.replace("dora-", "DORA ")
+
+    @property
     def figure(self) -> str:
         """The number of `value` ("2.5" of "2.5 h"), to show large beside its smaller unit."""
         return self.value.partition(" ")[0]

@@ -118,7 +118,7 @@ def flow_panels(
     """`chart_panel` dicts for the named charts of a dashboard, each with its CSV link."""
     has_target = dashboard.distribution["target"].notna().any()
     target = ", against the target allocation" if has_target else " (no target allocation set)"
-    benchmark = dashboard.dora[0].benchmark.replace("dora-", "DORA ") if dashboard.dora else ""
+    benchmark = dashboard.dora[0].benchmark_name if dashboard.dora else ""
     panels = []
     for name in names:
         spec = CHARTS[name]
