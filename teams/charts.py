@@ -69,7 +69,8 @@ def key_result_trend_chart(
                 "font": {"size": 11, "color": colour},
             }
         )
-    xaxis: dict = {"type": "date", "gridcolor": GRID}
+    # a few ticks, and room for them when a phone turns them
+    xaxis: dict = {"type": "date", "gridcolor": GRID, "nticks": 5, "automargin": True}
     if len(moments) == 1:  # one check-in: show the week around it, not milliseconds
         moment = moments[0]
         xaxis["range"] = [
@@ -109,7 +110,7 @@ def realisation_chart(points: pd.DataFrame) -> Figure:
     layout = {
         "height": 240,
         "showlegend": False,
-        "xaxis": {"type": "date", "gridcolor": GRID},
+        "xaxis": {"type": "date", "gridcolor": GRID, "nticks": 5, "automargin": True},
         "yaxis": {"gridcolor": GRID, "automargin": True},
     }
     return figure([trace], layout)

@@ -688,13 +688,13 @@ def dora_trend_chart(dora: pd.DataFrame) -> Figure:
     labels = rows["label"].tolist()
     benchmark = _benchmark(rows)
     rules = load_benchmark(benchmark)["metrics"]
-    count, gap = len(DORA_SERIES), 0.075
+    count, gap = len(DORA_SERIES), 0.1
     height = (1 - gap * (count - 1)) / count
     traces, shapes, annotations = [], [], []
     layout: dict[str, Any] = {
         "showlegend": False,
         "hovermode": "closest",
-        "margin": {"t": 28, "r": 16, "b": 36, "l": 64},
+        "margin": {"t": 44, "r": 16, "b": 36, "l": 64},
         "xaxis": {**date_axis(labels), "anchor": f"y{count}"},
     }
     for index, series in enumerate(DORA_SERIES):
@@ -767,7 +767,9 @@ def dora_trend_chart(dora: pd.DataFrame) -> Figure:
                 "yref": "paper",
                 "y": top,
                 "yanchor": "bottom",
-                "text": f"<b>{series.name}</b> · {series.unit}",
+                # two lines: the unit stays readable on a phone's narrow chart
+                "text": f"<b>{series.name}</b><br>{series.unit}",
+                "align": "left",
                 "showarrow": False,
                 "font": {"size": 13},
             }

@@ -105,5 +105,25 @@ def test_the_executive_screens_fit_every_width_for_every_role(browser, live_serv
                 page.screenshot(path=str(folder / f"{role}-{name}-{width}.png"), full_page=True)
         if not _focus_is_visible(page):
             problems.append(f"{role}: the focused element has no visible outline")
+        if role == "executive":
+            problems += _open_a_folded_objective(page, pages["outcomes"], folder, errors)
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def _open_a_folded_objective(page, url: str, folder, errors: list[str]) -> list[str]:
+    """A value-stream objective on the outcomes page opens with its team objectives (htmx)."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    errors.clear()
+    page.goto(url)
+    page.wait_for_function("() => window.htmx !== undefined")
+    folded = page.locator("details.okr-fold").first
+    assert page.locator("details.okr-fold .okr-node").count() == 0  # nothing fetched yet
+    folded.locator("summary").click()
+    folded.locator(".okr-fold-body .okr-node.okr-team").first.wait_for()
+    page.screenshot(path=str(folder / "executive-outcomes-opened-1440.png"), full_page=True)
+    teams = folded.locator(".okr-fold-body .okr-node.okr-team").count()
+    problems = (
+        [f"outcomes: the opened objective shows {teams} team objectives"] if not teams else []
+    )
+    return problems + [f"outcomes opened: console: {error}" for error in errors]
