@@ -400,3 +400,51 @@ def test_team_page_without_metrics_says_where_data_comes_from(org, client_for):
     html = client_for("member").get(reverse("team-detail", args=[org.team.pk])).content.decode()
     assert "No flow data yet" in html
     assert "dora-tile" not in html
+
+
+# --- the flow part of a page is built once per published run --------------------------------
+
+
+def test_a_second_view_of_the_same_run_reads_two_queries_and_shows_the_same(org):
+    from valuestreams.views.flow import PUBLISHED
+
+    PUBLISHED.clear()
+    publish_value_stream(org)
+    teams = list(org.value_stream.teams.order_by("name"))
+    with CaptureQueriesContext(connection) as first:
+        built = value_stream_flow_context(org.value_stream, teams, "week")
+    with CaptureQueriesContext(connection) as second:
+        again = value_stream_flow_context(org.value_stream, teams, "week")
+    assert len(first.captured_queries) == 8
+    assert len(second.captured_queries) == 2  # the latest run, a recompute failure since
+    assert again["flow_panels"] == built["flow_panels"]
+    assert again["dora_panel"] == built["dora_panel"]
+
+
+def test_a_newly_published_run_a_renamed_team_and_a_failure_show_at_once(org):
+    from valuestreams.models import JobStatus, MetricRun, RecomputeJob
+
+    publish_value_stream(org)
+    teams = list(org.value_stream.teams.order_by("name"))
+    value_stream_flow_context(org.value_stream, teams, "week")
+    # a recompute publishes a new run with more items done
+    metric_run(org.portfolio)
+    publish(org.portfolio, ScopeKind.VALUE_STREAM, org.value_stream.pk, weeks=8, scale=3)
+    velocity = value_stream_flow_context(org.value_stream, teams, "week")["flow_panels"][0]
+    assert velocity["rows"][0][-1] == 24  # 8 items a week, three times as many
+    # a team renamed since: its new name, with the same run
+    teams[0].name = "Instant Payments EU"
+    teams[0].save()
+    context = value_stream_flow_context(org.value_stream, teams, "week")
+    assert context["flow"].teams[0].team.name == "Instant Payments EU"
+    # a recompute that fails after the run: said at once, the figures those of the run
+    assert context["flow"].recompute_failure is None
+    RecomputeJob.objects.create(
+        portfolio=org.portfolio,
+        kind=MetricRun.Kind.FULL,
+        status=JobStatus.FAILED,
+        error="the database went away",
+        finished_at=MetricRun.objects.latest("computed_at").computed_at + dt.timedelta(minutes=1),
+    )
+    failed = value_stream_flow_context(org.value_stream, teams, "week")["flow"]
+    assert failed.recompute_failure.error == "the database went away"

@@ -471,13 +471,23 @@ def _empty_dashboard(grain: str, run: MetricRun | None) -> FlowDashboard:
     )
 
 
+LATEST = "latest"  # read the portfolio's latest run
+
+
 def scope_dashboard(
-    scope_kind: str, scope_id: int, *, portfolio_id: int, grain: str
+    scope_kind: str,
+    scope_id: int,
+    *,
+    portfolio_id: int,
+    grain: str,
+    run: MetricRun | str | None = LATEST,
 ) -> FlowDashboard:
     """The flow dashboard of one scope (value stream or team): six queries, whatever the size
-    (the sixth: whether the latest recompute of the portfolio failed)."""
+    (the sixth: whether the latest recompute of the portfolio failed); one fewer when the caller
+    passes the `run` it read already."""
     grain = parse_grain(grain)
-    run = latest_run(portfolio_id)
+    if run == LATEST:
+        run = latest_run(portfolio_id)
     failure = recompute_failure(portfolio_id)
     if run is None:
         return replace(_empty_dashboard(grain, None), recompute_failure=failure)
@@ -551,7 +561,9 @@ def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: d
     return rows
 
 
-def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) -> FlowDashboard:
+def value_stream_dashboard(
+    value_stream, *, teams: Sequence, grain: str | None, run: MetricRun | str | None = LATEST
+) -> FlowDashboard:
     """The value stream's flow dashboard plus its per-team breakdown (eight queries in all).
 
     `teams` are the value stream's teams, already read by the page.
@@ -562,6 +574,7 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
         value_stream.pk,
         portfolio_id=value_stream.portfolio_id,
         grain=grain,
+        run=run,
     )
     if dashboard.run is None:
         return dashboard
@@ -589,11 +602,14 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
     return dashboard
 
 
-def team_dashboard(team, *, grain: str | None) -> FlowDashboard:
+def team_dashboard(
+    team, *, grain: str | None, run: MetricRun | str | None = LATEST
+) -> FlowDashboard:
     """One team's flow dashboard (six queries; one more if `team.value_stream` is not loaded)."""
     return scope_dashboard(
         ScopeKind.TEAM,
         team.pk,
         portfolio_id=team.value_stream.portfolio_id,
         grain=parse_grain(grain),
+        run=run,
     )

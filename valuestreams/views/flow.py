@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -20,10 +22,12 @@ from valuestreams.importing.records import neutralise_cell
 from valuestreams.models import ValueStream
 from valuestreams.selectors.dashboard import (
     FlowDashboard,
+    latest_run,
     parse_grain,
     team_dashboard,
     value_stream_dashboard,
 )
+from valuestreams.selectors.recompute_state import recompute_failure
 
 
 @dataclass(frozen=True)
@@ -143,42 +147,112 @@ def flow_panels(
     return panels
 
 
+class PublishedFlow:
+    """The flow part of value-stream and team pages for the runs published last, per process.
+
+    A dashboard and its chart panels are a pure function of a published run (a recompute that
+    changes any row publishes a new run), the scope, the grain and the names of the teams; so a
+    process builds them once per run, and a page view then costs two queries (the latest run,
+    whether a recompute failed since) and its rendering. The least recently used go first.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[FlowDashboard, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple, build: Callable[[], tuple[FlowDashboard, dict[str, Any]]]
+    ) -> tuple[FlowDashboard, dict[str, Any]]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+PUBLISHED = PublishedFlow()
+
+
+def _published(key: tuple, run, build) -> tuple[FlowDashboard, dict[str, Any]]:
+    """`build()` for the `run`, from this process's copy when it built it already; the
+    recompute failure is read fresh each time (it is not part of a run)."""
+    if run is None:
+        return build()
+    built = []
+
+    def building() -> tuple[FlowDashboard, dict[str, Any]]:
+        built.append(True)
+        return build()
+
+    dashboard, panels = PUBLISHED.get((*key, run.pk, run.computed_at), building)
+    if built:  # read just now, with the failure
+        return dashboard, panels
+    return replace(dashboard, recompute_failure=recompute_failure(run.portfolio_id)), panels
+
+
 def _grain_query(grain: str) -> str:
     return f"?grain={grain}"
 
 
 def value_stream_flow_context(value_stream: ValueStream, teams: list, grain: str | None) -> dict:
     """Context for the flow part of the value-stream page."""
-    dashboard = value_stream_dashboard(value_stream, teams=teams, grain=grain)
+    grain = parse_grain(grain)
+    run = latest_run(value_stream.portfolio_id)
 
-    def csv_url(name: str) -> str:
-        url = reverse("value-stream-flow-csv", kwargs={"pk": value_stream.pk, "chart": name})
-        return url + _grain_query(dashboard.grain)
+    def build() -> tuple[FlowDashboard, dict[str, Any]]:
+        dashboard = value_stream_dashboard(value_stream, teams=teams, grain=grain, run=run)
 
-    main = ("velocity", "flow-time", "efficiency", "load", "distribution", "teams")
-    waits, dora = flow_panels(dashboard, ("time-in-status", "dora"), csv_url, "vs")
+        def csv_url(name: str) -> str:
+            url = reverse("value-stream-flow-csv", kwargs={"pk": value_stream.pk, "chart": name})
+            return url + _grain_query(dashboard.grain)
+
+        main = ("velocity", "flow-time", "efficiency", "load", "distribution", "teams")
+        waits, dora = flow_panels(dashboard, ("time-in-status", "dora"), csv_url, "vs")
+        panels = {
+            "flow_panels": flow_panels(dashboard, main, csv_url, "vs"),
+            "waits_panel": waits,
+            "dora_panel": dora,
+        }
+        return dashboard, panels
+
+    names = tuple((team.pk, team.name) for team in teams)
+    dashboard, panels = _published(("value_stream", value_stream.pk, grain, names), run, build)
     return {
         "flow": dashboard,
-        "flow_panels": flow_panels(dashboard, main, csv_url, "vs"),
-        "waits_panel": waits,
-        "dora_panel": dora,
+        **panels,
         "grains": [("week", "Weekly"), ("month", "Monthly")],
     }
 
 
 def team_flow_context(team: ProductTeam, grain: str | None = None) -> dict:
     """Context for `valuestreams/_team_flow.html` on the team page (four queries)."""
-    dashboard = team_dashboard(team, grain=grain)
+    grain = parse_grain(grain)
+    run = latest_run(team.value_stream.portfolio_id)
 
-    def csv_url(name: str) -> str:
-        url = reverse("team-flow-csv", kwargs={"pk": team.pk, "chart": name})
-        return url + _grain_query(dashboard.grain)
+    def build() -> tuple[FlowDashboard, dict[str, Any]]:
+        dashboard = team_dashboard(team, grain=grain, run=run)
 
-    *panels, dora = flow_panels(dashboard, TEAM_CHARTS, csv_url, "team")
+        def csv_url(name: str) -> str:
+            url = reverse("team-flow-csv", kwargs={"pk": team.pk, "chart": name})
+            return url + _grain_query(dashboard.grain)
+
+        *panels, dora = flow_panels(dashboard, TEAM_CHARTS, csv_url, "team")
+        return dashboard, {"team_flow_panels": panels, "team_dora_panel": dora}
+
+    dashboard, panels = _published(("team", team.pk, grain), run, build)
     return {
         "team_flow": dashboard,
-        "team_flow_panels": panels,
-        "team_dora_panel": dora,
+        **panels,
         "team_flow_grains": [("week", "Weekly"), ("month", "Monthly")],
     }
 
