@@ -42,5 +42,8 @@ def _positive(name: str, default: int) -> int:
 workers = _positive("WEB_CONCURRENCY", _cores() + 1)
 threads = _positive("WEB_THREADS", 4)
 worker_class = "gthread"
+# A browser's next click within 5 s reuses its connection (gunicorn's default is 2 s); an idle
+# connection waits in the worker's poller, not in a thread.
+keepalive = 5
 # Waits longer than the slowest page (an XLSX export) before a stuck worker is replaced.
 timeout = 60

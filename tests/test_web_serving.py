@@ -3,6 +3,7 @@ processes and threads from the environment."""
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import os
 import re
@@ -67,8 +68,8 @@ def test_whitenoise_serves_hashed_files_compressed_with_a_far_future_cache(stati
     assert response["Vary"] == "Accept-Encoding"
     body = b"".join(response.streaming_content)
     assert len(body) < 600  # 6 KB of JavaScript, compressed
-    gzip = client.get(url, headers={"accept-encoding": "gzip"})
-    assert gzip["Content-Encoding"] == "gzip"
+    gzipped = client.get(url, headers={"accept-encoding": "gzip"})
+    assert gzipped["Content-Encoding"] == "gzip"
 
 
 def _gunicorn_settings(monkeypatch, **env: str):
@@ -112,3 +113,16 @@ def test_the_settings_serve_static_files_through_the_compressing_storage():
 
     assert production.STORAGES["staticfiles"]["BACKEND"] == "config.staticstorage.StaticStorage"
     assert production.WHITENOISE_KEEP_ONLY_HASHED_FILES is True
+
+
+def test_pages_are_gzipped_for_browsers_that_accept_it(org, client_for):
+    from django.urls import reverse
+
+    client = client_for("member")
+    url = reverse("portfolio-detail", args=[org.portfolio.pk])
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain
+    zipped = client.get(url, headers={"accept-encoding": "gzip, br"})
+    assert zipped["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert gzip.decompress(zipped.content).startswith(b"<!doctype html>")

@@ -114,8 +114,9 @@ def _complete(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def date_axis(labels: Iterable[str]) -> dict[str, Any]:
-    """A date axis for window labels: days as "14 Dec", months as "Feb 2026" (one tick a month,
-    or every second, third or sixth month as the span grows), the hover naming the period."""
+    """A date axis for window labels: days as "14 Dec", months as "Feb 2026" (for monthly
+    windows one tick a month, or every second or third month as the span grows), the hover
+    naming the period ("week of 2 Feb 2026", "Feb 2026")."""
     labels = list(labels)
     weekly = grain_of(labels) == "week"
     axis: dict[str, Any] = {
