@@ -427,10 +427,10 @@ def report_pages(results: dict[int, list[PageTiming]]) -> str:
     sizes = sorted(results)
     head = (
         "| page | "
-        + " | ".join(f"{s}× median | {s}× p95 | {s}× queries" for s in sizes)
+        + " | ".join(f"{s}× median | {s}× p95 | {s}× CPU | {s}× queries" for s in sizes)
         + " | KiB (largest) |"
     )
-    lines = [head, "|" + "---|" * (2 + 3 * len(sizes))]
+    lines = [head, "|" + "---|" * (2 + 4 * len(sizes))]
     names = [timing.name for timing in results[sizes[0]]]
     for name in names:
         cells = []
