@@ -12,8 +12,11 @@ RUN pip install --no-cache-dir .
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
+# hashed file names, gzip and brotli copies: served with a far-future immutable Cache-Control
 RUN SECRET_KEY=build python manage.py collectstatic --noinput -v0
 RUN useradd --system steward
 USER steward
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# WEB_CONCURRENCY worker processes (default: CPU cores + 1; in a container with a CPU limit, set it
+# to the limit + 1) of WEB_THREADS threads each (default 4): config/gunicorn.py
+CMD ["gunicorn", "--config", "python:config.gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"]

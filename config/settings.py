@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML pages gzipped (config/compression.py); below WhiteNoise, whose files come compressed
+    "config.compression.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -274,9 +276,11 @@ STATICFILES_FINDERS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # hashed names served with a far-future immutable Cache-Control, gzip and brotli copies
+    "staticfiles": {"BACKEND": "config.staticstorage.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # The largest request body read into memory (file uploads excluded: they stream to disk). Ingest
 # batches are the largest bodies: at most 5,000 records (valuestreams.ingest.MAX_RECORDS) of 4 KB

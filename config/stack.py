@@ -149,6 +149,21 @@ def supervise(children: list[Child], *, on_up: Callable[[], bool] | None = None)
         _stop([c.process for c in children if c.process is not None and c.stopped_by_supervisor])
 
 
+def web_command(port: str) -> list[str]:
+    """gunicorn as `make run` starts it: workers and threads from WEB_CONCURRENCY and WEB_THREADS
+    (config/gunicorn.py), on 127.0.0.1:`port`, access log on stdout."""
+    return [
+        os.path.join(BIN, "gunicorn"),
+        "--config",
+        "python:config.gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+    ]
+
+
 def _programs(services: EmbeddedServices, env: dict[str, str], port: str) -> list[Child]:
     """gunicorn, the Celery worker and beat, and the embedded Redis if this launcher started it."""
 
@@ -156,19 +171,7 @@ def _programs(services: EmbeddedServices, env: dict[str, str], port: str) -> lis
         return lambda: subprocess.Popen(list(argv), env=env)
 
     children = [
-        Child(
-            "gunicorn",
-            command(
-                os.path.join(BIN, "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                env.get("WEB_CONCURRENCY", "2"),
-                "--access-logfile",
-                "-",
-            ),
-        ),
+        Child("gunicorn", command(*web_command(port))),
         Child(
             "celery worker",
             command(

@@ -3,11 +3,16 @@
 Idempotent: objects are looked up by their natural keys, so running it again changes nothing but the
 demo users' password (taken from STEWARD_DEMO_PASSWORD). Dates are laid out relative to `today` on
 the first run; later runs keep what exists.
+
+`scale` (benchmarks only, `seed_demo --scale 10`) repeats every value stream with its teams and
+people that many times in its portfolio ("Cards", "Cards 2", … "Cards 10"): 10× is 80 value
+streams and 220 teams. The later seed steps work on whatever exists, so the whole demo grows.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -300,10 +305,20 @@ def _demo_user(login: DemoLogin, password: str):
     return user
 
 
-def _person(rng: random.Random, taken: set[str]):
+def copy_name(name: str, copy: int) -> str:
+    """The name of the `copy`-th repetition of a demo value stream or team (the first keeps it)."""
+    return name if copy == 1 else f"{name} {copy}"
+
+
+def base_name(name: str) -> str:
+    """The demo name a repetition was made from: "Card Issuing 7" → "Card Issuing"."""
+    return re.sub(r" \d+$", "", name)
+
+
+def _person(rng: random.Random, taken: set[str], copy: int = 1):
     while True:
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        username = f"{first}.{last}".lower()
+        username = f"{first}.{last}".lower() + ("" if copy == 1 else f".{copy}")
         if username not in taken:
             taken.add(username)
             break
@@ -316,22 +331,14 @@ def _person(rng: random.Random, taken: set[str]):
     return user
 
 
-def _copies(streams: list, scale: int):
-    """Each value stream `scale` times (copies named "Cards 2", "Cards 3", …), with its copy number."""
-    for copy in range(1, scale + 1):
-        for stream_name, customer, teams in streams:
-            yield (stream_name if copy == 1 else f"{stream_name} {copy}"), customer, teams, copy
-
-
 @transaction.atomic
 def demo_seed(
     *, today: date | None = None, password: str | None = None, scale: int = 1
 ) -> dict[str, int]:
-    """Create (or complete) Harbour Bank; returns counts of what exists afterwards.
-
-    `scale` copies every value stream with its teams that many times (benchmarks: 10 gives 80
-    value streams and 220 teams); the demo logins sit in the first copy only.
-    """
+    """Create (or complete) Harbour Bank, its value streams repeated `scale` times; returns counts
+    of what exists afterwards."""
+    if scale < 1:
+        raise ValueError("The demo's scale is a whole number of at least 1.")
     today = today or timezone.localdate()
     password = password or settings.DEMO_PASSWORD
     rng = random.Random(20260101)
@@ -347,60 +354,96 @@ def demo_seed(
             PortfolioMembership.objects.get_or_create(
                 portfolio=portfolio, user=logins[username], defaults={"role": role}
             )
-        for stream_name, customer, teams, copy in _copies(streams, scale):
-            team_people = []
-            for team_name, topology, mission in teams:
-                formed = today - timedelta(days=rng.randint(200, 1500))
-                if team_name == "Developer Experience":
-                    formed = today - timedelta(
-                        days=60
-                    )  # a young team: the stability signal has a case
-                team, _ = ProductTeam.objects.get_or_create(
-                    value_stream=ValueStream.objects.get_or_create(
-                        portfolio=portfolio, name=stream_name, defaults={"customer": customer}
-                    )[0],
-                    name=team_name,
-                    defaults={
-                        "topology": topology,
-                        "mission": mission,
-                        "formed_on": formed,
-                        "capacity_fte": Decimal(0),
-                        "loaded_cost_per_fte": Decimal(rng.choice([105, 115, 120, 130, 140]))
-                        * 1000,
-                    },
+        for stream_name, customer, teams in streams:
+            _seed_stream(
+                portfolio,
+                stream_name,
+                customer,
+                teams,
+                today=today,
+                rng=rng,
+                taken=taken,
+                member=logins["member"],
+            )
+    # The repetitions come after the whole demo, so that the demo itself is the same at any scale.
+    for copy in range(2, scale + 1):
+        for portfolio_name, (_, _, streams) in ORGANISATION.items():
+            portfolio = Portfolio.objects.get(name=portfolio_name)
+            for stream_name, customer, teams in streams:
+                _seed_stream(
+                    portfolio,
+                    copy_name(stream_name, copy),
+                    customer,
+                    [(copy_name(name, copy), kind, mission) for name, kind, mission in teams],
+                    today=today,
+                    rng=rng,
+                    taken=taken,
+                    member=None,
+                    copy=copy,
                 )
-                people = [_person(rng, taken) for _ in range(rng.randint(5, 8))]
-                if team_name == "Instant Payments" and copy == 1:
-                    people.append(logins["member"])
-                for person in people:
-                    start = max(team.formed_on, today - timedelta(days=rng.randint(30, 900)))
-                    TeamMembership.objects.get_or_create(
-                        team=team,
-                        person=person,
-                        defaults={
-                            "role_title": "Engineer"
-                            if person == logins["member"]
-                            else rng.choice(ROLE_TITLES),
-                            "allocation_percent": rng.choice([100, 100, 100, 100, 80, 50]),
-                            "start_date": start,
-                        },
-                    )
-                # capacity is what the seats held today add up to (teams.demo ends some)
-                seated = sum(
-                    seat.allocation_percent
-                    for seat in TeamMembership.objects.current(today).filter(team=team)
-                )
-                if team.capacity_fte != Decimal(seated) / 100:
-                    team.capacity_fte = Decimal(seated) / 100
-                    team.save(update_fields=["capacity_fte"])
-                team_people.append(people)
-            stream = ValueStream.objects.get(portfolio=portfolio, name=stream_name)
-            if stream.owner_id is None:
-                stream.owner = team_people[0][0]
-                stream.save(update_fields=["owner"])
     return {
         "portfolios": Portfolio.objects.count(),
         "value_streams": ValueStream.objects.count(),
         "teams": ProductTeam.objects.count(),
         "people": TeamMembership.objects.values("person").distinct().count(),
     }
+
+
+def _seed_stream(
+    portfolio: Portfolio,
+    stream_name: str,
+    customer: str,
+    teams: list[tuple[str, str, str]],
+    *,
+    today: date,
+    rng: random.Random,
+    taken: set[str],
+    member,
+    copy: int = 1,
+) -> None:
+    """One value stream with its teams and their people (the demo member in Instant Payments)."""
+    team_people = []
+    for team_name, topology, mission in teams:
+        formed = today - timedelta(days=rng.randint(200, 1500))
+        if base_name(team_name) == "Developer Experience":
+            formed = today - timedelta(days=60)  # a young team: the stability signal has a case
+        team, _ = ProductTeam.objects.get_or_create(
+            value_stream=ValueStream.objects.get_or_create(
+                portfolio=portfolio, name=stream_name, defaults={"customer": customer}
+            )[0],
+            name=team_name,
+            defaults={
+                "topology": topology,
+                "mission": mission,
+                "formed_on": formed,
+                "capacity_fte": Decimal(0),
+                "loaded_cost_per_fte": Decimal(rng.choice([105, 115, 120, 130, 140])) * 1000,
+            },
+        )
+        people = [_person(rng, taken, copy) for _ in range(rng.randint(5, 8))]
+        if team_name == "Instant Payments" and member is not None:
+            people.append(member)
+        for person in people:
+            start = max(team.formed_on, today - timedelta(days=rng.randint(30, 900)))
+            TeamMembership.objects.get_or_create(
+                team=team,
+                person=person,
+                defaults={
+                    "role_title": "Engineer" if person == member else rng.choice(ROLE_TITLES),
+                    "allocation_percent": rng.choice([100, 100, 100, 100, 80, 50]),
+                    "start_date": start,
+                },
+            )
+        # capacity is what the seats held today add up to (teams.demo ends some)
+        seated = sum(
+            seat.allocation_percent
+            for seat in TeamMembership.objects.current(today).filter(team=team)
+        )
+        if team.capacity_fte != Decimal(seated) / 100:
+            team.capacity_fte = Decimal(seated) / 100
+            team.save(update_fields=["capacity_fte"])
+        team_people.append(people)
+    stream = ValueStream.objects.get(portfolio=portfolio, name=stream_name)
+    if stream.owner_id is None:
+        stream.owner = team_people[0][0]
+        stream.save(update_fields=["owner"])

@@ -10,6 +10,8 @@ with a space ("12 %", "3.5 days", "1,250,000 EUR").
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MISSING = "—"
@@ -123,3 +125,55 @@ def days(value: Number) -> str:
     if 0 <= amount < 1:
         return "less than a day"
     return plural(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP), "day")
+
+
+def day(value: date | None) -> str:
+    """A date as people write it: 2026-02-02 → "2 Feb 2026"."""
+    return MISSING if value is None else f"{value.day} {value:%b %Y}"
+
+
+def month(value: date | None) -> str:
+    """The month a date falls in: 2026-02-14 → "Feb 2026"."""
+    return MISSING if value is None else f"{value:%b %Y}"
+
+
+def whole_percents(fractions: Sequence[Number]) -> list[int | None]:
+    """Fractions of one as whole percentages that add up to 100 (largest remainder): three
+    thirds → [34, 33, 33], never the 99 % that rounding each one gives. Missing values stay None
+    and are left out of the sum; all zero gives zeros."""
+    amounts = [_number(value) for value in fractions]
+    known = [amount for amount in amounts if amount is not None]
+    total = sum(known, Decimal(0))
+    if not known or total <= 0:
+        return [None if amount is None else 0 for amount in amounts]
+    exact = [None if amount is None else amount / total * 100 for amount in amounts]
+    floors = [None if value is None else int(value) for value in exact]
+    missing = 100 - sum(value for value in floors if value is not None)
+    order = sorted(
+        (index for index, value in enumerate(exact) if value is not None),
+        key=lambda index: exact[index] - floors[index],  # type: ignore[operator]
+        reverse=True,
+    )
+    for index in order[:missing]:
+        floors[index] += 1  # type: ignore[operator]
+    return floors
+
+
+def table_cell(value: object) -> str:
+    """A cell of a chart's table for people: whole numbers with separators ("1,204"), other
+    numbers with at most one decimal ("9.5"), dates as "2 Feb 2026", missing values as "—"."""
+    if type(value).__module__ == "numpy":  # numpy scalars from a frame: their Python value
+        value = value.item()  # type: ignore[attr-defined]
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return day(value.date())
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, float | Decimal):
+        return measure(value, 1)
+    return str(value)

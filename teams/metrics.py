@@ -100,9 +100,29 @@ class TeamStability:
         return None if value is None or pd.isna(value) else float(value)
 
 
-def _seated(seats: pd.DataFrame, on: dt.date) -> pd.DataFrame:
-    ends = seats["end_date"]
-    return seats[(seats["start_date"] <= on) & (ends.isna() | (ends >= on))]
+Seat = tuple[int, int, dt.date, dt.date | None]  # team, person, start, end (None: open-ended)
+
+
+def _seats(memberships: pd.DataFrame) -> list[Seat]:
+    """The frame's rows as plain tuples: a team has a handful of seats, and set arithmetic on
+    tuples costs microseconds where pandas costs a tenth of a millisecond per operation."""
+    if memberships.empty:
+        return []
+    ends = [None if pd.isna(end) else end for end in memberships["end_date"]]
+    return list(
+        zip(
+            memberships["team_id"].tolist(),
+            memberships["person_id"].tolist(),
+            memberships["start_date"].tolist(),
+            ends,
+            strict=True,
+        )
+    )
+
+
+def _seated(seats: list[Seat], on: dt.date) -> set[int]:
+    """The people holding one of `seats` on the day `on`."""
+    return {person for _, person, start, end in seats if start <= on and (end is None or end >= on)}
 
 
 def _quarter_start(day: dt.date) -> dt.date:
@@ -136,31 +156,24 @@ def team_stability(
         columns=["quarter", "headcount_start", "headcount_end", "joined", "left", "churn"]
     )
     age_days = max((as_of - formed_on).days, 0)
-    seats = memberships[memberships["team_id"] == team_id] if not memberships.empty else memberships
-    if seats.empty:
+    every_seat = _seats(memberships)
+    seats = [seat for seat in every_seat if seat[0] == team_id]
+    if not seats:
         return TeamStability(age_days, 0, empty_churn, [])
-    current = _seated(seats, as_of)
+    members = _seated(seats, as_of)
     starts = [_quarter_start(as_of)]
     for _ in range(quarters - 1):
         starts.insert(0, _previous_quarter_start(starts[0]))
     rows = []
     for start in starts:
         end = min(_quarter_start(start + dt.timedelta(days=100)) - dt.timedelta(days=1), as_of)
-        before = set(_seated(seats, start - dt.timedelta(days=1))["person_id"])
-        after = set(_seated(seats, end)["person_id"])
-        joined = set(
-            seats[(seats["start_date"] >= start) & (seats["start_date"] <= end)]["person_id"]
-        )
-        ended = seats["end_date"].notna()
-        left = set(
-            seats[
-                ended
-                & (seats["end_date"] >= start - dt.timedelta(days=1))
-                & (seats["end_date"] < end)
-            ]["person_id"]
-        )
-        joined -= before
-        left -= after
+        eve = start - dt.timedelta(days=1)
+        before = _seated(seats, eve)
+        after = _seated(seats, end)
+        joined = {person for _, person, begun, _ in seats if start <= begun <= end} - before
+        left = {
+            person for _, person, _, ended in seats if ended is not None and eve <= ended < end
+        } - after
         mean_headcount = (len(before) + len(after)) / 2
         churn = (len(joined) + len(left)) / 2 / mean_headcount if mean_headcount else None
         rows.append(
@@ -173,10 +186,11 @@ def team_stability(
                 "churn": churn,
             }
         )
-    members = set(current["person_id"])
-    everyone_now = _seated(memberships[memberships["person_id"].isin(members)], as_of)
-    teams_per_person = everyone_now.groupby("person_id")["team_id"].nunique()
-    spread = sorted(int(person) for person in teams_per_person[teams_per_person > 2].index)
+    teams_of: dict[int, set[int]] = {}
+    for team, person, begun, ended in every_seat:
+        if person in members and begun <= as_of and (ended is None or ended >= as_of):
+            teams_of.setdefault(person, set()).add(team)
+    spread = sorted(int(person) for person, teams in teams_of.items() if len(teams) > 2)
     churn = pd.DataFrame(rows, columns=empty_churn.columns).astype(object)
     return TeamStability(age_days, len(members), churn.where(churn.notna(), None), spread)
 

@@ -66,14 +66,25 @@ def _local_date(moment: dt.datetime, time_zone: str) -> dt.date:
 def key_result_rows(
     key_results: list[KeyResult], *, as_of: dt.date, time_zone: str, with_charts: bool = True
 ) -> list[KeyResultRow]:
-    """Rows for the key results, from one query of their check-ins (`chart` is {} without charts)."""
-    updates = selectors.key_result_update_frame(kr.pk for kr in key_results)
+    """Rows for the key results, from one query of their check-ins (`chart` is {} without charts;
+    without charts only each key result's latest check-in is read)."""
+    ids = [kr.pk for kr in key_results]
+    if with_charts:
+        updates = selectors.key_result_update_frame(ids)
+        # one pass over the check-ins, not one filter of all of them per key result
+        by_key_result = dict(tuple(updates.groupby("key_result_id", sort=False)))
+        latest_rows = updates.drop_duplicates("key_result_id", keep="last")
+    else:
+        by_key_result, latest_rows = {}, selectors.latest_key_result_update_frame(ids)
+    latest_of = {int(row["key_result_id"]): row for row in latest_rows.to_dict("records")}
     rows = []
     for kr in key_results:
-        points = updates[updates["key_result_id"] == kr.pk] if not updates.empty else updates
-        latest = points.iloc[-1].to_dict() if not points.empty else None
+        latest = latest_of.get(kr.pk)
         last_date = _local_date(latest["posted_at"], time_zone) if latest else None
-        chart = _trend_panel(kr, points, time_zone) if with_charts else {}
+        chart = {}
+        if with_charts:
+            points = by_key_result.get(kr.pk, updates.iloc[0:0])
+            chart = _trend_panel(kr, points, time_zone)
         rows.append(
             KeyResultRow(
                 key_result=kr,
@@ -376,6 +387,11 @@ class ObjectiveNode:
         """Stale key results here and below."""
         return sum(row.stale for row in self._rows())
 
+    @property
+    def key_result_count(self) -> int:
+        """Key results here and below."""
+        return len(self._rows())
+
 
 @dataclass
 class ThemeGroup:
@@ -395,6 +411,27 @@ class OutcomeTree:
     objective_count: int
     key_result_count: int
     stale_count: int
+
+
+def outcome_branch(portfolio: Portfolio, objective_id: int, *, as_of: dt.date) -> ObjectiveNode:
+    """One value-stream objective of the portfolio with its key results and the team objectives
+    under it (three queries). Raises Objective.DoesNotExist for any other objective."""
+    objectives = list(selectors.value_stream_objective_branch(portfolio, objective_id))
+    top = next((o for o in objectives if o.pk == objective_id), None)
+    if top is None:
+        raise Objective.DoesNotExist(f"No value-stream objective {objective_id} in {portfolio}.")
+    key_results = [kr for objective in objectives for kr in objective.key_results.all()]
+    rows = key_result_rows(
+        key_results, as_of=as_of, time_zone=portfolio.time_zone, with_charts=False
+    )
+    by_objective: dict[int, list[KeyResultRow]] = {}
+    for row in rows:
+        by_objective.setdefault(row.key_result.objective_id, []).append(row)
+    children = sorted(
+        (ObjectiveNode(o, by_objective.get(o.pk, [])) for o in objectives if o.pk != top.pk),
+        key=lambda n: (n.objective.team.name if n.objective.team_id else "", n.objective.title),
+    )
+    return ObjectiveNode(top, by_objective.get(top.pk, []), children)
 
 
 def outcome_tree(

@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from portfolio.http import form_status
 from portfolio.models import Portfolio
 from teams.forms import KeyResultForm, ObjectiveForm, PulseRoundForm, TeamInteractionForm
 from teams.models import KeyResult, Objective, ProductTeam, TeamInteraction
-from teams.panels import outcome_tree
+from teams.panels import outcome_branch, outcome_tree
 from teams.selectors import value_stream_interactions_for_editing
 from teams.services import (
     key_result_create,
@@ -47,13 +47,39 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(None, errors)
 
 
+def _branch_of(anchor: str) -> int | None:
+    """The value-stream objective whose folded branch holds `anchor` ("objective-12",
+    "key-result-7") on the outcomes page; None when it is not in a folded branch."""
+    kind, _, number = anchor.rpartition("-")
+    if not number.isdigit():
+        return None
+    objectives = Objective.objects.filter(
+        **({"pk": number} if kind == "objective" else {"key_results": number})
+    )
+    found = objectives.values_list("level", "pk", "parent_id").first()
+    if found is None:
+        return None
+    level, objective_id, parent_id = found
+    if level == Objective.Level.VALUE_STREAM:
+        return objective_id
+    return parent_id if level == Objective.Level.TEAM else None
+
+
 def _outcomes_url(portfolio_id: int, anchor: str = "") -> str:
-    return reverse("portfolio-outcomes", args=[portfolio_id]) + (f"#{anchor}" if anchor else "")
+    """The outcomes page at `anchor`, with the branch that holds it unfolded."""
+    url = reverse("portfolio-outcomes", args=[portfolio_id])
+    branch = _branch_of(anchor) if anchor else None
+    return url + (f"?open={branch}" if branch else "") + (f"#{anchor}" if anchor else "")
 
 
 @require_safe
 def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """The portfolio's OKR cascade with each key result's latest value, progress and staleness."""
+    """The portfolio's OKR cascade with each key result's latest value, progress and staleness.
+
+    Value-stream objectives are folded to one line each (their key results and team objectives
+    come with htmx when opened), so the page does not grow with the number of teams;
+    `?open=<objective id>` unfolds one of them (where an edit returns, and without JavaScript).
+    """
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
@@ -62,6 +88,7 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
         money = theme_money(portfolio, today=timezone.localdate())
         for theme in themes:
             theme.money = money.get(theme.pk)
+    opened = request.GET.get("open", "")
     context = {
         "portfolio": portfolio,
         "tree": outcome_tree(
@@ -69,8 +96,29 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "show_themes": show_themes,
         "can_edit": can_edit_structure(role),
+        "fold": True,
+        "open_branch": int(opened) if opened.isdigit() else None,
     }
     return render(request, "teams/portfolio_outcomes.html", context)
+
+
+@require_safe
+def objective_branch_view(request: HttpRequest, pk: int, objective_pk: int) -> HttpResponse:
+    """A folded value-stream objective of the outcomes page: its key results and team objectives,
+    as the fragment htmx puts in place (anyone else goes to the page with it unfolded)."""
+    portfolio = get_for_user(Portfolio, request.user, pk)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    try:
+        node = outcome_branch(portfolio, objective_pk, as_of=timezone.localdate())
+    except Objective.DoesNotExist as exc:
+        raise Http404("No such value-stream objective in this portfolio.") from exc
+    if not request.htmx:
+        url = reverse("portfolio-outcomes", args=[portfolio.pk])
+        return redirect(f"{url}?open={objective_pk}#objective-{objective_pk}")
+    role = portfolio_role(request.user, portfolio)
+    context = {"node": node, "portfolio": portfolio, "can_edit": can_edit_structure(role)}
+    return render(request, "teams/_objective_branch.html", context)
 
 
 def _pmo_form_page(request, form, *, portfolio, title: str, cancel_url: str, crumbs=()):

@@ -80,6 +80,22 @@ def key_result_update_frame(key_result_ids: Iterable[int]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
 
 
+def latest_key_result_update_frame(key_result_ids: Iterable[int]) -> pd.DataFrame:
+    """The latest standing check-in of each key result (columns as `key_result_update_frame`,
+    one row per key result that has one). One query that reads one row per key result, however
+    many check-ins there are."""
+    columns = ["key_result_id", "posted_at", "value", "confidence", "status"]
+    rows = (
+        OutcomeUpdate.objects.filter(key_result_id__in=list(key_result_ids))
+        .annotate(corrected=_is_corrected())
+        .filter(corrected=False)
+        .order_by("key_result_id", "-posted_at", "-pk")
+        .distinct("key_result_id")
+        .values_list(*columns)
+    )
+    return pd.DataFrame(list(rows), columns=columns)
+
+
 def team_update_feed(team: ProductTeam, *, limit: int = 10) -> QuerySet[OutcomeUpdate]:
     """The team's latest check-ins, newest first, each marked `corrected` when a later one corrects it."""
     return (
@@ -250,6 +266,14 @@ def portfolio_objectives(portfolio) -> QuerySet[Objective]:
             Prefetch("key_results", queryset=KeyResult.objects.order_by("closed", "metric"))
         )
         .order_by("title", "pk")
+    )
+
+
+def value_stream_objective_branch(portfolio, objective_id: int) -> QuerySet[Objective]:
+    """A value-stream objective of the portfolio and the objectives directly under it, selected
+    and prefetched as `portfolio_objectives` does (two queries)."""
+    return portfolio_objectives(portfolio).filter(
+        Q(pk=objective_id, level=Objective.Level.VALUE_STREAM) | Q(parent_id=objective_id)
     )
 
 

@@ -45,6 +45,11 @@ urlpatterns = [
         name="portfolio-outcomes",
     ),
     path(
+        "portfolios/<int:pk>/outcomes/objectives/<int:objective_pk>/",
+        pmo_views.objective_branch_view,
+        name="objective-branch",
+    ),
+    path(
         "portfolios/<int:pk>/objectives/new/",
         pmo_views.objective_create_view,
         name="objective-create",

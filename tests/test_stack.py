@@ -87,7 +87,8 @@ def test_make_run_serves_the_demo_restarts_what_dies_and_only_ctrl_c_stops_all(
         "DATABASE_URL": scratch_database,
         "STEWARD_PORT": str(port),
         "STEWARD_DATA_DIR": str(tmp_path),
-        "STATIC_ROOT": str(tmp_path / "static"),
+        # kept between runs: brotli compresses plotly.js once, not at every run of this test
+        "STATIC_ROOT": str(ROOT / ".steward" / "test-static"),
         "WEB_CONCURRENCY": "1",
         "CELERY_CONCURRENCY": "1",
     }

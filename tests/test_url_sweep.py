@@ -51,6 +51,10 @@ OBJECT_KWARGS = {
     "realisation-metric-create": lambda org: {"pk": org.value_stream.pk},
     "realisation-import": lambda org: {"pk": org.value_stream.pk},
     "portfolio-outcomes": lambda org: {"pk": org.portfolio.pk},
+    "objective-branch": lambda org: {
+        "pk": org.portfolio.pk,
+        "objective_pk": outcome_sweep.value_stream_objective(org).pk,
+    },
     "objective-create": lambda org: {"pk": org.portfolio.pk},
     "objective-edit": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
     "key-result-create": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
@@ -268,6 +272,7 @@ READ_ONLY_PAGES = {
     "signal-inbox-csv",
     "signal-detail",
     "scorecard-csv",
+    "objective-branch",
 }
 # Pages with a form: they take POST (and GET shows the form, or redirects to the page that does).
 FORM_PAGES = {

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 
+from portfolio.demo import base_name
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.models import (
@@ -390,7 +391,7 @@ def _generate(portfolio: Portfolio, *, start: datetime, cutoff: datetime) -> His
     taken: set[str] = set()
     teams = ProductTeam.objects.filter(value_stream__portfolio=portfolio).order_by("pk")
     for team in teams:
-        profile = PROFILES.get(team.name, DEFAULT_PROFILE)
+        profile = PROFILES.get(base_name(team.name), DEFAULT_PROFILE)
         prefix = _key_prefix(team, taken)
         rng = random.Random(f"steward-demo-{portfolio.name}-{team.name}-{start:%Y%m%d}")
         common = {

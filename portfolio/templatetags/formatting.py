@@ -9,11 +9,13 @@
 {{ count|plural:"deployment" }}               → 3 deployments
 {{ count|plural:"person,people" }}            → 2 people
 {{ value|measure }}                           → 94.5
+{{ cell|cell }}                               → 1,204 · 9.5 · 2 Feb 2026  (a chart table's cell)
 """
 
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html_join
 
 from portfolio import formatting
 
@@ -79,3 +81,23 @@ def plural(count, nouns: str) -> str:
     """ "deployment" or "person,people": the count with its noun."""
     singular, _, plural_form = nouns.partition(",")
     return formatting.plural(count, singular, plural_form)
+
+
+@register.filter
+def cell(value) -> str:
+    """A cell of a chart's table: numbers with separators, dates as "2 Feb 2026", "—" if none."""
+    return formatting.table_cell(value)
+
+
+@register.filter
+def table_body(rows) -> str:
+    """A chart table's rows as `<tr>` of `<td>`, each cell formatted as `cell` does: one call for
+    the whole table (a year of weeks is a thousand cells) instead of one per cell."""
+    return format_html_join(
+        "\n",
+        "<tr>{}</tr>",
+        (
+            (format_html_join("", "<td>{}</td>", ((formatting.table_cell(c),) for c in row)),)
+            for row in rows
+        ),
+    )

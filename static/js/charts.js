@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // Figures arrive as plain data (valuestreams/charts.py and the other chart modules); the font is sized
+  // for a projector as much as for a laptop.
 
   function draw(root) {
     (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
@@ -10,7 +12,7 @@
       if (!source || el.dataset.drawn) { return; }
       var figure = JSON.parse(source.textContent);
       var layout = Object.assign({ margin: { t: 24, r: 16, b: 40, l: 56 }, autosize: true,
-        font: { family: "system-ui, sans-serif", size: 13 }, paper_bgcolor: "rgba(0,0,0,0)",
+        font: { family: "system-ui, sans-serif", size: 14 }, paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "rgba(0,0,0,0)" }, figure.layout || {});
       window.Plotly.newPlot(el, figure.data || [], layout, config);
       el.dataset.drawn = "1";

@@ -63,3 +63,28 @@ def test_seeding_twice_changes_nothing(seeded):
     with time_machine.travel(NOON + dt.timedelta(hours=1), tick=True):
         call_command("seed_demo")
     assert _snapshot() == before
+
+
+def test_a_scaled_demo_repeats_the_streams_and_keeps_the_demo_itself_unchanged(db):
+    from django.db import transaction
+
+    from portfolio.demo import base_name, demo_seed
+
+    today = dt.date(2026, 11, 18)
+    with transaction.atomic():
+        demo_seed(today=today, password="x")
+        plain = _snapshot()
+        transaction.set_rollback(True)
+    counts = demo_seed(today=today, password="x", scale=3)
+    assert (counts["value_streams"], counts["teams"]) == (24, 66)
+    assert ValueStream.objects.filter(name="Cards 3").exists()
+    assert ProductTeam.objects.get(name="Card Issuing 2").value_stream.name == "Cards 2"
+    assert base_name("Card Issuing 2") == "Card Issuing"
+    # the demo at scale 1 is exactly the first of the repetitions
+    _portfolios, streams, teams, seats = _snapshot()
+    originals = {name for name, *_ in plain[2]}
+    assert [row for row in teams if row[0] in originals] == plain[2]
+    assert [seat for seat in seats if seat[0] in originals] == plain[3]
+    assert [row for row in streams if row in plain[1]] == plain[1]
+    with pytest.raises(ValueError, match="at least 1"):
+        demo_seed(today=today, scale=0)

@@ -88,3 +88,52 @@ def test_the_template_filters_format_the_same_way():
         "{{ d|plural:'person,people' }}|{{ e|measure }}|{{ missing|money:'EUR' }}"
     ).render(Context({"a": Decimal("342157.00"), "b": 0.25, "c": 5400, "d": 2, "e": "94.50"}))
     assert rendered == "342,157 EUR|25 %|1.5 h|2 people|94.5|—"
+
+
+def test_whole_percents_add_up_to_100_by_largest_remainder():
+    assert f.whole_percents([1 / 3, 1 / 3, 1 / 3]) == [34, 33, 33]
+    assert f.whole_percents([0.555, 0.225, 0.22]) == [56, 22, 22]
+    assert sum(f.whole_percents([0.166, 0.166, 0.166, 0.166, 0.166, 0.17])) == 100
+    assert f.whole_percents([0.5, None, 0.5]) == [50, None, 50]
+    assert f.whole_percents([0, 0]) == [0, 0]
+    assert f.whole_percents([]) == []
+
+
+def test_dates_and_months_read_as_people_write_them():
+    import datetime as dt
+
+    assert f.day(dt.date(2026, 2, 2)) == "2 Feb 2026"
+    assert f.month(dt.date(2026, 2, 14)) == "Feb 2026"
+    assert f.day(None) == "—"
+
+
+def test_chart_table_cells_separate_thousands_and_show_dates_and_gaps():
+    import datetime as dt
+
+    import numpy as np
+
+    assert f.table_cell(1204) == "1,204"
+    assert f.table_cell(np.int64(1204)) == "1,204"
+    assert f.table_cell(9.54) == "9.5"
+    assert f.table_cell(4.0) == "4"
+    assert f.table_cell(Decimal("342157.00")) == "342,157"
+    assert f.table_cell(dt.date(2026, 2, 2)) == "2 Feb 2026"
+    assert f.table_cell(None) == "—"
+    assert f.table_cell(float("nan")) == "—"
+    assert f.table_cell("In Review") == "In Review"
+    rendered = Template("{% load formatting %}{{ a|cell }}|{{ b|cell }}").render(
+        Context({"a": 12345.67, "b": None})
+    )
+    assert rendered == "12,345.7|—"
+
+
+def test_a_chart_tables_body_is_rendered_in_one_call_and_escaped():
+    import datetime as dt
+
+    rendered = Template("{% load formatting %}{{ rows|table_body }}").render(
+        Context({"rows": [[dt.date(2026, 2, 2), 1204, None], ["<b>x</b>", 9.54, float("nan")]]})
+    )
+    assert rendered == (
+        "<tr><td>2 Feb 2026</td><td>1,204</td><td>—</td></tr>\n"
+        "<tr><td>&lt;b&gt;x&lt;/b&gt;</td><td>9.5</td><td>—</td></tr>"
+    )

@@ -4,6 +4,7 @@ from teams.models import (
     Experiment,
     KeyResult,
     NotDoingItem,
+    Objective,
     OutcomeUpdate,
     PulseRound,
     RealisationPoint,
@@ -60,3 +61,14 @@ def point(org) -> RealisationPoint:
 def seat(org) -> TeamMembership:
     """The member's seat in org.team."""
     return TeamMembership.objects.get(team=org.team, person=org.users["member"])
+
+
+def value_stream_objective(org) -> Objective:
+    return Objective.objects.filter(
+        value_stream=org.value_stream, level=Objective.Level.VALUE_STREAM
+    ).first() or Objective.objects.create(
+        portfolio=org.portfolio,
+        level=Objective.Level.VALUE_STREAM,
+        value_stream=org.value_stream,
+        title="Payments arrive instantly",
+    )

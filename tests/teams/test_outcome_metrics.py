@@ -217,3 +217,29 @@ def test_realisation_summary_gives_latest_value_and_changes():
             "year_change": None,
         },
     ]
+
+
+def test_a_key_results_trend_keeps_its_baseline_and_target_in_view_as_plain_data():
+    import json
+
+    from teams.charts import key_result_trend_chart
+
+    points = pd.DataFrame(
+        {
+            "posted_at": [pd.Timestamp("2026-03-02 10:00", tz="UTC")],
+            "value": [Decimal("95")],
+            "status": ["on_track"],
+            "confidence": [8],
+        }
+    )
+    figure = key_result_trend_chart(points, baseline=Decimal(91), target=Decimal(99), unit="%")
+    low, high = figure["layout"]["yaxis"]["range"]
+    assert low < 91
+    assert high > 99
+    assert [shape["y0"] for shape in figure["layout"]["shapes"]] == [91.0, 99.0]
+    assert [note["text"] for note in figure["layout"]["annotations"]] == [
+        "baseline 91",
+        "target 99",
+    ]
+    assert figure["data"][0]["y"] == [95.0]
+    json.dumps(figure, allow_nan=False)

@@ -287,16 +287,23 @@ def test_the_outcomes_page_shows_the_cascade_from_theme_to_team_key_results(
     assert (stale.latest, stale.stale) == (None, True)
     assert (top.stale_count, top.progress_percent, tree.stale_count) == (1, 75, 1)
     html = response.content.decode()
-    for text in (
-        "Effortless everyday money",
-        "Customers never wait",
-        "Instant by default",
-        "Settle in seconds",
-        "95 %",
-        "Stale",
-    ):
+    for text in ("Effortless everyday money", "Customers never wait", "Instant by default"):
         assert text in html
-    assert "Add a key result" not in html  # executives read
+    # the value-stream objective is folded to its figures: its branch comes when opened
+    assert "2 key results · 1 team objective" in html
+    assert "Settle in seconds" not in html
+    branch = reverse("objective-branch", args=[org.portfolio.pk, cascade["stream"].pk])
+    assert f'hx-get="{branch}"' in html
+    fragment = client_for("executive").get(branch, headers={"HX-Request": "true"}).content.decode()
+    for text in ("Settle in seconds", "95 %", "Stale", "Scheme outages"):
+        assert text in fragment
+    assert "<html" not in fragment
+    assert "Add a key result" not in html + fragment  # executives read
+    # ?open= unfolds it in the page (where an edit returns, and without JavaScript)
+    opened = client_for("executive").get(
+        reverse("portfolio-outcomes", args=[org.portfolio.pk]), {"open": cascade["stream"].pk}
+    )
+    assert "Settle in seconds" in opened.content.decode()
 
 
 def test_members_read_the_cascade_but_see_themes_only_with_funding_transparency(
@@ -306,7 +313,7 @@ def test_members_read_the_cascade_but_see_themes_only_with_funding_transparency(
     response = client_for("member").get(url)
     assert response.context["tree"].themes[0].theme is None
     assert "Effortless everyday money" not in response.content.decode()
-    assert "Settle in seconds" in response.content.decode()
+    assert "Instant by default" in response.content.decode()
     org.portfolio.funding_transparency = True
     org.portfolio.save()
     assert "Effortless everyday money" in client_for("member").get(url).content.decode()
@@ -746,3 +753,81 @@ def test_pulse_round_open_refuses_overlapping_rounds(org):
     )
     assert other.questions.count() == 1
     assert PulseRound.objects.count() == 2
+
+
+# --- the outcomes page stays small: value-stream objectives folded ------------------------------
+
+
+def _teams_under(org, stream_objective, count: int) -> None:
+    first = stream_objective.children.count()
+    for n in range(first, first + count):
+        team = ProductTeamFactory(value_stream=org.value_stream, name=f"Squad {n}")
+        objective = TeamObjectiveFactory(team=team, parent=stream_objective, title=f"Goal {n}")
+        KeyResultFactory(objective=objective, metric=f"Measure {n}")
+
+
+def test_the_outcomes_page_does_not_grow_with_the_teams_under_a_folded_objective(org, client_for):
+    client = client_for("pmo")
+    url = reverse("portfolio-outcomes", args=[org.portfolio.pk])
+    stream = _objective(org, "value_stream", parent=_objective(org, "portfolio"))
+    _teams_under(org, stream, 2)
+    small = len(client.get(url).content)
+    _teams_under(org, stream, 40)  # 42 team objectives with a key result each
+    large = client.get(url).content.decode()
+    assert len(large) - small < 100  # only "42 team objectives" in place of "2 …"
+    assert "42 key results · 42 team objectives" in large
+    assert "Goal 17" not in large
+    branch = reverse("objective-branch", args=[org.portfolio.pk, stream.pk])
+    fragment = client.get(branch, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.count('class="okr-node okr-team"') == 42
+    assert "Add a team objective under it" in fragment  # Lean PMO edits from the fragment
+
+
+def test_a_branch_is_read_in_a_fixed_number_of_queries(org, client_for, django_assert_num_queries):
+    client = client_for("member")
+    stream = _objective(org, "value_stream")
+    _teams_under(org, stream, 2)
+    branch = reverse("objective-branch", args=[org.portfolio.pk, stream.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(branch, headers={"HX-Request": "true"})
+    _teams_under(org, stream, 12)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(branch, headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_a_branch_without_htmx_opens_the_page_with_it_unfolded(org, client_for):
+    stream = _objective(org, "value_stream")
+    branch = reverse("objective-branch", args=[org.portfolio.pk, stream.pk])
+    response = client_for("member").get(branch)
+    assert response.status_code == 302
+    outcomes = reverse("portfolio-outcomes", args=[org.portfolio.pk])
+    assert response["Location"] == f"{outcomes}?open={stream.pk}#objective-{stream.pk}"
+
+
+def test_only_value_stream_objectives_of_the_portfolio_are_branches(org, client_for):
+    client = client_for("executive")
+    team_level = _objective(org, "team")
+    foreign = Objective.objects.create(
+        portfolio=org.other_portfolio,
+        level="value_stream",
+        value_stream=org.other_value_stream,
+        title="Not yours",
+    )
+    for objective in (team_level, foreign):
+        url = reverse("objective-branch", args=[org.portfolio.pk, objective.pk])
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
+    stream = _objective(org, "value_stream")
+    url = reverse("objective-branch", args=[org.portfolio.pk, stream.pk])
+    assert client.post(url).status_code == 405
+
+
+def test_an_edit_returns_to_its_branch_unfolded(org, client_for):
+    stream = _objective(org, "value_stream")
+    response = client_for("pmo").post(
+        reverse("objective-create", args=[org.portfolio.pk]),
+        {"level": "team", "title": "Settle in seconds", "team": org.team.pk, "parent": stream.pk},
+    )
+    objective = Objective.objects.get(title="Settle in seconds")
+    assert response["Location"].endswith(f"?open={stream.pk}#objective-{objective.pk}")
+    page = client_for("pmo").get(response["Location"].split("#")[0]).content.decode()
+    assert f'id="objective-{objective.pk}"' in page

@@ -1,6 +1,7 @@
 """The flow dashboards of the value-stream and team pages, read from precomputed metric rows."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -126,11 +127,18 @@ def test_dora_tiles_read_as_people_say_them_with_tier_and_benchmark():
         }
     )
     assert [(t.name, t.value, t.tier) for t in tiles] == [
-        ("Deployment frequency", "4 days/week", "high"),
+        ("Deployment frequency", "4 days a week", "high"),
         ("Lead time for changes", "2.5 h", "elite"),
-        ("Change failure rate", "5.0 %", "elite"),
-        ("Recovery time", "3.0 days", "medium"),
-        ("Rework rate", "10.0 %", ""),
+        ("Change failure rate", "5 %", "elite"),
+        ("Recovery time", "3 days", "medium"),
+        ("Rework rate", "10 %", ""),
+    ]
+    assert [t.detail for t in tiles] == [
+        "20 deployments · 16 days a month",
+        "median of 50 changes",
+        "1 of 20 deployments failed",
+        "median of 1 incident",
+        "2 unplanned fix deployments",
     ]
     assert {t.benchmark for t in tiles} == {"dora-2023"}
     assert tiles[0].tier_label == "Between once per day and once per week"
@@ -157,11 +165,15 @@ def test_value_stream_dashboard_reads_the_published_rows(org):
     assert dashboard.status_times["status"].tolist()[0] == "In Progress"
     assert dashboard.status_times["time_s"].tolist()[0] == 8 * 3 * 86_400
     assert dashboard.status_times["share"].sum() == pytest.approx(1.0)
-    assert dashboard.dora_label == "2026-02"  # the last complete month before 4 March
+    assert dashboard.dora_label == "Feb 2026"  # the last complete month before 4 March
+    # the DORA trend: every month read, the running one marked as such
+    assert dashboard.dora_months["label"].tolist() == ["2026-01", "2026-02", "2026-03"]
+    assert dashboard.dora_months["complete"].tolist() == [True, True, False]
     assert [row.team.name for row in dashboard.teams] == ["Instant Payments", "Payment Rails"]
     first = dashboard.teams[0]
     # The week of 4 March is still running: the breakdown shows the week before.
     assert (first.label, first.velocity, first.flow_time_p85_days) == ("2026-W09", 8, 11.0)
+    assert first.period_start == dt.date(2026, 2, 23)
     assert first.dora_tiers[0] == ("DF", "Deployment frequency", "high")
     assert set(dashboard.team_velocity["team"]) == {"Instant Payments", "Payment Rails"}
 
@@ -230,10 +242,26 @@ def test_value_stream_page_shows_flow_charts_dora_tiles_caveats_and_teams(org, c
     velocity = panels["Flow velocity"]["figure"]["data"]
     assert {trace["name"] for trace in velocity} == {"Feature", "Defect", "Risk"}
     assert panels["Flow time"]["rows"][0][1:] == [8, 2.0, 5.0, 9.0]
+    # findings name the last complete week (4 March 2026 is in the week of 2 March)
+    assert panels["Flow velocity"]["finding"].startswith(
+        "8 items done in the week of 23 Feb 2026; 8 a week on average"
+    )
+    assert panels["Flow time"]["finding"] == (
+        "85 % of the items done in the week of 23 Feb 2026 took 11 days or less "
+        "(half of them 8 days)"
+    )
+    assert "week of 23 Feb 2026" in html
+    assert "2026-W09" not in html
+    dora = response.context["dora_panel"]
+    assert dora["title"] == "DORA metrics over the last twelve months"
+    assert [row[0] for row in dora["rows"]] == ["Jan 2026", "Feb 2026"]
+    assert dora["finding"].startswith("In Feb 2026: deployment frequency high")
     assert response.context["waits_panel"]["rows"][0][:2] == ["In Progress", "active"]
     assert 'class="dora-tile tier-high"' in html
     assert "tier-badge tier-elite" in html
-    assert "benchmark dora-2023" in html
+    assert "tiers of the DORA 2023 benchmark" in html
+    assert "dora-2023" not in html
+    assert "DORA metrics for Feb 2026, the last complete month" in html
     assert "12 items have an unmapped status (Awaiting Vendor) and count as waiting." in html
     assert "As of 4 Mar 2026" in html
     assert "Instant Payments" in html
@@ -249,9 +277,9 @@ def test_the_grain_switch_shows_months_and_ignores_nonsense(org, client_for):
     monthly = page(client, org, grain="month")
     assert monthly.context["flow"].grain == "month"
     assert monthly.context["flow_panels"][0]["figure"]["data"][0]["x"] == [
-        "2026-01",
-        "2026-02",
-        "2026-03",
+        "2026-01-01",
+        "2026-02-01",
+        "2026-03-01",
     ]
     assert 'class="active" aria-current="true">Monthly' in monthly.content.decode()
     assert page(client, org, grain="fortnight").context["flow"].grain == "week"
@@ -313,15 +341,21 @@ def test_each_chart_downloads_its_numbers_as_csv(org, client_for):
     client = client_for("member")
     url = reverse("value-stream-flow-csv", args=[org.value_stream.pk, "flow-time"])
     rows = read_csv(client.get(url, {"grain": "month"}))
-    assert rows[0] == ["Period", "Items done", "p50 (days)", "p85 (days)", "p95 (days)"]
-    assert rows[1] == ["2026-01", "8", "2.0", "5.0", "9.0"]
+    assert rows[0] == ["Month", "Items done", "p50 (days)", "p85 (days)", "p95 (days)"]
+    assert rows[1] == ["Jan 2026", "8", "2.0", "5.0", "9.0"]
+    weekly = read_csv(client.get(url))
+    assert weekly[0][0] == "Week starting"
+    assert weekly[1][0] == "2026-01-12"  # ISO dates in the CSV, "12 Jan 2026" on the page
     response = client.get(url)
     assert 'filename="payments-flow-time-week.csv"' in response["Content-Disposition"]
     assert len(read_csv(response)) == 1 + 8
     team_rows = read_csv(
         client.get(reverse("team-flow-csv", args=[org.team.pk, "velocity"]), {"grain": "month"})
     )
-    assert team_rows[0] == ["Period", "Feature", "Defect", "Risk", "Debt", "Total"]
+    assert team_rows[0] == ["Month", "Feature", "Defect", "Risk", "Debt", "Total"]
+    dora_rows = read_csv(client.get(reverse("team-flow-csv", args=[org.team.pk, "dora"])))
+    assert dora_rows[0][:3] == ["Month", "Deployment days a week", "Deployment frequency tier"]
+    assert [row[0] for row in dora_rows[1:]] == ["Jan 2026", "Feb 2026"]
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(org, client_for):
@@ -356,6 +390,8 @@ def test_team_page_shows_the_teams_flow_and_dora_tiles(org, client_for):
     ]
     assert 'class="flow-section team-flow"' in html
     assert html.count("data-metric=") == 5
+    assert response.context["team_dora_panel"]["rows"]
+    assert 'id="team-dora-panel"' in html
     csv_url = reverse("team-flow-csv", args=[org.team.pk, "load"])
     assert f'href="{csv_url}?grain=week"' in html
 
@@ -364,3 +400,51 @@ def test_team_page_without_metrics_says_where_data_comes_from(org, client_for):
     html = client_for("member").get(reverse("team-detail", args=[org.team.pk])).content.decode()
     assert "No flow data yet" in html
     assert "dora-tile" not in html
+
+
+# --- the flow part of a page is built once per published run --------------------------------
+
+
+def test_a_second_view_of_the_same_run_reads_two_queries_and_shows_the_same(org):
+    from valuestreams.views.flow import PUBLISHED
+
+    PUBLISHED.clear()
+    publish_value_stream(org)
+    teams = list(org.value_stream.teams.order_by("name"))
+    with CaptureQueriesContext(connection) as first:
+        built = value_stream_flow_context(org.value_stream, teams, "week")
+    with CaptureQueriesContext(connection) as second:
+        again = value_stream_flow_context(org.value_stream, teams, "week")
+    assert len(first.captured_queries) == 8
+    assert len(second.captured_queries) == 2  # the latest run, a recompute failure since
+    assert again["flow_panels"] == built["flow_panels"]
+    assert again["dora_panel"] == built["dora_panel"]
+
+
+def test_a_newly_published_run_a_renamed_team_and_a_failure_show_at_once(org):
+    from valuestreams.models import JobStatus, MetricRun, RecomputeJob
+
+    publish_value_stream(org)
+    teams = list(org.value_stream.teams.order_by("name"))
+    value_stream_flow_context(org.value_stream, teams, "week")
+    # a recompute publishes a new run with more items done
+    metric_run(org.portfolio)
+    publish(org.portfolio, ScopeKind.VALUE_STREAM, org.value_stream.pk, weeks=8, scale=3)
+    velocity = value_stream_flow_context(org.value_stream, teams, "week")["flow_panels"][0]
+    assert velocity["rows"][0][-1] == 24  # 8 items a week, three times as many
+    # a team renamed since: its new name, with the same run
+    teams[0].name = "Instant Payments EU"
+    teams[0].save()
+    context = value_stream_flow_context(org.value_stream, teams, "week")
+    assert context["flow"].teams[0].team.name == "Instant Payments EU"
+    # a recompute that fails after the run: said at once, the figures those of the run
+    assert context["flow"].recompute_failure is None
+    RecomputeJob.objects.create(
+        portfolio=org.portfolio,
+        kind=MetricRun.Kind.FULL,
+        status=JobStatus.FAILED,
+        error="the database went away",
+        finished_at=MetricRun.objects.latest("computed_at").computed_at + dt.timedelta(minutes=1),
+    )
+    failed = value_stream_flow_context(org.value_stream, teams, "week")["flow"]
+    assert failed.recompute_failure.error == "the database went away"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,19 @@ def _label(local_starts: pd.DatetimeIndex, grain: str) -> list[str]:
     if grain == "quarter":
         return [f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d in local_starts]
     return list(local_starts.strftime("%Y-%m" if grain == "month" else "%Y-%m-%d"))
+
+
+def label_start(label: str) -> date:
+    """The first local day of a window label (the inverse of the labels above): "2026-W06" →
+    Monday 2 Feb 2026, "2026-02" → 1 Feb 2026, "2026-Q2" → 1 Apr 2026, "2026-02-14" → itself."""
+    year, _, rest = str(label).partition("-")
+    if rest.startswith("W"):
+        return date.fromisocalendar(int(year), int(rest[1:]), 1)
+    if rest.startswith("Q"):
+        return date(int(year), 3 * int(rest[1:]) - 2, 1)
+    if rest.count("-"):
+        return date.fromisoformat(str(label))
+    return date(int(year), int(rest), 1)
 
 
 def _local_midnights(naive: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:

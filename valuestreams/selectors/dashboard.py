@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from django.db.models import Count, Q, Sum
 
+from portfolio import formatting
 from portfolio.date_range import DATE_RANGE_TEXT
 from valuestreams.metrics.dora import load_benchmark
+from valuestreams.metrics.flow_windows import label_start
 from valuestreams.models import (
     DoraMetric,
     FlowMetric,
@@ -33,6 +35,8 @@ from valuestreams.selectors.recompute_state import RecomputeFailure, recompute_f
 HISTORY = {Grain.WEEK: timedelta(weeks=52), Grain.MONTH: timedelta(days=731)}
 RECENT = {Grain.WEEK: timedelta(weeks=13), Grain.MONTH: timedelta(days=92)}
 RECENT_TEXT = {Grain.WEEK: "last 13 weeks", Grain.MONTH: "last 3 months"}
+# The DORA trend: the last twelve complete months (and the running one, for the tiles' fallback).
+DORA_HISTORY = timedelta(days=397)
 FLOW_COLUMNS = [
     "scope_id",
     "label",
@@ -70,6 +74,21 @@ class DoraTile:
     tier_label: str
     benchmark: str
 
+    @property
+    def benchmark_name(self) -> str:
+        """The benchmark as people name it: "dora-2023" → "DORA 2023"."""
+        return self.benchmark.replace("dora-", "DORA ")
+
+    @property
+    def figure(self) -> str:
+        """The number of `value` ("2.5" of "2.5 h"), to show large beside its smaller unit."""
+        return self.value.partition(" ")[0]
+
+    @property
+    def unit(self) -> str:
+        """The unit of `value` ("h" of "2.5 h", "days a week" of "4 days a week")."""
+        return self.value.partition(" ")[2]
+
 
 @dataclass(frozen=True)
 class TeamFlowRow:
@@ -77,6 +96,7 @@ class TeamFlowRow:
 
     team: Any
     label: str
+    period_start: date | None  # the first day of the period `label` names
     velocity: int | None
     flow_time_p85_days: float | None
     efficiency_percent: float | None
@@ -91,8 +111,10 @@ class FlowDashboard:
     ``flow``: FlowMetric rows of the scope over the history (all types and "All"), ordered by
     window. ``distribution``: item_type, done, share, target over the recent span.
     ``status_times``: status, flow_state, items, time_s, share over the recent span.
-    ``team_velocity``: team, label, velocity (value streams only). ``dora``: tiles of the latest
-    complete month.
+    ``team_velocity``: team, label, velocity, complete (value streams only). ``dora``: tiles of
+    the latest complete month; ``dora_months``: the DoraMetric rows of the last twelve months
+    and the running one (columns DORA_COLUMNS and ``complete``). Flow frames carry ``complete``:
+    False for the window still running at the run's as-of time.
     """
 
     grain: str
@@ -105,6 +127,7 @@ class FlowDashboard:
     recent_text: str
     caveats: list[str] = field(default_factory=list)
     team_velocity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dora_months: pd.DataFrame = field(default_factory=pd.DataFrame)
     teams: list[TeamFlowRow] = field(default_factory=list)
     recompute_failure: RecomputeFailure | None = None
 
@@ -121,6 +144,13 @@ def latest_run(portfolio_id: int) -> MetricRun | None:
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     return frame
+
+
+def _with_complete(frame: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """`frame` with a `complete` column: whether each window had ended by `as_of`."""
+    if frame.empty:
+        return frame.assign(complete=pd.Series(dtype=bool))
+    return frame.assign(complete=frame["window_end"] <= as_of)
 
 
 def flow_metric_frame(
@@ -208,17 +238,14 @@ def _latest_complete(frame: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
 
 
 def _duration(minutes: float | None) -> str:
-    if minutes is None or pd.isna(minutes):
-        return "—"
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} days"
+    return formatting.duration(None if minutes is None else float(minutes) * 60)
 
 
 def _rate(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value * 100:.1f} %"
+    """A rate to a tenth of a percent where it decides a tier (4.6 % is elite, 5.4 % is not)."""
+    if value is None:
+        return formatting.MISSING
+    return f"{formatting.measure(float(value) * 100, 1)} %"
 
 
 def _tier_label(benchmark: str, metric: str, tier: str) -> str:
@@ -240,41 +267,43 @@ def dora_tiles(row: pd.Series | None) -> list[DoraTile]:
     benchmark = value("benchmark") or "dora-2023"
     per_week = value("median_deployment_days_per_week")
     per_month = value("median_deployment_days_per_month")
+    deployments = value("deployments") or 0
     specs = [
         (
             "deployment_frequency",
             "Deployment frequency",
-            "—" if per_week is None else f"{per_week:g} days/week",
-            f"{value('deployments') or 0} deployments"
-            + ("" if per_month is None else f" · {per_month:g} days/month"),
+            "—" if per_week is None else f"{formatting.measure(per_week, 1)} days a week",
+            formatting.plural(deployments, "deployment")
+            + ("" if per_month is None else f" · {formatting.measure(per_month, 1)} days a month"),
             value("deployment_frequency_tier"),
         ),
         (
             "lead_time_for_changes",
             "Lead time for changes",
             _duration(value("median_lead_time_minutes")),
-            f"median of {value('changes_deployed') or 0} changes",
+            f"median of {formatting.plural(value('changes_deployed') or 0, 'change')}",
             value("lead_time_tier"),
         ),
         (
             "change_failure_rate",
             "Change failure rate",
             _rate(value("change_failure_rate")),
-            f"{value('failed_deployments') or 0} of {value('deployments') or 0} deployments failed",
+            f"{formatting.number(value('failed_deployments') or 0)} of "
+            f"{formatting.plural(deployments, 'deployment')} failed",
             value("change_failure_rate_tier"),
         ),
         (
             "failed_deployment_recovery_time",
             "Recovery time",
             _duration(value("median_recovery_time_minutes")),
-            f"median of {value('incidents_recovered') or 0} incidents",
+            f"median of {formatting.plural(value('incidents_recovered') or 0, 'incident')}",
             value("recovery_time_tier"),
         ),
         (
             "deployment_rework_rate",
             "Rework rate",
             _rate(value("deployment_rework_rate")),
-            f"{value('rework_deployments') or 0} unplanned fix deployments",
+            formatting.plural(value("rework_deployments") or 0, "unplanned fix deployment"),
             None,
         ),
     ]
@@ -442,21 +471,36 @@ def _empty_dashboard(grain: str, run: MetricRun | None) -> FlowDashboard:
     )
 
 
+LATEST = "latest"  # read the portfolio's latest run
+
+
 def scope_dashboard(
-    scope_kind: str, scope_id: int, *, portfolio_id: int, grain: str
+    scope_kind: str,
+    scope_id: int,
+    *,
+    portfolio_id: int,
+    grain: str,
+    run: MetricRun | str | None = LATEST,
 ) -> FlowDashboard:
     """The flow dashboard of one scope (value stream or team): six queries, whatever the size
-    (the sixth: whether the latest recompute of the portfolio failed)."""
+    (the sixth: whether the latest recompute of the portfolio failed); one fewer when the caller
+    passes the `run` it read already."""
     grain = parse_grain(grain)
-    run = latest_run(portfolio_id)
+    if run == LATEST:
+        run = latest_run(portfolio_id)
     failure = recompute_failure(portfolio_id)
     if run is None:
         return replace(_empty_dashboard(grain, None), recompute_failure=failure)
     since = run.as_of - HISTORY[grain]
     recent = run.as_of - RECENT[grain]
-    flow = flow_metric_frame(scope_kind, [scope_id], grain=grain, since=since)
-    dora = dora_metric_frame(
-        scope_kind, [scope_id], grain=Grain.MONTH, since=run.as_of - timedelta(days=70)
+    flow = _with_complete(
+        flow_metric_frame(scope_kind, [scope_id], grain=grain, since=since), run.as_of
+    )
+    dora = _with_complete(
+        dora_metric_frame(
+            scope_kind, [scope_id], grain=Grain.MONTH, since=run.as_of - DORA_HISTORY
+        ),
+        run.as_of,
     )
     latest_dora = _latest_complete(dora, run.as_of)
     dora_row = latest_dora.iloc[0] if not latest_dora.empty else None
@@ -467,7 +511,10 @@ def scope_dashboard(
         distribution=distribution_frame(flow, since=recent),
         status_times=status_time_frame(scope_kind, scope_id, grain=grain, since=recent),
         dora=dora_tiles(dora_row),
-        dora_label="" if dora_row is None else str(dora_row["label"]),
+        dora_label=""
+        if dora_row is None
+        else formatting.month(label_start(str(dora_row["label"]))),
+        dora_months=dora,
         recent_text=RECENT_TEXT[grain],
         caveats=caveat_messages(
             {**(run.caveats or {}), **scope_caveat_counts(scope_kind, scope_id)}
@@ -499,6 +546,7 @@ def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: d
             TeamFlowRow(
                 team=team,
                 label="" if f is None else str(f["label"]),
+                period_start=None if f is None else label_start(str(f["label"])),
                 velocity=None if f is None else int(f["velocity"]),
                 flow_time_p85_days=number(f, "flow_time_p85_s", 1 / 86_400),
                 efficiency_percent=number(f, "flow_efficiency", 100),
@@ -513,7 +561,9 @@ def _team_rows(teams: Sequence, flow: pd.DataFrame, dora: pd.DataFrame, as_of: d
     return rows
 
 
-def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) -> FlowDashboard:
+def value_stream_dashboard(
+    value_stream, *, teams: Sequence, grain: str | None, run: MetricRun | str | None = LATEST
+) -> FlowDashboard:
     """The value stream's flow dashboard plus its per-team breakdown (eight queries in all).
 
     `teams` are the value stream's teams, already read by the page.
@@ -524,13 +574,17 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
         value_stream.pk,
         portfolio_id=value_stream.portfolio_id,
         grain=grain,
+        run=run,
     )
     if dashboard.run is None:
         return dashboard
     as_of = dashboard.run.as_of
     team_ids = [team.pk for team in teams]
-    team_flow = flow_metric_frame(
-        ScopeKind.TEAM, team_ids, grain=grain, since=as_of - HISTORY[grain], item_types=["All"]
+    team_flow = _with_complete(
+        flow_metric_frame(
+            ScopeKind.TEAM, team_ids, grain=grain, since=as_of - HISTORY[grain], item_types=["All"]
+        ),
+        as_of,
     )
     team_dora = dora_metric_frame(
         ScopeKind.TEAM, team_ids, grain=Grain.MONTH, since=as_of - timedelta(days=70)
@@ -541,17 +595,21 @@ def value_stream_dashboard(value_stream, *, teams: Sequence, grain: str | None) 
             "team": team_flow["scope_id"].map(names),
             "label": team_flow["label"],
             "velocity": team_flow["velocity"],
+            "complete": team_flow["complete"],
         }
     )
     dashboard.teams = _team_rows(teams, team_flow, team_dora, as_of)
     return dashboard
 
 
-def team_dashboard(team, *, grain: str | None) -> FlowDashboard:
+def team_dashboard(
+    team, *, grain: str | None, run: MetricRun | str | None = LATEST
+) -> FlowDashboard:
     """One team's flow dashboard (six queries; one more if `team.value_stream` is not loaded)."""
     return scope_dashboard(
         ScopeKind.TEAM,
         team.pk,
         portfolio_id=team.value_stream.portfolio_id,
         grain=parse_grain(grain),
+        run=run,
     )

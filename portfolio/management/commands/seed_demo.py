@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -22,9 +22,19 @@ DEMO_STEPS: list[str] = [
 class Command(BaseCommand):
     help = "Create the Harbour Bank demo organisation and demo logins (idempotent)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="Repeat every value stream with its teams this many times (benchmarks: 10).",
+        )
+
     def handle(self, *args, **options) -> None:
         today = timezone.localdate()
-        counts = demo_seed(today=today)
+        if options["scale"] < 1:
+            raise CommandError("--scale must be a whole number of at least 1.")
+        counts = demo_seed(today=today, scale=options["scale"])
         self.stdout.write(
             "Demo organisation ready: {portfolios} portfolios, {value_streams} value streams, "
             "{teams} teams, {people} people.".format(**counts)
