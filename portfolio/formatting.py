@@ -10,6 +10,7 @@ with a space ("12 %", "3.5 days", "1,250,000 EUR").
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MISSING = "—"
@@ -60,6 +61,14 @@ def money(value: Number, currency: str = "", *, cents: bool = False) -> str:
     return f"{text} {currency}"
 
 
+def money_change(value: Number, currency: str = "") -> str:
+    """A change of money with its sign: 50000 → "+50,000 EUR", −12397 → "−12,397 EUR", 0 → "0 EUR"."""
+    text = money(value, currency)
+    amount = _number(value)
+    positive = amount is not None and amount.quantize(Decimal(1), rounding=ROUND_HALF_UP) > 0
+    return f"+{text}" if positive else text
+
+
 def money_short(value: Number, currency: str = "") -> str:
     """Money in a few characters for tight places: 950 → "950", 450000 → "450k",
     1250000 → "1.25M", each with the currency after it when given."""
@@ -78,6 +87,34 @@ def percent(value: Number, places: int = 0) -> str:
     """A percentage given in percent: 12.5 → "13 %" (places=0), "12.5 %" (places=1)."""
     text = number(value, places)
     return text if text == MISSING else f"{text} %"
+
+
+def percent_change(value: Number, places: int = 0) -> str:
+    """A change in percent with its sign: 7.44 → "+7 %" (places=0), −3.25 → "−3.3 %" (places=1)."""
+    text = percent(value, places)
+    amount = _number(value)
+    quantum = Decimal(1).scaleb(-places)
+    positive = amount is not None and amount.quantize(quantum, rounding=ROUND_HALF_UP) > 0
+    return f"+{text}" if positive else text
+
+
+def whole_percentages(values: Sequence[Number]) -> list[int]:
+    """Each value's share of their sum in whole percent, adding up to exactly 100 (largest
+    remainder: every share is rounded down, then the points left go to the largest remainders,
+    ties to the earlier value). Missing and negative values count as 0; all zero → all 0.
+
+    [1, 1, 1] → [34, 33, 33]; [555, 300, 145] → [56, 30, 14] (plain rounding gives 99 or 101).
+    """
+    amounts = [max(_number(value) or Decimal(0), Decimal(0)) for value in values]
+    total = sum(amounts, Decimal(0))
+    if total == 0:
+        return [0] * len(amounts)
+    exact = [amount * 100 / total for amount in amounts]
+    shares = [int(value) for value in exact]  # floor: the values are not negative
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[: 100 - sum(shares)]:
+        shares[index] += 1
+    return shares
 
 
 def share(value: Number, places: int = 0) -> str:

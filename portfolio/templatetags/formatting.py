@@ -3,6 +3,8 @@
 {% load formatting %}
 {{ budget.total|money:portfolio.currency }}   → 1,250,000 EUR
 {{ amount|money_short:portfolio.currency }}  → 1.25M EUR
+{{ change|money_change:portfolio.currency }} → +50,000 EUR
+{{ pct|percent_change }}                      → +7 %
 {{ share|share }}                             → 24 %      (a fraction of one)
 {{ alloc|percent }}                           → 30 %      (already in percent)
 {{ seconds|duration }}                        → 2.4 days
@@ -33,6 +35,12 @@ def money_cents(value, currency: str = "") -> str:
 
 
 @register.filter
+def money_change(value, currency: str = "") -> str:
+    """A change of money with its sign: "+50,000 EUR"."""
+    return formatting.money_change(value, currency)
+
+
+@register.filter
 def money_short(value, currency: str = "") -> str:
     """Money in a few characters (k, M, bn)."""
     return formatting.money_short(value, currency)
@@ -54,6 +62,12 @@ def measure(value, places: int = 2) -> str:
 def percent(value, places: int = 0) -> str:
     """A value already in percent: 30 → "30 %"."""
     return formatting.percent(value, int(places))
+
+
+@register.filter
+def percent_change(value, places: int = 0) -> str:
+    """A change already in percent with its sign: 7.4 → "+7 %"."""
+    return formatting.percent_change(value, int(places))
 
 
 @register.filter

@@ -88,3 +88,39 @@ def test_the_template_filters_format_the_same_way():
         "{{ d|plural:'person,people' }}|{{ e|measure }}|{{ missing|money:'EUR' }}"
     ).render(Context({"a": Decimal("342157.00"), "b": 0.25, "c": 5400, "d": 2, "e": "94.50"}))
     assert rendered == "342,157 EUR|25 %|1.5 h|2 people|94.5|—"
+
+
+def test_changes_carry_their_sign_and_no_sign_when_nothing_changed():
+    assert f.money_change(Decimal("50000"), "EUR") == "+50,000 EUR"
+    assert f.money_change(Decimal("-12397.40"), "EUR") == f"{MINUS}12,397 EUR"
+    assert f.money_change(Decimal("0.4"), "EUR") == "0 EUR"
+    assert f.money_change(None, "EUR") == "—"
+    assert f.percent_change(7.44, 1) == "+7.4 %"
+    assert f.percent_change(-3.25, 1) == f"{MINUS}3.3 %"
+    assert f.percent_change(0.2) == "0 %"
+    assert f.percent_change(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 1, 1], [34, 33, 33]),
+        ([Decimal("1780830"), Decimal("965882"), Decimal("464768")], [55, 30, 15]),  # 99 rounded
+        ([555, 300, 145], [56, 30, 14]),
+        ([2, 2, 2, 2, 2, 2, 2], [15, 15, 14, 14, 14, 14, 14]),
+        ([1, 0, None], [100, 0, 0]),
+        ([0, 0], [0, 0]),
+        ([], []),
+        ([5, -3], [100, 0]),
+    ],
+)
+def test_whole_percentages_add_up_to_exactly_100_by_largest_remainder(values, expected):
+    shares = f.whole_percentages(values)
+    assert shares == expected
+    assert sum(shares) in {0, 100}
+
+
+def test_plain_rounding_of_these_shares_would_not_add_up_to_100():
+    values = [1, 1, 1]
+    assert sum(round(100 * v / 3) for v in values) == 99  # what the pages showed before
+    assert sum(f.whole_percentages(values)) == 100
