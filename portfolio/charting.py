@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 def chart_panel(
     dom_id: str,
     title: str,
-    figure: go.Figure,
+    figure: go.Figure | dict[str, Any],
     table: pd.DataFrame,
     *,
     csv_url: str | None = None,
@@ -22,10 +22,12 @@ def chart_panel(
 ) -> dict[str, Any]:
     """Context for `_partials/chart.html`: JSON-safe figure, the table's columns and rows.
 
+    `figure` is a plotly Figure or already a plain dict of JSON-safe data and layout (cheaper: no
+    figure objects are built).
     `table` holds the chart's numbers (one row per plotted point or bar); `columns` renames its
     columns for people. An empty table renders "No data for this chart yet".
     """
-    figure_json = json.loads(figure.to_json())
+    figure_json = figure if isinstance(figure, dict) else json.loads(figure.to_json())
     table = table.astype(object).where(table.notna(), None)
     return {
         "dom_id": dom_id,

@@ -90,8 +90,10 @@ def percent(value: Number, places: int = 0) -> str:
 
 
 def percent_change(value: Number, places: int = 0) -> str:
-    """A change in percent with its sign: 7.44 → "+7 %" (places=0), −3.25 → "−3.3 %" (places=1)."""
-    text = percent(value, places)
+    """A change in percent with its sign and no trailing zeros: 7.44 → "+7 %" (places=0),
+    −3.25 → "−3.3 %" and 100.0 → "+100 %" (places=1)."""
+    text = measure(value, places)
+    text = text if text == MISSING else f"{text} %"
     amount = _number(value)
     quantum = Decimal(1).scaleb(-places)
     positive = amount is not None and amount.quantize(quantum, rounding=ROUND_HALF_UP) > 0

@@ -335,7 +335,7 @@ def test_the_investment_page_shows_the_pyramid_and_a_stop_changes_it(org, client
     pyramid = before.context["pyramid"]["charts"]["pyramid"]
     assert "Work-shape pyramid" in before.content.decode()
     counts = {row[0]: row[1] for row in pyramid["rows"]}
-    assert counts["Strategic initiative"] == 1
+    assert counts["Strategic initiative"] == "1"
     from leanpmo.services import initiative_move
     from tests.leanpmo.test_initiatives import LATER
 
@@ -344,7 +344,7 @@ def test_the_investment_page_shows_the_pyramid_and_a_stop_changes_it(org, client
         now=LATER,
     )  # fmt: skip
     after = client.get(url, {"period": funding.period.pk}).context["pyramid"]["charts"]["pyramid"]
-    assert {row[0]: row[1] for row in after["rows"]}["Strategic initiative"] == 0
+    assert {row[0]: row[1] for row in after["rows"]}["Strategic initiative"] == "0"
     csv_rows = _csv(
         client.get(
             reverse("initiative-pyramid-csv", args=[org.portfolio.pk, "cap"]),

@@ -98,6 +98,7 @@ def test_changes_carry_their_sign_and_no_sign_when_nothing_changed():
     assert f.percent_change(7.44, 1) == "+7.4 %"
     assert f.percent_change(-3.25, 1) == f"{MINUS}3.3 %"
     assert f.percent_change(0.2) == "0 %"
+    assert f.percent_change(100.0, 1) == "+100 %"
     assert f.percent_change(None) == "—"
 
 
