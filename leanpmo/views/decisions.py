@@ -50,7 +50,9 @@ class DecisionCreateForm(DecisionForm):
 def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every decision with its latest review, the reviews due, and the portfolio's decision quality."""
     portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
-    form = DecisionCreateForm(request.POST or None, portfolio=portfolio)
+    form = DecisionCreateForm(
+        request.POST if request.method == "POST" else None, portfolio=portfolio
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         budget = ValueStreamBudget.objects.filter(
@@ -142,7 +144,7 @@ def decision_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Lean PMO records whether the decision's expected outcome held, reading what was expected
     beside what happened."""
     decision = get_money_object(FundingDecision, request.user, pk, write=True)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             review_record(
@@ -164,7 +166,7 @@ def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_money_object(FundingDecision, request.user, pk)
     if not may_approve_exceptions(request.user, decision.portfolio):
         raise PermissionDenied("Only an executive approves exceptions.")
-    form = ApprovalForm(request.POST or None)
+    form = ApprovalForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

@@ -57,7 +57,7 @@ def _period_for(request: HttpRequest, pk: int, period_pk: int, *, write: bool = 
 def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
     """The portfolio's funding periods; Lean PMO adds one (periods may not overlap)."""
     portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
-    form = PeriodForm(request.POST or None)
+    form = PeriodForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             period = period_create(portfolio=portfolio, user=request.user, **form.cleaned_data)
@@ -202,7 +202,9 @@ def period_status(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse
         )
         + "."
     )
-    form = PeriodStepForm(request.POST or None, period=period, step=step, summary=words)
+    form = PeriodStepForm(
+        request.POST if request.method == "POST" else None, period=period, step=step, summary=words
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -232,7 +234,10 @@ STEP_WORDS = {
 def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
     """Lean PMO uploads a CSV of budgets for a draft period (all or nothing)."""
     portfolio, _, period = _period_for(request, pk, period_pk, write=True)
-    form = BudgetImportForm(request.POST or None, request.FILES or None)
+    form = BudgetImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             written = budgets_import(period=period, csv_text=form.text(), user=request.user)

@@ -325,9 +325,10 @@ def test_approving_a_period_asks_for_a_confirmation_first(org, client_for):
 def test_a_step_without_its_box_ticked_changes_nothing_and_says_why(org, client_for):
     funding = funding_for(org)
     url = reverse("period-status", args=[org.portfolio.pk, funding.period.pk])
-    response = client_for("pmo").post(url, {"status": "approved"})
-    assert response.status_code == 400
-    assert "Tick the box to confirm: nothing changes until you do." in response.content.decode()
+    for unticked in ({"status": "approved"}, {}):
+        response = client_for("pmo").post(url, unticked)
+        assert response.status_code == 400
+        assert "Tick the box to confirm: nothing changes until you do." in response.content.decode()
     funding.period.refresh_from_db()
     assert (funding.period.status, funding.period.approved_by) == ("draft", None)
     ticked = client_for("pmo").post(url, {"status": "approved", "confirm": "on"}, follow=True)
