@@ -40,7 +40,11 @@ OUTCOME_COLOURS = {
     "Not reviewed": "#9aa7b4",
 }
 PLAN_COLOUR, SCENARIO_COLOUR = "#9aa7b4", "#2a7ab8"
-ROW_HEIGHT = 34  # px per category on a horizontal bar chart, so long names stay readable
+# a horizontal bar chart writes each category's name (and figures) above its bar, across the
+# whole width, so that long names stay readable on a phone and the bars keep the room
+ROW_HEIGHT = 58  # px per category: a line of text above a bar
+BAR_GAP = 0.5  # the part of a row that is not bar
+MARGIN = {"t": 8, "r": 16, "b": 48, "l": 8}
 
 
 def _floats(values: Sequence[Any]) -> list[float | None]:
@@ -70,7 +74,52 @@ def money_axis(currency: str) -> dict[str, Any]:
 
 def _hbar_height(count: int) -> int:
     """A horizontal bar chart's height: enough for every category's name and bar."""
-    return max(220, 70 + ROW_HEIGHT * count)
+    return MARGIN["t"] + MARGIN["b"] + ROW_HEIGHT * max(count, 1)
+
+
+def labelled_rows(labels: Sequence[str], texts: Sequence[str], *, legend: bool = False) -> dict:
+    """The layout of a horizontal bar chart whose categories (`labels`, top to bottom) are named
+    by `texts` written above their bars from the left edge, instead of tick labels beside them."""
+    height = _hbar_height(len(labels)) + (30 if legend else 0)
+    plot = height - MARGIN["t"] - MARGIN["b"] - (30 if legend else 0)
+    bar = plot / max(len(labels), 1) * (1 - BAR_GAP)
+    layout: dict[str, Any] = {
+        "height": height,
+        "margin": {**MARGIN, "t": MARGIN["t"] + (30 if legend else 0)},
+        "bargap": BAR_GAP,
+        "yaxis": {
+            "type": "category",
+            "autorange": "reversed",
+            "showticklabels": False,
+            "fixedrange": True,
+        },
+        "annotations": [
+            {
+                "x": 0,
+                "xref": "paper",
+                "y": label,
+                "yref": "y",
+                "text": text,
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "yshift": round(bar / 2) + 1,
+                "font": {"size": 13},
+                "align": "left",
+            }
+            for label, text in zip(labels, texts, strict=True)
+        ],
+    }
+    if legend:
+        # in the band the top margin keeps for it, whatever the chart's height
+        layout["legend"] = {
+            "orientation": "h",
+            "x": 0,
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+        }
+    return layout
 
 
 # -- the investment mix ---------------------------------------------------------------------------
@@ -94,6 +143,10 @@ def stream_team_chart(mix: pd.DataFrame, currency: str) -> Figure:
         for name, part in mix.groupby("value_stream")
     }
     names = streams["value_stream"].tolist()
+    texts = [
+        f"<b>{name}</b> · {money_short(amount, currency)} · {pct} %"
+        for name, amount, pct in zip(names, streams["amount"], shares, strict=True)
+    ]
     return {
         "data": [
             {
@@ -102,24 +155,12 @@ def stream_team_chart(mix: pd.DataFrame, currency: str) -> Figure:
                 "x": _floats(streams["amount"].tolist()),
                 "y": names,
                 "marker": {"color": "#1f4e79"},
-                "text": [
-                    f"{pct} % · {money_short(amount)}"
-                    for pct, amount in zip(shares, streams["amount"], strict=True)
-                ],
-                "textposition": "auto",
-                "insidetextanchor": "end",
-                "textfont": {"size": 14},
-                "cliponaxis": False,
                 "customdata": [teams.get(name, "") for name in names],
                 "hovertemplate": f"<b>%{{y}}</b>: %{{x:,.0f}} {currency}<br>%{{customdata}}"
                 "<extra></extra>",
             }
         ],
-        "layout": {
-            "height": _hbar_height(len(names)),
-            "xaxis": money_axis(currency),
-            "yaxis": {"autorange": "reversed", "automargin": True},
-        },
+        "layout": {"xaxis": money_axis(currency), **labelled_rows(names, texts)},
     }
 
 
@@ -139,6 +180,10 @@ def share_bar_chart(frame: pd.DataFrame, label: str, currency: str) -> Figure:
     share in whole percent (adding up to 100 %) and its money. `frame`: label, amount."""
     names = frame[label].tolist()
     shares = whole_percentages(list(frame["amount"]))
+    texts = [
+        f"<b>{name}</b> · {pct} % · {money_short(amount, currency)}"
+        for name, pct, amount in zip(names, shares, frame["amount"], strict=True)
+    ]
     return {
         "data": [
             {
@@ -147,22 +192,10 @@ def share_bar_chart(frame: pd.DataFrame, label: str, currency: str) -> Figure:
                 "x": _floats(frame["amount"].tolist()),
                 "y": names,
                 "marker": {"color": [COLOURS.get(name, "#2a7ab8") for name in names]},
-                "text": [
-                    f"{pct} % · {money_short(amount)}"
-                    for pct, amount in zip(shares, frame["amount"], strict=True)
-                ],
-                "textposition": "auto",
-                "insidetextanchor": "end",
-                "textfont": {"size": 14},
-                "cliponaxis": False,
                 "hovertemplate": f"%{{y}}: %{{x:,.0f}} {currency}<extra></extra>",
             }
         ],
-        "layout": {
-            "height": _hbar_height(len(names)),
-            "xaxis": money_axis(currency),
-            "yaxis": {"autorange": "reversed", "automargin": True},
-        },
+        "layout": {"xaxis": money_axis(currency), **labelled_rows(names, texts)},
     }
 
 
@@ -253,6 +286,14 @@ def budget_actual_chart(frame: pd.DataFrame, currency: str) -> Figure:
     )
     names = ordered["value_stream"].tolist()
     hover = f"%{{y}}: %{{x:,.0f}} {currency}<extra>%{{fullData.name}}</extra>"
+    texts = []
+    for row in ordered.itertuples():
+        spent = (
+            f"{share(Decimal(str(row.actual)) / Decimal(str(row.budget)))} spent"
+            if row.actual is not None and not pd.isna(row.actual) and row.budget
+            else "no actual yet"
+        )
+        texts.append(f"<b>{row.value_stream}</b> · {spent}")
     return {
         "data": [
             {
@@ -276,10 +317,8 @@ def budget_actual_chart(frame: pd.DataFrame, currency: str) -> Figure:
         ],
         "layout": {
             "barmode": "group",
-            "height": _hbar_height(2 * len(names)) - ROW_HEIGHT * len(names) // 2,
-            "legend": TOP_LEGEND,
             "xaxis": money_axis(currency),
-            "yaxis": {"autorange": "reversed", "automargin": True},
+            **labelled_rows(names, texts, legend=True),
         },
     }
 
@@ -357,17 +396,17 @@ def decision_timeline_chart(frame: pd.DataFrame, currency: str) -> Figure:
                 + "</extra>",
             }
         )
+    rows = labelled_rows(subjects, subjects, legend=True)
+    for note in rows["annotations"]:
+        note["yshift"] = 8
+        note["font"] = {"size": 12, "color": "#5d6b7c"}
+    rows["yaxis"].update({"categoryorder": "array", "categoryarray": subjects, "showgrid": True})
     return {
         "data": data,
         "layout": {
-            "height": _hbar_height(len(subjects)),
-            "legend": TOP_LEGEND,
             "xaxis": {"type": "date", "tickformat": "%b %Y"},
-            "yaxis": {
-                "automargin": True,
-                "categoryorder": "array",
-                "categoryarray": subjects[::-1],
-            },
+            **rows,
+            "height": MARGIN["t"] + MARGIN["b"] + 30 + 44 * max(len(subjects), 1),
         },
     }
 
@@ -401,6 +440,11 @@ def scenario_streams_chart(frame: pd.DataFrame, currency: str) -> Figure:
     written at the scenario's bar. `frame`: value_stream, plan, scenario, change."""
     names = frame["value_stream"].tolist()
     hover = f"%{{y}}: %{{x:,.0f}} {currency}<extra>%{{fullData.name}}</extra>"
+    texts = [
+        f"<b>{row.value_stream}</b> · {money_short(row.scenario, currency)}"
+        + (f" ({money_change(row.change)})" if row.change else ", unchanged")
+        for row in frame.itertuples()
+    ]
     return {
         "data": [
             {
@@ -420,17 +464,15 @@ def scenario_streams_chart(frame: pd.DataFrame, currency: str) -> Figure:
                 "x": _floats(frame["scenario"].tolist()),
                 "marker": {"color": SCENARIO_COLOUR},
                 "text": [money_change(c) if c else "" for c in frame["change"].tolist()],
-                "textposition": "outside",
-                "cliponaxis": False,
+                "textposition": "inside",
+                "insidetextanchor": "end",
                 "hovertemplate": hover,
             },
         ],
         "layout": {
             "barmode": "group",
-            "height": _hbar_height(2 * len(names)) - ROW_HEIGHT * len(names) // 2,
-            "legend": TOP_LEGEND,
             "xaxis": money_axis(currency),
-            "yaxis": {"autorange": "reversed", "automargin": True},
+            **labelled_rows(names, texts, legend=True),
         },
     }
 

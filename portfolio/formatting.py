@@ -70,15 +70,17 @@ def money_change(value: Number, currency: str = "") -> str:
 
 
 def money_short(value: Number, currency: str = "") -> str:
-    """Money in a few characters for tight places: 950 → "950", 450000 → "450k",
-    1250000 → "1.25M", each with the currency after it when given."""
+    """Money in a few characters (three significant digits) for tight places: 950 → "950",
+    792330 → "792k", 1250000 → "1.25M", each with the currency after it when given."""
     amount = _number(value)
     if amount is None:
         return MISSING
     text = number(amount, 0)
     for limit, suffix in ((10**9, "bn"), (10**6, "M"), (10**3, "k")):
         if abs(amount) >= limit:
-            text = measure(amount / limit, 2 if abs(amount) < 10 * limit else 1) + suffix
+            # three significant digits: 1.78M, 12.5M, 792k
+            places = 2 if abs(amount) < 10 * limit else 1 if abs(amount) < 100 * limit else 0
+            text = measure(amount / limit, places) + suffix
             break
     return f"{text} {currency}" if currency else text
 

@@ -35,7 +35,9 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
     charts = response.context["charts"]
     bars = charts["streams"]["figure"]["data"][0]
     assert (bars["type"], bars["orientation"]) == ("bar", "h")  # sorted bars, not a sunburst
-    assert (bars["y"], bars["x"], bars["text"]) == (["Payments"], [1000000.0], ["100 % · 1M"])
+    assert (bars["y"], bars["x"]) == (["Payments"], [1000000.0])
+    notes = charts["streams"]["figure"]["layout"]["annotations"]
+    assert [note["text"] for note in notes] == ["<b>Payments</b> · 1M EUR · 100 %"]
     assert "Instant Payments: 500k EUR" in bars["customdata"][0]  # the teams, on hover
     assert charts["streams"]["title"] == "Payments takes the most: 100 % of 1M EUR"
     # two equal teams share the stream's money (exact to the cent), written for people

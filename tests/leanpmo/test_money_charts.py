@@ -40,8 +40,14 @@ def test_horizon_shares_add_up_to_exactly_100_and_the_title_names_the_finding():
     bars = figure["data"][0]
     assert bars["y"] == ["Run", "Grow", "Transform"]
     assert bars["x"] == [1780830.0, 965882.0, 464768.0]
-    # 55.45 / 30.08 / 14.47: rounded one by one they add up to 99 %
-    assert bars["text"] == ["55 % · 1.78M", "30 % · 965.9k", "15 % · 464.8k"]
+    # 55.45 / 30.08 / 14.47: rounded one by one they add up to 99 %; each name stands above its bar
+    assert [note["text"] for note in figure["layout"]["annotations"]] == [
+        "<b>Run</b> · 55 % · 1.78M EUR",
+        "<b>Grow</b> · 30 % · 966k EUR",
+        "<b>Transform</b> · 15 % · 465k EUR",
+    ]
+    assert [note["y"] for note in figure["layout"]["annotations"]] == bars["y"]
+    assert figure["layout"]["yaxis"]["showticklabels"] is False
     assert figure["layout"]["xaxis"]["title"]["text"] == "EUR"  # money axes carry the currency
     assert charts.share_title(HORIZONS, "horizon", "EUR") == "Run takes 55 % of 3.21M EUR"
     assert charts.share_title(HORIZONS.iloc[0:0], "horizon", "EUR") == "Money by horizon"
@@ -62,9 +68,13 @@ def test_the_stream_mix_is_sorted_bars_with_the_teams_on_hover():
     assert (bars["type"], bars["orientation"]) == ("bar", "h")
     assert bars["y"] == ["Payments", "Cards", "Lending"]  # largest first
     assert bars["x"] == [792330.0, 582659.0, 100000.0]
-    assert [text.split(" ·")[0] for text in bars["text"]] == ["54 %", "39 %", "7 %"]
-    assert bars["customdata"][0] == "Instant Payments: 400k EUR<br>Payment Rails: 392.3k EUR"
-    assert figure["layout"]["height"] == 220  # at least: room for the axis and the bars
+    assert [note["text"] for note in figure["layout"]["annotations"]] == [
+        "<b>Payments</b> · 792k EUR · 54 %",
+        "<b>Cards</b> · 583k EUR · 39 %",
+        "<b>Lending</b> · 100k EUR · 7 %",
+    ]
+    assert bars["customdata"][0] == "Instant Payments: 400k EUR<br>Payment Rails: 392k EUR"
+    assert figure["layout"]["height"] == 8 + 48 + 58 * 3  # a line of text and a bar per stream
     assert charts.stream_team_title(MIX, "EUR") == "Payments takes the most: 54 % of 1.47M EUR"
 
 
@@ -79,6 +89,10 @@ def test_budget_and_actual_say_how_much_was_spent():
     figure = _json_safe(charts.budget_actual_chart(frame, "EUR"))
     assert figure["data"][0]["y"] == ["Payments", "Cards"]
     assert figure["data"][1]["x"] == [900000.0, None]
+    assert [note["text"] for note in figure["layout"]["annotations"]] == [
+        "<b>Payments</b> · 90 % spent",
+        "<b>Cards</b> · no actual yet",
+    ]
     assert charts.budget_actual_title(frame, "EUR") == (
         "900k of 1M EUR spent (90 %) in 1 of 2 value streams"
     )

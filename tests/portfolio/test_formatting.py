@@ -41,7 +41,15 @@ def test_money_shows_whole_units_with_the_currency_after_it_unless_cents_matter(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(950, "950"), (450000, "450k"), (1250000, "1.25M"), (12_500_000, "12.5M"), (3.2e9, "3.2bn")],
+    [
+        (950, "950"),
+        (450000, "450k"),
+        (792330, "792k"),
+        (46613, "46.6k"),
+        (1250000, "1.25M"),
+        (12_500_000, "12.5M"),
+        (3.2e9, "3.2bn"),
+    ],
 )
 def test_money_short_fits_tight_places(value, expected):
     assert f.money_short(value) == expected
