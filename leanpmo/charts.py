@@ -463,10 +463,9 @@ def scenario_streams_chart(frame: pd.DataFrame, currency: str) -> Figure:
                 "y": names,
                 "x": _floats(frame["scenario"].tolist()),
                 "marker": {"color": SCENARIO_COLOUR},
-                "text": [money_change(c) if c else "" for c in frame["change"].tolist()],
-                "textposition": "inside",
-                "insidetextanchor": "end",
-                "hovertemplate": hover,
+                "customdata": [money_change(c, currency) for c in frame["change"].tolist()],
+                "hovertemplate": f"%{{y}}: %{{x:,.0f}} {currency} (%{{customdata}})"
+                "<extra>Scenario</extra>",
             },
         ],
         "layout": {

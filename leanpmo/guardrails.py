@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from leanpmo.plan_fields import HORIZON_LABELS
-from portfolio.formatting import measure, money
+from portfolio.formatting import MINUS, measure, money
 
 HUNDRED = Decimal(100)
 
@@ -72,7 +72,8 @@ def _pct(value: Decimal | None) -> str:
 
 
 def _signed(value: Decimal) -> str:
-    return ("+" if value > 0 else "") + _pct(value)
+    """+3.7 / −2.1 (a real minus sign)."""
+    return ("+" if value > 0 else MINUS if value < 0 else "") + _pct(abs(value))
 
 
 def _limits(rule: Rule, *, subject: str = "") -> dict:

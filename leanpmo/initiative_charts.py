@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from leanpmo.charts import labelled_rows
 from leanpmo.initiative_metrics import SHAPE_LABELS, SHAPES, STATE_LABELS, STRATEGIC
 from portfolio.formatting import days, whole_percentages
 
@@ -177,20 +178,31 @@ def strategic_cap_title(mix: pd.DataFrame, cap: int | None) -> str:
 
 
 def state_days_chart(state_days: pd.DataFrame) -> Figure:
-    """Where bets wait: median days per stay in each kanban state (`state_days`: state, stays,
-    median_days, mean_days)."""
+    """Where bets wait: median days per stay in each kanban state, one bar per state named above
+    it (`state_days`: state, stays, median_days, mean_days)."""
+    labels = [STATE_LABELS[state] for state in state_days["state"]]
+    texts = [
+        f"<b>{label}</b> · median {days(median)} · {int(stays)} stay{'s' if stays != 1 else ''}"
+        for label, median, stays in zip(
+            labels, state_days["median_days"], state_days["stays"], strict=True
+        )
+    ]
     return {
         "data": [
             {
                 "type": "bar",
-                "x": [STATE_LABELS[state] for state in state_days["state"]],
-                "y": [round(float(v), 1) for v in state_days["median_days"]],
+                "orientation": "h",
+                "y": labels,
+                "x": [round(float(v), 1) for v in state_days["median_days"]],
                 "marker": {"color": "#2a7ab8"},
                 "customdata": [int(n) for n in state_days["stays"]],
-                "hovertemplate": "%{x}: median %{y} days over %{customdata} stays<extra></extra>",
+                "hovertemplate": "%{y}: median %{x} days over %{customdata} stays<extra></extra>",
             }
         ],
-        "layout": {"yaxis": {"title": {"text": "days"}, "rangemode": "tozero"}},
+        "layout": {
+            "xaxis": {"title": {"text": "days"}, "rangemode": "tozero"},
+            **labelled_rows(labels, texts),
+        },
     }
 
 

@@ -27,6 +27,7 @@ from leanpmo.initiative_selectors import (
 )
 from leanpmo.models import FundingPeriod, Guardrail, Initiative, InitiativeState
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
 
 RECENT_FINISHED = 8
@@ -178,7 +179,9 @@ def kanban_flow_section(
         "lead_times": tables["lead-times"].to_dict("records"),
         "chart": chart_panel(
             "chart-kanban-states",
-            charts.state_days_title(flow.state_days) if not flow.state_days.empty else title,
+            nobreak(charts.state_days_title(flow.state_days))
+            if not flow.state_days.empty
+            else title,
             charts.state_days_chart(flow.state_days),
             people_table(
                 tables["state-days"],
@@ -260,7 +263,7 @@ def pyramid_section(
     panels = {
         key: chart_panel(
             f"chart-pyramid-{key}",
-            findings[key] or title,
+            nobreak(findings[key] or title),
             figures[key],
             people_table(tables[key], PYRAMID_KINDS[key], currency=portfolio.currency),
             columns=columns,

@@ -47,3 +47,10 @@ def promotion_changes(plan, currency: str = "") -> list[plan_text.Change]:
 def drift_changes(item, currency: str = "") -> list[plan_text.Change]:
     """How the plan moved since a scenario copied it, for one value stream, for people."""
     return plan_text.changes(item.changes, currency=currency)
+
+
+@register.filter
+def within_streams(rows: list[dict]) -> list[dict]:
+    """The scenario comparison's per-value-stream checks within their guardrail on both sides
+    (shown folded)."""
+    return [row for row in rows if row["verdict"] == "within" and row["scope"] != "Portfolio"]

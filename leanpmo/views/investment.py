@@ -25,6 +25,7 @@ from leanpmo.selectors import (
     themes_by_id,
 )
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
 
 
@@ -105,7 +106,7 @@ def chart_panels(
         kinds = {column: kind for column, (_, kind) in chart.columns.items()}
         panels[key] = chart_panel(
             f"chart-{key.replace('_', '-')}",
-            chart.title(frame, currency),
+            nobreak(chart.title(frame, currency)),
             chart.figure(frame, currency),
             charts.people_table(frame, kinds, currency=currency),
             columns=chart.names,

@@ -37,6 +37,7 @@ from leanpmo.services import (
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.http import form_status
 
 TABLES = {
@@ -114,7 +115,7 @@ def _panels(scenario: Scenario, comparison) -> dict:
     return {
         key: chart_panel(
             f"scenario-{key}",
-            title(comparison.tables[key], currency),
+            nobreak(title(comparison.tables[key], currency)),
             build(comparison.tables[key], currency),
             charts.people_table(comparison.tables[key], kinds, currency=currency),
             columns=TABLES[key][1],

@@ -11,6 +11,7 @@
 {{ count|plural:"deployment" }}               → 3 deployments
 {{ count|plural:"person,people" }}            → 2 people
 {{ value|measure }}                           → 94.5
+{{ sentence|nobreak }}                        → "25 %" and "3.2M EUR" never split across lines
 """
 
 from __future__ import annotations
@@ -93,3 +94,9 @@ def plural(count, nouns: str) -> str:
     """ "deployment" or "person,people": the count with its noun."""
     singular, _, plural_form = nouns.partition(",")
     return formatting.plural(count, singular, plural_form)
+
+
+@register.filter(is_safe=True)
+def nobreak(text) -> str:
+    """No line break between a figure and its unit: "25 %" never splits."""
+    return formatting.nobreak(str(text))

@@ -311,7 +311,7 @@ def test_approving_a_period_asks_for_a_confirmation_first(org, client_for):
     assert "Approve this period…" in editor
     page = client_for("pmo").get(url)
     assert page.status_code == 200
-    content = page.content.decode()
+    content = page.content.decode().replace("\xa0", " ")
     assert "Approve 2026 Q2?" in content
     assert "changes only through a recorded decision" in content
     assert "I have checked the plan and approve 2026 Q2: 1 value stream, 1,000,000 EUR" in content

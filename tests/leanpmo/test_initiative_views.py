@@ -227,7 +227,9 @@ def test_the_detail_page_shows_hypothesis_wsjf_moves_and_history(org, client_for
     html = html.decode()
     assert "customers who pay in one tap" in html
     assert "no score without risk reduction / opportunity enablement" in html
-    assert "<td><strong>Funnel</strong></td>" in html  # the first move is its creation
+    assert (
+        '<td class="lead-cell"><strong>Funnel</strong></td>' in html
+    )  # the first move is its creation
     assert "Added to the funnel." in html
     assert "Ready → <strong>Implementing</strong>" in html
     assert "Time criticality: — → <strong>5</strong>" in html

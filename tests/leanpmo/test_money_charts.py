@@ -165,7 +165,11 @@ def test_a_scenario_says_how_much_it_moves_and_where():
         }
     )
     figure = _json_safe(charts.scenario_streams_chart(frame, "EUR"))
-    assert figure["data"][1]["text"] == ["+100,000", "\u2212100,000"]
+    assert figure["data"][1]["customdata"] == ["+100,000 EUR", "\u2212100,000 EUR"]
+    assert [note["text"] for note in figure["layout"]["annotations"]] == [
+        "<b>Cards</b> · 950k EUR (+100,000)",
+        "<b>Payments</b> · 900k EUR (\u2212100,000)",
+    ]
     assert charts.scenario_streams_title(frame, "EUR") == (
         "The scenario moves 100k EUR: most at Cards (+100,000)"
     )

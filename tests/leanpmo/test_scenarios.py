@@ -399,11 +399,13 @@ def test_pmo_creates_a_scenario_from_the_current_period_and_saves_its_grid(org, 
         "+11.8 %",
     ]
     streams = page.context["charts"]["streams"]
-    assert streams["title"] == "The scenario moves 100k EUR: most at Cards (+100,000)"
+    assert (
+        streams["title"] == "The scenario moves 100k\xa0EUR: most at Cards (+100,000)"
+    )  # one line
     bars = {trace["name"]: trace for trace in streams["figure"]["data"]}
     assert (bars["Plan"]["y"], bars["Plan"]["x"]) == (["Cards", "Payments"], [850000.0, 1000000.0])
     assert bars["Scenario"]["x"] == [950000.0, 900000.0]
-    assert bars["Scenario"]["text"] == ["+100,000", "−100,000"]
+    assert bars["Scenario"]["customdata"] == ["+100,000 EUR", "−100,000 EUR"]
     assert b"Turn into decisions" in page.content
 
 

@@ -133,3 +133,13 @@ def test_plain_rounding_of_these_shares_would_not_add_up_to_100():
     values = [1, 1, 1]
     assert sum(round(100 * v / 3) for v in values) == 99  # what the pages showed before
     assert sum(f.whole_percentages(values)) == 100
+
+
+def test_a_figure_and_its_unit_stay_on_one_line():
+    nb = "\u00a0"
+    assert f.nobreak("Run takes 55 % of 3.21M EUR") == f"Run takes 55{nb}% of 3.21M{nb}EUR"
+    assert f.nobreak("2.4 days, 1 deployment, +4 pts") == f"2.4{nb}days, 1{nb}deployment, +4{nb}pts"
+    assert f.nobreak("Feature 55 % · Debt 20 %") == f"Feature 55{nb}% · Debt 20{nb}%"
+    assert f.nobreak("Q4 Cards and 2026 Q3") == "Q4 Cards and 2026 Q3"  # only figures with units
+    rendered = Template("{% load formatting %}{{ s|nobreak }}").render(Context({"s": "5 % <b>"}))
+    assert rendered == f"5{nb}% &lt;b&gt;"  # still escaped
