@@ -172,3 +172,16 @@ def test_an_initiative_exception_reads_as_the_cap_it_would_pass(org, client_for)
     content = page.content.decode().replace("\xa0", " ")
     assert "Starting it would make 2 strategic initiatives in progress; the limit is 1." in content
     assert "Start “B” above the cap" in content
+
+
+def test_a_decision_that_is_no_exception_has_nothing_to_approve(org, client_for):
+    decision = funding_for(org).decision  # a "continue"
+    page = client_for("executive").get(reverse("decision-approval", args=[decision.pk]))
+    assert page.status_code == 200
+    assert "there is nothing to approve" in page.content.decode()
+    assert 'name="approved"' not in page.content.decode()
+    refused = client_for("executive").post(
+        reverse("decision-approval", args=[decision.pk]), {"approved": "yes"}
+    )
+    assert refused.status_code == 400
+    assert not ExceptionApproval.objects.filter(decision=decision).exists()
