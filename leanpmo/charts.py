@@ -3,7 +3,7 @@ figure dicts out (plain data for `static/js/charts.js`, no plotly.graph_objects,
 
 Every chart comes with a title that states its finding in the unit it is read in ("Run takes 55 %
 of 3.21M EUR"); money axes carry the currency; shares shown side by side add up to exactly 100 %
-(largest remainder, portfolio.formatting.whole_percentages). The numbers behind a chart stay in
+(largest remainder, portfolio.formatting.whole_percents). The numbers behind a chart stay in
 its table and CSV; `people_table` writes such a table for people.
 """
 
@@ -25,7 +25,7 @@ from portfolio.formatting import (
     number,
     percent_change,
     share,
-    whole_percentages,
+    whole_percents,
 )
 
 Figure = dict[str, Any]
@@ -134,7 +134,7 @@ def stream_team_chart(mix: pd.DataFrame, currency: str) -> Figure:
         .agg(lambda s: _total(list(s)))
         .sort_values(["amount", "value_stream"], ascending=[False, True])
     )
-    shares = whole_percentages(list(streams["amount"]))
+    shares = whole_percents(list(streams["amount"]))
     teams = {
         name: "<br>".join(
             f"{row.team}: {money_short(row.amount, currency)}"
@@ -170,7 +170,7 @@ def stream_team_title(mix: pd.DataFrame, currency: str) -> str:
         return "Money by value stream"
     streams = mix.groupby("value_stream")["amount"].agg(lambda s: _total(list(s)))
     streams = streams.sort_values(ascending=False)
-    shares = whole_percentages(list(streams))
+    shares = whole_percents(list(streams))
     total = _total(list(streams))
     return f"{streams.index[0]} takes the most: {shares[0]} % of {money_short(total, currency)}"
 
@@ -179,7 +179,7 @@ def share_bar_chart(frame: pd.DataFrame, label: str, currency: str) -> Figure:
     """Horizontal bars of money per `label` (theme or horizon), in the frame's order, each with its
     share in whole percent (adding up to 100 %) and its money. `frame`: label, amount."""
     names = frame[label].tolist()
-    shares = whole_percentages(list(frame["amount"]))
+    shares = whole_percents(list(frame["amount"]))
     texts = [
         f"<b>{name}</b> · {pct} % · {money_short(amount, currency)}"
         for name, pct, amount in zip(names, shares, frame["amount"], strict=True)
@@ -203,7 +203,7 @@ def share_title(frame: pd.DataFrame, label: str, currency: str, *, verb: str = "
     """ "Run takes 55 % of 3.21M EUR": the largest part's whole-percent share of the total."""
     if frame.empty or not _total(list(frame["amount"])):
         return f"Money by {label}"
-    shares = whole_percentages(list(frame["amount"]))
+    shares = whole_percents(list(frame["amount"]))
     top = max(range(len(shares)), key=lambda i: (shares[i], -i))
     total = _total(list(frame["amount"]))
     return f"{frame[label].iloc[top]} {verb} {shares[top]} % of {money_short(total, currency)}"
@@ -214,7 +214,7 @@ def work_type_chart(frame: pd.DataFrame) -> Figure:
     data exists; each side's whole-percent shares add up to 100 %. `frame`: item_type, planned,
     completed (0–1 or None), done."""
     types = frame["item_type"].tolist()
-    planned = whole_percentages(list(frame["planned"].fillna(0)))
+    planned = whole_percents(list(frame["planned"].fillna(0)))
     data = [
         {
             "type": "bar",
@@ -229,7 +229,7 @@ def work_type_chart(frame: pd.DataFrame) -> Figure:
         }
     ]
     if frame["completed"].notna().any():
-        completed = whole_percentages(list(frame["completed"].fillna(0)))
+        completed = whole_percents(list(frame["completed"].fillna(0)))
         data.append(
             {
                 "type": "bar",
@@ -265,12 +265,12 @@ def work_type_title(frame: pd.DataFrame) -> str:
     of the capacity planned, 6 % of the work finished"; the largest planned type without flow."""
     if frame.empty or not frame["planned"].notna().any():
         return "Capacity by work type"
-    planned = whole_percentages(list(frame["planned"].fillna(0)))
+    planned = whole_percents(list(frame["planned"].fillna(0)))
     types = frame["item_type"].tolist()
     if not frame["completed"].notna().any():
         top = max(range(len(planned)), key=lambda i: planned[i])
         return f"{types[top]} gets {planned[top]} % of the capacity planned; no finished work yet"
-    done = whole_percentages(list(frame["completed"].fillna(0)))
+    done = whole_percents(list(frame["completed"].fillna(0)))
     gap = max(range(len(types)), key=lambda i: abs(planned[i] - done[i]))
     return (
         f"{types[gap]}: {planned[gap]} % of the capacity planned, "
@@ -499,7 +499,7 @@ def scenario_horizons_chart(frame: pd.DataFrame, currency: str) -> Figure:
     horizons = frame[frame["horizon"] != "Total"]
     data = []
     for side, colour in (("plan", PLAN_COLOUR), ("scenario", SCENARIO_COLOUR)):
-        shares = whole_percentages(list(horizons[side]))
+        shares = whole_percents(list(horizons[side]))
         data.append(
             {
                 "type": "bar",
@@ -524,8 +524,8 @@ def scenario_horizons_title(frame: pd.DataFrame) -> str:
     horizons = frame[frame["horizon"] != "Total"]
     if horizons.empty:
         return "Plan vs scenario by horizon"
-    plan = whole_percentages(list(horizons["plan"]))
-    scenario = whole_percentages(list(horizons["scenario"]))
+    plan = whole_percents(list(horizons["plan"]))
+    scenario = whole_percents(list(horizons["scenario"]))
     names = horizons["horizon"].tolist()
     moved = max(range(len(names)), key=lambda i: (abs(scenario[i] - plan[i]), -i))
     if plan[moved] == scenario[moved]:
@@ -572,7 +572,7 @@ def people_table(
             if numbers and abs(sum(numbers) - 1) < 0.01:
                 columns[column] = [
                     MISSING if value is None or pd.isna(value) else f"{pct} %"
-                    for value, pct in zip(values, whole_percentages(values), strict=True)
+                    for value, pct in zip(values, whole_percents(values), strict=True)
                 ]
                 continue
         columns[column] = [FORMATS[kind](value, currency) for value in values]

@@ -26,7 +26,7 @@ from portfolio.formatting import (
     number,
     plural,
     share,
-    whole_percentages,
+    whole_percents,
 )
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -310,7 +310,7 @@ def flow_lines(figures: Mapping) -> list[FlowLine]:
     known = [_number(value) for value in raw if _number(value) is not None]
     # the item types' shares are parts of one whole: written so that they add up to 100 %
     whole = abs(sum(known) - 1) < 0.01 if known else False
-    shares = dict(zip(types, whole_percentages(raw), strict=True)) if whole else {}
+    shares = dict(zip(types, whole_percents(raw), strict=True)) if whole else {}
     lines = []
     for kind in order:
         row = flow[kind] or {}

@@ -10,7 +10,7 @@ import pandas as pd
 
 from leanpmo.charts import labelled_rows
 from leanpmo.initiative_metrics import SHAPE_LABELS, SHAPES, STATE_LABELS, STRATEGIC
-from portfolio.formatting import days, whole_percentages
+from portfolio.formatting import days, whole_percents
 
 Figure = dict[str, Any]
 SHAPE_COLOURS = {
@@ -32,8 +32,8 @@ def pyramid_chart(mix: pd.DataFrame) -> Figure:
     (`mix`: shape, count, cost, count_share, cost_share)."""
     ordered = _ordered(mix)
     labels = [SHAPE_LABELS[shape] for shape in ordered.index]
-    by_count = whole_percentages(list(ordered["count_share"]))
-    by_cost = whole_percentages(list(ordered["cost_share"]))
+    by_count = whole_percents(list(ordered["count_share"]))
+    by_cost = whole_percents(list(ordered["cost_share"]))
     return {
         "data": [
             {
@@ -75,8 +75,8 @@ def pyramid_title(mix: pd.DataFrame) -> str:
     if mix.empty or not mix["count"].sum():
         return "Work-shape pyramid: nothing in progress"
     ordered = _ordered(mix)
-    by_count = whole_percentages(list(ordered["count_share"]))
-    by_cost = whole_percentages(list(ordered["cost_share"]))
+    by_count = whole_percents(list(ordered["count_share"]))
+    by_cost = whole_percents(list(ordered["cost_share"]))
     top = list(ordered.index).index(STRATEGIC)
     return (
         f"Strategic initiatives: {by_count[top]} % of the initiatives in progress, "
@@ -92,7 +92,7 @@ def pyramid_trend_chart(mix: pd.DataFrame) -> Figure:
     counts: dict[str, list[int]] = {shape: [] for shape in SHAPES}
     for period in periods:
         part = _ordered(mix[mix["period"] == period])
-        for shape, pct in zip(SHAPES, whole_percentages(list(part["cost_share"])), strict=True):
+        for shape, pct in zip(SHAPES, whole_percents(list(part["cost_share"])), strict=True):
             shares[shape].append(pct)
             counts[shape].append(int(part.loc[shape, "count"]))
     return {
@@ -126,7 +126,7 @@ def pyramid_trend_title(mix: pd.DataFrame) -> str:
     if not periods:
         return "Work-shape mix over periods: nothing in progress yet"
     last = _ordered(mix[mix["period"] == periods[-1]])
-    pct = whole_percentages(list(last["cost_share"]))[list(last.index).index(STRATEGIC)]
+    pct = whole_percents(list(last["cost_share"]))[list(last.index).index(STRATEGIC)]
     return f"{periods[-1]}: {pct} % of the team cost in strategic initiatives"
 
 

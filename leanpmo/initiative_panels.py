@@ -195,6 +195,9 @@ def kanban_flow_section(
             columns=columns,
             csv_url=reverse("initiative-flow-csv", args=[portfolio.pk, "state-days"]),
             note="Median days per stay in each state; a stay still going counts up to now.",
+            finding=nobreak(charts.state_days_title(flow.state_days))
+            if not flow.state_days.empty
+            else "",
         ),
         "csv": {
             key.replace("-", "_"): reverse("initiative-flow-csv", args=[portfolio.pk, key])
@@ -256,19 +259,20 @@ def pyramid_section(
         "cap": charts.strategic_cap_chart(mix, cap),
     }
     findings = {
-        "pyramid": charts.pyramid_title(selected) + (f" · {period.name}" if period else ""),
+        "pyramid": charts.pyramid_title(selected),
         "trend": charts.pyramid_trend_title(mix),
         "cap": charts.strategic_cap_title(mix, cap),
     }
     panels = {
         key: chart_panel(
             f"chart-pyramid-{key}",
-            nobreak(findings[key] or title),
+            title + (f" · {period.name}" if key == "pyramid" and period else ""),
             figures[key],
             people_table(tables[key], PYRAMID_KINDS[key], currency=portfolio.currency),
             columns=columns,
             csv_url=reverse("initiative-pyramid-csv", args=[portfolio.pk, key]) + query,
             note=PYRAMID_NOTE if key == "pyramid" else "",
+            finding=nobreak(findings[key]),
         )
         for key, (title, columns) in PYRAMID_CHARTS.items()
     }

@@ -103,23 +103,26 @@ def percent_change(value: Number, places: int = 0) -> str:
     return f"+{text}" if positive else text
 
 
-def whole_percentages(values: Sequence[Number]) -> list[int]:
-    """Each value's share of their sum in whole percent, adding up to exactly 100 (largest
-    remainder: every share is rounded down, then the points left go to the largest remainders,
-    ties to the earlier value). Missing and negative values count as 0; all zero → all 0.
-
-    [1, 1, 1] → [34, 33, 33]; [555, 300, 145] → [56, 30, 14] (plain rounding gives 99 or 101).
-    """
-    amounts = [max(_number(value) or Decimal(0), Decimal(0)) for value in values]
-    total = sum(amounts, Decimal(0))
-    if total == 0:
-        return [0] * len(amounts)
-    exact = [amount * 100 / total for amount in amounts]
-    shares = [int(value) for value in exact]  # floor: the values are not negative
-    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for index in by_remainder[: 100 - sum(shares)]:
-        shares[index] += 1
-    return shares
+def whole_percents(fractions: Sequence[Number]) -> list[int | None]:
+    """Fractions of one as whole percentages that add up to 100 (largest remainder): three
+    thirds → [34, 33, 33], never the 99 % that rounding each one gives. Missing values stay None
+    and are left out of the sum; all zero gives zeros."""
+    amounts = [_number(value) for value in fractions]
+    known = [amount for amount in amounts if amount is not None]
+    total = sum(known, Decimal(0))
+    if not known or total <= 0:
+        return [None if amount is None else 0 for amount in amounts]
+    exact = [None if amount is None else amount / total * 100 for amount in amounts]
+    floors = [None if value is None else int(value) for value in exact]
+    missing = 100 - sum(value for value in floors if value is not None)
+    order = sorted(
+        (index for index, value in enumerate(exact) if value is not None),
+        key=lambda index: exact[index] - floors[index],  # type: ignore[operator]
+        reverse=True,
+    )
+    for index in order[:missing]:
+        floors[index] += 1  # type: ignore[operator]
+    return floors
 
 
 def share(value: Number, places: int = 0) -> str:

@@ -31,48 +31,55 @@ from portfolio.models import Portfolio
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart of the investment page: its figure and its finding (both from the table and the
-    currency), and its table's columns for people with the kind each is written as."""
+    """One chart of the investment page: its name, its figure and its finding (both from the table
+    and the currency), and its table's columns for people with the kind each is written as."""
 
+    name: str
     figure: Callable[[pd.DataFrame, str], dict]
-    title: Callable[[pd.DataFrame, str], str]
+    finding: Callable[[pd.DataFrame, str], str]
     columns: dict[str, tuple[str, str]]  # frame column → (name for people, kind)
 
     @property
     def names(self) -> list[str]:
-        return [name for name, _ in self.columns.values()]
+        return [column for column, _ in self.columns.values()]
 
 
 CHARTS = {
     "streams": Chart(
+        "By value stream",
         charts.stream_team_chart,
         charts.stream_team_title,
         {"value_stream": ("Value stream", "text"), "team": ("Team", "text"),
          "amount": ("Money", "money"), "team_cost": ("Team cost", "money")},
     ),
     "themes": Chart(
+        "By strategic theme",
         lambda f, c: charts.share_bar_chart(f, "theme", c),
         lambda f, c: charts.share_title(f, "theme", c, verb="gets"),
         {"theme": ("Theme", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
     ),
     "horizons": Chart(
+        "By horizon",
         lambda f, c: charts.share_bar_chart(f, "horizon", c),
         lambda f, c: charts.share_title(f, "horizon", c),
         {"horizon": ("Horizon", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
     ),
     "work_types": Chart(
+        "By work type: planned capacity and work finished",
         lambda f, c: charts.work_type_chart(f),
         lambda f, c: charts.work_type_title(f),
         {"item_type": ("Work type", "text"), "planned": ("Planned", "share"),
          "completed": ("Completed", "share"), "done": ("Items done", "count")},
     ),
     "actuals": Chart(
+        "Budget and actual spend",
         charts.budget_actual_chart,
         charts.budget_actual_title,
         {"value_stream": ("Value stream", "text"), "budget": ("Budget", "money"),
          "actual": ("Actual", "money"), "variance": ("Variance", "change")},
     ),
     "periods": Chart(
+        "Money over the periods",
         charts.periods_chart,
         charts.periods_title,
         {"period": ("Period", "text"), "period_start": ("Starts", "date"), "Run": ("Run", "money"),
@@ -80,6 +87,7 @@ CHARTS = {
          "total": ("Total", "money")},
     ),
     "decisions": Chart(
+        "Decisions and how they held",
         charts.decision_timeline_chart,
         lambda f, c: charts.decision_timeline_title(f),
         {"decided_at": ("Decided", "date"), "value_stream": ("Value stream", "text"),
@@ -106,7 +114,7 @@ def chart_panels(
         kinds = {column: kind for column, (_, kind) in chart.columns.items()}
         panels[key] = chart_panel(
             f"chart-{key.replace('_', '-')}",
-            nobreak(chart.title(frame, currency)),
+            chart.name,
             chart.figure(frame, currency),
             charts.people_table(frame, kinds, currency=currency),
             columns=chart.names,
@@ -114,6 +122,7 @@ def chart_panels(
             note=NOTES.get(key, "")
             if key != "work_types" or frame["completed"].notna().any()
             else "",
+            finding=nobreak(chart.finding(frame, currency)),
         )
     return panels
 

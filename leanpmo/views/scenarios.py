@@ -115,11 +115,12 @@ def _panels(scenario: Scenario, comparison) -> dict:
     return {
         key: chart_panel(
             f"scenario-{key}",
-            nobreak(title(comparison.tables[key], currency)),
+            TABLES[key][0],
             build(comparison.tables[key], currency),
             charts.people_table(comparison.tables[key], kinds, currency=currency),
             columns=TABLES[key][1],
             csv_url=reverse("scenario-compare-csv", args=[scenario.pk, key]),
+            finding=nobreak(title(comparison.tables[key], currency)),
         )
         for key, (build, title, kinds) in CHARTS.items()
     }

@@ -40,7 +40,7 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
     assert [note["text"] for note in notes] == ["<b>Payments</b> · 1M EUR · 100 %"]
     assert "Instant Payments: 500k EUR" in bars["customdata"][0]  # the teams, on hover
     assert (
-        charts["streams"]["title"].replace("\xa0", " ")
+        charts["streams"]["finding"].replace("\xa0", " ")
         == "Payments takes the most: 100 % of 1M EUR"
     )
     # two equal teams share the stream's money (exact to the cent), written for people
@@ -53,13 +53,14 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
         ["Grow", "300,000 EUR", "30 %"],
         ["Transform", "100,000 EUR", "10 %"],
     ]
-    assert charts["horizons"]["title"].replace("\xa0", " ") == "Run takes 60 % of 1M EUR"
+    assert charts["horizons"]["title"] == "By horizon"  # the chart named, its finding beside
+    assert charts["horizons"]["finding"].replace("\xa0", " ") == "Run takes 60 % of 1M EUR"
     assert charts["horizons"]["figure"]["layout"]["xaxis"]["title"]["text"] == "EUR"
     assert charts["themes"]["rows"] == [["Digital first", "1,000,000 EUR", "100 %"]]
     assert charts["actuals"]["rows"] == [
         ["Payments", "1,000,000 EUR", "900,000 EUR", "−100,000 EUR"]
     ]
-    assert charts["actuals"]["title"].replace("\xa0", " ") == "900k of 1M EUR spent (90 %)"
+    assert charts["actuals"]["finding"].replace("\xa0", " ") == "900k of 1M EUR spent (90 %)"
     assert charts["work_types"]["figure"]["data"][0]["y"] == [60, 15, 10, 15]
     assert len(charts["work_types"]["figure"]["data"]) == 1  # no flow data yet: planned only
     assert b"vendor/plotly.min.js" in response.content
@@ -78,7 +79,7 @@ def test_work_type_chart_compares_plan_with_completed_work_when_flow_data_exists
     data = response.context["charts"]["work_types"]["figure"]["data"]
     assert [trace["name"] for trace in data] == ["Planned capacity", "Work finished"]
     assert data[1]["y"] == [80, 0, 0, 20]
-    assert response.context["charts"]["work_types"]["title"].replace("\xa0", " ") == (
+    assert response.context["charts"]["work_types"]["finding"].replace("\xa0", " ") == (
         "Feature: 60 % of the capacity planned, 80 % of the work finished"
     )
 

@@ -400,7 +400,7 @@ def test_pmo_creates_a_scenario_from_the_current_period_and_saves_its_grid(org, 
     ]
     streams = page.context["charts"]["streams"]
     assert (
-        streams["title"] == "The scenario moves 100k\xa0EUR: most at Cards (+100,000)"
+        streams["finding"] == "The scenario moves 100k\xa0EUR: most at Cards (+100,000)"
     )  # one line
     bars = {trace["name"]: trace for trace in streams["figure"]["data"]}
     assert (bars["Plan"]["y"], bars["Plan"]["x"]) == (["Cards", "Payments"], [850000.0, 1000000.0])
