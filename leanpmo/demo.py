@@ -21,6 +21,7 @@ from leanpmo.models import (
     Guardrail,
     ReviewOutcome,
     Scenario,
+    SignalEvaluation,
     ValueStreamBudget,
 )
 from leanpmo.selectors import current_period
@@ -53,6 +54,18 @@ THEMES = {
         ("Wealth for everyone", "Make investing accessible to retail customers."),
         ("Regulatory resilience", "Meet new rules without fire drills."),
     ],
+}
+# value stream → its budget's split over the themes (percent): the outcomes of each stream serve the
+# same themes (teams.demo.STREAM_OUTCOMES), so the investment mix and the outcomes tell one story
+THEME_SPLIT = {
+    "Account Opening & Onboarding": {"Digital first": 60, "Trust & safety": 40},
+    "Payments & Transfers": {"Trust & safety": 60, "Cost to serve": 40},
+    "Cards": {"Digital first": 55, "Trust & safety": 45},
+    "Mobile & Online Banking": {"Digital first": 70, "Cost to serve": 30},
+    "Digital Platform": {"Cost to serve": 65, "Digital first": 35},
+    "Mortgages": {"Faster credit decisions": 60, "Regulatory resilience": 40},
+    "Personal Loans": {"Faster credit decisions": 70, "Regulatory resilience": 30},
+    "Wealth & Investments": {"Wealth for everyone": 80, "Regulatory resilience": 20},
 }
 GUARDRAILS = [
     {"kind": Guardrail.Kind.HORIZON_SHARE, "horizon": "run", "min_percent": 40, "max_percent": 70},
@@ -119,6 +132,19 @@ def _decide(period, stream, kind, before, after, pmo, day, rng):
     )
 
 
+def _theme_split(stream_name: str, themes: list, number: int) -> dict[str, int]:
+    """The stream's split of THEME_SPLIT (theme id as text → percent); a stream not in it gets
+    60/40 over two themes by its position."""
+    by_name = {theme.name: theme for theme in themes}
+    split = THEME_SPLIT.get(stream_name, {})
+    if split and set(split) <= set(by_name):
+        return {str(by_name[name].pk): percent for name, percent in split.items()}
+    if not themes:
+        return {}
+    first, second = themes[number % len(themes)], themes[(number + 1) % len(themes)]
+    return {str(first.pk): 60, str(second.pk): 40}
+
+
 @transaction.atomic
 def _seed_portfolio(portfolio: Portfolio, today: dt.date, users: dict) -> int:
     rng = random.Random(f"funding-{portfolio.name}")
@@ -155,11 +181,7 @@ def _seed_portfolio(portfolio: Portfolio, today: dt.date, users: dict) -> int:
             }
             amounts["amount_grow"] = total - amounts["amount_run"] - amounts["amount_transform"]
             feature, defect, risk, debt = ALLOCATIONS[number % 4]
-            split = {}
-            if themes:
-                first = themes[number % len(themes)]
-                second = themes[(number + 1) % len(themes)]
-                split = {str(first.pk): 60, str(second.pk): 40}
+            split = _theme_split(stream.name, themes, number)
             budget_create(
                 period=period,
                 value_stream=stream,
@@ -349,3 +371,56 @@ def _seed_scenario(period: FundingPeriod, pmo, today: dt.date) -> None:
         line=target, expected_version=target.version,
         changes={"amount_transform": target.amount_transform + moved},
     )  # fmt: skip
+
+
+def seed_signals(*, today: dt.date) -> str:
+    """The last demo step: two situations the steward should call out, then every portfolio's
+    signals evaluated as of now (idempotent: each change is made only where it is missing, and an
+    evaluation that finds the same things changes nothing).
+
+    - Everyday Banking's Lean PMO tightened the Risk guardrail to 10 % after the quarter was
+      approved, and Mobile & Online Banking still plans 5 %: a breach without an exception;
+    - Card Issuing came to wait on Payment Rails for scheme settlement files, so three teams now
+      depend on Payment Rails: a dependency hotspot.
+
+    On a first seed the portfolio is also evaluated as of each of the last twelve weeks, as if the
+    steward had been watching (the inbox's trend, signals first seen weeks ago, some resolved).
+    """
+    from leanpmo.services.signals import signals_evaluate
+    from teams.models import TeamInteraction
+
+    pmo = get_user_model().objects.filter(username="pmo").first()
+    risk = Guardrail.objects.filter(
+        portfolio__name="Everyday Banking", kind=Guardrail.Kind.MIN_ALLOCATION, item_type="Risk"
+    ).first()
+    if pmo is not None and risk is not None and (risk.min_percent or 0) < 10:
+        guardrail_save(portfolio=risk.portfolio, user=pmo, guardrail=risk, min_percent=Decimal(10))
+    teams = {
+        team.name: team
+        for team in ProductTeam.objects.filter(
+            value_stream__portfolio__name="Everyday Banking",
+            name__in=["Card Issuing", "Payment Rails"],
+        )
+    }
+    if len(teams) == 2:
+        TeamInteraction.objects.get_or_create(
+            team=teams["Card Issuing"],
+            depends_on=teams["Payment Rails"],
+            defaults={
+                "mode": TeamInteraction.Mode.X_AS_A_SERVICE,
+                "blocking": True,
+                "note": "Scheme settlement files for card payments",
+            },
+        )
+    now = timezone.now()
+    found = []
+    for portfolio in Portfolio.objects.order_by("name"):
+        if not SignalEvaluation.objects.filter(
+            portfolio=portfolio, evaluated_at__isnull=False
+        ).exists():
+            # a first seed: as if the steward had watched the last twelve weeks (the trend)
+            for weeks in range(12, 0, -1):
+                signals_evaluate(portfolio=portfolio, as_of=now - dt.timedelta(weeks=weeks))
+        signals_evaluate(portfolio=portfolio, as_of=now)
+        found.append(portfolio.signals.filter(state="open").count())
+    return f"Signals evaluated: {sum(found)} open in {len(found)} portfolios."

@@ -607,3 +607,34 @@ def exception_check(decision: FundingDecision) -> ExceptionCheck | None:
         breaches=[r for r in caused if r.value_stream_id in (None, decision.value_stream_id)],
         stale=decision.base_version is not None and budget.version != decision.base_version,
     )
+
+
+@dataclass(frozen=True)
+class ThemeMoney:
+    """A strategic theme's money in a period (from the budgets' theme splits) and its share of
+    the period's whole budget (0–1)."""
+
+    period: FundingPeriod
+    amount: Decimal
+    share: float
+
+
+def theme_money(portfolio: Portfolio, *, today: dt.date) -> dict[int, ThemeMoney]:
+    """Theme id → its money in the portfolio's current period (see `current_period`); empty
+    without a period or budgets. Three queries, whatever the number of budgets and themes."""
+    from leanpmo import mix
+
+    period = current_period(portfolio, today=today)
+    if period is None:
+        return {}
+    rows = ValueStreamBudget.objects.filter(period=period).values_list(
+        *HORIZON_AMOUNT_FIELD.values(), "theme_split"
+    )
+    plans = [(sum(amounts, Decimal(0)), split) for *amounts, split in rows]
+    total = sum((amount for amount, _ in plans), Decimal(0))
+    ids = {str(pk): str(pk) for pk in portfolio.themes.values_list("pk", flat=True)}
+    return {
+        int(key): ThemeMoney(period, cents(amount), float(amount / total) if total else 0.0)
+        for key, amount in mix.theme_amounts(plans, ids).items()
+        if key.isdigit()
+    }

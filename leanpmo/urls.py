@@ -1,6 +1,14 @@
 from django.urls import path
 
-from leanpmo.views import decisions, funding, guardrails, initiatives, investment, scenarios
+from leanpmo.views import (
+    decisions,
+    funding,
+    guardrails,
+    initiatives,
+    investment,
+    scenarios,
+    signals,
+)
 
 urlpatterns = [
     path("portfolios/<int:pk>/funding/", funding.funding_periods, name="funding-periods"),
@@ -85,5 +93,18 @@ urlpatterns = [
         "initiatives/<int:pk>/exception/",
         initiatives.initiative_exception_view,
         name="initiative-exception",
+    ),
+    path("portfolios/<int:pk>/signals/", signals.signal_inbox, name="signal-inbox"),
+    path("portfolios/<int:pk>/signals.csv", signals.signal_inbox_csv, name="signal-inbox-csv"),
+    path(
+        "portfolios/<int:pk>/signals/thresholds/",
+        signals.signal_thresholds,
+        name="signal-thresholds",
+    ),
+    path("portfolios/<int:pk>/signals/digest/", signals.signal_digest, name="signal-digest"),
+    path("portfolios/<int:pk>/scorecard.csv", signals.scorecard_csv, name="scorecard-csv"),
+    path("signals/<int:pk>/", signals.signal_detail, name="signal-detail"),
+    path(
+        "signals/<int:pk>/acknowledge/", signals.signal_acknowledge_view, name="signal-acknowledge"
     ),
 ]

@@ -316,9 +316,22 @@ def _person(rng: random.Random, taken: set[str]):
     return user
 
 
+def _copies(streams: list, scale: int):
+    """Each value stream `scale` times (copies named "Cards 2", "Cards 3", …), with its copy number."""
+    for copy in range(1, scale + 1):
+        for stream_name, customer, teams in streams:
+            yield (stream_name if copy == 1 else f"{stream_name} {copy}"), customer, teams, copy
+
+
 @transaction.atomic
-def demo_seed(*, today: date | None = None, password: str | None = None) -> dict[str, int]:
-    """Create (or complete) Harbour Bank; returns counts of what exists afterwards."""
+def demo_seed(
+    *, today: date | None = None, password: str | None = None, scale: int = 1
+) -> dict[str, int]:
+    """Create (or complete) Harbour Bank; returns counts of what exists afterwards.
+
+    `scale` copies every value stream with its teams that many times (benchmarks: 10 gives 80
+    value streams and 220 teams); the demo logins sit in the first copy only.
+    """
     today = today or timezone.localdate()
     password = password or settings.DEMO_PASSWORD
     rng = random.Random(20260101)
@@ -334,7 +347,7 @@ def demo_seed(*, today: date | None = None, password: str | None = None) -> dict
             PortfolioMembership.objects.get_or_create(
                 portfolio=portfolio, user=logins[username], defaults={"role": role}
             )
-        for stream_name, customer, teams in streams:
+        for stream_name, customer, teams, copy in _copies(streams, scale):
             team_people = []
             for team_name, topology, mission in teams:
                 formed = today - timedelta(days=rng.randint(200, 1500))
@@ -357,7 +370,7 @@ def demo_seed(*, today: date | None = None, password: str | None = None) -> dict
                     },
                 )
                 people = [_person(rng, taken) for _ in range(rng.randint(5, 8))]
-                if team_name == "Instant Payments":
+                if team_name == "Instant Payments" and copy == 1:
                     people.append(logins["member"])
                 for person in people:
                     start = max(team.formed_on, today - timedelta(days=rng.randint(30, 900)))
@@ -372,11 +385,13 @@ def demo_seed(*, today: date | None = None, password: str | None = None) -> dict
                             "start_date": start,
                         },
                     )
-                seated = sum(seat.allocation_percent for seat in team.memberships.all())
+                # capacity is what the seats held today add up to (teams.demo ends some)
+                seated = sum(
+                    seat.allocation_percent
+                    for seat in TeamMembership.objects.current(today).filter(team=team)
+                )
                 if team.capacity_fte != Decimal(seated) / 100:
-                    team.capacity_fte = (
-                        Decimal(seated) / 100
-                    )  # capacity is what the seats add up to
+                    team.capacity_fte = Decimal(seated) / 100
                     team.save(update_fields=["capacity_fte"])
                 team_people.append(people)
             stream = ValueStream.objects.get(portfolio=portfolio, name=stream_name)

@@ -1,24 +1,46 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
+from leanpmo import panels as signal_panels
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
+from teams.panels import your_teams
 from valuestreams.selectors.recompute_state import recompute_failure
 
+HOME_ATTENTION_LIMIT = 5  # per portfolio; its own page shows everything
 
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The portfolios the person belongs to."""
-    return render(request, "portfolio/home.html", {"portfolios": portfolio_list(request.user)})
+    """What needs the person first, then the portfolios they belong to and the teams they sit in
+    with their check-ins due."""
+    portfolios = list(portfolio_list(request.user))
+    context = {
+        "portfolios": portfolios,
+        "attention": signal_panels.attention(
+            request.user, portfolios, now=timezone.now(), limit=HOME_ATTENTION_LIMIT
+        ),
+        "your_teams": your_teams(request.user, as_of=timezone.localdate()),
+    }
+    return render(request, "portfolio/home.html", context)
 
 
+@require_safe
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Portfolio → value streams → teams, with headcount per team (and the failure of the latest
     metrics recompute, while there is one)."""
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     value_streams = list(portfolio_tree(portfolio))
+    now = timezone.now()
     context = {
+        "attention": signal_panels.attention(request.user, [portfolio], now=now),
+        "scorecard": signal_panels.scorecard(
+            portfolio, role=role, sort=request.GET.get("sort", ""), now=now
+        ),
         "portfolio": portfolio,
         "role": role,
         "value_streams": value_streams,

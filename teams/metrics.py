@@ -37,6 +37,16 @@ def is_stale(
     return (as_of - since).days > STALE_AFTER_CADENCES * cadence_days
 
 
+def check_in_due_on(
+    *, last_check_in: dt.date | None, starts_on: dt.date, cadence_days: int
+) -> dt.date:
+    """The day the next check-in is due: one cadence after the last check-in, or the start day
+    when there never was one."""
+    if last_check_in is None:
+        return starts_on
+    return last_check_in + dt.timedelta(days=cadence_days)
+
+
 def staleness_rollup(key_results: pd.DataFrame, *, by: str, as_of: dt.date) -> pd.DataFrame:
     """Open and stale key results per group.
 

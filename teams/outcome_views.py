@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -10,9 +12,12 @@ from django.utils import timezone
 
 from portfolio.access import get_for_user
 from portfolio.http import form_status
+from teams import selectors
 from teams.access import get_team_for_outcomes
+from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
 from teams.forms import ExperimentForm, NotDoingForm, OutcomeUpdateForm, PulseAnswerForm
-from teams.models import Experiment, PulseRound
+from teams.models import Experiment, OutcomeUpdate, PulseRound
+from teams.plausibility import plain_number
 from teams.services import (
     experiment_create,
     experiment_update,
@@ -22,22 +27,66 @@ from teams.services import (
 )
 
 
+def _check_in_initial(request: HttpRequest, team) -> tuple[dict, OutcomeUpdate | None]:
+    """The form's first values: the key result asked for, or for a correction (?corrects=) the
+    corrected check-in's own values, so only what was wrong needs typing."""
+    corrected = selectors.correctable_update(team, (request.POST or request.GET).get("corrects"))
+    if corrected is None:
+        return {"key_result": request.GET.get("key_result")}, None
+    return {
+        "key_result": corrected.key_result_id,
+        "value": plain_number(corrected.value),
+        "confidence": corrected.confidence,
+        "status": corrected.status,
+        "learned": corrected.learned,
+        "blockers": corrected.blockers,
+        "corrects": corrected.pk,
+    }, corrected
+
+
 def outcome_update_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team member posts a check-in on one of the team's key results (or corrects one)."""
+    """A team member posts a check-in on one of the team's key results (or corrects one).
+
+    A check-in that looks implausible (teams.plausibility) is shown again with its warnings and
+    posted only once the member confirms them."""
     team = get_team_for_outcomes(request.user, pk, write=True)
-    initial = {"key_result": request.GET.get("key_result"), "corrects": request.GET.get("corrects")}
+    initial, corrected = _check_in_initial(request, team)
     form = OutcomeUpdateForm(request.POST or None, team=team, initial=initial)
+    time_zone = team.value_stream.portfolio.time_zone
+    now = timezone.now()
+    warnings = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        warnings = selectors.check_in_warnings_for(
+            key_result=data["key_result"],
+            value=data["value"],
+            status=data["status"],
+            on=timezone.localdate(now, zoneinfo.ZoneInfo(time_zone)),
+            time_zone=time_zone,
+            corrects=data["corrects"],
+        )
         try:
-            update = outcome_update_post(
-                posted_by=request.user, posted_at=timezone.now(), **form.cleaned_data
+            update = write_when_confirmed(
+                lambda: outcome_update_post(posted_by=request.user, posted_at=now, **data),
+                data=request.POST,
+                warnings=warnings,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            warnings = []  # refused: nothing to confirm
         else:
-            messages.success(request, f"Check-in on “{update.key_result}” posted.")
-            return redirect(f"{team.get_absolute_url()}#key-result-{update.key_result_id}")
-    context = {"form": form, "team": team, "portfolio": team.value_stream.portfolio}
+            if update is not None:
+                messages.success(request, f"Check-in on “{update.key_result}” posted.")
+                return redirect(f"{team.get_absolute_url()}#key-result-{update.key_result_id}")
+    focus_first_error(form)
+    context = {
+        "form": form,
+        "team": team,
+        "portfolio": team.value_stream.portfolio,
+        "corrected": corrected,
+        "warnings": warnings,
+        "warnings_digest": warnings_digest(warnings),
+    }
     return render(request, "teams/outcome_update_form.html", context, status=form_status(form))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from teams.charts import key_result_trend_chart, realisation_chart
 from teams.metrics import (
     PulseSummary,
     TeamStability,
+    check_in_due_on,
     dependency_counts,
     is_stale,
     key_result_progress,
@@ -25,7 +27,14 @@ from teams.metrics import (
     staleness_rollup,
     team_stability,
 )
-from teams.models import MIN_RESPONSES_SHOWN, KeyResult, Objective, OutcomeUpdate, ProductTeam
+from teams.models import (
+    MIN_RESPONSES_SHOWN,
+    KeyResult,
+    Objective,
+    OutcomeUpdate,
+    ProductTeam,
+    TeamMembership,
+)
 
 STATUS_LABELS = dict(OutcomeUpdate.Status.choices)
 
@@ -105,6 +114,93 @@ def _trend_panel(kr: KeyResult, points: pd.DataFrame, time_zone: str) -> dict[st
         table,
         columns=["Date", f"Value ({kr.unit})" if kr.unit else "Value", "Confidence", "Status"],
     )
+
+
+@dataclass
+class TeamPeople:
+    """The team's seats as the team page lists them: held today (by name), starting later (soonest
+    first) and ended (latest end first)."""
+
+    current: list[TeamMembership]
+    upcoming: list[TeamMembership]
+    past: list[TeamMembership]
+
+    @property
+    def seated_fte(self) -> Decimal:
+        return sum((Decimal(seat.allocation_percent) for seat in self.current), Decimal(0)) / 100
+
+
+def team_people(team: ProductTeam, *, as_of: dt.date) -> TeamPeople:
+    """Every seat of the team, sorted into current, upcoming and past ones. One query."""
+    seats = list(selectors.team_seats(team))
+    current = [
+        seat
+        for seat in seats
+        if seat.start_date <= as_of and (seat.end_date is None or seat.end_date >= as_of)
+    ]
+    current.sort(key=lambda s: (s.person.last_name, s.person.first_name, s.person.username))
+    upcoming = sorted((s for s in seats if s.start_date > as_of), key=lambda s: s.start_date)
+    past = sorted(
+        (s for s in seats if s.end_date is not None and s.end_date < as_of),
+        key=lambda s: s.end_date,
+        reverse=True,
+    )
+    return TeamPeople(current, upcoming, past)
+
+
+@dataclass
+class DueKeyResult:
+    """A key result of the person's team and when its next check-in is due."""
+
+    key_result: KeyResult
+    due_on: dt.date
+    stale: bool
+
+
+@dataclass
+class YourTeam:
+    """One of the person's teams for their home page: their seat and the check-ins due."""
+
+    seat: TeamMembership
+    due: list[DueKeyResult]
+    upcoming: DueKeyResult | None
+
+    @property
+    def team(self) -> ProductTeam:
+        return self.seat.team
+
+
+def your_teams(user, *, as_of: dt.date) -> list[YourTeam]:
+    """The teams `user` sits in today, each with its open key results due for a check-in (due on
+    or before `as_of`, most overdue first) and the next one due otherwise. Two queries."""
+    if not user.is_authenticated:
+        return []
+    seats = list(selectors.seats_of(user, as_of=as_of))
+    by_team: dict[int, list[DueKeyResult]] = {seat.team_id: [] for seat in seats}
+    zones = {seat.team_id: seat.team.value_stream.portfolio.time_zone for seat in seats}
+    for kr in selectors.open_key_results_of_teams(by_team):
+        last = _local_date(kr.last_posted_at, zones[kr.team_id]) if kr.last_posted_at else None
+        by_team[kr.team_id].append(
+            DueKeyResult(
+                kr,
+                check_in_due_on(
+                    last_check_in=last, starts_on=kr.starts_on, cadence_days=kr.cadence_days
+                ),
+                is_stale(
+                    last_check_in=last,
+                    starts_on=kr.starts_on,
+                    cadence_days=kr.cadence_days,
+                    as_of=as_of,
+                ),
+            )
+        )
+    teams = []
+    for seat in seats:
+        rows = sorted(by_team[seat.team_id], key=lambda row: (row.due_on, row.key_result.metric))
+        due = [row for row in rows if row.due_on <= as_of]
+        later = [row for row in rows if row.due_on > as_of]
+        teams.append(YourTeam(seat, due, later[0] if later else None))
+    return teams
 
 
 @dataclass

@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
+from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
 from portfolio.models import Portfolio
@@ -49,12 +51,17 @@ def _outcomes_url(portfolio_id: int, anchor: str = "") -> str:
     return reverse("portfolio-outcomes", args=[portfolio_id]) + (f"#{anchor}" if anchor else "")
 
 
+@require_safe
 def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The portfolio's OKR cascade with each key result's latest value, progress and staleness."""
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
     themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
+    if themes:
+        money = theme_money(portfolio, today=timezone.localdate())
+        for theme in themes:
+            theme.money = money.get(theme.pk)
     context = {
         "portfolio": portfolio,
         "tree": outcome_tree(

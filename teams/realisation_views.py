@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
 from teams.forms import RealisationImportForm, RealisationMetricForm, RealisationPointForm
@@ -38,6 +39,7 @@ def _page(
     return render(request, "teams/realisation.html", context, status=status)
 
 
+@require_safe
 def realisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A value stream's realisation metrics: chart, numbers, and for Lean PMO the entry forms."""
     return _page(request, get_for_user(ValueStream, request.user, pk))

@@ -6,20 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from decimal import Decimal
 
 import pandas as pd
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import (
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 
+from portfolio.models import Portfolio
 from teams.models import (
     Experiment,
     KeyResult,
@@ -35,16 +41,13 @@ from teams.models import (
     TeamInteraction,
     TeamMembership,
 )
-
-
-def team_roster(team: ProductTeam) -> QuerySet[TeamMembership]:
-    """The team's current seats with their people, ordered by name."""
-    return (
-        TeamMembership.objects.current()
-        .filter(team=team)
-        .select_related("person")
-        .order_by("person__last_name", "person__first_name")
-    )
+from teams.plausibility import (
+    KeyResultFacts,
+    PlausibilityWarning,
+    Seat,
+    allocation_warnings,
+    check_in_warnings,
+)
 
 
 def _is_corrected() -> Exists:
@@ -256,4 +259,187 @@ def value_stream_interactions_for_editing(value_stream) -> QuerySet[TeamInteract
         TeamInteraction.objects.filter(team__value_stream=value_stream)
         .select_related("team", "depends_on__value_stream")
         .order_by("-blocking", "team__name", "depends_on__name")
+    )
+
+
+# --- check-in context and warnings ---------------------------------------------------------------
+
+
+def _standing_updates() -> QuerySet[OutcomeUpdate]:
+    """Check-ins that stand: not corrected by a later one."""
+    return OutcomeUpdate.objects.annotate(corrected=_is_corrected()).filter(corrected=False)
+
+
+def check_in_key_results(team: ProductTeam) -> QuerySet[KeyResult]:
+    """The team's key results, open ones (those that take check-ins) first, each with `last_value`,
+    `last_posted_at` and `last_status` of its latest standing check-in (None without one). One query."""
+    latest = _standing_updates().filter(key_result=OuterRef("pk")).order_by("-posted_at", "-pk")
+    return (
+        KeyResult.objects.filter(objective__team=team)
+        .annotate(
+            last_value=Subquery(latest.values("value")[:1]),
+            last_posted_at=Subquery(latest.values("posted_at")[:1]),
+            last_status=Subquery(latest.values("status")[:1]),
+        )
+        .order_by("closed", "objective__title", "metric")
+    )
+
+
+def key_result_facts(
+    key_result: KeyResult, *, time_zone: str, corrects: OutcomeUpdate | None = None
+) -> KeyResultFacts:
+    """What a new check-in on `key_result` is compared with: its definition and the latest standing
+    check-in (for a correction: the latest standing one posted before the corrected one, which the
+    correction replaces). Dates in `time_zone`. One query."""
+    earlier = _standing_updates().filter(key_result=key_result)
+    if corrects is not None:
+        earlier = earlier.exclude(pk=corrects.pk).filter(
+            Q(posted_at__lt=corrects.posted_at)
+            | Q(posted_at=corrects.posted_at, pk__lt=corrects.pk)
+        )
+    previous = earlier.order_by("-posted_at", "-pk").values_list("value", "posted_at").first()
+    return KeyResultFacts(
+        baseline=key_result.baseline,
+        target=key_result.target,
+        unit=key_result.unit,
+        starts_on=key_result.starts_on,
+        previous_value=previous[0] if previous else None,
+        previous_on=previous[1].astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+        if previous
+        else None,
+    )
+
+
+def check_in_warnings_for(
+    *,
+    key_result: KeyResult,
+    value: Decimal,
+    status: str,
+    on: dt.date,
+    time_zone: str,
+    corrects: OutcomeUpdate | None = None,
+) -> list[PlausibilityWarning]:
+    """The warnings (teams.plausibility) for a check-in about to be posted on `on`; none for a
+    closed key result, which takes no check-in at all (the service says so). One query."""
+    if key_result.closed:
+        return []
+    facts = key_result_facts(key_result, time_zone=time_zone, corrects=corrects)
+    return check_in_warnings(facts=facts, value=value, status=status, on=on)
+
+
+# --- seats ---------------------------------------------------------------------------------------
+
+
+def team_seats(team: ProductTeam) -> QuerySet[TeamMembership]:
+    """Every seat of the team, past, current and upcoming, people selected; newest start first."""
+    return (
+        TeamMembership.objects.filter(team=team)
+        .select_related("person")
+        .order_by("-start_date", "person__last_name", "person__first_name", "pk")
+    )
+
+
+ELSEWHERE = "a team you do not see"
+
+
+def person_seats(
+    person: AbstractBaseUser, *, viewer: AbstractBaseUser, exclude: TeamMembership | None = None
+) -> list[Seat]:
+    """All the person's seats in any team, as the allocation rule sees them; teams `viewer` may
+    not read are named ELSEWHERE (their allocation counts, their name is not told). Two queries."""
+    seats = TeamMembership.objects.filter(person=person)
+    if exclude is not None:
+        seats = seats.exclude(pk=exclude.pk)
+    rows = list(
+        seats.values_list("team_id", "team__name", "start_date", "end_date", "allocation_percent")
+    )
+    seen = set(
+        ProductTeam.objects.visible_to(viewer)
+        .filter(pk__in={row[0] for row in rows})
+        .values_list("pk", flat=True)
+    )
+    return [
+        Seat(name if team_id in seen else ELSEWHERE, start, end, percent)
+        for team_id, name, start, end, percent in rows
+    ]
+
+
+def seat_allocation_warnings(
+    *,
+    person: AbstractBaseUser,
+    team: ProductTeam,
+    allocation_percent: int,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    viewer: AbstractBaseUser,
+    replaces: TeamMembership | None = None,
+) -> list[PlausibilityWarning]:
+    """Whether a seat of `allocation_percent` in `team` over [start_date, end_date] would allocate
+    `person` more than full time (`replaces`: the seat it takes over from, left out), in words
+    for `viewer`. Two queries."""
+    seats = [
+        *person_seats(person, viewer=viewer, exclude=replaces),
+        Seat(team.name, start_date, end_date, allocation_percent),
+    ]
+    name = person.get_full_name() or person.username
+    return allocation_warnings(seats, name=name, start=start_date, end=end_date)
+
+
+def seat_candidates(portfolio: Portfolio, *, query: str = "", limit: int = 50) -> QuerySet:
+    """People a Lean PMO may seat in a team of `portfolio`, by name. Without `query`: the people of
+    the portfolio (a role, or a seat in one of its teams). With it: any active user whose name or
+    username contains every word of it (a new colleague has no role anywhere yet). Each has
+    `seats_now`: their current seats, teams and their value streams selected (show only the
+    teams the viewer may read)."""
+    users = get_user_model().objects.filter(is_active=True)
+    words = query.split()
+    if words:
+        for word in words:
+            users = users.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(username__icontains=word)
+            )
+    else:
+        seated = TeamMembership.objects.filter(team__value_stream__portfolio=portfolio)
+        users = users.filter(
+            Q(portfolio_memberships__portfolio=portfolio) | Q(pk__in=seated.values("person"))
+        ).distinct()
+    current = (
+        TeamMembership.objects.current().select_related("team__value_stream").order_by("team__name")
+    )
+    return users.prefetch_related(
+        Prefetch("team_memberships", queryset=current, to_attr="seats_now")
+    ).order_by("last_name", "first_name", "username")[:limit]
+
+
+def correctable_update(team: ProductTeam, pk: str | int | None) -> OutcomeUpdate | None:
+    """The team's check-in `pk` (a text from a URL) with its key result and author, or None when
+    it is no check-in of the team."""
+    if pk is None or not str(pk).isdigit():
+        return None
+    return (
+        OutcomeUpdate.objects.filter(pk=int(pk), key_result__objective__team=team)
+        .select_related("key_result", "posted_by")
+        .first()
+    )
+
+
+def seats_of(user: AbstractBaseUser, *, as_of: dt.date) -> QuerySet[TeamMembership]:
+    """The user's seats held on `as_of`, teams with their value stream and portfolio selected."""
+    return (
+        TeamMembership.objects.current(as_of)
+        .filter(person=user)
+        .select_related("team__value_stream__portfolio")
+        .order_by("team__name", "pk")
+    )
+
+
+def open_key_results_of_teams(team_ids: Iterable[int]) -> QuerySet[KeyResult]:
+    """Open key results of the teams, each with `team_id` and `last_posted_at` (its latest
+    check-in, None without one). One query."""
+    return (
+        KeyResult.objects.filter(objective__team_id__in=list(team_ids), closed=False)
+        .annotate(team_id=F("objective__team_id"), last_posted_at=Max("updates__posted_at"))
+        .order_by("metric", "pk")
     )

@@ -9,6 +9,8 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import pghistory
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
@@ -29,6 +31,7 @@ from teams.models import (
     RealisationMetric,
     RealisationPoint,
     TeamInteraction,
+    TeamMembership,
 )
 from valuestreams.models import ValueStream
 
@@ -43,12 +46,21 @@ TEAM_FIELDS = (
 )
 
 
+def _signals_requested(portfolio_id: int) -> None:
+    """Ask for the portfolio's signals to be evaluated again after this write commits (coalesced:
+    many writes, one evaluation). Imported here: leanpmo builds on teams, not the other way."""
+    from leanpmo.services.signals import signals_request
+
+    signals_request(portfolio_id=portfolio_id)
+
+
 @transaction.atomic
 def team_create(*, value_stream: ValueStream, name: str, **fields) -> ProductTeam:
     """Create a team in `value_stream`; raises ValidationError naming the field at fault."""
     team = ProductTeam(value_stream=value_stream, name=name, **fields)
     team.full_clean()
     team.save()
+    _signals_requested(value_stream.portfolio_id)
     return team
 
 
@@ -78,7 +90,114 @@ def team_update(*, team: ProductTeam, **fields) -> ProductTeam:
         from valuestreams.recompute import recompute_request
 
         recompute_request(portfolio=target.portfolio, team_ids=[team.pk])
+    _signals_requested(home)
     return team
+
+
+# --- seats: people join, change allocation and leave (memberships keep their history) ----------
+
+
+def _audited_by(user: AbstractBaseUser | None) -> pghistory.context:
+    """The audit history's context naming who made a write (pages also add the URL through the
+    middleware; the API and scripts have only this)."""
+    known = user is not None and user.is_authenticated
+    return pghistory.context(**({"user": user.pk} if known else {}))
+
+
+def _lock_team(team: ProductTeam) -> None:
+    """Serialise seat changes of one team, so two requests cannot both pass the overlap check."""
+    ProductTeam.objects.select_for_update().filter(pk=team.pk).values_list("pk").get()
+
+
+@transaction.atomic
+def team_membership_add(
+    *,
+    team: ProductTeam,
+    person: AbstractBaseUser,
+    allocation_percent: int,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    role_title: str = "",
+    by: AbstractBaseUser | None,
+) -> TeamMembership:
+    """Give `person` a seat in `team` from `start_date` (to `end_date`, or open-ended), audited as
+    made by `by`.
+
+    Raises ValidationError naming the field: an allocation outside 1–100 %, an end before the
+    start, a seat overlapping another seat of the same person in the team. Allocating someone
+    more than 100 % in total is allowed (see teams.plausibility.allocation_warnings).
+    """
+    _lock_team(team)
+    seat = TeamMembership(
+        team=team,
+        person=person,
+        allocation_percent=allocation_percent,
+        start_date=start_date,
+        end_date=end_date,
+        role_title=role_title,
+    )
+    with _audited_by(by):
+        return _validated(seat)
+
+
+@transaction.atomic
+def team_membership_end(
+    *, membership: TeamMembership, end_date: dt.date, by: AbstractBaseUser | None
+) -> TeamMembership:
+    """End a seat on `end_date` (its last day in the team), audited as made by `by`; the seat is
+    kept, so stability keeps its history. Raises ValidationError on `end_date`: before the seat
+    starts, or overlapping a later seat of the person in the team."""
+    _lock_team(membership.team)
+    seat = TeamMembership.objects.select_related("team", "person").get(pk=membership.pk)
+    seat.end_date = end_date
+    with _audited_by(by):
+        try:
+            return _validated(seat)
+        except ValidationError as exc:
+            raise ValidationError({"end_date": exc.messages}) from exc
+
+
+@transaction.atomic
+def team_membership_change(
+    *,
+    membership: TeamMembership,
+    allocation_percent: int,
+    on: dt.date,
+    role_title: str | None = None,
+    by: AbstractBaseUser | None,
+) -> TeamMembership:
+    """Change a seat's allocation (and role title) from `on`; returns the seat that holds it.
+
+    The history stays true: the seat ends the day before `on` and a new seat with the new
+    allocation starts on `on`, until the old seat's end. A change from the seat's first day (or
+    earlier) corrects the seat itself. Raises ValidationError naming the field: an allocation
+    outside 1–100 %, `on` after the seat ended.
+    """
+    _lock_team(membership.team)
+    seat = TeamMembership.objects.select_related("team", "person").get(pk=membership.pk)
+    title = seat.role_title if role_title is None else role_title
+    if (allocation_percent, title) == (seat.allocation_percent, seat.role_title):
+        return seat
+    if seat.end_date is not None and on > seat.end_date:
+        raise ValidationError(
+            {"on": f"This seat ended on {seat.end_date.day} {seat.end_date:%b %Y}; add a new seat."}
+        )
+    with _audited_by(by):
+        if on <= seat.start_date:
+            seat.allocation_percent, seat.role_title = allocation_percent, title
+            return _validated(seat)
+        successor = TeamMembership(
+            team=seat.team,
+            person=seat.person,
+            allocation_percent=allocation_percent,
+            role_title=title,
+            start_date=on,
+            end_date=seat.end_date,
+        )
+        successor.clean_fields()
+        seat.end_date = on - dt.timedelta(days=1)
+        _validated(seat)
+        return _validated(successor)
 
 
 def _validated(instance: Model) -> Model:
@@ -110,7 +229,7 @@ def outcome_update_post(
         raise ValidationError({"key_result": f"“{locked}” is closed; it takes no more check-ins."})
     if corrects is not None and OutcomeUpdate.objects.filter(corrects=corrects).exists():
         raise ValidationError({"corrects": "That update has already been corrected."})
-    return _validated(
+    update = _validated(
         OutcomeUpdate(
             key_result=locked,
             posted_by=posted_by,
@@ -123,6 +242,8 @@ def outcome_update_post(
             corrects=corrects,
         )
     )
+    _signals_requested(locked.objective.portfolio_id)
+    return update
 
 
 EXPERIMENT_FIELDS = (
@@ -256,7 +377,9 @@ def key_result_create(*, objective: Objective, **fields) -> KeyResult:
     unknown = set(fields) - set(KEY_RESULT_FIELDS)
     if unknown:
         raise TypeError(f"key_result_create got unexpected fields: {sorted(unknown)}")
-    return _validated(KeyResult(objective=objective, **fields))
+    key_result = _validated(KeyResult(objective=objective, **fields))
+    _signals_requested(objective.portfolio_id)
+    return key_result
 
 
 @transaction.atomic
@@ -280,7 +403,9 @@ def key_result_update(*, key_result: KeyResult, **fields) -> KeyResult:
         )
     for name, value in fields.items():
         setattr(key_result, name, value)
-    return _validated(key_result)
+    _validated(key_result)
+    _signals_requested(key_result.objective.portfolio_id)
+    return key_result
 
 
 @transaction.atomic
@@ -486,7 +611,9 @@ def team_interaction_record(
         raise ValidationError(
             {"depends_on": f"{team} already has a dependency on {depends_on} recorded; edit it."}
         )
-    return _validated(TeamInteraction(team=team, depends_on=depends_on, **fields))
+    interaction = _validated(TeamInteraction(team=team, depends_on=depends_on, **fields))
+    _signals_requested(portfolios[team.pk])
+    return interaction
 
 
 @transaction.atomic
@@ -497,4 +624,6 @@ def team_interaction_update(*, interaction: TeamInteraction, **fields) -> TeamIn
         raise TypeError(f"team_interaction_update got unexpected fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(interaction, name, value)
-    return _validated(interaction)
+    _validated(interaction)
+    _signals_requested(interaction.team.value_stream.portfolio_id)
+    return interaction

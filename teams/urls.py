@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teams import outcome_views, pmo_views, realisation_views, views
+from teams import outcome_views, pmo_views, realisation_views, seat_views, views
 
 urlpatterns = [
     path(
@@ -8,6 +8,9 @@ urlpatterns = [
     ),
     path("teams/<int:pk>/", views.team_detail, name="team-detail"),
     path("teams/<int:pk>/edit/", views.team_edit, name="team-edit"),
+    path("teams/<int:pk>/seats/new/", seat_views.seat_create, name="team-seat-create"),
+    path("seats/<int:pk>/end/", seat_views.seat_end, name="team-seat-end"),
+    path("seats/<int:pk>/allocation/", seat_views.seat_change, name="team-seat-change"),
     path(
         "teams/<int:pk>/updates/new/",
         outcome_views.outcome_update_create,

@@ -1,37 +1,39 @@
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
 from teams.access import may_write_outcomes
 from teams.forms import OutcomeUpdateForm, ProductTeamForm
 from teams.models import ProductTeam
-from teams.panels import team_outcomes
-from teams.selectors import open_pulse_round_for, team_roster
+from teams.panels import team_outcomes, team_people
+from teams.selectors import open_pulse_round_for
 from teams.services import team_create, team_update
 from valuestreams.models import ValueStream
 from valuestreams.views.flow import team_flow_context
 
 
+@require_safe
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A team: mission, topology, who is in it, its outcomes, experiments, not-doing list,
     stability and pulse; its cost only to those who may see money. Members get the check-in form."""
     team = get_for_user(ProductTeam, request.user, pk)
     portfolio = team.value_stream.portfolio
     role = portfolio_role(request.user, portfolio)
-    roster = list(team_roster(team))
     can_write = may_write_outcomes(request.user, team)
     today = timezone.localdate()
+    people = team_people(team, as_of=today)
+    roster = people.current
     context = {
         "team": team,
         "portfolio": portfolio,
+        "people": people,
         "roster": roster,
-        "seated_fte": sum(Decimal(seat.allocation_percent) for seat in roster) / 100,
+        "seated_fte": people.seated_fte,
         "yearly_cost": team.capacity_fte * team.loaded_cost_per_fte,
         "can_edit": can_edit_structure(role),
         "can_see_money": can_see_money(role, portfolio),

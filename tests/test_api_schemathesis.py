@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, models, transaction
 from django.test import Client
@@ -190,8 +191,15 @@ def _paths_with_ids() -> list[str]:
 
 
 def _model_of(path: str) -> type[models.Model]:
+    """The model whose ids fill the path's {id}: the serializer's, or (a viewset over another
+    model's rows, such as each portfolio's signal thresholds) the queryset's."""
     view = resolve(path.replace("{id}", "1")).func
-    return view.cls.serializer_class.Meta.model
+    meta = getattr(view.cls.serializer_class, "Meta", None)
+    if meta is not None:
+        return meta.model
+    viewset = view.cls(request=None, format_kwarg=None)
+    viewset.request = type("Anonymous", (), {"user": get_user_model()(is_superuser=True)})()
+    return viewset.get_queryset().model
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.leanpmo.initiative_support import initiative_for
+from tests.leanpmo.signal_support import signal_for
 from tests.leanpmo.support import funding_for, review_for, scenario_for
 from tests.teams import outcome_sweep
 from tests.valuestreams import recompute_data
@@ -58,6 +59,12 @@ OBJECT_KWARGS = {
     "team-interactions": lambda org: {"pk": org.value_stream.pk},
     "team-interaction-edit": lambda org: {"pk": outcome_sweep.interaction(org).pk},
     "pulse-round-create": lambda org: {"pk": org.team.pk},
+    # teams UX: seats (team memberships)
+    "team-seat-create": lambda org: {"pk": org.team.pk},
+    "team-seat-end": lambda org: {"pk": outcome_sweep.seat(org).pk},
+    "team-seat-change": lambda org: {"pk": outcome_sweep.seat(org).pk},
+    "api:team-seat-detail": lambda org: {"pk": outcome_sweep.seat(org).pk},
+    "api:team-seat-end": lambda org: {"pk": outcome_sweep.seat(org).pk},
     "api:objective-detail": lambda org: {"pk": outcome_sweep.key_result(org).objective_id},
     "api:key-result-detail": lambda org: {"pk": outcome_sweep.key_result(org).pk},
     "api:outcome-update-detail": lambda org: {"pk": outcome_sweep.update(org).pk},
@@ -115,6 +122,17 @@ OBJECT_KWARGS = {
     "api:initiative-detail": lambda org: {"pk": initiative_for(org).pk},
     "api:initiative-transitions": lambda org: {"pk": initiative_for(org).pk},
     "api:initiative-wsjf": lambda org: {"pk": initiative_for(org).pk},
+    # signals engineer: inbox, thresholds, digest, scorecard
+    "signal-inbox": lambda org: {"pk": org.portfolio.pk},
+    "signal-inbox-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-thresholds": lambda org: {"pk": org.portfolio.pk},
+    "signal-digest": lambda org: {"pk": org.portfolio.pk},
+    "scorecard-csv": lambda org: {"pk": org.portfolio.pk},
+    "signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-detail": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-acknowledge": lambda org: {"pk": signal_for(org).pk},
+    "api:signal-thresholds-detail": lambda org: {"pk": org.portfolio.pk},
 }
 LISTS = {
     "home",
@@ -124,6 +142,7 @@ LISTS = {
     "api:portfolio-list",
     "api:value-stream-list",
     "api:team-list",
+    "api:team-seat-list",
     "api:ingest-work-items-list",
     "api:ingest-deployments-list",
     "api:ingest-incidents-list",
@@ -155,6 +174,9 @@ LISTS = {
     "api:scenario-line-list",
     # initiatives engineer
     "api:initiative-list",
+    # signals engineer
+    "api:signal-list",
+    "api:signal-thresholds-list",
 }
 
 
@@ -213,3 +235,133 @@ def test_admin_requires_staff(org, client_for):
     assert client_for("anonymous").get("/admin/").status_code == 302
     assert client_for("pmo").get("/admin/").status_code == 302
     assert client_for("admin").get("/admin/").status_code == 200
+
+
+# Pages that only read: every other method answers 405 (nothing is rendered for a POST).
+READ_ONLY_PAGES = {
+    "health",
+    "home",
+    "portfolio-detail",
+    "value-stream-detail",
+    "value-stream-flow-csv",
+    "team-flow-csv",
+    "import-detail",
+    "import-progress",
+    "import-errors",
+    "team-detail",
+    "realisation-metrics",
+    "portfolio-outcomes",
+    "budget-detail",
+    "decision-detail",
+    "investment-mix",
+    "investment-chart-csv",
+    "funding-export",
+    "scenario-compare-csv",
+    "initiative-board",
+    "initiative-detail",
+    "initiative-list",
+    "initiative-export",
+    "initiative-flow-csv",
+    "initiative-pyramid-csv",
+    "sso-settings",
+    "signal-inbox",
+    "signal-inbox-csv",
+    "signal-detail",
+    "scorecard-csv",
+}
+# Pages with a form: they take POST (and GET shows the form, or redirects to the page that does).
+FORM_PAGES = {
+    "login",
+    "logout",
+    "value-stream-create",
+    "value-stream-edit",
+    "mapping-page",
+    "import-list",
+    "team-create",
+    "team-edit",
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+    "realisation-point-create",
+    "realisation-metric-create",
+    "realisation-import",
+    "objective-create",
+    "objective-edit",
+    "key-result-create",
+    "key-result-edit",
+    "key-result-closing",
+    "team-interactions",
+    "team-interaction-edit",
+    "pulse-round-create",
+    "funding-periods",
+    "funding-editor",
+    "funding-preview",
+    "period-status",
+    "budget-import",
+    "guardrail-list",
+    "decision-log",
+    "decision-review",
+    "decision-approval",
+    "scenario-list",
+    "scenario-detail",
+    "scenario-preview",
+    "scenario-promote",
+    "scenario-refresh",
+    "initiative-create",
+    "initiative-edit",
+    "initiative-move",
+    "initiative-exception",
+    "signal-acknowledge",
+    "signal-thresholds",
+    "signal-digest",
+}
+PAGES = [name for name in ALL_NAMES if not name.startswith("api")]
+
+
+def test_every_page_is_either_read_only_or_a_form():
+    unknown = set(PAGES) - READ_ONLY_PAGES - FORM_PAGES - SIGN_IN
+    assert not unknown, f"say whether these pages only read or take a form: {sorted(unknown)}"
+    assert not READ_ONLY_PAGES & FORM_PAGES
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("name", sorted(READ_ONLY_PAGES))
+def test_read_only_pages_answer_405_to_writes(org, client_for, name, method):
+    url = reverse(name, kwargs=OBJECT_KWARGS.get(name, lambda _: {})(org))
+    response = getattr(client_for("admin"), method)(url)
+    assert response.status_code == 405, f"{method.upper()} {url}"
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+    assert client_for("admin").head(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(FORM_PAGES - {"logout", "login"}))
+def test_form_pages_still_take_post(org, client_for, name):
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    assert client_for("admin").post(url).status_code != 405, url
+
+
+# Form pages a team member writes to (their own team's records); every other one is Lean PMO's
+# (or, for exception approval, an executive's).
+MEMBER_FORM_PAGES = {
+    "outcome-update-create",
+    "experiment-create",
+    "experiment-edit",
+    "not-doing-create",
+    "pulse-answer",
+}
+POSTED_PAGES = sorted(FORM_PAGES - {"login", "logout"})
+
+
+@pytest.mark.parametrize("name", POSTED_PAGES)
+def test_form_pages_check_access_before_the_form(org, client_for, name):
+    """Access comes first: an outsider gets 404 and a reader 403 whatever they post (a clashing
+    name, nothing at all), so the answer never says what exists."""
+    url = reverse(name, kwargs=OBJECT_KWARGS[name](org))
+    probes = [{}, {"name": org.value_stream.name}, {"name": "Nothing like it"}]
+    outsider = client_for("outsider")
+    assert {outsider.post(url, body).status_code for body in probes} == {404}, url
+    reader = "executive" if name in MEMBER_FORM_PAGES else "member"
+    answers = {client_for(reader).post(url, body).status_code for body in probes}
+    assert answers == {403}, f"{reader} on {url}: {answers}"

@@ -2,13 +2,18 @@
 
 from celery import shared_task
 
+from config.celery import enqueue_on_commit
 from valuestreams.recompute import recompute_job_run, recompute_jobs_sweep, recompute_nightly
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def run_recompute_job(job_id: int) -> None:
-    """Run a queued RecomputeJob (a second delivery of the same message does nothing)."""
-    recompute_job_run(job_id=job_id)
+    """Run a queued RecomputeJob (a second delivery of the same message does nothing); once its
+    run is published, ask the Lean PMO's signals to be evaluated on the new figures (by name:
+    valuestreams does not import leanpmo)."""
+    run = recompute_job_run(job_id=job_id)
+    if run is not None:
+        enqueue_on_commit("leanpmo.tasks.request_signal_evaluation", run.portfolio_id)
 
 
 @shared_task(ignore_result=True)

@@ -218,7 +218,3 @@ class PendingExceptionSerializer(serializers.Serializer):
     decision = serializers.IntegerField()
     pending_approval = serializers.BooleanField()
     detail = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

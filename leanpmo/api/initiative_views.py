@@ -14,7 +14,6 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -22,7 +21,6 @@ from rest_framework.response import Response
 
 from leanpmo.api.initiative_serializers import (
     CapRefusalSerializer,
-    ErrorSerializer,
     InitiativeSerializer,
     MoveSerializer,
     PendingExceptionSerializer,
@@ -44,7 +42,9 @@ from leanpmo.services import (
     initiative_update,
 )
 from portfolio.access import money_portfolio_ids
+from portfolio.api.access import writable_parent
 from portfolio.api.errors import api_validation_error
+from portfolio.api.schema import ErrorSerializer
 from portfolio.models import Portfolio
 from teams.models import KeyResult, ProductTeam
 
@@ -107,7 +107,6 @@ class InitiativeViewSet(
     `transitions/`. Relinking teams so that a running initiative becomes strategic above the cap
     answers 409."""
 
-    authentication_classes = [SessionAuthentication]
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilter
 
@@ -139,16 +138,13 @@ class InitiativeViewSet(
         return values
 
     def create(self, request: Request, *args, **kwargs) -> Response:
-        raw = request.data.get("portfolio") if hasattr(request.data, "get") else None
-        portfolio = (
-            Portfolio.objects.visible_to(request.user).filter(pk=raw).first()
-            if str(raw).isdigit()
-            else None
+        raw = str(request.data.get("portfolio", "") if hasattr(request.data, "get") else "")
+        if not (raw.isascii() and raw.isdigit()):
+            raise ValidationError({"portfolio": ["Give the id of the portfolio."]})
+        # access before validation: 404 / 403 before anything about the body is said
+        portfolio = writable_parent(
+            request.user, Portfolio, int(raw), refusal="Only the Lean PMO creates initiatives."
         )
-        if portfolio is None:
-            raise ValidationError({"portfolio": ["Not a portfolio you may change."]})
-        if not Portfolio.objects.editable_by(request.user).filter(pk=portfolio.pk).exists():
-            raise PermissionDenied("Only the Lean PMO creates initiatives.")
         context = {**self.get_serializer_context(), "portfolio": portfolio}
         serializer = InitiativeSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)

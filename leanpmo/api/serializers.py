@@ -1,4 +1,8 @@
-"""API shapes for funding. Serializers parse and present; rules live in models and services."""
+"""API shapes for funding. Serializers parse and present; rules live in models and services.
+
+The parent a write names (portfolio, period, decision) is a WritableParent: it answers 404/403
+before anything else is validated, so a refusal never tells an outsider what exists.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,16 @@ from leanpmo.plan_fields import (
     HORIZON_AMOUNT_FIELD,
     THEME_SPLIT_FIELD,
 )
-from portfolio.models import validate_date_in_range
+from portfolio.api.access import WritableParent
+from portfolio.models import Portfolio, validate_date_in_range
+from valuestreams.models import ValueStream
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class FundingPeriodSerializer(serializers.ModelSerializer):
+    portfolio = WritableParent(Portfolio, refusal="Only the Lean PMO adds funding periods.")
+
     class Meta:
         model = FundingPeriod
         fields = ["id", "portfolio", "name", "starts_on", "ends_on", "status", "approved_at"]
@@ -82,6 +90,7 @@ class BudgetSerializer(MoneyPlanSerializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    decision = WritableParent(FundingDecision, refusal="Only the Lean PMO reviews decisions.")
     outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
 
     class Meta:
@@ -93,6 +102,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 class DecisionSerializer(serializers.ModelSerializer):
     """A funding decision. Created with its evidence frozen by the server; never updated."""
 
+    period = WritableParent(FundingPeriod, refusal="Only the Lean PMO records decisions.")
     approval = serializers.SerializerMethodField()
 
     class Meta:
@@ -134,6 +144,13 @@ class DecisionSerializer(serializers.ModelSerializer):
             "value_stream": {"required": True, "allow_null": False},
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # what the caller cannot see does not exist for them
+            self.fields["value_stream"].queryset = ValueStream.objects.visible_to(request.user)
+            self.fields["supersedes"].queryset = FundingDecision.objects.visible_to(request.user)
+
     def get_approval(self, decision: FundingDecision) -> str | None:
         approval = getattr(decision, "approval", None)
         if approval is None:
@@ -142,6 +159,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class GuardrailSerializer(serializers.ModelSerializer):
+    portfolio = WritableParent(Portfolio, refusal="Only the Lean PMO sets guardrails.")
     description = serializers.CharField(source="describe", read_only=True)
 
     class Meta:
@@ -164,6 +182,7 @@ class GuardrailSerializer(serializers.ModelSerializer):
 class ScenarioSerializer(serializers.ModelSerializer):
     """A scenario: a what-if copy of one period's plan. Created by naming the period to copy."""
 
+    period = WritableParent(FundingPeriod, refusal="Only the Lean PMO makes scenarios.")
     status = serializers.CharField(read_only=True, help_text="draft or promoted")
 
     class Meta:

@@ -1,4 +1,5 @@
 from leanpmo.api.initiative_views import InitiativeViewSet
+from leanpmo.api.signals import SignalThresholdsViewSet, SignalViewSet
 from leanpmo.api.views import (
     BudgetViewSet,
     DecisionViewSet,
@@ -18,4 +19,6 @@ routes = [
     ("scenarios", ScenarioViewSet, "scenario"),
     ("scenario-lines", ScenarioLineViewSet, "scenario-line"),
     ("initiatives", InitiativeViewSet, "initiative"),
+    ("signals", SignalViewSet, "signal"),
+    ("signal-thresholds", SignalThresholdsViewSet, "signal-thresholds"),
 ]

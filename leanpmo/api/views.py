@@ -1,6 +1,6 @@
 """Funding API: periods, budgets (ETag / If-Match), decisions (create + read), reviews, guardrails.
 
-Session authentication only: integration tokens never reach money. Reads are narrowed by each model's
+People only: an integration token never reaches money (403 that says so). Reads are narrowed by each model's
 `visible_to`; writes need `editable_by` (Lean PMO, administrators), else 403.
 """
 
@@ -18,9 +18,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -46,7 +44,6 @@ from leanpmo.models import (
     Scenario,
     ScenarioLine,
     ValueStreamBudget,
-    money_portfolios,
 )
 from leanpmo.scenario_selectors import scenario_drift, scenario_lines
 from leanpmo.selectors import period_budgets
@@ -65,9 +62,10 @@ from leanpmo.services import (
     scenario_line_change,
     scenario_promote,
 )
+from portfolio.api.access import ChangeNeedsEditRights
+from portfolio.api.authentication import PeopleOnly
 from portfolio.api.errors import api_validation_error
 from portfolio.http import if_match_version
-from portfolio.models import Portfolio
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -94,20 +92,15 @@ DECISION_FIELDS = {"decision_kind": "kind"} | {
 }  # fmt: skip
 
 
-class MoneyViewSet(viewsets.GenericViewSet):
-    authentication_classes = [SessionAuthentication]
+class MoneyViewSet(ChangeNeedsEditRights, viewsets.GenericViewSet):
+    """Access before validation: the parent a body names is a WritableParent (404/403 first), and
+    an object changed must be editable (403) before its new data is looked at."""
+
+    permission_classes = [PeopleOnly]  # people only: an integration token is told it may not
     model: type
 
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user)
-
-    def require_editor(self, portfolio_id: int) -> Portfolio:
-        portfolio = Portfolio.objects.editable_by(self.request.user).filter(pk=portfolio_id).first()
-        if portfolio is None:
-            if money_portfolios(self.request.user).filter(pk=portfolio_id).exists():
-                raise PermissionDenied("Only the Lean PMO changes funding.")
-            raise ValidationError({"portfolio": "Not a portfolio you may change."})
-        return portfolio
 
 
 class FundingPeriodViewSet(
@@ -123,7 +116,7 @@ class FundingPeriodViewSet(
         return super().get_queryset().order_by("portfolio", "starts_on")
 
     def perform_create(self, serializer):
-        portfolio = self.require_editor(serializer.validated_data["portfolio"].pk)
+        portfolio = serializer.validated_data["portfolio"]
         data = {k: v for k, v in serializer.validated_data.items() if k != "portfolio"}
         try:
             serializer.instance = period_create(portfolio=portfolio, user=self.request.user, **data)
@@ -138,7 +131,6 @@ class VersionedPlanViewSet(
     it in If-Match (428 without, 412 when stale, with what is stored now)."""
 
     noun: str
-    editors_only: str
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         response = super().retrieve(request, *args, **kwargs)
@@ -147,8 +139,6 @@ class VersionedPlanViewSet(
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         plan = self.get_object()
-        if not self.model.objects.editable_by(request.user).filter(pk=plan.pk).exists():
-            raise PermissionDenied(self.editors_only)
         expected = if_match_version(request, self.noun)
         serializer = self.get_serializer(
             plan, data=request.data, partial=kwargs.get("partial", False)
@@ -192,7 +182,7 @@ class BudgetViewSet(VersionedPlanViewSet):
     model = ValueStreamBudget
     serializer_class = BudgetSerializer
     filterset_fields = ["period", "value_stream", "period__portfolio"]
-    noun, editors_only = "budget", "Only the Lean PMO changes budgets."
+    noun, edit_refusal = "budget", "Only the Lean PMO changes budgets."
 
     def get_queryset(self):
         return (
@@ -238,7 +228,6 @@ class DecisionViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         period: FundingPeriod = data["period"]
-        self.require_editor(period.portfolio_id)
         budget = ValueStreamBudget.objects.filter(
             period=period, value_stream=data["value_stream"]
         ).first()
@@ -273,13 +262,6 @@ class ReviewViewSet(
 
     def perform_create(self, serializer):
         decision = serializer.validated_data["decision"]
-        if (
-            not FundingDecision.objects.visible_to(self.request.user)
-            .filter(pk=decision.pk)
-            .exists()
-        ):
-            raise ValidationError({"decision": "Not a decision you may see."})
-        self.require_editor(decision.portfolio_id)
         try:
             serializer.instance = review_record(
                 decision=decision, outcome=serializer.validated_data["outcome"],
@@ -307,7 +289,7 @@ class GuardrailViewSet(
 
     def _save(self, serializer, guardrail: Guardrail | None):
         data = dict(serializer.validated_data)
-        portfolio = self.require_editor((data.pop("portfolio", None) or guardrail.portfolio).pk)
+        portfolio = data.pop("portfolio", None) or guardrail.portfolio
         try:
             serializer.instance = guardrail_save(
                 portfolio=portfolio, user=self.request.user, guardrail=guardrail, **data
@@ -362,7 +344,6 @@ class ScenarioViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require_editor(data["period"].portfolio_id)
         try:
             serializer.instance = scenario_create(
                 period=data["period"], name=data["name"], description=data.get("description", ""),
@@ -407,7 +388,6 @@ class ScenarioViewSet(
                 for plan in (promotion_plan(scenario) if scenario.is_draft else [])
             ]
             return Response(PromotionPlanSerializer(plans, many=True).data)
-        self.require_editor(scenario.period.portfolio_id)
         serializer = PromotionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decisions = {}
@@ -453,7 +433,7 @@ class ScenarioLineViewSet(VersionedPlanViewSet):
     model = ScenarioLine
     serializer_class = ScenarioLineSerializer
     filterset_fields = ["scenario", "value_stream"]
-    noun, editors_only = "line", "Only the Lean PMO changes scenarios."
+    noun, edit_refusal = "line", "Only the Lean PMO changes scenarios."
 
     def get_queryset(self):
         return (

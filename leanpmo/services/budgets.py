@@ -30,6 +30,7 @@ from leanpmo.services.money_plans import (
     plan_clean,
     plan_write,
 )
+from leanpmo.services.signals import signals_request
 from valuestreams.models import ValueStream
 from valuestreams.recompute import recompute_request
 
@@ -85,6 +86,8 @@ def budget_apply(
             updated_by=user if user is not None and user.is_authenticated else None,
             updated_at=timezone.now(),
         )
+    if changed:
+        signals_request(portfolio_id=fresh.period.portfolio_id)
     if TARGET_FIELDS & set(changed) and fresh.period.status != FundingPeriod.Status.DRAFT:
         targets_recompute(period=fresh.period)
     return fresh

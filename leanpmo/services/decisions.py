@@ -21,6 +21,7 @@ from leanpmo.models import (
 )
 from leanpmo.selectors import evidence_snapshot
 from leanpmo.services.audit import actor
+from leanpmo.services.signals import signals_request
 from valuestreams.models import ValueStream
 
 REVIEW_AFTER_DAYS = 90
@@ -109,6 +110,7 @@ def decision_record(
     record.full_clean(exclude=["supersedes"])
     with pghistory.context(**actor(user)):
         record.save()
+    signals_request(portfolio_id=record.portfolio_id)
     return record
 
 
@@ -131,4 +133,5 @@ def review_record(
     review.full_clean()
     with pghistory.context(**actor(user)):
         review.save()
+    signals_request(portfolio_id=decision.portfolio_id)
     return review

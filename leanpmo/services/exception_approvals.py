@@ -14,6 +14,7 @@ from leanpmo.plan_fields import MONEY_FIELDS
 from leanpmo.services.audit import actor
 from leanpmo.services.budgets import budget_apply
 from leanpmo.services.initiatives import initiative_exception_apply
+from leanpmo.services.signals import signals_request
 from portfolio.access import portfolio_role
 from portfolio.models import Portfolio
 
@@ -59,4 +60,5 @@ def exception_decide(
         answer.save()
     if approved and decision.initiative_id is not None:
         initiative_exception_apply(decision=decision, user=user, now=now)
+    signals_request(portfolio_id=decision.portfolio_id)
     return answer

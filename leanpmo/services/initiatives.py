@@ -36,6 +36,7 @@ from leanpmo.models import (
 from leanpmo.selectors import current_period
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
+from leanpmo.services.signals import signals_request
 from portfolio.models import Portfolio
 from teams.models import KeyResult, ProductTeam
 from valuestreams.models import ValueStream
@@ -163,6 +164,7 @@ def _check_and_save(
         if teams and ("teams" in links or "value_streams" in links):
             # a team's value stream is always among the initiative's value streams
             initiative.value_streams.add(*{team.value_stream for team in teams})
+    signals_request(portfolio_id=initiative.portfolio_id)  # shapes and funding feed detectors 5, 8
     return initiative
 
 
@@ -443,6 +445,7 @@ def initiative_move(
     with pghistory.context(**actor(user)):
         locked.save(update_fields=["state", "state_changed_at"])
     initiative.state, initiative.state_changed_at = to_state, now
+    signals_request(portfolio_id=locked.portfolio_id)  # the pyramid moved
     return transition
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from leanpmo.models import FundingPeriod
 from leanpmo.services.audit import actor
+from leanpmo.services.signals import signals_request
 from leanpmo.services.structure import horizons_ensure
 from portfolio.models import Portfolio
 from valuestreams.recompute import recompute_request
@@ -68,4 +69,5 @@ def period_transition(
         period.save(update_fields=["status", "approved_at", "approved_by"])
     if status == FundingPeriod.Status.APPROVED:
         recompute_request(portfolio=period.portfolio, full=True)  # its target mix now counts
+    signals_request(portfolio_id=period.portfolio_id)
     return period

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from leanpmo.models import Guardrail, Horizon, InvestmentHorizon, StrategicTheme
 from leanpmo.services.audit import actor
+from leanpmo.services.signals import signals_request
 from portfolio.models import Portfolio
 
 
@@ -47,4 +48,5 @@ def guardrail_save(
     guardrail.full_clean()
     with pghistory.context(**actor(user)):
         guardrail.save()
+    signals_request(portfolio_id=portfolio.pk)
     return guardrail

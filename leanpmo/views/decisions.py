@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
@@ -88,6 +89,7 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/decision_log.html", context, status=form_status(form))
 
 
+@require_safe
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A decision: what was expected beside what happened, its frozen evidence beside the same
     figures now (complete months both), its reviews and, for an exception, where it stands."""

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
 
 from leanpmo import plan_text
 from leanpmo.access import get_money_object, get_money_portfolio
@@ -255,6 +256,7 @@ def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpRes
     return render(request, "leanpmo/budget_import.html", context, status=form_status(form))
 
 
+@require_safe
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A budget with its audit history (who, when, old → new) and the decisions about it."""
     budget = get_money_object(ValueStreamBudget, request.user, pk)

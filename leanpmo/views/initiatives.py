@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo.exports import table_response
 from leanpmo.forms import attach_errors
@@ -81,6 +82,7 @@ def _board_context(request: HttpRequest, portfolio: Portfolio, role: str | None,
     }
 
 
+@require_safe
 def initiative_board(request: HttpRequest, pk: int) -> HttpResponse:
     """The portfolio kanban: funnel → reviewing → analysing → ready → implementing → done, and the
     stopped bets with their learning; with the strategic cap and the kanban's own flow."""
@@ -185,6 +187,7 @@ def _render_detail(request, initiative: Initiative, *, status: int = 200, **extr
     return render(request, "leanpmo/initiative_detail.html", context, status=status)
 
 
+@require_safe
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An initiative: hypothesis, business case, links, WSJF with its inputs, its moves with the
     time in each state, and who changed what."""
@@ -239,6 +242,7 @@ def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/initiative_form.html", context, status=form_status(form))
 
 
+@require_safe
 def initiative_list_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every initiative with its WSJF inputs, filtered; downloads as CSV or XLSX."""
     portfolio, role = _portfolio(request, pk)
@@ -257,6 +261,7 @@ def initiative_list_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/initiative_list.html", context, status=form_status(form))
 
 
+@require_safe
 def initiative_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The filtered list as CSV or XLSX, with the WSJF inputs and score (money only for those who
     may see it; formula cells neutralised)."""
@@ -272,6 +277,7 @@ def initiative_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     return table_response(frame, name="initiatives", fmt=fmt)
 
 
+@require_safe
 def initiative_flow_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
     """The numbers behind the kanban's flow: lead times, age in analysis, days per state."""
     portfolio, _ = _portfolio(request, pk)
@@ -284,6 +290,7 @@ def initiative_flow_csv(request: HttpRequest, pk: int, table: str) -> HttpRespon
     return table_response(frame, name=table, fmt="csv")
 
 
+@require_safe
 def initiative_pyramid_csv(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
     """The numbers behind the pyramid charts of the investment page (money: executives, Lean PMO,
     and members of portfolios with funding transparency)."""

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo import charts
 from leanpmo.access import get_money_portfolio
@@ -137,6 +138,7 @@ def _period(request: HttpRequest, portfolio: Portfolio) -> FundingPeriod | None:
     return current_period(portfolio, today=timezone.localdate())
 
 
+@require_safe
 def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the money goes and whether decisions held: the executive's view of a portfolio."""
     portfolio, role = get_money_portfolio(request.user, pk)
@@ -163,6 +165,7 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/investment_mix.html", context)
 
 
+@require_safe
 def investment_chart_csv(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
     """The numbers behind one chart of the investment page, as CSV."""
     portfolio, _ = get_money_portfolio(request.user, pk)
@@ -173,6 +176,7 @@ def investment_chart_csv(request: HttpRequest, pk: int, chart: str) -> HttpRespo
     return table_response(frame, name=f"{chart}", fmt="csv")
 
 
+@require_safe
 def funding_export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpResponse:
     """Budgets, the investment mix or the decisions as CSV or XLSX."""
     portfolio, _ = get_money_portfolio(request.user, pk)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from leanpmo import charts
 from leanpmo.access import get_money_object, get_scenario_portfolio
@@ -258,6 +259,7 @@ def scenario_refresh_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("scenario-detail", pk=scenario.pk)
 
 
+@require_safe
 def scenario_compare_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
     """One comparison table of the scenario (streams, horizons, themes, guardrails) as CSV."""
     scenario = get_money_object(Scenario, request.user, pk)

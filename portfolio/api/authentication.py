@@ -2,9 +2,10 @@
 
 A request authenticated by a token has ``request.auth`` set to the IntegrationToken and
 ``request.user`` set to an anonymous user: every ``visible_to(user)`` rule therefore shows it
-nothing, and the default ``IsAuthenticated`` permission refuses it everywhere. Only views that
-declare :class:`IngestPermission` accept it, and only for the token's own portfolio
-(:func:`portfolio_for_ingest`).
+nothing. The token is recognised on every endpoint, so that a valid token on a read endpoint is
+told plainly that it may not read (403 from :class:`PeopleOnly`, the default permission) rather
+than that no credentials were sent. Only views that declare :class:`IngestPermission` accept it,
+and only for the token's own portfolio (:func:`portfolio_for_ingest`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,24 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 def request_token(request) -> IntegrationToken | None:
     """The integration token the request was authenticated with, if any."""
     return request.auth if isinstance(request.auth, IntegrationToken) else None
+
+
+TOKEN_READS_NOTHING = (
+    "Integration tokens may only send events to /api/v1/ingest/ (and follow their own imports); "
+    "this token may not read or change anything here. Sign in as a person to use this endpoint."
+)
+
+
+class PeopleOnly(BasePermission):
+    """The default permission: a signed-in person. An integration token is refused with a 403 that
+    says so (DRF would otherwise answer "Authentication credentials were not provided")."""
+
+    message = TOKEN_READS_NOTHING
+
+    def has_permission(self, request, view) -> bool:
+        if request_token(request) is not None:
+            return False
+        return bool(request.user and request.user.is_authenticated)
 
 
 class IngestPermission(BasePermission):

@@ -73,7 +73,10 @@ class StewardAutoSchema(AutoSchema):
         codes = ["403"]
         if writes or query:
             codes.append("400")
-        if any(auth.authenticate_header(None) for auth in self.view.get_authenticators()):
+        # DRF answers 401 only when the view's first authenticator names a challenge (a token
+        # refused on an ingest endpoint); elsewhere a refused credential is a 403
+        authenticators = self.view.get_authenticators()
+        if authenticators and authenticators[0].authenticate_header(None):
             codes.append("401")
         if "path" in places or "page" in query or writes:
             codes.append("404")

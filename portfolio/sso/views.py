@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portfolio.sso import client, selectors, services
 from portfolio.sso.config import OidcSettings
@@ -79,7 +79,11 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
 
 class SsoLogoutView(LogoutView):
     """Django's logout; a session opened by single sign-on also ends at the provider when it
-    offers RP-initiated logout (``end_session_endpoint``), coming back to the login page."""
+    offers RP-initiated logout (``end_session_endpoint``), coming back to the login page.
+
+    The way to the provider is a page that refreshes to it (with a link), not a redirect: the
+    logout is a form, and the Content-Security-Policy's ``form-action 'self'`` also covers the
+    redirects that follow a form, so a 302 to the provider's origin would be blocked."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         opened_by_sso = request.session.get(SESSION_KEY)
@@ -92,9 +96,13 @@ class SsoLogoutView(LogoutView):
             id_token=opened_by_sso.get("id_token"),
             post_logout_redirect_uri=request.build_absolute_uri(reverse(settings.LOGIN_URL)),
         )
-        return HttpResponseRedirect(url) if url else response
+        if not url:
+            return response
+        context = {"end_session_url": url, "provider_name": oidc.provider_name}
+        return render(request, "registration/signed_out_at_provider.html", context)
 
 
+@require_safe
 def sso_settings_page(request: HttpRequest) -> HttpResponse:
     """Administrators: the provider, the redirect URL to register, the role mapping and SSO's role
     changes. Anyone else gets 404, as for any page that is not theirs."""

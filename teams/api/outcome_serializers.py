@@ -1,13 +1,17 @@
 """Serializers for outcomes, learning, dependencies and realisation metrics: explicit fields only.
 
-Related objects a caller may pick are narrowed in `__init__` to what they may write, so another
-team's key result is refused as a field error (400) that reveals nothing about it.
+The parent a write names (portfolio, objective, key result, team, value stream, metric) is a
+WritableParent: 404 when the caller may not see it, 403 when they may not write into it, before
+anything else is validated. Other related objects a caller may pick are narrowed in `__init__` to
+what they may write, so another team's key result is refused as a field error (400) that reveals
+nothing about it.
 """
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from portfolio.api.access import WritableParent
 from portfolio.models import Portfolio
 from teams.models import (
     Experiment,
@@ -30,6 +34,8 @@ def _user(serializer: serializers.Serializer):
 class ObjectiveSerializer(serializers.ModelSerializer):
     """An objective; Lean PMO writes, picking a portfolio they manage."""
 
+    portfolio = WritableParent(Portfolio, refusal="Only the Lean PMO sets objectives.")
+
     class Meta:
         model = Objective
         fields = [
@@ -47,15 +53,17 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = _user(self)
-        self.fields["portfolio"].queryset = Portfolio.objects.editable_by(user)
         self.fields["value_stream"].queryset = ValueStream.objects.editable_by(user)
         self.fields["team"].queryset = ProductTeam.objects.editable_by(user)
         self.fields["parent"].queryset = Objective.objects.editable_by(user)
+        theme = self.fields["strategic_theme"]
+        theme.queryset = theme.queryset.model.objects.editable_by(user)
 
 
 class KeyResultSerializer(serializers.ModelSerializer):
     """A key result with the team it belongs to (null above team level); Lean PMO writes."""
 
+    objective = WritableParent(Objective, refusal="Only the Lean PMO sets key results.")
     team = serializers.IntegerField(source="objective.team_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -74,19 +82,14 @@ class KeyResultSerializer(serializers.ModelSerializer):
             "closed",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["objective"].queryset = Objective.objects.editable_by(_user(self))
-
 
 class OutcomeUpdateSerializer(serializers.ModelSerializer):
     """A check-in. Post to key results of your own teams; `corrects` names the update it corrects."""
 
-    key_result = serializers.PrimaryKeyRelatedField(
-        queryset=KeyResult.objects.none(),
-        error_messages={
-            "does_not_exist": "Pick a key result of one of your own teams (id {pk_value} is not one)."
-        },
+    key_result = WritableParent(
+        KeyResult,
+        write_rule="updatable_by",
+        refusal="Only the team's own members post check-ins on its key results.",
     )
     corrects = serializers.PrimaryKeyRelatedField(
         queryset=OutcomeUpdate.objects.none(),
@@ -117,16 +120,36 @@ class OutcomeUpdateSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = _user(self)
-        self.fields["key_result"].queryset = KeyResult.objects.updatable_by(user)
         self.fields["corrects"].queryset = OutcomeUpdate.objects.editable_by(user)
+
+
+class CheckInWarningSerializer(serializers.Serializer):
+    """What looks implausible in a check-in (teams.plausibility): `code` and a sentence."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OutcomeUpdatePostedSerializer(serializers.ModelSerializer):
+    """The answer to posting a check-in (for the schema): the check-in and its `warnings`, what
+    looked implausible about it (it is saved all the same)."""
+
+    posted_by = serializers.CharField(source="posted_by.username", read_only=True)
+    warnings = CheckInWarningSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OutcomeUpdate
+        fields = [*OutcomeUpdateSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
     """An experiment of one of your own teams."""
 
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=ProductTeam.objects.none(),
-        error_messages={"does_not_exist": "Pick one of your own teams (id {pk_value} is not one)."},
+    team = WritableParent(
+        ProductTeam,
+        write_rule="outcomes_editable_by",
+        refusal="Only the team's own members write its experiments.",
     )
 
     class Meta:
@@ -145,26 +168,21 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = _user(self)
-        self.fields["team"].queryset = ProductTeam.objects.outcomes_editable_by(user)
-        self.fields["key_result"].queryset = KeyResult.objects.updatable_by(user)
+        self.fields["key_result"].queryset = KeyResult.objects.updatable_by(_user(self))
 
 
 class NotDoingItemSerializer(serializers.ModelSerializer):
     """An item of one of your own teams' not-doing lists."""
 
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=ProductTeam.objects.none(),
-        error_messages={"does_not_exist": "Pick one of your own teams (id {pk_value} is not one)."},
+    team = WritableParent(
+        ProductTeam,
+        write_rule="outcomes_editable_by",
+        refusal="Only the team's own members write its not-doing list.",
     )
 
     class Meta:
         model = NotDoingItem
         fields = ["id", "team", "what", "why", "decided_on"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = ProductTeam.objects.outcomes_editable_by(_user(self))
 
 
 class TeamInteractionSerializer(serializers.ModelSerializer):
@@ -178,23 +196,21 @@ class TeamInteractionSerializer(serializers.ModelSerializer):
 class RealisationMetricSerializer(serializers.ModelSerializer):
     """A value stream's realisation metric; Lean PMO adds them."""
 
+    value_stream = WritableParent(
+        ValueStream, refusal="Only the Lean PMO adds realisation metrics."
+    )
+
     class Meta:
         model = RealisationMetric
         fields = ["id", "value_stream", "name", "unit", "description", "higher_is_better"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["value_stream"].queryset = ValueStream.objects.editable_by(_user(self))
 
 
 class RealisationPointSerializer(serializers.ModelSerializer):
     """One value of a realisation metric on a date; posting a date again replaces its value."""
 
+    metric = WritableParent(RealisationMetric, refusal="Only the Lean PMO records these values.")
+
     class Meta:
         model = RealisationPoint
         fields = ["id", "metric", "on", "value"]
         validators: list = []  # a repeated date replaces the value (the service upserts)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["metric"].queryset = RealisationMetric.objects.editable_by(_user(self))

@@ -1,27 +1,31 @@
 """API for outcomes and learning: objectives, key results, check-ins, experiments, not-doing items,
 team interactions and realisation metrics.
 
-Reading follows each model's `visible_to`; outsiders get 404 on objects. Writing an object that
-you may read but not change answers 403; writes go through the services, whose validation errors
-come back as 400 with a message per field.
+Reading follows each model's `visible_to`; outsiders get 404 on objects. Access comes before
+validation (portfolio.api.access): writing into a parent or changing an object that you may not
+see answers 404, one that you may read but not change 403; then writes go through the services,
+whose validation errors come back as 400 with a message per field.
 """
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
 
+from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from portfolio.api.errors import api_validation_error
-from portfolio.models import Portfolio
-from teams import services
+from teams import selectors, services
 from teams.api.outcome_serializers import (
     ExperimentSerializer,
     KeyResultSerializer,
     NotDoingItemSerializer,
     ObjectiveSerializer,
+    OutcomeUpdatePostedSerializer,
     OutcomeUpdateSerializer,
     RealisationMetricSerializer,
     RealisationPointSerializer,
@@ -47,40 +51,14 @@ def _service_call(function, **kwargs):
         raise api_validation_error(exc) from exc
 
 
-class WritesNeedEditRights:
-    """Object writes: 404 where the object is not visible (get_queryset), 403 where it is but the
-    caller may not change it (the model's `editable_by`)."""
-
-    def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            model = type(obj)
-            if not model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
-                raise PermissionDenied(
-                    f"You may read this {model._meta.verbose_name} but not change it."
-                )
-        return obj
-
-
-class LeanPmoWrites(permissions.BasePermission):
-    """Objectives, key results and realisation metrics are written by Lean PMO (and admins)."""
-
-    message = "Only Lean PMO manages these."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return Portfolio.objects.editable_by(request.user).exists()
-
-
-class ObjectiveFilter(filters.FilterSet):
+class ObjectiveFilter(IdFilterSet):
     class Meta:
         model = Objective
         fields = ["portfolio", "level", "value_stream", "team"]
 
 
 class ObjectiveViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -91,7 +69,6 @@ class ObjectiveViewSet(
 
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
@@ -105,7 +82,7 @@ class ObjectiveViewSet(
         )
 
 
-class KeyResultFilter(filters.FilterSet):
+class KeyResultFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="objective__team")
     value_stream = filters.NumberFilter(field_name="objective__value_stream")
 
@@ -115,7 +92,7 @@ class KeyResultFilter(filters.FilterSet):
 
 
 class KeyResultViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -126,7 +103,6 @@ class KeyResultViewSet(
 
     serializer_class = KeyResultSerializer
     filterset_class = KeyResultFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return (
@@ -144,7 +120,7 @@ class KeyResultViewSet(
         )
 
 
-class OutcomeUpdateFilter(filters.FilterSet):
+class OutcomeUpdateFilter(IdFilterSet):
     team = filters.NumberFilter(field_name="key_result__objective__team")
 
     class Meta:
@@ -171,16 +147,35 @@ class OutcomeUpdateViewSet(
             .order_by("-posted_at", "-pk")
         )
 
+    @extend_schema(responses={201: OutcomeUpdatePostedSerializer})
+    def create(self, request, *args, **kwargs):
+        """Post a check-in. The answer's `warnings` name what looks implausible (a jump larger
+        than the key result's whole range, a status that contradicts the value); the check-in is
+        saved all the same."""
+        response = super().create(request, *args, **kwargs)
+        response.data["warnings"] = self._warnings
+        return response
+
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(
-            services.outcome_update_post,
-            posted_by=self.request.user,
-            posted_at=timezone.now(),
-            **serializer.validated_data,
+        data = serializer.validated_data
+        now = timezone.now()
+        key_result = data["key_result"]
+        time_zone = key_result.objective.portfolio.time_zone
+        warnings = selectors.check_in_warnings_for(
+            key_result=key_result,
+            value=data["value"],
+            status=data["status"],
+            on=timezone.localdate(now, zoneinfo.ZoneInfo(time_zone)),
+            time_zone=time_zone,
+            corrects=data.get("corrects"),
         )
+        serializer.instance = _service_call(
+            services.outcome_update_post, posted_by=self.request.user, posted_at=now, **data
+        )
+        self._warnings = [{"code": w.code, "message": w.message} for w in warnings]
 
 
-class TeamRecordFilter(filters.FilterSet):
+class TeamRecordFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="team__value_stream")
 
 
@@ -191,7 +186,7 @@ class ExperimentFilter(TeamRecordFilter):
 
 
 class ExperimentViewSet(
-    WritesNeedEditRights,
+    ChangeNeedsEditRights,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -274,7 +269,6 @@ class RealisationMetricViewSet(
 
     serializer_class = RealisationMetricSerializer
     filterset_fields = ["value_stream"]
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationMetric.objects.visible_to(self.request.user).order_by(
@@ -287,7 +281,7 @@ class RealisationMetricViewSet(
         )
 
 
-class RealisationPointFilter(filters.FilterSet):
+class RealisationPointFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="metric__value_stream")
     since = filters.DateFilter(field_name="on", lookup_expr="gte")
 
@@ -306,7 +300,6 @@ class RealisationPointViewSet(
 
     serializer_class = RealisationPointSerializer
     filterset_class = RealisationPointFilter
-    permission_classes = [permissions.IsAuthenticated, LeanPmoWrites]
 
     def get_queryset(self):
         return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")

@@ -1,8 +1,9 @@
-from teams.api import outcomes
+from teams.api import outcomes, seats
 from teams.api.views import ProductTeamViewSet
 
 routes = [
     ("teams", ProductTeamViewSet, "team"),
+    ("team-seats", seats.TeamSeatViewSet, "team-seat"),
     ("objectives", outcomes.ObjectiveViewSet, "objective"),
     ("key-results", outcomes.KeyResultViewSet, "key-result"),
     ("outcome-updates", outcomes.OutcomeUpdateViewSet, "outcome-update"),

@@ -3,11 +3,12 @@ from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from portfolio.access import money_portfolio_ids
+from portfolio.api.access import IdFilterSet
 from teams.api.serializers import ProductTeamSerializer
 from teams.models import ProductTeam, TeamMembership
 
 
-class ProductTeamFilter(filters.FilterSet):
+class ProductTeamFilter(IdFilterSet):
     portfolio = filters.NumberFilter(field_name="value_stream__portfolio")
 
     class Meta:

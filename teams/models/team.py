@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pghistory
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -116,9 +120,25 @@ class TeamMembershipQuerySet(models.QuerySet):
         """Memberships of the teams the user may read."""
         return self.filter(team__in=ProductTeam.objects.visible_to(user))
 
+    def editable_by(self, user) -> TeamMembershipQuerySet:
+        """Memberships the user may add, end or change: of the teams whose definition they edit
+        (Lean PMO of the portfolio, administrators)."""
+        return self.filter(team__in=ProductTeam.objects.editable_by(user))
 
+    def overlapping(self, start: dt.date, end: dt.date | None) -> TeamMembershipQuerySet:
+        """Seats held on at least one day of [start, end] (`end` None: open-ended)."""
+        seats = self.filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        return seats if end is None else seats.filter(start_date__lte=end)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class TeamMembership(models.Model):
-    """A person's seat in a team: allocation and dates; team stability is computed from these."""
+    """A person's seat in a team: allocation and dates; team stability is computed from these.
+
+    Seats keep their history: a person leaves by an end date, never by deleting the seat, and
+    two seats of one person in one team never overlap. Every change, by any path (pages, API,
+    Django admin), is kept in the audit history (django-pghistory triggers).
+    """
 
     team = models.ForeignKey(ProductTeam, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(
@@ -128,7 +148,15 @@ class TeamMembership(models.Model):
         max_length=80, blank=True, help_text="e.g. Engineer, Product manager."
     )
     allocation_percent = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(100)], default=100
+        "allocation (%)",
+        validators=[
+            MinValueValidator(1, "An allocation is a share of the person's time: at least 1 %%."),
+            MaxValueValidator(
+                100, "An allocation is a share of the person's time: at most 100 %%."
+            ),
+        ],
+        default=100,
+        help_text="The share of the person's working time in this team.",
     )
     start_date = models.DateField(validators=[validate_date_in_range])
     end_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
@@ -141,13 +169,51 @@ class TeamMembership(models.Model):
             models.CheckConstraint(
                 condition=Q(allocation_percent__gte=1) & Q(allocation_percent__lte=100),
                 name="allocation_between_1_and_100",
+                violation_error_message="An allocation is a share of the person's time: 1 to 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="membership_ends_after_it_starts",
+                violation_error_message="A seat cannot end before it starts.",
             ),
         ]
         indexes = [models.Index(fields=["person", "start_date"])]
 
     def __str__(self) -> str:
         return f"{self.person} in {self.team} ({self.allocation_percent} %)"
+
+    def clean(self) -> None:
+        """Refuse a seat that ends before it starts or overlaps another seat of the same person
+        in the same team (naming that seat's dates)."""
+        if self.start_date is None:
+            return
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValidationError(
+                {
+                    "end_date": "A seat cannot end before it starts "
+                    f"({self.start_date.day} {self.start_date:%b %Y})."
+                }
+            )
+        if not (self.team_id and self.person_id):
+            return
+        clash = (
+            TeamMembership.objects.filter(team_id=self.team_id, person_id=self.person_id)
+            .exclude(pk=self.pk)
+            .overlapping(self.start_date, self.end_date)
+            .order_by("start_date")
+            .first()
+        )
+        if clash is not None:
+            since = f"{clash.start_date.day} {clash.start_date:%b %Y}"
+            until = (
+                f"until {clash.end_date.day} {clash.end_date:%b %Y}"
+                if clash.end_date
+                else "open-ended"
+            )
+            raise ValidationError(
+                {
+                    "start_date": f"{self.person.get_full_name() or self.person.username} already "
+                    f"has a seat in {self.team.name} from {since} ({until}); one person's seats "
+                    "in a team do not overlap."
+                }
+            )

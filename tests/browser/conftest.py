@@ -32,10 +32,24 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page of a fresh browser context. Every journey also proves that the Content-Security-Policy
+    blocked nothing: a violation Chromium reports on any page fails the test."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy blocked something:\n" + "\n".join(
+        violations
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def test_executive_logs_in_and_sees_the_portfolio_with_its_streams_and_teams(org
     assert header.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(31, 78, 121)"
     shot(page, "executive-portfolio")
     page.get_by_role("link", name="Instant Payments").click()
-    assert page.get_by_role("cell", name=org.users["member"].get_full_name()).is_visible()
+    assert page.get_by_role("rowheader", name=org.users["member"].get_full_name()).is_visible()
     shot(page, "executive-team")
 
 

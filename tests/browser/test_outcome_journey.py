@@ -23,12 +23,16 @@ def test_member_posts_a_check_in_sees_it_and_cannot_post_for_another_team(org, p
     shot(page, "member-team-outcomes")
 
     form = page.locator("#post-update")
-    form.get_by_label("Key result").select_option(label=key_result.metric)
+    form.get_by_label(key_result.metric).check()  # a radio with the key result's facts
     form.get_by_label("Current value").fill("94.5")
     form.get_by_label("Confidence").fill("11")
     form.get_by_label("On track").check()
     form.get_by_role("button", name="Post update").click()
-    assert page.get_by_text("Ensure this value is less than or equal to 10.").is_visible()
+    assert (
+        page.locator(".field")
+        .get_by_text("Ensure this value is less than or equal to 10.")
+        .is_visible()
+    )
     shot(page, "member-check-in-error")
     assert OutcomeUpdate.objects.count() == 1
 

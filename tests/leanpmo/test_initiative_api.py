@@ -90,10 +90,14 @@ def test_an_integration_token_reads_nothing(org, client):
 
 def test_create_checks_access_before_input(org, client_for):
     url = reverse("api:initiative-list")
-    body = {"portfolio": org.other_portfolio.pk, "title": ""}
-    outsider = _json(client_for("pmo"), "post", url, body)
-    assert outsider.status_code == 400
-    assert outsider.json() == {"portfolio": ["Not a portfolio you may change."]}
+    other = org.other_portfolio.pk
+    answers = [
+        _json(client_for("pmo"), "post", url, {"portfolio": other, "title": title})
+        for title in ("", "Open banking", "x" * 500)
+    ]
+    assert {(a.status_code, a.content) for a in answers} == {
+        (404, f'{{"detail":"No portfolio {other} here."}}'.encode())
+    }
     member = _json(client_for("member"), "post", url, {"portfolio": org.portfolio.pk})
     assert member.status_code == 403
     assert not Initiative.objects.exists()

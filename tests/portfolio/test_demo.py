@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from portfolio.models import Portfolio
 from teams.models import ProductTeam, TeamMembership
@@ -40,7 +41,8 @@ def test_demo_is_a_believable_bank_whose_logins_see_what_the_readme_promises(see
     assert all(team.memberships.exists() for team in ProductTeam.objects.all())
 
     for username in ["executive", "pmo", "member", "outsider", "admin"]:
-        assert authenticate(username=username, password="s3cret-demo") is not None, username
+        sign_in = RequestFactory().post("/accounts/login/")
+        assert authenticate(sign_in, username=username, password="s3cret-demo"), username
     person = TeamMembership.objects.exclude(person__username="member").first().person
     assert not person.has_usable_password()
 

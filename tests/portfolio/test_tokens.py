@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.api.authentication import TOKEN_READS_NOTHING
 from portfolio.models import IntegrationToken
 from portfolio.tokens import integration_token_issue, integration_token_revoke
 from tests.test_url_sweep import ALL_NAMES, LISTS, OBJECT_KWARGS
@@ -168,12 +169,38 @@ READ_NAMES = [
 
 
 @pytest.mark.parametrize("name", READ_NAMES)
-def test_a_token_reads_nothing_outside_ingest(org, name):
+def test_a_token_reads_nothing_outside_ingest_and_is_told_why(org, name):
     issued = issue(org.portfolio)
     url = reverse(name, kwargs=OBJECT_KWARGS.get(name, lambda _: {})(org))
     response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {issued.text}")
-    assert response.status_code in {401, 403}, url
+    assert response.status_code == 403, url
+    assert response.json() == {"detail": TOKEN_READS_NOTHING}
     assert "Everyday Banking" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("api:recompute-job-list", {"portfolio": 1}),
+        ("api:funding-period-list", {"name": "x"}),
+        ("api:objective-list", {"title": "x"}),
+        ("api:outcome-update-list", {"value": 1}),
+    ],
+)
+def test_a_token_writes_nothing_outside_ingest_and_is_told_why(org, name, body):
+    issued = issue(org.portfolio)
+    response = Client().post(
+        reverse(name), body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {issued.text}",
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert response.json() == {"detail": TOKEN_READS_NOTHING}
+
+
+def test_a_bad_token_on_a_read_endpoint_is_refused_with_the_reason(org):
+    response = Client().get(reverse("api:team-list"), HTTP_AUTHORIZATION="Bearer stw_nope_nope")
+    assert response.status_code == 403  # 401 needs a challenge; the session comes first here
+    assert "Unknown integration token" in response.json()["detail"]
 
 
 def test_a_token_does_not_open_the_pages(org):

@@ -8,6 +8,7 @@ from teams.models import (
     PulseRound,
     RealisationPoint,
     TeamInteraction,
+    TeamMembership,
 )
 from tests.teams.factories import (
     ExperimentFactory,
@@ -54,3 +55,8 @@ def point(org) -> RealisationPoint:
     return RealisationPoint.objects.filter(
         metric__value_stream=org.value_stream
     ).first() or RealisationPointFactory(metric__value_stream=org.value_stream)
+
+
+def seat(org) -> TeamMembership:
+    """The member's seat in org.team."""
+    return TeamMembership.objects.get(team=org.team, person=org.users["member"])

@@ -150,7 +150,7 @@ def test_member_posts_a_check_in_and_sees_it_in_the_feed_and_the_chart(org, clie
     ("change", "field", "message"),
     [
         ({"value": "lots"}, "value", "Enter a number."),
-        ({"value": ""}, "value", "This field is required."),
+        ({"value": ""}, "value", "Give the key result's value today."),
         ({"confidence": "11"}, "confidence", "Ensure this value is less than or equal to 10."),
         ({"confidence": "-1"}, "confidence", "Ensure this value is greater than or equal to 0."),
         ({"status": "fine"}, "status", "Select a valid choice."),
@@ -185,9 +185,15 @@ def test_a_correction_is_a_new_update_and_the_corrected_one_leaves_the_chart(
         reverse("outcome-update-create", args=[org.team.pk]),
         {"key_result": outcomes.key_result.pk, "corrects": wrong.pk},
     )
-    assert "Correct an update" in form.content.decode()
+    assert "Correct a check-in" in form.content.decode()
+    assert form.context["form"].initial["value"] == "85"  # the corrected check-in's values
     response = post_check_in(
-        client, org, key_result=outcomes.key_result.pk, corrects=wrong.pk, value="86"
+        client,
+        org,
+        key_result=outcomes.key_result.pk,
+        corrects=wrong.pk,
+        value="86",
+        status="at_risk",
     )
     assert response.status_code == 302
     assert OutcomeUpdate.objects.filter(key_result=outcomes.key_result).count() == 2

@@ -131,6 +131,50 @@ def test_as_of_computes_one_scope_live_without_storing_anything(org, client_for,
     assert FlowMetric.objects.count() == stored
 
 
+def _live(client, org, as_of: str, kind: str = "api:flow-metric-list"):
+    query = {"scope": "team", "id": org.team.pk, "grain": "week", "as_of": as_of}
+    return client.get(reverse(kind), query)
+
+
+@pytest.fixture
+def live_rate(org, settings):
+    """Two live computations an hour per person, and no earlier computation remembered."""
+    from django.core.cache import cache
+
+    settings.LIVE_METRICS_RATE = "2/hour"
+    cache.delete_many([f"throttle_live_metrics_{user.pk}" for user in org.users.values()])
+
+
+def test_live_as_of_computations_are_limited_per_person_with_a_clear_429(
+    org, client_for, computed, live_rate
+):
+    member = client_for("member")
+    assert _live(member, org, "2026-02-05T12:00:00+00:00").status_code == 200
+    assert (
+        _live(member, org, "2026-02-06T12:00:00+00:00", "api:dora-metric-list").status_code == 200
+    )
+    refused = _live(member, org, "2026-02-07T12:00:00+00:00", "api:status-time-list")
+    assert refused.status_code == 429
+    assert "limited to 2/hour per person" in refused.json()["detail"]
+    assert int(refused["Retry-After"]) > 3000
+    # the stored metrics stay open, and another person has their own allowance
+    assert member.get(reverse("api:flow-metric-list"), {"scope": "team"}).status_code == 200
+    assert _live(client_for("pmo"), org, "2026-02-07T12:00:00+00:00").status_code == 200
+
+
+def test_the_same_live_question_is_answered_from_the_cache_until_the_next_recompute(
+    org, client_for, computed, live_rate
+):
+    member = client_for("member")
+    first = _live(member, org, "2026-02-05T12:00:00+00:00")
+    for _ in range(3):  # asked again, also in another offset: the same rows, nothing counted
+        assert _live(member, org, "2026-02-05T13:00:00+01:00").json() == first.json()
+    assert _live(member, org, "2026-02-06T12:00:00+00:00").status_code == 200
+    assert _live(member, org, "2026-02-05T12:00:00+00:00").json() == first.json()
+    recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)  # a new run: a new question
+    assert _live(member, org, "2026-02-05T12:00:00+00:00").status_code == 429
+
+
 def test_as_of_needs_a_scope(org, client_for, computed):
     response = client_for("member").get(
         reverse("api:flow-metric-list"), {"as_of": "2026-02-05T12:00:00+00:00"}

@@ -171,6 +171,10 @@ class ImportJobViewSet(
 
     @extend_schema(request=s.ImportUploadSerializer, responses={202: s.ImportJobSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
+        try:  # access before validation: 404/403 before anything about the upload is said
+            portfolio = portfolio_for_ingest(request, _portfolio_id(request.data))
+        except ValueError as exc:
+            return Response({"portfolio": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         too_large = {
             field: [problem]
             for field in ("file", "changes_file")
@@ -181,7 +185,6 @@ class ImportJobViewSet(
         upload = s.ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
-        portfolio = portfolio_for_ingest(request, data.get("portfolio"))
         changes = data.get("changes_file")
         try:
             job = import_job_create(

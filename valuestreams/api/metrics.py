@@ -4,21 +4,34 @@ Session authentication only (integration tokens read nothing here); every querys
 ``visible_to``. Metric lists answer from the precomputed tables. With ``?as_of=<ISO datetime>``
 different from the latest run's as_of, the flow, DORA and time-in-status lists compute the ONE
 requested scope (``scope`` and ``id`` are then required) on the fly from the pure metrics and
-nothing is stored — see :mod:`valuestreams.selectors.live_metrics`.
+nothing is stored — see :mod:`valuestreams.selectors.live_metrics`. Such live computations are
+limited per person (``LIVE_METRICS_RATE``, 429 past it) and an answer is cached until the next
+recompute publishes (at most ``LIVE_METRICS_CACHE_SECONDS``); a cached answer costs nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 
 from portfolio.access import get_for_user
+from portfolio.api.access import IdFilterSet
+from portfolio.api.authentication import PeopleOnly
 from portfolio.date_range import date_range_problem
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
@@ -43,20 +56,41 @@ AS_OF = OpenApiParameter(
     "as_of",
     OpenApiTypes.DATETIME,
     description="Compute the one scope given by scope and id live as of this time (ISO 8601) "
-    "when it differs from the stored run's as_of; nothing is stored.",
+    "when it differs from the stored run's as_of; nothing is stored. Live computations are "
+    "limited per person (30 an hour unless the instance says otherwise; past it 429 with "
+    "Retry-After); the same question is answered from a cache until the next recompute and "
+    "does not count.",
 )
 
 
-class SessionOnly:
-    """Integration tokens may push events but never read metrics."""
+def live_list_schema(serializer: type):
+    """A metric list's schema: its rows, the as_of parameter and the 429 of the live limit."""
+    too_many = "Too many live as_of computations; retry after Retry-After seconds."
+    return extend_schema(
+        parameters=[AS_OF],
+        responses={200: serializer(many=True), 429: OpenApiResponse(description=too_many)},
+    )
 
-    authentication_classes = [SessionAuthentication]
+
+class LiveMetricsThrottle(UserRateThrottle):
+    """Live ``as_of`` computations per person (``settings.LIVE_METRICS_RATE``, e.g. "30/hour")."""
+
+    scope = "live_metrics"
+
+    def get_rate(self) -> str:
+        return settings.LIVE_METRICS_RATE
+
+
+class SessionOnly:
+    """Integration tokens may push events but never read metrics: they get a 403 that says so."""
+
+    permission_classes = [PeopleOnly]
 
 
 # --- work items with their facts --------------------------------------------------------------
 
 
-class WorkItemFilter(filters.FilterSet):
+class WorkItemFilter(IdFilterSet):
     value_stream = filters.NumberFilter(field_name="team__value_stream")
     state = filters.ChoiceFilter(field_name="fact__state", choices=FlowState.choices)
     type = filters.ChoiceFilter(field_name="fact__item_type", choices=FlowItemType.choices)
@@ -85,7 +119,7 @@ class WorkItemViewSet(SessionOnly, viewsets.ReadOnlyModelViewSet):
 # --- precomputed metrics ---------------------------------------------------------------------
 
 
-class MetricFilter(filters.FilterSet):
+class MetricFilter(IdFilterSet):
     scope = filters.ChoiceFilter(field_name="scope_kind", choices=ScopeKind.choices)
     id = filters.NumberFilter(field_name="scope_id")
     grain = filters.ChoiceFilter(choices=Grain.choices)
@@ -168,10 +202,33 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         latest = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()
         if latest is not None and latest.as_of == as_of:
             return super().list(request, *args, **kwargs)
-        rows = self.live_rows(portfolio, params["scope"], int(params["id"]), as_of)
+        rows = self.cached_live_rows(portfolio, latest, params["scope"], int(params["id"]), as_of)
         rows = [r for r in rows if self.keep(r, params)]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def cached_live_rows(self, portfolio, latest, scope_kind: str, scope_id: int, as_of) -> list:
+        """The live rows of one scope, from the cache when the same question was asked since the
+        latest run; a computation counts against the person's LiveMetricsThrottle (429 past it)."""
+        grain = self.request.query_params.get("grain") or ""
+        run = f"{latest.pk}@{latest.computed_at.timestamp()}" if latest else "none"
+        key = (
+            f"steward:live-metrics:{self.live_kind}:{portfolio.pk}:{run}:"
+            f"{scope_kind}:{scope_id}:{grain}:{as_of.astimezone(dt.UTC).isoformat()}"
+        )
+        rows = cache.get(key)
+        if rows is None:
+            throttle = LiveMetricsThrottle()
+            if not throttle.allow_request(self.request, self):
+                wait = throttle.wait()
+                raise Throttled(
+                    wait,
+                    detail=f"Live as_of computations are limited to {settings.LIVE_METRICS_RATE} "
+                    "per person; the stored metrics (no as_of, or the latest run's) are not.",
+                )
+            rows = self.live_rows(portfolio, scope_kind, scope_id, as_of)
+            cache.set(key, rows, settings.LIVE_METRICS_CACHE_SECONDS)
+        return rows
 
     def live_rows(self, portfolio, scope_kind, scope_id, as_of):
         grain = self.request.query_params.get("grain") or None
@@ -200,7 +257,7 @@ class MetricViewSet(SessionOnly, mixins.ListModelMixin, viewsets.GenericViewSet)
         return not (data.get("type") and getattr(row, "item_type", None) != data["type"])
 
 
-@extend_schema_view(list=extend_schema(parameters=[AS_OF]))
+@extend_schema_view(list=live_list_schema(s.FlowMetricSerializer))
 class FlowMetricViewSet(MetricViewSet):
     """Flow velocity, time, efficiency, load and distribution per scope, window and item type.
 
@@ -212,7 +269,7 @@ class FlowMetricViewSet(MetricViewSet):
     ordering = ["scope_kind", "scope_id", "grain", "window_start", "item_type"]
 
 
-@extend_schema_view(list=extend_schema(parameters=[AS_OF]))
+@extend_schema_view(list=live_list_schema(s.DoraMetricSerializer))
 class DoraMetricViewSet(MetricViewSet):
     """The five DORA metrics per scope and window, with tiers and the benchmark version."""
 
@@ -222,7 +279,7 @@ class DoraMetricViewSet(MetricViewSet):
     live_kind = "dora"
 
 
-@extend_schema_view(list=extend_schema(parameters=[AS_OF]))
+@extend_schema_view(list=live_list_schema(s.StatusTimeSerializer))
 class StatusTimeViewSet(MetricViewSet):
     """Time the items done in a window spent in each source status (where work waits)."""
 
@@ -258,10 +315,10 @@ class RecomputeJobViewSet(SessionOnly, mixins.CreateModelMixin, viewsets.ReadOnl
 
     @extend_schema(request=s.RecomputeRequestSerializer, responses={202: s.RecomputeJobSerializer})
     def create(self, request, *args, **kwargs):
-        wanted = s.RecomputeRequestSerializer(data=request.data)
+        wanted = s.RecomputeRequestSerializer(data=request.data, context={"request": request})
         wanted.is_valid(raise_exception=True)
         data = wanted.validated_data
-        portfolio = get_for_user(Portfolio, request.user, data["portfolio"], write=True)
+        portfolio = data["portfolio"]
         job = recompute_request(
             portfolio=portfolio,
             item_ids=[] if data["full"] else data["item_ids"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portfolio.api.access import WritableParent
+from portfolio.models import Portfolio
 from valuestreams.models import (
     DoraMetric,
     FlowMetric,
@@ -117,7 +119,7 @@ class RecomputeJobSerializer(serializers.ModelSerializer):
 class RecomputeRequestSerializer(serializers.Serializer):
     """What a Lean PMO may ask for: a full recompute, or one of some work items and teams."""
 
-    portfolio = serializers.IntegerField()
+    portfolio = WritableParent(Portfolio, refusal="Only the Lean PMO requests recomputes.")
     full = serializers.BooleanField(default=True)
     item_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     team_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)

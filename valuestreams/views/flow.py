@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_safe
 
 from portfolio.access import get_for_user
 from portfolio.charting import chart_panel
@@ -172,6 +173,7 @@ def _chart_csv(dashboard: FlowDashboard, chart: str, name: str) -> HttpResponse:
     return _csv_response(table, f"{slugify(name)}-{chart}-{dashboard.grain}.csv")
 
 
+@require_safe
 def value_stream_flow_csv(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
     """The numbers behind one chart of the value-stream page, as CSV (`?grain=week|month`)."""
     value_stream = get_for_user(ValueStream, request.user, pk)
@@ -184,6 +186,7 @@ def value_stream_flow_csv(request: HttpRequest, pk: int, chart: str) -> HttpResp
     return _chart_csv(dashboard, chart, value_stream.name)
 
 
+@require_safe
 def team_flow_csv(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
     """The numbers behind one flow chart of the team page, as CSV (`?grain=week|month`)."""
     team = get_for_user(ProductTeam, request.user, pk)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from portfolio.access import get_for_user
 from portfolio.http import form_status
@@ -72,6 +73,7 @@ def import_list(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "valuestreams/import_list.html", context, status=form_status(form))
 
 
+@require_safe
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One import: progress (refreshed while it runs), summary and row-by-row problems."""
     job = get_import_job_for_user(request.user, pk)
@@ -79,6 +81,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "valuestreams/import_detail.html", context)
 
 
+@require_safe
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that the detail page polls; once finished the whole result."""
     job = get_import_job_for_user(request.user, pk)
@@ -86,6 +89,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "valuestreams/_import_progress.html", context)
 
 
+@require_safe
 def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's errors and warnings as a CSV download (cells neutralised against formulas)."""
     job = get_import_job_for_user(request.user, pk)

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
 from portfolio.http import form_status
@@ -13,6 +14,7 @@ from valuestreams.services import value_stream_create, value_stream_update
 from valuestreams.views.flow import value_stream_flow_context
 
 
+@require_safe
 def value_stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A value stream with its teams, its flow over time (`?grain=week|month`) and DORA tiles."""
     value_stream = get_for_user(ValueStream, request.user, pk)

@@ -3,6 +3,10 @@ check-ins (some gone stale), experiments of every result, not-doing lists, depen
 teams, pulse rounds (some with too few answers to show), realisation metrics, and a little
 membership churn so that stability has something to say.
 
+The data lives beside this module: `story` (which objectives serve which theme, value stream and
+team), `learning` (what teams write: check-in notes, experiments, not-doing lists) and
+`surroundings` (dependencies, pulse questions, realisation metrics, new hires' names).
+
 Idempotent: each part is created only where it does not exist yet; dates are laid out relative
 to `today` on the first run.
 """
@@ -18,6 +22,21 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portfolio.models import Portfolio, PortfolioMembership
+from teams.demo.learning import BLOCKERS, EXPERIMENTS, LEARNED, NOT_DOING
+from teams.demo.story import (
+    GENERIC_OUTCOMES,
+    PORTFOLIO_OBJECTIVES,
+    STREAM_OUTCOMES,
+    TEAM_OUTCOMES,
+    UP,
+)
+from teams.demo.surroundings import (
+    DEPENDENCIES,
+    PULSE_QUESTIONS,
+    REALISATION,
+    SUCCESSOR_FIRST,
+    SUCCESSOR_LAST,
+)
 from teams.models import (
     Experiment,
     KeyResult,
@@ -36,265 +55,8 @@ from teams.models import (
 )
 from valuestreams.models import ValueStream
 
-UP, DOWN = KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE
-
-PORTFOLIO_OBJECTIVES = {
-    "Everyday Banking": [
-        "Become the bank customers use every day",
-        "Make every payment instant and safe",
-    ],
-    "Lending & Wealth": [
-        "Lend responsibly, decide fast",
-        "Help customers of every means grow their savings",
-    ],
-}
-
-# value stream → (objective, [(metric, unit, baseline, target, direction)])
-STREAM_OUTCOMES = {
-    "Account Opening & Onboarding": (
-        "New customers are up and running on day one",
-        [("Accounts opened fully online", "%", 62, 85, UP)],
-    ),
-    "Payments & Transfers": (
-        "Payments customers never have to think about",
-        [("Payment complaints per 10,000 payments", "", 4.2, 1.5, DOWN)],
-    ),
-    "Cards": (
-        "Cards that customers control themselves",
-        [("Card issues solved in the app", "%", 40, 75, UP)],
-    ),
-    "Mobile & Online Banking": (
-        "Self-service customers prefer to a branch",
-        [("App store rating", "stars", 3.9, 4.6, UP)],
-    ),
-    "Digital Platform": (
-        "Product teams ship without waiting on anyone",
-        [("Teams deploying on their own", "%", 35, 90, UP)],
-    ),
-    "Mortgages": (
-        "A mortgage decision customers can plan around",
-        [("Decision in principle within a day", "%", 48, 80, UP)],
-    ),
-    "Personal Loans": (
-        "Fair, instant lending decisions",
-        [("Loan applications decided instantly", "%", 55, 85, UP)],
-    ),
-    "Wealth & Investments": (
-        "Investing that feels simple",
-        [("Customers investing monthly", "customers", 21000, 30000, UP)],
-    ),
-}
-
-# team → (objective, [(metric, unit, baseline, target, direction, cadence)])
-TEAM_OUTCOMES = {
-    "Instant Payments": (
-        "Money arrives in seconds, every time",
-        [
-            ("Payments settled within 10 seconds", "%", 91, 99, UP, 7),
-            ("Failed instant payments per 10,000", "", 38, 10, DOWN, 14),
-        ],
-    ),
-    "Payment Rails": (
-        "Scheme connections nobody notices",
-        [("Scheme outage minutes per month", "min", 95, 20, DOWN, 14)],
-    ),
-    "Payee Management": (
-        "Paying someone new feels safe",
-        [("Mistaken payments to new payees per 10,000", "", 12, 4, DOWN, 14)],
-    ),
-    "Onboarding Journey": (
-        "Open an account in under ten minutes",
-        [("Median time to open an account", "min", 24, 10, DOWN, 7)],
-    ),
-    "Mobile App": (
-        "An app customers rate five stars",
-        [("Crash-free sessions", "%", 98.2, 99.7, UP, 14)],
-    ),
-    "Cloud Platform": (
-        "Self-service infrastructure",
-        [("Environments created without a ticket", "%", 30, 90, UP, 14)],
-    ),
-    "Loan Decisioning": (
-        "Instant, explainable loan decisions",
-        [("Applications decided without manual review", "%", 52, 80, UP, 14)],
-    ),
-}
-
-GENERIC_OUTCOMES = {
-    ProductTeam.Topology.STREAM_ALIGNED: (
-        "Customers reach their goal without help",
-        [
-            ("Customer tasks completed without contacting us", "%", 70, 88, UP, 14),
-            ("Customer effort score", "points", 3.4, 2.2, DOWN, 14),
-        ],
-    ),
-    ProductTeam.Topology.PLATFORM: (
-        "A platform teams choose to use",
-        [("Teams using the platform self-service", "teams", 6, 18, UP, 14)],
-    ),
-    ProductTeam.Topology.ENABLING: (
-        "Teams learn faster with us than without",
-        [("Teams that adopted a practice after coaching", "teams", 2, 8, UP, 28)],
-    ),
-    ProductTeam.Topology.COMPLICATED_SUBSYSTEM: (
-        "Our subsystem is accurate and fast",
-        [("Decisions needing manual rework", "%", 9, 3, DOWN, 14)],
-    ),
-}
-
 # teams whose key results stop being checked in some weeks ago: staleness has cases
 STALE_TEAMS = {"Payee Management", "Web Banking", "Data Platform", "Property Valuation"}
-
-LEARNED = [
-    "Customers retry when the spinner shows longer than 3 seconds.",
-    "Most failures come from one scheme connection at night.",
-    "The new copy halved support calls about this step.",
-    "Android users hit the problem three times more often.",
-    "Batching the checks made no difference; latency is elsewhere.",
-    "Customers did not notice the change; the metric moved for another reason.",
-]
-BLOCKERS = [
-    "Waiting for the platform team's new queue.",
-    "Need production data access approved by risk.",
-    "Scheme test environment down for a week.",
-]
-
-EXPERIMENTS = [
-    (
-        "We believe showing the payee's verified name will reduce mistaken payments, measured by "
-        "mistaken payments per 10,000.",
-        "Mistaken payments per 10,000",
-        Experiment.Result.VALIDATED,
-        "Verified names cut mistaken payments by a third; rolling out to all customers.",
-    ),
-    (
-        "We believe a progress bar during onboarding will raise completion, measured by the share "
-        "of started applications that finish.",
-        "Onboarding completion",
-        Experiment.Result.INVALIDATED,
-        "Completion did not move: people drop out at the ID check, not from impatience. We now "
-        "test a faster ID check instead.",
-    ),
-    (
-        "We believe a weekly spending summary will bring customers back to the app, measured by "
-        "weekly active users.",
-        "Weekly active users",
-        Experiment.Result.INCONCLUSIVE,
-        "Too few customers opted in during the test window to tell; we will rerun with a default.",
-    ),
-    (
-        "We believe pre-filling data from the customer's last application will speed up repeat "
-        "applications, measured by median completion time.",
-        "Median completion time",
-        "",
-        "",
-    ),
-]
-
-NOT_DOING = [
-    ("Cheque imaging in the app", "Fewer than 1 % of our customers still pay by cheque."),
-    (
-        "A separate app for business customers",
-        "One app with roles serves them better and costs half.",
-    ),
-    ("Building our own fraud model for small merchants", "The scheme's model already covers them."),
-]
-
-DEPENDENCIES = [
-    (
-        "Instant Payments",
-        "Payment Rails",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "Scheme connectivity for SCT Inst",
-    ),
-    (
-        "Instant Payments",
-        "Fraud Detection",
-        TeamInteraction.Mode.COLLABORATION,
-        False,
-        "Real-time fraud scoring",
-    ),
-    (
-        "Payee Management",
-        "Payment Rails",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        False,
-        "Payee name verification",
-    ),
-    (
-        "Payee Management",
-        "Instant Payments",
-        TeamInteraction.Mode.COLLABORATION,
-        False,
-        "Shared payment flow",
-    ),
-    (
-        "Payment Rails",
-        "Cloud Platform",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        False,
-        "Message queues",
-    ),
-    (
-        "Onboarding Journey",
-        "Identity & KYC",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "ID verification",
-    ),
-    ("Digital Signup", "Onboarding Journey", TeamInteraction.Mode.COLLABORATION, False, ""),
-    (
-        "Mobile App",
-        "Design System",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Accessible components",
-    ),
-    (
-        "Web Banking",
-        "Design System",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Accessible components",
-    ),
-    ("Card Controls", "Card Issuing", TeamInteraction.Mode.COLLABORATION, False, ""),
-    (
-        "Loan Decisioning",
-        "Credit Risk Models",
-        TeamInteraction.Mode.X_AS_A_SERVICE,
-        True,
-        "Explainable scores",
-    ),
-    ("Mortgage Origination", "Property Valuation", TeamInteraction.Mode.X_AS_A_SERVICE, False, ""),
-    (
-        "Robo-Advice",
-        "Agile Coaching",
-        TeamInteraction.Mode.FACILITATING,
-        False,
-        "Discovery practices",
-    ),
-]
-
-PULSE_QUESTIONS = [
-    "I can ship a change without waiting on other teams.",
-    "Our tools and environments help rather than hinder.",
-    "I know why the work we do matters to customers.",
-]
-
-REALISATION = {
-    "Payments & Transfers": [
-        ("Payment volume", "million EUR", 820, 1.5),
-        ("Net promoter score", "points", 24, 0.6),
-    ],
-    "Account Opening & Onboarding": [("New customers per month", "customers", 5200, 1.2)],
-    "Cards": [("Card spend share", "%", 18, 0.15)],
-    "Mobile & Online Banking": [("Monthly active app users", "thousand", 410, 1.0)],
-    "Mortgages": [("Mortgage completions", "loans", 310, 1.1), ("Time to offer", "days", 19, -0.5)],
-    "Personal Loans": [("Revenue contribution", "thousand EUR", 1450, 1.2)],
-    "Wealth & Investments": [("Assets under management", "million EUR", 640, 1.4)],
-}
-
 
 CONFIDENCE = {
     OutcomeUpdate.Status.ON_TRACK: 8,
@@ -322,6 +84,19 @@ def _key_result(objective: Objective, spec, *, starts_on: dt.date) -> KeyResult:
         },
     )
     return kr
+
+
+# units counted in whole numbers (a check-in of 11.37 teams would not be believed)
+WHOLE_UNITS = {"teams", "customers", "calls", "findings", "reports", "loans"}
+
+
+def _places(kr: KeyResult) -> int:
+    """Decimals a believable check-in on `kr` has: counts are whole, small ranges need three."""
+    if kr.unit in WHOLE_UNITS:
+        return 0
+    if kr.unit == "stars":
+        return 1
+    return 3 if abs(kr.target - kr.baseline) < 1 else 2
 
 
 def _check_ins(
@@ -353,7 +128,7 @@ def _check_ins(
         updates.append(
             OutcomeUpdate(
                 key_result=kr,
-                value=Decimal(f"{value:.2f}"),
+                value=round(Decimal(str(value)), _places(kr)),
                 confidence=CONFIDENCE[status] + rng.choice([-1, 0, 0, 1]),
                 status=status,
                 learned=rng.choice(LEARNED) if rng.random() < 0.35 else "",
@@ -368,9 +143,10 @@ def _check_ins(
     OutcomeUpdate.objects.bulk_create(updates)
     if with_corrections and len(updates) > 3:
         wrong = updates[-3]
+        step = Decimal(1) if _places(kr) == 0 else Decimal("0.40")
         OutcomeUpdate.objects.create(
             key_result=kr,
-            value=wrong.value + Decimal("0.40") * (1 if kr.direction == UP else -1),
+            value=wrong.value + step * (1 if kr.direction == UP else -1),
             confidence=wrong.confidence,
             status=wrong.status,
             learned="Correction: the first figure missed the weekend batch.",
@@ -381,48 +157,90 @@ def _check_ins(
     return updates
 
 
+def _posted(kr: KeyResult, **check_ins) -> int:
+    """Check-ins for `kr` unless it has some already; returns how many were created."""
+    if kr.updates.exists():
+        return 0
+    return len(_check_ins(kr, **check_ins))
+
+
+def _link_themes(portfolio: Portfolio) -> int:
+    """Link the story's portfolio objectives that serve no theme yet to their strategic theme,
+    once the funding seed has created the themes; returns how many were linked."""
+    themes = {theme.name: theme for theme in portfolio.themes.all()}
+    linked = 0
+    for title, theme_name, _ in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
+        if theme_name in themes:
+            linked += Objective.objects.filter(
+                portfolio=portfolio,
+                level=Objective.Level.PORTFOLIO,
+                title=title,
+                strategic_theme__isnull=True,
+            ).update(strategic_theme=themes[theme_name])
+    return linked
+
+
 def _seed_okrs(portfolio: Portfolio, *, today: dt.date, rng: random.Random, pmo) -> int:
-    """Objectives and key results at every level with their check-ins; returns updates created."""
+    """Objectives and key results at every level with their check-ins; returns updates created.
+
+    Portfolio and value-stream key results are checked in monthly by Lean PMO, team ones by the
+    team's members on their cadence."""
     created = 0
     start = today - dt.timedelta(days=364)
     tz = portfolio.time_zone
-    top = []
-    for title in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
+    top: dict[str, Objective] = {}
+    for title, _, specs in PORTFOLIO_OBJECTIVES.get(portfolio.name, []):
         objective, _ = Objective.objects.get_or_create(
             portfolio=portfolio, level=Objective.Level.PORTFOLIO, title=title
         )
-        top.append(objective)
-    streams = ValueStream.objects.filter(portfolio=portfolio).order_by("name")
-    for index, stream in enumerate(streams):
-        title, specs = STREAM_OUTCOMES.get(stream.name, (f"{stream.name} delivers its outcome", []))
-        stream_objective, _ = Objective.objects.get_or_create(
-            portfolio=portfolio,
-            level=Objective.Level.VALUE_STREAM,
-            value_stream=stream,
-            title=title,
-            defaults={"parent": top[index % len(top)] if top else None},
-        )
+        top[title] = objective
         for spec in specs:
-            kr = _key_result(stream_objective, (*spec, 28), starts_on=start)
-            if not kr.updates.exists():
-                created += len(
-                    _check_ins(
-                        kr,
-                        rng=rng,
-                        authors=[pmo],
-                        last_day=today - dt.timedelta(days=rng.randint(3, 20)),
-                        time_zone=tz,
-                    )
+            kr = _key_result(objective, (*spec, 28), starts_on=start)
+            created += _posted(
+                kr,
+                rng=rng,
+                authors=[pmo],
+                last_day=today - dt.timedelta(days=rng.randint(3, 20)),
+                time_zone=tz,
+            )
+    _link_themes(portfolio)
+    streams = ValueStream.objects.filter(portfolio=portfolio).order_by("name")
+    for stream in streams:
+        outcomes = STREAM_OUTCOMES.get(
+            stream.name, [(f"{stream.name} delivers its outcome", "", [])]
+        )
+        stream_objectives: dict[str, Objective] = {}
+        for title, parent_title, specs in outcomes:
+            stream_objective, _ = Objective.objects.get_or_create(
+                portfolio=portfolio,
+                level=Objective.Level.VALUE_STREAM,
+                value_stream=stream,
+                title=title,
+                defaults={"parent": top.get(parent_title)},
+            )
+            stream_objectives[title] = stream_objective
+            for spec in specs:
+                kr = _key_result(stream_objective, (*spec, 28), starts_on=start)
+                created += _posted(
+                    kr,
+                    rng=rng,
+                    authors=[pmo],
+                    last_day=today - dt.timedelta(days=rng.randint(3, 20)),
+                    time_zone=tz,
                 )
+        main = stream_objectives[outcomes[0][0]]
         for team in stream.teams.order_by("name"):
-            title, specs = TEAM_OUTCOMES.get(team.name, GENERIC_OUTCOMES[team.topology])
+            if team.name in TEAM_OUTCOMES:
+                title, parent_title, specs = TEAM_OUTCOMES[team.name]
+            else:
+                (title, specs), parent_title = GENERIC_OUTCOMES[team.topology], ""
             team_objective, _ = Objective.objects.get_or_create(
                 portfolio=portfolio,
                 level=Objective.Level.TEAM,
                 value_stream=stream,
                 team=team,
                 title=title,
-                defaults={"parent": stream_objective},
+                defaults={"parent": stream_objectives.get(parent_title, main)},
             )
             authors = [
                 seat.person
@@ -430,24 +248,22 @@ def _seed_okrs(portfolio: Portfolio, *, today: dt.date, rng: random.Random, pmo)
                 .filter(team=team)
                 .select_related("person")
             ]
+            if not authors:
+                continue
             for spec in specs:
                 kr = _key_result(team_objective, spec, starts_on=max(start, team.formed_on))
-                if kr.updates.exists() or not authors:
-                    continue
                 gap = (
                     kr.cadence_days * rng.randint(3, 5)
                     if team.name in STALE_TEAMS
                     else rng.randint(0, kr.cadence_days - 1)
                 )
-                created += len(
-                    _check_ins(
-                        kr,
-                        rng=rng,
-                        authors=authors,
-                        last_day=today - dt.timedelta(days=gap),
-                        time_zone=tz,
-                        with_corrections=team.name == "Instant Payments",
-                    )
+                created += _posted(
+                    kr,
+                    rng=rng,
+                    authors=authors,
+                    last_day=today - dt.timedelta(days=gap),
+                    time_zone=tz,
+                    with_corrections=team.name == "Instant Payments",
                 )
     return created
 
@@ -487,8 +303,10 @@ def _seed_learning(team: ProductTeam, *, today: dt.date, rng: random.Random) -> 
     )
     if author is None:
         return
+    stream = team.value_stream.name
+    experiments = EXPERIMENTS.get(stream, EXPERIMENTS["Payments & Transfers"])
     if not team.experiments.exists():
-        picks = rng.sample(EXPERIMENTS, k=3) if team.name != "Instant Payments" else EXPERIMENTS
+        picks = rng.sample(experiments, k=3) if team.name != "Instant Payments" else experiments
         for offset, (hypothesis, metric, result, learning) in enumerate(picks):
             started = today - dt.timedelta(days=40 + 70 * offset + rng.randint(0, 20))
             Experiment.objects.create(
@@ -502,7 +320,8 @@ def _seed_learning(team: ProductTeam, *, today: dt.date, rng: random.Random) -> 
                 created_by=author.person,
             )
     if not team.not_doing.exists() and team.topology == ProductTeam.Topology.STREAM_ALIGNED:
-        for what, why in rng.sample(NOT_DOING, k=rng.randint(1, 2)):
+        choices = NOT_DOING.get(stream, NOT_DOING["Payments & Transfers"])
+        for what, why in rng.sample(choices, k=rng.randint(1, 2)):
             NotDoingItem.objects.create(
                 team=team,
                 what=what,
@@ -543,20 +362,46 @@ def _seed_pulse(team: ProductTeam, *, today: dt.date, rng: random.Random) -> Non
 
 
 def _seed_churn(portfolio: Portfolio, *, today: dt.date, rng: random.Random) -> None:
-    """Some seats ended last quarter and refilled, and a few people spread over three teams."""
+    """Every third team lost two people last quarter and hired their successors a few weeks later
+    (churn with joiners and leavers, the headcount kept), and two architects sit in three teams each
+    at 30 % (the spread). Each team's capacity is then what its seats held today add up to."""
     suffix = 1 if portfolio.name == "Everyday Banking" else 2
     if get_user_model().objects.filter(username=f"harbour.floater{suffix}").exists():
         return
     teams = list(ProductTeam.objects.filter(value_stream__portfolio=portfolio).order_by("name"))
+    hired = 0
     for team in teams[::3]:
         seats = list(
             TeamMembership.objects.current(today)
             .filter(team=team)
             .exclude(person__username="member")
+            .select_related("person")
+            .order_by("start_date", "pk")
         )
         for seat in seats[:2]:
-            seat.end_date = max(seat.start_date, today - dt.timedelta(days=rng.randint(10, 80)))
+            last_day = max(seat.start_date, today - dt.timedelta(days=rng.randint(25, 80)))
+            seat.end_date = last_day
             seat.save(update_fields=["end_date"])
+            hired += 1
+            successor, new = get_user_model().objects.get_or_create(
+                username=f"harbour.hire{suffix}.{hired}",
+                defaults={
+                    "first_name": rng.choice(SUCCESSOR_FIRST),
+                    "last_name": rng.choice(SUCCESSOR_LAST),
+                },
+            )
+            if new:
+                successor.set_unusable_password()  # demo colleagues do not sign in
+                successor.save(update_fields=["password"])
+            TeamMembership.objects.get_or_create(
+                team=team,
+                person=successor,
+                defaults={
+                    "role_title": seat.role_title,
+                    "allocation_percent": seat.allocation_percent,
+                    "start_date": min(today, last_day + dt.timedelta(days=rng.randint(7, 24))),
+                },
+            )
     for number, (first, last) in enumerate((("Robin", "Floater"), ("Kim", "Spread")), start=1):
         person, _ = get_user_model().objects.get_or_create(
             username=f"harbour.floater{suffix}{'' if number == 1 else number}",
@@ -573,8 +418,11 @@ def _seed_churn(portfolio: Portfolio, *, today: dt.date, rng: random.Random) -> 
                 },
             )
     for team in teams:
-        # capacity is what the seats add up to, as the organisation seed keeps it
-        seated = sum(seat.allocation_percent for seat in team.memberships.all())
+        # capacity is what the seats held today add up to (leavers' seats no longer count)
+        seated = sum(
+            seat.allocation_percent
+            for seat in TeamMembership.objects.current(today).filter(team=team)
+        )
         if team.capacity_fte != Decimal(seated) / 100:
             team.capacity_fte = Decimal(seated) / 100
             team.save(update_fields=["capacity_fte"])
@@ -616,6 +464,22 @@ def _seed_realisation(portfolio: Portfolio, *, today: dt.date, rng: random.Rando
                     )
                 )
             RealisationPoint.objects.bulk_create(points)
+
+
+def seed_theme_links(*, today: dt.date) -> str:
+    """The step after funding: link the portfolio objectives to the strategic themes the funding
+    seed created (idempotent: only objectives that serve no theme yet are linked)."""
+    portfolios = list(Portfolio.objects.filter(name__in=PORTFOLIO_OBJECTIVES).order_by("name"))
+    linked = sum(_link_themes(portfolio) for portfolio in portfolios)
+    themes = served = 0
+    for portfolio in portfolios:
+        themes += portfolio.themes.count()
+        served += (
+            portfolio.themes.filter(objectives__level=Objective.Level.PORTFOLIO).distinct().count()
+        )
+    return f"Strategic themes served by portfolio objectives: {served} of {themes}" + (
+        f" ({linked} objectives linked now)." if linked else "."
+    )
 
 
 @transaction.atomic
