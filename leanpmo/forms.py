@@ -110,6 +110,25 @@ class PeriodForm(forms.ModelForm):
         }
 
 
+class PeriodStepForm(forms.Form):
+    """The confirmation of a period's next step (draft → approved → closed): the step, and a box
+    the person ticks to say they checked the plan."""
+
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in FundingPeriod.Status], widget=forms.HiddenInput
+    )
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm: nothing changes until you do."}
+    )
+
+    def __init__(self, *args, period: FundingPeriod, step: str, summary: str, **kwargs):
+        super().__init__(*args, initial={"status": step}, **kwargs)
+        verb = "approve" if step == FundingPeriod.Status.APPROVED else "close"
+        self.fields[
+            "confirm"
+        ].label = f"I have checked the plan and {verb} {period.name}: {summary}"
+
+
 class GuardrailForm(forms.ModelForm):
     """A guardrail's kind and parameters."""
 
@@ -137,6 +156,7 @@ class ApprovalForm(forms.Form):
     """An executive's answer to an exception decision."""
 
     approved = forms.TypedChoiceField(
+        label="Answer",
         choices=[("yes", "Approve"), ("no", "Reject")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from leanpmo import initiative_charts as charts
 from leanpmo import initiative_metrics as metrics
+from leanpmo.charts import people_table
 from leanpmo.initiative_selectors import (
     board_initiatives,
     initiative_transitions,
@@ -26,6 +27,7 @@ from leanpmo.initiative_selectors import (
 )
 from leanpmo.models import FundingPeriod, Guardrail, Initiative, InitiativeState
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
 
 RECENT_FINISHED = 8
@@ -177,12 +179,25 @@ def kanban_flow_section(
         "lead_times": tables["lead-times"].to_dict("records"),
         "chart": chart_panel(
             "chart-kanban-states",
-            title,
+            nobreak(charts.state_days_title(flow.state_days))
+            if not flow.state_days.empty
+            else title,
             charts.state_days_chart(flow.state_days),
-            tables["state-days"],
+            people_table(
+                tables["state-days"],
+                {
+                    "state": "text",
+                    "stays": "count",
+                    "median_days": "measure",
+                    "mean_days": "measure",
+                },
+            ),
             columns=columns,
             csv_url=reverse("initiative-flow-csv", args=[portfolio.pk, "state-days"]),
             note="Median days per stay in each state; a stay still going counts up to now.",
+            finding=nobreak(charts.state_days_title(flow.state_days))
+            if not flow.state_days.empty
+            else "",
         ),
         "csv": {
             key.replace("-", "_"): reverse("initiative-flow-csv", args=[portfolio.pk, key])
@@ -237,20 +252,27 @@ def pyramid_section(
     mix, tables, guardrail = pyramid_tables(portfolio, period=period, as_of=as_of)
     selected = mix[mix["period"] == (period.name if period else None)]
     query = f"?period={period.pk}" if period else ""
+    cap = guardrail.max_count if guardrail else None
     figures = {
         "pyramid": charts.pyramid_chart(selected),
         "trend": charts.pyramid_trend_chart(mix),
-        "cap": charts.strategic_cap_chart(mix, guardrail.max_count if guardrail else None),
+        "cap": charts.strategic_cap_chart(mix, cap),
+    }
+    findings = {
+        "pyramid": charts.pyramid_title(selected),
+        "trend": charts.pyramid_trend_title(mix),
+        "cap": charts.strategic_cap_title(mix, cap),
     }
     panels = {
         key: chart_panel(
             f"chart-pyramid-{key}",
             title + (f" · {period.name}" if key == "pyramid" and period else ""),
             figures[key],
-            tables[key],
+            people_table(tables[key], PYRAMID_KINDS[key], currency=portfolio.currency),
             columns=columns,
             csv_url=reverse("initiative-pyramid-csv", args=[portfolio.pk, key]) + query,
             note=PYRAMID_NOTE if key == "pyramid" else "",
+            finding=nobreak(findings[key]),
         )
         for key, (title, columns) in PYRAMID_CHARTS.items()
     }
@@ -262,6 +284,13 @@ def pyramid_section(
     }
 
 
+PYRAMID_KINDS = {
+    "pyramid": {"shape": "text", "count": "count", "cost": "money", "count_share": "share",
+                "cost_share": "share"},
+    "trend": {"period": "text", "shape": "text", "count": "count", "cost": "money",
+              "count_share": "share1", "cost_share": "share1"},
+    "cap": {"period": "text", "count": "count", "cap": "count"},
+}  # fmt: skip
 PYRAMID_NOTE = (
     "Count: initiatives implementing at the period's end (now, for a running period). Cost: the "
     "linked teams' capacity × loaded cost for the days in progress within the period (work still "

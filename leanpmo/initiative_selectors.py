@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from leanpmo import initiative_metrics as metrics
+from leanpmo import plan_text
 from leanpmo.models import (
     WSJF_FIELDS,
     DecisionKind,
@@ -26,6 +27,7 @@ from leanpmo.models import (
     WorkShape,
 )
 from leanpmo.selectors import HistoryEntry, evidence_snapshot
+from portfolio.formatting import MISSING, money
 from portfolio.models import Portfolio, PortfolioMembership
 from teams.models import KeyResult, OutcomeUpdate, ProductTeam, TeamMembership
 from valuestreams.models import ValueStream
@@ -344,7 +346,9 @@ def decision_figures(decision: FundingDecision, *, before: dt.datetime | None = 
 
 def initiative_history(initiative: Initiative, *, show_money: bool) -> list[HistoryEntry]:
     """Every recorded change of the initiative's fields (WSJF inputs included), newest first, with
-    who made it, whatever path made it (2 queries). Money fields are left out unless `show_money`."""
+    who made it, whatever path made it (2 queries), each change for people (plan_text.Change: the
+    owner's name, money in the portfolio's currency, dates as dates). Money fields are left out
+    unless `show_money`."""
     events = list(initiative.events.select_related("pgh_context").order_by("pgh_id"))
     user_ids = {
         event.pgh_context.metadata.get("user")
@@ -362,16 +366,30 @@ def initiative_history(initiative: Initiative, *, show_money: bool) -> list[Hist
         for name in fields
     }
 
-    def shown(name: str, value: Any) -> Any:
-        return users.get(value, value) if name == "owner_id" and value else value
+    currency = initiative.portfolio.currency
+    modes = dict(Initiative._meta.get_field("funding_mode").choices)
+
+    def shown(name: str, value: Any) -> str:
+        """A recorded value for people: names for ids, money with its currency, dates as dates."""
+        if value is None or value == "":
+            return MISSING
+        if name == "owner_id":
+            return users.get(value, str(value))
+        if name in MONEY_HISTORY_FIELDS:
+            return money(value, currency)
+        if name == "funding_mode":
+            return str(modes.get(value, value))
+        if isinstance(value, dt.date):
+            return f"{value.day} {value:%b %Y}"
+        return str(value)
 
     entries, previous = [], None
     for event in events:
         metadata = event.pgh_context.metadata if event.pgh_context else {}
         changes = [
-            (
-                labels[name],
-                shown(name, getattr(previous, name)) if previous else None,
+            plan_text.Change(
+                labels[name].capitalize(),
+                shown(name, getattr(previous, name)) if previous else MISSING,
                 shown(name, getattr(event, name)),
             )
             for name in fields

@@ -583,6 +583,13 @@ class FundingDecision(models.Model):
     def change(self) -> Decimal:
         return self.amount_after - self.amount_before
 
+    @property
+    def change_percent(self) -> Decimal | None:
+        """The change against the money before, in percent (None when there was none before)."""
+        if not self.amount_before:
+            return None
+        return self.change * 100 / self.amount_before
+
 
 class DecisionScopedQuerySet(PortfolioScopedQuerySet):
     portfolio_path = "decision__portfolio"

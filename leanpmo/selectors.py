@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
-from leanpmo.guardrails import PlanRow, Result, Rule, check_plan
+from leanpmo import plan_text
+from leanpmo.guardrails import PlanRow, Result, Rule, check_plan, new_breaches
 from leanpmo.models import (
     ActualSpend,
     DecisionReview,
@@ -25,12 +26,22 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.money import cents
-from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
+from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 from valuestreams.models import DoraMetric, FlowMetric, MetricRun, ScopeKind, ValueStream
 
 HISTORY_FIELDS = (*ValueStreamBudget.EDITABLE_FIELDS, "version")
+# the request path (or tool) that made an audited change → its name for people, first match wins
+VIA_WORDS = (
+    ("/approval/", "an executive's approval of an exception"),
+    ("/promote/", "a scenario turned into decisions"),
+    ("/import/", "a CSV import"),
+    ("/api/", "the API"),
+    ("/admin/", "Django admin"),
+    ("/funding/", "the funding grid"),
+    ("sso", "single sign-on"),
+)
 
 
 def budget_plan_row(budget: MoneyPlan) -> PlanRow:
@@ -80,6 +91,41 @@ def previous_totals(period: FundingPeriod) -> dict[int, Decimal]:
             "value_stream_id", *HORIZON_AMOUNT_FIELD.values()
         )
     }
+
+
+@dataclass
+class PeriodLine:
+    """A period with its money: how many value streams it funds, its total, and the change of the
+    total against the period before it (percent; None for the first, or after an empty one)."""
+
+    period: FundingPeriod
+    streams: int
+    total: Decimal
+    change: Decimal | None
+
+
+def period_lines(portfolio: Portfolio) -> list[PeriodLine]:
+    """The portfolio's periods, newest first, each with its money (2 queries)."""
+    periods = list(FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"))
+    sums = {
+        row["period_id"]: row
+        for row in ValueStreamBudget.objects.filter(period__portfolio=portfolio)
+        .values("period_id")
+        .annotate(
+            streams=Count("pk"),
+            run=Sum("amount_run"),
+            grow=Sum("amount_grow"),
+            transform=Sum("amount_transform"),
+        )
+    }
+    lines, before = [], None
+    for period in periods:
+        row = sums.get(period.pk, {})
+        total = sum((row.get(code) or Decimal(0) for code in HORIZON_AMOUNT_FIELD), Decimal(0))
+        change = (total - before) * 100 / before if before else None
+        lines.append(PeriodLine(period, row.get("streams", 0), total, change))
+        before = total
+    return lines[::-1]
 
 
 def period_budgets(period: FundingPeriod) -> list[ValueStreamBudget]:
@@ -200,17 +246,35 @@ def evidence_snapshot(
 
 @dataclass
 class HistoryEntry:
-    """One audited change: who, when, how (label, url) and the fields that changed (old → new)."""
+    """One audited change: who, when, how (label, url) and the fields that changed, for people
+    (plan_text.Change: the field's name, old → new as text)."""
 
     at: dt.datetime
     who: str
     label: str
     url: str
-    changes: list[tuple[str, Any, Any]]
+    changes: list[plan_text.Change]
+
+    @property
+    def action(self) -> str:
+        """What happened, in a word: "Created", "Changed" or "Deleted"."""
+        return {"insert": "Created", "update": "Changed", "delete": "Deleted"}.get(
+            self.label, self.label.capitalize()
+        )
+
+    @property
+    def via(self) -> str:
+        """Which way the change came, for people ("the funding grid", "the API"; the request path
+        when it names no known way; "" when no request made it)."""
+        for part, words in VIA_WORDS:
+            if part in self.url:
+                return words
+        return self.url
 
 
 def budget_history(budget: ValueStreamBudget) -> list[HistoryEntry]:
-    """Every recorded change of the budget, newest first, whatever path made it (2 queries)."""
+    """Every recorded change of the budget, newest first, whatever path made it (3 queries): money
+    in the portfolio's currency, allocation shares in percent, theme splits by theme name."""
     events = list(budget.events.select_related("pgh_context").order_by("pgh_id"))
     user_ids = {
         event.pgh_context.metadata.get("user")
@@ -221,17 +285,17 @@ def budget_history(budget: ValueStreamBudget) -> list[HistoryEntry]:
         user.pk: user.get_full_name() or user.username
         for user in get_user_model().objects.filter(pk__in=user_ids)
     }
-    labels = {
-        field: ValueStreamBudget._meta.get_field(field).verbose_name for field in HISTORY_FIELDS
-    }
+    portfolio = budget.period.portfolio
+    words = {"currency": portfolio.currency, "themes": themes_by_id(portfolio)}
     entries, previous = [], None
     for event in events:
         metadata = event.pgh_context.metadata if event.pgh_context else {}
         changes = [
-            (
-                str(labels[field]),
+            plan_text.change(
+                field,
                 getattr(previous, field) if previous else None,
                 getattr(event, field),
+                **words,
             )
             for field in HISTORY_FIELDS
             if previous is None or getattr(previous, field) != getattr(event, field)
@@ -475,6 +539,74 @@ def investment_frames(
         "periods": mix.funding_over_periods(all_budgets),
         "decisions": decision_timeline_frame(decisions),
     }
+
+
+@dataclass
+class ExceptionCheck:
+    """What an exception decision about a budget asks, for the executive who answers it.
+
+    `changes`: each proposed field, from its value when the exception was asked to the proposal;
+    `before` / `after`: the value stream's money then and with the change; `breaches`: the
+    guardrail breaches the change causes (against the plan as it is now, with this budget as it
+    was when asked); `stale`: the budget changed since, so approving would be refused.
+    """
+
+    budget: ValueStreamBudget
+    changes: list[plan_text.Change]
+    before: Decimal
+    after: Decimal
+    breaches: list[Result]
+    stale: bool
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        return self.change * 100 / self.before if self.before else None
+
+
+def exception_check(decision: FundingDecision) -> ExceptionCheck | None:
+    """The budget change an exception decision asks and the guardrails it breaches (a constant
+    number of queries); None for decisions that propose no budget change."""
+    if decision.kind != "exception" or not decision.proposal or decision.value_stream_id is None:
+        return None
+    budgets = period_budgets(decision.period)
+    budget = next((b for b in budgets if b.value_stream_id == decision.value_stream_id), None)
+    if budget is None:
+        return None
+    asked = budget.events.filter(version=decision.base_version).order_by("-pgh_id").first()
+    base = budget.with_values({name: getattr(asked, name) for name in PLAN_FIELDS} if asked else {})
+    proposal = {
+        name: Decimal(str(value)) if name in MONEY_FIELDS else value
+        for name, value in decision.proposal.items()
+        if name in PLAN_FIELDS
+    }
+    changed = base.with_values(proposal)
+    portfolio = decision.period.portfolio
+    words = {"themes": themes_by_id(portfolio)}  # the table names the currency once
+    rules = guardrail_rules(portfolio)
+    before_totals = previous_totals(decision.period)
+
+    def plan_with(row: MoneyPlan) -> list[PlanRow]:
+        return [budget_plan_row(row if b.pk == budget.pk else b) for b in budgets]
+
+    caused = new_breaches(
+        check_plan(plan_with(base), rules, previous_totals=before_totals),
+        check_plan(plan_with(changed), rules, previous_totals=before_totals),
+    )
+    return ExceptionCheck(
+        budget=budget,
+        changes=[
+            plan_text.change(name, getattr(base, name), value, **words)
+            for name, value in proposal.items()
+        ],
+        before=base.total,
+        after=changed.total,
+        breaches=[r for r in caused if r.value_stream_id in (None, decision.value_stream_id)],
+        stale=decision.base_version is not None and budget.version != decision.base_version,
+    )
 
 
 @dataclass(frozen=True)

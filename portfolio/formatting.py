@@ -10,6 +10,7 @@ with a space ("12 %", "3.5 days", "1,250,000 EUR").
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -62,16 +63,26 @@ def money(value: Number, currency: str = "", *, cents: bool = False) -> str:
     return f"{text} {currency}"
 
 
+def money_change(value: Number, currency: str = "") -> str:
+    """A change of money with its sign: 50000 → "+50,000 EUR", −12397 → "−12,397 EUR", 0 → "0 EUR"."""
+    text = money(value, currency)
+    amount = _number(value)
+    positive = amount is not None and amount.quantize(Decimal(1), rounding=ROUND_HALF_UP) > 0
+    return f"+{text}" if positive else text
+
+
 def money_short(value: Number, currency: str = "") -> str:
-    """Money in a few characters for tight places: 950 → "950", 450000 → "450k",
-    1250000 → "1.25M", each with the currency after it when given."""
+    """Money in a few characters (three significant digits) for tight places: 950 → "950",
+    792330 → "792k", 1250000 → "1.25M", each with the currency after it when given."""
     amount = _number(value)
     if amount is None:
         return MISSING
     text = number(amount, 0)
     for limit, suffix in ((10**9, "bn"), (10**6, "M"), (10**3, "k")):
         if abs(amount) >= limit:
-            text = measure(amount / limit, 2 if abs(amount) < 10 * limit else 1) + suffix
+            # three significant digits: 1.78M, 12.5M, 792k
+            places = 2 if abs(amount) < 10 * limit else 1 if abs(amount) < 100 * limit else 0
+            text = measure(amount / limit, places) + suffix
             break
     return f"{text} {currency}" if currency else text
 
@@ -80,6 +91,39 @@ def percent(value: Number, places: int = 0) -> str:
     """A percentage given in percent: 12.5 → "13 %" (places=0), "12.5 %" (places=1)."""
     text = number(value, places)
     return text if text == MISSING else f"{text} %"
+
+
+def percent_change(value: Number, places: int = 0) -> str:
+    """A change in percent with its sign and no trailing zeros: 7.44 → "+7 %" (places=0),
+    −3.25 → "−3.3 %" and 100.0 → "+100 %" (places=1)."""
+    text = measure(value, places)
+    text = text if text == MISSING else f"{text} %"
+    amount = _number(value)
+    quantum = Decimal(1).scaleb(-places)
+    positive = amount is not None and amount.quantize(quantum, rounding=ROUND_HALF_UP) > 0
+    return f"+{text}" if positive else text
+
+
+def whole_percents(fractions: Sequence[Number]) -> list[int | None]:
+    """Fractions of one as whole percentages that add up to 100 (largest remainder): three
+    thirds → [34, 33, 33], never the 99 % that rounding each one gives. Missing values stay None
+    and are left out of the sum; all zero gives zeros."""
+    amounts = [_number(value) for value in fractions]
+    known = [amount for amount in amounts if amount is not None]
+    total = sum(known, Decimal(0))
+    if not known or total <= 0:
+        return [None if amount is None else 0 for amount in amounts]
+    exact = [None if amount is None else amount / total * 100 for amount in amounts]
+    floors = [None if value is None else int(value) for value in exact]
+    missing = 100 - sum(value for value in floors if value is not None)
+    order = sorted(
+        (index for index, value in enumerate(exact) if value is not None),
+        key=lambda index: exact[index] - floors[index],  # type: ignore[operator]
+        reverse=True,
+    )
+    for index in order[:missing]:
+        floors[index] += 1  # type: ignore[operator]
+    return floors
 
 
 def share(value: Number, places: int = 0) -> str:
@@ -137,28 +181,6 @@ def month(value: date | None) -> str:
     return MISSING if value is None else f"{value:%b %Y}"
 
 
-def whole_percents(fractions: Sequence[Number]) -> list[int | None]:
-    """Fractions of one as whole percentages that add up to 100 (largest remainder): three
-    thirds → [34, 33, 33], never the 99 % that rounding each one gives. Missing values stay None
-    and are left out of the sum; all zero gives zeros."""
-    amounts = [_number(value) for value in fractions]
-    known = [amount for amount in amounts if amount is not None]
-    total = sum(known, Decimal(0))
-    if not known or total <= 0:
-        return [None if amount is None else 0 for amount in amounts]
-    exact = [None if amount is None else amount / total * 100 for amount in amounts]
-    floors = [None if value is None else int(value) for value in exact]
-    missing = 100 - sum(value for value in floors if value is not None)
-    order = sorted(
-        (index for index, value in enumerate(exact) if value is not None),
-        key=lambda index: exact[index] - floors[index],  # type: ignore[operator]
-        reverse=True,
-    )
-    for index in order[:missing]:
-        floors[index] += 1  # type: ignore[operator]
-    return floors
-
-
 def table_cell(value: object) -> str:
     """A cell of a chart's table for people: whole numbers with separators ("1,204"), other
     numbers with at most one decimal ("9.5"), dates as "2 Feb 2026", missing values as "—"."""
@@ -177,3 +199,17 @@ def table_cell(value: object) -> str:
     if isinstance(value, float | Decimal):
         return measure(value, 1)
     return str(value)
+
+
+NBSP = "\u00a0"
+_UNIT_AFTER_FIGURE = re.compile(
+    r"(?:(?<=\d)|(?<=\d[kM])|(?<=\dbn)) (?=%|[A-Z]{3}\b|pts\b|h\b|s\b|min\b|days?\b|items?\b|deployments?\b|"
+    r"value streams?\b|people\b|persons?\b|reviews?\b|decisions?\b)"
+)
+
+
+def nobreak(text: str) -> str:
+    """`text` with a no-break space between each figure and the unit after it ("25 %",
+    "3.21M EUR", "2.4 days"), so that a line never breaks inside a figure; the figures are the
+    formatters' own, only the space changes."""
+    return _UNIT_AFTER_FIGURE.sub(NBSP, text)

@@ -107,8 +107,6 @@ def objective_branch_view(request: HttpRequest, pk: int, objective_pk: int) -> H
     """A folded value-stream objective of the outcomes page: its key results and team objectives,
     as the fragment htmx puts in place (anyone else goes to the page with it unfolded)."""
     portfolio = get_for_user(Portfolio, request.user, pk)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
     try:
         node = outcome_branch(portfolio, objective_pk, as_of=timezone.localdate())
     except Objective.DoesNotExist as exc:

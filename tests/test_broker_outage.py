@@ -241,7 +241,8 @@ def _mapping_page(org, client):
 def _period_approval(org, client):
     period = make_period(org)
     return client.post(
-        reverse("period-status", args=[org.portfolio.pk, period.pk]), {"status": "approved"}
+        reverse("period-status", args=[org.portfolio.pk, period.pk]),
+        {"status": "approved", "confirm": "on"},
     )
 
 

@@ -341,7 +341,8 @@ def test_read_only_pages_answer_405_to_writes(org, client_for, name, method):
     response = getattr(client_for("admin"), method)(url)
     assert response.status_code == 405, f"{method.upper()} {url}"
     assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
-    assert client_for("admin").head(url).status_code == 200
+    admin = client_for("admin")
+    assert admin.head(url).status_code == admin.get(url).status_code  # HEAD answers as GET does
 
 
 @pytest.mark.parametrize("name", sorted(FORM_PAGES - {"logout", "login"}))

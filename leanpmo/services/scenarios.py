@@ -175,6 +175,11 @@ class PromotionPlan:
     breaches: list = field(default_factory=list)
 
     @property
+    def change(self) -> Decimal:
+        """The value stream's money after the promotion minus before."""
+        return self.after - self.before
+
+    @property
     def changes(self) -> dict[str, Any]:
         return self.budget.changed_values({name: getattr(self.line, name) for name in PLAN_FIELDS})
 

@@ -10,13 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm, attach_errors
+from leanpmo.guardrails import wip_sentence
 from leanpmo.initiative_selectors import decision_figures
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
 from leanpmo.selectors import (
     decision_log,
     decision_quality,
+    exception_check,
     latest_review,
     reviews_due,
 )
@@ -48,7 +51,9 @@ class DecisionCreateForm(DecisionForm):
 def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every decision with its latest review, the reviews due, and the portfolio's decision quality."""
     portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
-    form = DecisionCreateForm(request.POST or None, portfolio=portfolio)
+    form = DecisionCreateForm(
+        request.POST if request.method == "POST" else None, portfolio=portfolio
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         budget = ValueStreamBudget.objects.filter(
@@ -86,41 +91,62 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A decision, its frozen evidence, its reviews (figures then and now) and, for exceptions, the answer."""
+    """A decision: what was expected beside what happened, its frozen evidence beside the same
+    figures now (complete months both), its reviews and, for an exception, where it stands."""
     decision = get_money_object(FundingDecision, request.user, pk)
-    return _render_detail(request, decision, ReviewForm(), ApprovalForm())
+    context = _decision_context(request, decision)
+    return render(request, "leanpmo/decision_detail.html", context)
 
 
-def _render_detail(request, decision, review_form, approval_form, status: int = 200):
-    reviews = list(decision.reviews.select_related("reviewed_by"))
-    pending = (
+def _pending(decision: FundingDecision) -> bool:
+    return (
         decision.kind == "exception"
         and bool(decision.proposal)
         and not hasattr(decision, "approval")
     )
-    context = {
+
+
+def _decision_context(request: HttpRequest, decision: FundingDecision) -> dict:
+    """What the decision, review and approval pages share: the decision, the figures then beside
+    now, its reviews, the exception's proposal with the guardrails it breaches, and who may do
+    what."""
+    now_figures = decision_figures(decision, before=timezone.now())
+    reviews = list(decision.reviews.select_related("reviewed_by"))
+    pending = _pending(decision)
+    return {
         "decision": decision,
         "portfolio": decision.portfolio,
         "reviews": reviews,
-        "now_figures": decision_figures(decision),
+        "latest_review": reviews[-1] if reviews else None,
+        "now_figures": now_figures,
+        "comparison": evidence.compare(decision.evidence, now_figures),
+        "exception": exception_check(decision),
+        "wip": _wip_sentence(decision),
         "evidence_template": "leanpmo/_initiative_evidence.html"
         if decision.initiative_id
         else "leanpmo/_evidence.html",
-        "review_form": review_form,
-        "approval_form": approval_form,
         "pending": pending,
+        "today": timezone.localdate(),
         "can_review": FundingDecision.objects.editable_by(request.user)
         .filter(pk=decision.pk)
         .exists(),
         "can_approve": pending and may_approve_exceptions(request.user, decision.portfolio),
     }
-    return render(request, "leanpmo/decision_detail.html", context, status=status)
+
+
+def _wip_sentence(decision: FundingDecision) -> str:
+    """For an exception to the strategic WIP cap, the cap in words (as it stood when asked)."""
+    if decision.kind != "exception" or not decision.initiative_id or not decision.proposal:
+        return ""
+    in_progress = decision.proposal.get("in_progress") or []
+    return wip_sentence(in_progress=len(in_progress), limit=decision.evidence.get("cap"))
 
 
 def decision_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """Lean PMO records whether the decision's expected outcome held."""
+    """Lean PMO records whether the decision's expected outcome held, reading what was expected
+    beside what happened."""
     decision = get_money_object(FundingDecision, request.user, pk, write=True)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             review_record(
@@ -131,21 +157,18 @@ def decision_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Review recorded.")
             return redirect("decision-detail", pk=decision.pk)
-    return _render_detail(
-        request,
-        decision,
-        form,
-        ApprovalForm(),
-        status=form_status(form) if request.method == "POST" else 200,
-    )
+    context = {**_decision_context(request, decision), "form": form}
+    status = form_status(form) if request.method == "POST" else 200
+    return render(request, "leanpmo/decision_review.html", context, status=status)
 
 
 def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
-    """An executive approves (the change is applied) or rejects an exception decision."""
+    """An executive reads what an exception asks (the money before and after, the guardrail it
+    breaches in words, who asks and why) and approves (the change is applied) or rejects it."""
     decision = get_money_object(FundingDecision, request.user, pk)
     if not may_approve_exceptions(request.user, decision.portfolio):
         raise PermissionDenied("Only an executive approves exceptions.")
-    form = ApprovalForm(request.POST or None)
+    form = ApprovalForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -158,8 +181,12 @@ def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, f"{exc} Ask the Lean PMO to record a new exception.")
             status = 409
         else:
-            messages.success(request, "Exception answered.")
+            answer = (
+                "approved: the change is applied" if form.cleaned_data["approved"] else "rejected"
+            )
+            messages.success(request, f"Exception {answer}.")
             return redirect("decision-detail", pk=decision.pk)
     if request.method == "POST" and status == 200:
         status = 400
-    return _render_detail(request, decision, ReviewForm(), form, status=status)
+    context = {**_decision_context(request, decision), "form": form}
+    return render(request, "leanpmo/decision_approval.html", context, status=status)

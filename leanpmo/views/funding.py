@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from leanpmo import plan_text
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import BudgetImportForm, DecisionForm, PeriodForm, attach_errors
+from leanpmo.forms import (
+    BudgetImportForm,
+    DecisionForm,
+    PeriodForm,
+    PeriodStepForm,
+    attach_errors,
+)
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
-from leanpmo.selectors import budget_history, period_budgets
+from leanpmo.selectors import (
+    budget_history,
+    period_budgets,
+    period_check,
+    period_lines,
+    previous_period,
+    previous_totals,
+    themes_by_id,
+)
 from leanpmo.services import (
     PlanRowError,
     VersionConflict,
@@ -25,6 +41,7 @@ from leanpmo.services import (
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.access import can_edit_structure
+from portfolio.formatting import money, money_change, plural
 from portfolio.http import form_status
 
 UNKNOWN_ROW = "This row names a value stream budget that is not in this period."
@@ -41,7 +58,7 @@ def _period_for(request: HttpRequest, pk: int, period_pk: int, *, write: bool = 
 def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
     """The portfolio's funding periods; Lean PMO adds one (periods may not overlap)."""
     portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
-    form = PeriodForm(request.POST or None)
+    form = PeriodForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             period = period_create(portfolio=portfolio, user=request.user, **form.cleaned_data)
@@ -50,10 +67,9 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Period “{period}” created as a draft.")
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
-    periods = FundingPeriod.objects.filter(portfolio=portfolio).order_by("-starts_on")
     context = {
         "portfolio": portfolio,
-        "periods": periods,
+        "lines": period_lines(portfolio),
         "form": form,
         "can_edit": can_edit_structure(role),
     }
@@ -105,7 +121,7 @@ def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpRespons
         except PlanRowError as exc:
             grid.attach(exc, decision_form=decision_form)
         else:
-            _report(request, results)
+            _report(request, results, portfolio.currency)
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
     context = _editor_context(
         portfolio, role, period, grid, decision_form, conflict=conflict,
@@ -114,17 +130,37 @@ def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpRespons
     return render(request, "leanpmo/funding_editor.html", context, status=status)
 
 
-def _report(request: HttpRequest, results) -> None:
+def _decision_link(decision: FundingDecision, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("decision-detail", args=[decision.pk]), text)
+
+
+def _report(request: HttpRequest, results, currency: str) -> None:
+    """Say what a save did, linking each decision it recorded (the message is HTML, escaped)."""
     applied = [r for r in results if not r.pending]
     pending = [r for r in results if r.pending]
     if applied:
         names = ", ".join(r.budget.value_stream.name for r in applied)
-        messages.success(request, f"Saved: {names}.")
+        links = [
+            _decision_link(
+                r.decision,
+                f"{r.decision.get_kind_display()} {r.decision.subject} "
+                f"({money_change(r.decision.change, currency)})",
+            )
+            for r in applied
+            if r.decision is not None
+        ]
+        recorded = (
+            format_html(" Decision recorded: {}.", mark_safe(", ".join(links))) if links else ""
+        )
+        messages.success(request, format_html("Saved: {}.{}", names, recorded))
     for result in pending:
         messages.warning(
             request,
-            f"{result.budget.value_stream.name}: recorded as an exception decision; "
-            "the change waits for an executive's approval.",
+            format_html(
+                "{}: recorded as an {}; the change waits for an executive's approval.",
+                result.budget.value_stream.name,
+                _decision_link(result.decision, "exception decision"),
+            ),
         )
     if not results:
         messages.info(request, "Nothing changed.")
@@ -141,31 +177,68 @@ def funding_preview(request: HttpRequest, pk: int, period_pk: int) -> HttpRespon
     return render(request, "leanpmo/_plan_summary.html", context)
 
 
+NEXT_STEP = {
+    FundingPeriod.Status.DRAFT: FundingPeriod.Status.APPROVED,
+    FundingPeriod.Status.APPROVED: FundingPeriod.Status.CLOSED,
+}
+
+
 def period_status(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
-    """Lean PMO approves a draft period or closes an approved one."""
+    """Lean PMO approves a draft period or closes an approved one, after a confirmation step: the
+    page shows what the step means and the plan it fixes, and the step happens only with its box
+    ticked (a POST without it changes nothing and answers 400)."""
     portfolio, _, period = _period_for(request, pk, period_pk, write=True)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        period_transition(
-            period=period,
-            status=request.POST.get("status", ""),
-            user=request.user,
-            now=timezone.now(),
+    step = NEXT_STEP.get(period.status)
+    if step is None:
+        messages.error(request, f"{period} is closed: it has no next step.")
+        return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
+    check = period_check(period)
+    words = (
+        f"{plural(len(check.budgets), 'value stream')}, "
+        f"{money(check.totals['total'], portfolio.currency)}, "
+        + (
+            plural(len(check.breaches), "guardrail breach", "guardrail breaches")
+            if check.breaches
+            else "all guardrails within"
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        response = redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
-        response.status_code = 303
-        return response
-    messages.success(request, f"{period} is now {request.POST['status']}.")
-    return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
+        + "."
+    )
+    form = PeriodStepForm(
+        request.POST if request.method == "POST" else None, period=period, step=step, summary=words
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                period_transition(
+                    period=period,
+                    status=form.cleaned_data["status"],
+                    user=request.user,
+                    now=timezone.now(),
+                )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                messages.success(request, f"{period} is now {STEP_WORDS[step]}")
+                return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
+    context = {"portfolio": portfolio, "period": period, "step": step, "check": check, "form": form}
+    return render(request, "leanpmo/period_confirm.html", context, status=status)
+
+
+STEP_WORDS = {
+    FundingPeriod.Status.APPROVED: "approved: its money changes only through recorded decisions.",
+    FundingPeriod.Status.CLOSED: "closed: its money can no longer change.",
+}
 
 
 def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
     """Lean PMO uploads a CSV of budgets for a draft period (all or nothing)."""
     portfolio, _, period = _period_for(request, pk, period_pk, write=True)
-    form = BudgetImportForm(request.POST or None, request.FILES or None)
+    form = BudgetImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             written = budgets_import(period=period, csv_text=form.text(), user=request.user)
@@ -177,7 +250,7 @@ def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpRes
                 else ValidationError("The file is not UTF-8 text."),
             )
         else:
-            messages.success(request, f"Imported {written} budgets.")
+            messages.success(request, f"Imported {plural(written, 'budget')}.")
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
     context = {"portfolio": portfolio, "period": period, "form": form}
     return render(request, "leanpmo/budget_import.html", context, status=form_status(form))
@@ -187,18 +260,26 @@ def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpRes
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A budget with its audit history (who, when, old → new) and the decisions about it."""
     budget = get_money_object(ValueStreamBudget, request.user, pk)
-    if budget.period.portfolio_id is None:  # pragma: no cover - guarded by the FK
-        raise PermissionDenied
+    portfolio = budget.period.portfolio
     decisions = FundingDecision.objects.filter(
         period=budget.period, value_stream=budget.value_stream
     ).select_related("decided_by", "approval")
+    before = previous_period(budget.period)
+    previous_total = previous_totals(budget.period).get(budget.value_stream_id)
     context = {
         "budget": budget,
-        "portfolio": budget.period.portfolio,
+        "portfolio": portfolio,
         "history": budget_history(budget),
         "decisions": decisions,
         "actual": budget.period.actuals.filter(value_stream=budget.value_stream).first(),
         "total": budget.total,
-        "zero": Decimal(0),
+        "previous_period": before,
+        "previous_total": previous_total,
+        "previous_change": (budget.total - previous_total) * 100 / previous_total
+        if previous_total
+        else None,
+        "themes": plan_text.value_text(
+            "theme_split", budget.theme_split, themes=themes_by_id(portfolio)
+        ),
     }
     return render(request, "leanpmo/budget_detail.html", context)

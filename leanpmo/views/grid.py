@@ -4,7 +4,7 @@ typed (the page and its live preview both render `templates/leanpmo/_money_grid.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,20 +21,35 @@ from leanpmo.plan_fields import (
     GRID_FIELDS,
     HORIZON_AMOUNT_FIELD,
 )
-from leanpmo.selectors import budget_plan_row, guardrail_rules, previous_totals
+from leanpmo.selectors import (
+    budget_plan_row,
+    guardrail_rules,
+    previous_period,
+    previous_totals,
+)
 from leanpmo.services import PlanRowError, PlanRowInput
 from portfolio.models import Portfolio
 
 
 @dataclass
 class GridRow:
-    """One row of the grid: its form, the budget or line it names (None when it names none), and
-    its money total and allocation sum as typed."""
+    """One row of the grid: its form, the budget or line it names (None when it names none), its
+    money total and allocation sum as typed, and its value stream's total in the previous period
+    with the change against it in percent (None when there is no previous budget, or no total)."""
 
     form: PlanRowForm
     item: MoneyPlan | None
     total: Decimal | None
     allocation: int | None
+    previous: Decimal | None = None
+    change: Decimal | None = None
+
+
+def _change(total: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """The change of `total` against `previous`, in percent (None without both, or from 0)."""
+    if total is None or not previous:
+        return None
+    return (total - previous) * 100 / previous
 
 
 def _grid_values(item: MoneyPlan) -> dict:
@@ -95,14 +110,28 @@ class MoneyGrid:
                 )
         return [typed.get(item.pk, item) for item in self.items], problems
 
-    def rows(self, typed: Sequence[MoneyPlan]) -> list[GridRow]:
-        """The rows to render, each with its total and allocation sum from `typed`."""
+    def rows(
+        self, typed: Sequence[MoneyPlan], previous: Mapping[int, Decimal] | None = None
+    ) -> list[GridRow]:
+        """The rows to render, each with its total and allocation sum from `typed`, and its value
+        stream's previous total from `previous` (value stream id → total)."""
         by_id = {item.pk: item for item in typed}
+        previous = previous or {}
         rows = []
         for form in self.formset:
             item = by_id.get(form.row_id)
             total, allocation = (_total(item), _allocation(item)) if item else (None, None)
-            rows.append(GridRow(form, self.by_id.get(form.row_id), total, allocation))
+            before = previous.get(item.value_stream_id) if item else None
+            rows.append(
+                GridRow(
+                    form,
+                    self.by_id.get(form.row_id),
+                    total,
+                    allocation,
+                    before,
+                    _change(total, before),
+                )
+            )
         return rows
 
     def inputs(self, *, unknown_row: str) -> list[PlanRowInput] | None:
@@ -187,17 +216,19 @@ def plan_summary(
 ) -> tuple[list[GridRow], dict]:
     """The grid's rows and what `_plan_summary.html` shows, all of the plan as typed (as stored
     before anything is submitted, and whatever a save refused): totals per horizon, fixed-scope and
-    in all, each row's (total, allocation sum), the guardrail results and breaches, and the problems
-    with what was typed. While a cell cannot be read as a number, the totals it belongs to are None
+    in all, each row's (total, allocation sum) and its change against the previous period (percent),
+    the previous period, the guardrail results and breaches, and the problems with what was typed. While a cell cannot be read as a number, the totals it belongs to are None
     and the guardrails unchecked (`readable` False): nothing stands in for what was typed.
 
     `portfolio` and `period` are the plan's (its guardrails, and the previous period's totals)."""
     typed, problems = grid.typed() if grid.formset.is_bound else (grid.items, [])
-    rows = grid.rows(typed)
+    before = previous_period(period)
+    before_totals = previous_totals(period)
+    rows = grid.rows(typed, before_totals)
     readable = _readable_plan(typed)
     plan = [budget_plan_row(item) for item in typed] if readable else []
     results: list[Result] = (
-        check_plan(plan, guardrail_rules(portfolio), previous_totals=previous_totals(period))
+        check_plan(plan, guardrail_rules(portfolio), previous_totals=before_totals)
         if readable
         else []
     )
@@ -205,6 +236,11 @@ def plan_summary(
         "readable": readable,
         "totals": _column_totals(typed),
         "row_totals": {item.pk: (_total(item), _allocation(item)) for item in typed},
+        "row_changes": {
+            item.pk: _change(_total(item), before_totals.get(item.value_stream_id))
+            for item in typed
+        },
+        "previous_period": before,
         "results": results,
         "breaches": [result for result in results if not result.ok],
         "problems": problems,

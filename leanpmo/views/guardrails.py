@@ -21,7 +21,7 @@ from portfolio.http import form_status
 def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Guardrails with their results on the current period; Lean PMO adds one."""
     portfolio, role = get_money_portfolio(request.user, pk, write=request.method == "POST")
-    form = GuardrailForm(request.POST or None)
+    form = GuardrailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             guardrail_save(portfolio=portfolio, user=request.user, **form.cleaned_data)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,18 +26,106 @@ from leanpmo.selectors import (
     themes_by_id,
 )
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
 
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the investment page: its name, its figure and its finding (both from the table
+    and the currency), and its table's columns for people with the kind each is written as."""
+
+    name: str
+    figure: Callable[[pd.DataFrame, str], dict]
+    finding: Callable[[pd.DataFrame, str], str]
+    columns: dict[str, tuple[str, str]]  # frame column → (name for people, kind)
+
+    @property
+    def names(self) -> list[str]:
+        return [column for column, _ in self.columns.values()]
+
+
 CHARTS = {
-    # key: (title, figure builder, column names for people)
-    "streams": ("Investment by value stream → team", charts.stream_team_chart, ["Value stream", "Team", "Money", "Team cost"]),
-    "themes": ("By strategic theme", lambda f: charts.share_bar_chart(f, "theme"), ["Theme", "Money", "Share"]),
-    "horizons": ("By horizon", lambda f: charts.share_bar_chart(f, "horizon"), ["Horizon", "Money", "Share"]),
-    "work_types": ("By work type: planned allocation vs completed work", charts.work_type_chart, ["Work type", "Planned", "Completed", "Items done"]),
-    "actuals": ("Budget vs actual", charts.budget_actual_chart, ["Value stream", "Budget", "Actual", "Variance"]),
-    "periods": ("Funding over periods", charts.periods_chart, ["Period", "Starts", "Run", "Grow", "Transform", "Total"]),
-    "decisions": ("Decision timeline with review outcomes", charts.decision_timeline_chart, ["Decided", "Value stream", "Decision", "Change", "Review"]),
+    "streams": Chart(
+        "By value stream",
+        charts.stream_team_chart,
+        charts.stream_team_title,
+        {"value_stream": ("Value stream", "text"), "team": ("Team", "text"),
+         "amount": ("Money", "money"), "team_cost": ("Team cost", "money")},
+    ),
+    "themes": Chart(
+        "By strategic theme",
+        lambda f, c: charts.share_bar_chart(f, "theme", c),
+        lambda f, c: charts.share_title(f, "theme", c, verb="gets"),
+        {"theme": ("Theme", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
+    ),
+    "horizons": Chart(
+        "By horizon",
+        lambda f, c: charts.share_bar_chart(f, "horizon", c),
+        lambda f, c: charts.share_title(f, "horizon", c),
+        {"horizon": ("Horizon", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
+    ),
+    "work_types": Chart(
+        "By work type: planned capacity and work finished",
+        lambda f, c: charts.work_type_chart(f),
+        lambda f, c: charts.work_type_title(f),
+        {"item_type": ("Work type", "text"), "planned": ("Planned", "share"),
+         "completed": ("Completed", "share"), "done": ("Items done", "count")},
+    ),
+    "actuals": Chart(
+        "Budget and actual spend",
+        charts.budget_actual_chart,
+        charts.budget_actual_title,
+        {"value_stream": ("Value stream", "text"), "budget": ("Budget", "money"),
+         "actual": ("Actual", "money"), "variance": ("Variance", "change")},
+    ),
+    "periods": Chart(
+        "Money over the periods",
+        charts.periods_chart,
+        charts.periods_title,
+        {"period": ("Period", "text"), "period_start": ("Starts", "date"), "Run": ("Run", "money"),
+         "Grow": ("Grow", "money"), "Transform": ("Transform", "money"),
+         "total": ("Total", "money")},
+    ),
+    "decisions": Chart(
+        "Decisions and how they held",
+        charts.decision_timeline_chart,
+        lambda f, c: charts.decision_timeline_title(f),
+        {"decided_at": ("Decided", "date"), "value_stream": ("Value stream", "text"),
+         "kind": ("Decision", "text"), "change": ("Change", "change"),
+         "outcome": ("Review", "text")},
+    ),
 }  # fmt: skip
+NOTES = {
+    "work_types": "Planned capacity is weighted by money; work finished is the share of items "
+    "done in the period's months.",
+    "streams": "Each stream's money is split over its teams by team cost: hover a bar, or see "
+    "the numbers below.",
+}
+
+
+def chart_panels(
+    frames: dict[str, pd.DataFrame], *, currency: str, csv_url: Callable[[str], str]
+) -> dict[str, dict]:
+    """The investment page's chart panels: each chart's figure, finding, table for people and
+    CSV link."""
+    panels = {}
+    for key, chart in CHARTS.items():
+        frame = frames[key]
+        kinds = {column: kind for column, (_, kind) in chart.columns.items()}
+        panels[key] = chart_panel(
+            f"chart-{key.replace('_', '-')}",
+            chart.name,
+            chart.figure(frame, currency),
+            charts.people_table(frame, kinds, currency=currency),
+            columns=chart.names,
+            csv_url=csv_url(key),
+            note=NOTES.get(key, "")
+            if key != "work_types" or frame["completed"].notna().any()
+            else "",
+            finding=nobreak(chart.finding(frame, currency)),
+        )
+    return panels
 
 
 def _period(request: HttpRequest, portfolio: Portfolio) -> FundingPeriod | None:
@@ -53,20 +145,6 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     period = _period(request, portfolio)
     frames = investment_frames(portfolio, period)
     query = f"?period={period.pk}" if period else ""
-    panels = {
-        key: chart_panel(
-            f"chart-{key.replace('_', '-')}",
-            title,
-            build(frames[key]),
-            frames[key],
-            columns=columns,
-            csv_url=reverse("investment-chart-csv", args=[portfolio.pk, key]) + query,
-            note="Planned allocation is weighted by money; completed work is the share of items done."
-            if key == "work_types" and frames[key]["completed"].notna().any()
-            else "",
-        )
-        for key, (title, build, columns) in CHARTS.items()
-    }
     check = period_check(period) if period else None
     decisions = list(decision_log(portfolio)[:8])
     context = {
@@ -74,7 +152,11 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
         "role": role,
         "period": period,
         "periods": FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"),
-        "charts": panels,
+        "charts": chart_panels(
+            frames,
+            currency=portfolio.currency,
+            csv_url=lambda key: reverse("investment-chart-csv", args=[portfolio.pk, key]) + query,
+        ),
         "check": check,
         "recent_decisions": decisions,
         "total": check.totals["total"] if check else None,
@@ -90,7 +172,7 @@ def investment_chart_csv(request: HttpRequest, pk: int, chart: str) -> HttpRespo
     if chart not in CHARTS:
         raise Http404("No such chart.")
     frame = investment_frames(portfolio, _period(request, portfolio))[chart]
-    frame.columns = CHARTS[chart][2]
+    frame.columns = CHARTS[chart].names
     return table_response(frame, name=f"{chart}", fmt="csv")
 
 
@@ -121,9 +203,7 @@ def funding_export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpRe
     return table_response(frame, name=f"{what}", fmt=fmt)
 
 
-def _decision_rows(portfolio: Portfolio):
-    import pandas as pd
-
+def _decision_rows(portfolio: Portfolio) -> pd.DataFrame:
     rows = []
     for decision in decision_log(portfolio):
         reviews = list(decision.reviews.all())

@@ -38,6 +38,7 @@ from leanpmo.services import (
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.charting import chart_panel
+from portfolio.formatting import nobreak
 from portfolio.http import form_status
 
 TABLES = {
@@ -47,7 +48,21 @@ TABLES = {
     "themes": ("Plan vs scenario by strategic theme", ["Theme", "Plan", "Scenario", "Change"]),
     "guardrails": ("Guardrails: plan vs scenario", ["Guardrail", "Scope", "Plan", "Scenario", "Plan within", "Scenario within", "Verdict"]),
 }  # fmt: skip
-CHARTS = {"streams": charts.scenario_streams_chart, "horizons": charts.scenario_horizons_chart}
+CHARTS = {
+    # key: (figure, finding, the table's columns for people by kind)
+    "streams": (
+        charts.scenario_streams_chart,
+        charts.scenario_streams_title,
+        {"value_stream": "text", "plan": "money", "scenario": "money", "change": "change",
+         "change_pct": "percent_change"},
+    ),
+    "horizons": (
+        charts.scenario_horizons_chart,
+        lambda frame, currency: charts.scenario_horizons_title(frame),
+        {"horizon": "text", "plan": "money", "scenario": "money", "change": "change",
+         "plan_share": "share", "scenario_share": "share"},
+    ),
+}  # fmt: skip
 FIX_BELOW = "Nothing was saved: fix the values marked below."
 
 
@@ -97,16 +112,18 @@ def _summary(scenario: Scenario, grid: MoneyGrid, plan: PlanCheck) -> tuple[list
 
 
 def _panels(scenario: Scenario, comparison) -> dict:
+    currency = scenario.period.portfolio.currency
     return {
         key: chart_panel(
             f"scenario-{key}",
             TABLES[key][0],
-            build(comparison.tables[key]),
-            comparison.tables[key],
+            build(comparison.tables[key], currency),
+            charts.people_table(comparison.tables[key], kinds, currency=currency),
             columns=TABLES[key][1],
             csv_url=reverse("scenario-compare-csv", args=[scenario.pk, key]),
+            finding=nobreak(title(comparison.tables[key], currency)),
         )
-        for key, build in CHARTS.items()
+        for key, (build, title, kinds) in CHARTS.items()
     }
 
 

@@ -3,6 +3,8 @@
 {% load formatting %}
 {{ budget.total|money:portfolio.currency }}   → 1,250,000 EUR
 {{ amount|money_short:portfolio.currency }}  → 1.25M EUR
+{{ change|money_change:portfolio.currency }} → +50,000 EUR
+{{ pct|percent_change }}                      → +7 %
 {{ share|share }}                             → 24 %      (a fraction of one)
 {{ alloc|percent }}                           → 30 %      (already in percent)
 {{ seconds|duration }}                        → 2.4 days
@@ -10,6 +12,7 @@
 {{ count|plural:"person,people" }}            → 2 people
 {{ value|measure }}                           → 94.5
 {{ cell|cell }}                               → 1,204 · 9.5 · 2 Feb 2026  (a chart table's cell)
+{{ sentence|nobreak }}                        → "25 %" and "3.2M EUR" never split across lines
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ def money_cents(value, currency: str = "") -> str:
 
 
 @register.filter
+def money_change(value, currency: str = "") -> str:
+    """A change of money with its sign: "+50,000 EUR"."""
+    return formatting.money_change(value, currency)
+
+
+@register.filter
 def money_short(value, currency: str = "") -> str:
     """Money in a few characters (k, M, bn)."""
     return formatting.money_short(value, currency)
@@ -56,6 +65,12 @@ def measure(value, places: int = 2) -> str:
 def percent(value, places: int = 0) -> str:
     """A value already in percent: 30 → "30 %"."""
     return formatting.percent(value, int(places))
+
+
+@register.filter
+def percent_change(value, places: int = 0) -> str:
+    """A change already in percent with its sign: 7.4 → "+7 %"."""
+    return formatting.percent_change(value, int(places))
 
 
 @register.filter
@@ -101,3 +116,9 @@ def table_body(rows) -> str:
             for row in rows
         ),
     )
+
+
+@register.filter(is_safe=True)
+def nobreak(text) -> str:
+    """No line break between a figure and its unit: "25 %" never splits."""
+    return formatting.nobreak(str(text))

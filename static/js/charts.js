@@ -14,6 +14,8 @@
       var layout = Object.assign({ margin: { t: 24, r: 16, b: 40, l: 56 }, autosize: true,
         font: { family: "system-ui, sans-serif", size: 14 }, paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "rgba(0,0,0,0)" }, figure.layout || {});
+      // a figure that needs more room (one row per value stream) says so with layout.height
+      if (layout.height) { el.style.height = layout.height + "px"; }
       window.Plotly.newPlot(el, figure.data || [], layout, config);
       el.dataset.drawn = "1";
     });

@@ -36,7 +36,7 @@ def test_pmo_funds_with_a_decision_and_the_executive_sees_the_new_mix(org, page,
     assert ValueStreamBudget.objects.get(pk=funding.budget.pk).amount_run == 650000
     decision = FundingDecision.objects.get(kind="increase")
     page.goto(f"/budgets/{funding.budget.pk}/")
-    assert page.get_by_role("cell", name="650000.00").first.is_visible()
+    assert page.get_by_role("cell", name="650,000 EUR").first.is_visible()
     shot(page, "pmo-budget-history")
 
     page.context.clear_cookies()
@@ -67,7 +67,11 @@ def test_a_refused_grid_shows_what_was_typed_with_each_error_on_the_cell_typed(o
     feature = page.locator("td.cell").filter(has=page.get_by_label("Payments Feature %"))
     assert "has-error" not in (feature.get_attribute("class") or "")
     assert page.locator(f"#row-alloc-{budget.pk}").inner_text() == "90 %"
-    assert page.locator("#plan-summary .breach").filter(has_text="5 % for Debt").is_visible()
+    assert (
+        page.locator("#plan-summary .breach")
+        .filter(has_text="Payments gives 5 % of its capacity to Debt; the minimum is 10 %")
+        .is_visible()
+    )
     assert page.locator("#plan-summary").get_by_text("all within").count() == 0
     assert page.get_by_label("Payments Debt %").input_value() == "5"  # the typed cells stay
     shot(page, "pmo-funding-grid-refused")

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from leanpmo.models import FundingPeriod, Guardrail, ValueStreamBudget
+from leanpmo.plan_text import Change
 from leanpmo.selectors import budget_history
 from leanpmo.services import budget_apply, guardrail_save, period_transition
 from tests.leanpmo.support import NOW, funding_for, grid_post
@@ -139,6 +140,8 @@ def test_budget_page_shows_who_changed_what_from_old_to_new(org, client_for, bud
     assert response.status_code == 200
     newest = response.context["history"][0]
     assert newest.who == org.users["pmo"].get_full_name()
-    assert ("Run", Decimal("600000.00"), Decimal("650000.00")) in newest.changes
+    assert Change("Run", "600,000 EUR", "650,000 EUR") in newest.changes  # for people
     assert "/funding/" in newest.url
+    assert newest.via == "the funding grid"
+    assert "600,000 EUR" in response.content.decode()
     assert len(budget_history(budget)) == 2

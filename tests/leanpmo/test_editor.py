@@ -159,7 +159,7 @@ def test_second_save_of_the_same_budget_gets_409_with_the_other_persons_change(o
     content = response.content.decode()
     assert "Someone else changed Payments" in content
     assert org.users["admin"].get_full_name() in content
-    assert "333000.00" in content
+    assert "Grow: 300,000 EUR → <strong>333,000 EUR</strong>" in content
     # the grid keeps the person's values and now names the stored version: saving again wins
     assert response.context["formset"].forms[0]["version"].value() == "2"
 
@@ -228,8 +228,8 @@ def test_a_budget_cannot_name_a_value_stream_of_another_portfolio(org):
 def test_period_moves_draft_to_approved_to_closed_and_a_closed_one_refuses_changes(org, client_for):
     funding = funding_for(org)
     url = reverse("period-status", args=[org.portfolio.pk, funding.period.pk])
-    client_for("pmo").post(url, {"status": "approved"})
-    client_for("pmo").post(url, {"status": "closed"})
+    client_for("pmo").post(url, {"status": "approved", "confirm": "on"})
+    client_for("pmo").post(url, {"status": "closed", "confirm": "on"})
     funding.period.refresh_from_db()
     assert funding.period.status == "closed"
     response = client_for("pmo").post(
@@ -301,3 +301,97 @@ def test_a_cell_that_is_no_number_leaves_the_totals_unknown_rather_than_stored(o
     )
     assert preview.context["summary"]["totals"]["total"] is None
     assert f'id="row-total-{budget.pk}" hx-swap-oob="true">—<'.encode() in preview.content
+
+
+def test_approving_a_period_asks_for_a_confirmation_first(org, client_for):
+    funding = funding_for(org)
+    url = reverse("period-status", args=[org.portfolio.pk, funding.period.pk])
+    editor = client_for("pmo").get(_editor(org, funding.period)).content.decode()
+    assert f'href="{url}"' in editor  # a link to the confirmation, not a form that acts at once
+    assert "Approve this period…" in editor
+    page = client_for("pmo").get(url)
+    assert page.status_code == 200
+    content = page.content.decode().replace("\xa0", " ")
+    assert "Approve 2026 Q2?" in content
+    assert "changes only through a recorded decision" in content
+    assert "I have checked the plan and approve 2026 Q2: 1 value stream, 1,000,000 EUR" in content
+    assert (
+        "<script" not in content.split("</main>")[0]
+    )  # no inline script: works without JavaScript
+    funding.period.refresh_from_db()
+    assert funding.period.status == "draft"  # showing the step changes nothing
+
+
+def test_a_step_without_its_box_ticked_changes_nothing_and_says_why(org, client_for):
+    funding = funding_for(org)
+    url = reverse("period-status", args=[org.portfolio.pk, funding.period.pk])
+    for unticked in ({"status": "approved"}, {}):
+        response = client_for("pmo").post(url, unticked)
+        assert response.status_code == 400
+        assert "Tick the box to confirm: nothing changes until you do." in response.content.decode()
+    funding.period.refresh_from_db()
+    assert (funding.period.status, funding.period.approved_by) == ("draft", None)
+    ticked = client_for("pmo").post(url, {"status": "approved", "confirm": "on"}, follow=True)
+    assert "2026 Q2 is now approved: its money changes only through recorded decisions." in (
+        ticked.content.decode()
+    )
+    funding.period.refresh_from_db()
+    assert (funding.period.status, funding.period.approved_by) == ("approved", org.users["pmo"])
+    closing = client_for("pmo").get(url).content.decode()
+    assert "Close 2026 Q2?" in closing
+    stale = client_for("pmo").post(url, {"status": "approved", "confirm": "on"})
+    assert stale.status_code == 400  # a second tab's approval: refused, nothing moves
+    funding.period.refresh_from_db()
+    assert funding.period.status == "approved"
+
+
+def test_a_closed_period_has_no_next_step(org, client_for):
+    funding = funding_for(org)
+    url = reverse("period-status", args=[org.portfolio.pk, funding.period.pk])
+    for step in ("approved", "closed"):
+        client_for("pmo").post(url, {"status": step, "confirm": "on"})
+    response = client_for("pmo").get(url, follow=True)
+    assert response.redirect_chain[-1][0] == _editor(org, funding.period)
+    assert "2026 Q2 is closed: it has no next step." in response.content.decode()
+
+
+def test_a_save_links_the_decision_it_recorded(org, client_for):
+    funding = funding_for(org, approved=True)
+    response = client_for("pmo").post(
+        _editor(org, funding.period),
+        {**grid_post([funding.budget], **{"0-amount_run": "650000"}), **DECISION},
+        follow=True,
+    )
+    decision = FundingDecision.objects.get(kind="increase")
+    content = response.content.decode()
+    link = reverse("decision-detail", args=[decision.pk])
+    assert (
+        f'Saved: Payments. Decision recorded: <a href="{link}">Increase Payments (+50,000 EUR)</a>.'
+        in content
+    )
+
+
+def test_the_grid_shows_the_previous_period_beside_each_row(org, client_for):
+    funding = funding_for(org)
+    later = make_period(org, name="2026 Q3", starts=dt.date(2026, 7, 1), ends=dt.date(2026, 9, 30))
+    budget = make_budget(later, org.value_stream, run="700000")
+    response = client_for("executive").get(_editor(org, later))
+    row = response.context["rows"][0]
+    assert (row.total, row.previous, row.change) == (Decimal("1100000"), Decimal("1000000"), 10)
+    content = response.content.decode()
+    assert "vs 2026 Q2" in content
+    assert f'<span id="row-change-{budget.pk}" class="change up">+10 %</span>' in content
+    assert "1,000,000" in content
+    preview = (
+        client_for("pmo")
+        .post(
+            reverse("funding-preview", args=[org.portfolio.pk, later.pk]),
+            grid_post([budget], **{"0-amount_run": "400000"}),
+        )
+        .content.decode()
+    )
+    assert (
+        f'<span id="row-change-{budget.pk}" class="change down" hx-swap-oob="true">−20 %</span>'
+        in preview
+    )
+    assert funding.period.pk != later.pk

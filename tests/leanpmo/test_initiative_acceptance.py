@@ -29,8 +29,8 @@ def _walk_to_ready(client, initiative_id):
 
 def _pyramid_strategic(client, org, period) -> int:
     response = client.get(reverse("investment-mix", args=[org.portfolio.pk]), {"period": period.pk})
-    rows = response.context["pyramid"]["charts"]["pyramid"]["rows"]
-    return {row[0]: row[1] for row in rows}["Strategic initiative"]
+    rows = response.context["pyramid"]["charts"]["pyramid"]["rows"]  # as people read them
+    return int({row[0]: row[1] for row in rows}["Strategic initiative"])
 
 
 # inside the org's funding period (2026 Q2), so starts and stops are decisions of that period

@@ -301,22 +301,26 @@ def test_transitions_and_decisions_are_append_only_in_the_database(org):
 
 def test_who_changed_a_wsjf_input_is_in_the_audit_history(org):
     from leanpmo.initiative_selectors import initiative_history
+    from leanpmo.plan_text import Change
 
     initiative = strategic(org, "A", job_size=5, user_business_value=8)
     initiative_update(initiative=initiative, user=org.users["admin"], job_size=8)
     entries = initiative_history(initiative, show_money=True)
     assert entries[0].who == org.users["admin"].get_full_name()
-    assert ("job size", 5, 8) in entries[0].changes
+    assert Change("Job size", "5", "8") in entries[0].changes
     assert entries[-1].who == org.users["pmo"].get_full_name()
 
 
 def test_money_history_is_left_out_for_those_who_may_not_see_money(org):
     from leanpmo.initiative_selectors import initiative_history
+    from leanpmo.plan_text import Change
 
     initiative = strategic(org, "A", cost_estimate=Decimal("1000"))
     initiative_update(initiative=initiative, user=org.users["pmo"], cost_estimate=Decimal("2000"))
     hidden = initiative_history(initiative, show_money=False)
-    assert all(name != "cost estimate" for entry in hidden for name, _, _ in entry.changes)
+    assert all(change.label != "Cost estimate" for entry in hidden for change in entry.changes)
+    shown = initiative_history(initiative, show_money=True)
+    assert Change("Cost estimate", "1,000 EUR", "2,000 EUR") in shown[0].changes
 
 
 def test_the_owner_belongs_to_the_portfolio(org):

@@ -33,18 +33,35 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
     response = _page(client_for("executive"), org, funding.period)
     assert response.status_code == 200
     charts = response.context["charts"]
-    sunburst = charts["streams"]["figure"]["data"][0]
-    assert sunburst["type"] == "sunburst"
-    assert set(sunburst["labels"]) >= {"Payments", "Instant Payments", "Payment Rails"}
-    # two equal teams share the stream's money (exact to the cent)
+    bars = charts["streams"]["figure"]["data"][0]
+    assert (bars["type"], bars["orientation"]) == ("bar", "h")  # sorted bars, not a sunburst
+    assert (bars["y"], bars["x"]) == (["Payments"], [1000000.0])
+    notes = charts["streams"]["figure"]["layout"]["annotations"]
+    assert [note["text"] for note in notes] == ["<b>Payments</b> · 1M EUR · 100 %"]
+    assert "Instant Payments: 500k EUR" in bars["customdata"][0]  # the teams, on hover
+    assert (
+        charts["streams"]["finding"].replace("\xa0", " ")
+        == "Payments takes the most: 100 % of 1M EUR"
+    )
+    # two equal teams share the stream's money (exact to the cent), written for people
     assert charts["streams"]["rows"] == [
-        ["Payments", "Instant Payments", Decimal("500000.00"), Decimal("179506.85")],
-        ["Payments", "Payment Rails", Decimal("500000.00"), Decimal("179506.85")],
+        ["Payments", "Instant Payments", "500,000 EUR", "179,507 EUR"],
+        ["Payments", "Payment Rails", "500,000 EUR", "179,507 EUR"],
     ]
-    assert charts["horizons"]["rows"][0] == ["Run", 600000.0, 0.6]
-    assert charts["themes"]["rows"] == [["Digital first", 1000000.0, 1.0]]
-    assert charts["actuals"]["rows"] == [["Payments", 1000000.0, 900000.0, -100000.0]]
-    assert charts["work_types"]["figure"]["data"][0]["y"] == [0.6, 0.15, 0.1, 0.15]
+    assert charts["horizons"]["rows"] == [
+        ["Run", "600,000 EUR", "60 %"],
+        ["Grow", "300,000 EUR", "30 %"],
+        ["Transform", "100,000 EUR", "10 %"],
+    ]
+    assert charts["horizons"]["title"] == "By horizon"  # the chart named, its finding beside
+    assert charts["horizons"]["finding"].replace("\xa0", " ") == "Run takes 60 % of 1M EUR"
+    assert charts["horizons"]["figure"]["layout"]["xaxis"]["title"]["text"] == "EUR"
+    assert charts["themes"]["rows"] == [["Digital first", "1,000,000 EUR", "100 %"]]
+    assert charts["actuals"]["rows"] == [
+        ["Payments", "1,000,000 EUR", "900,000 EUR", "−100,000 EUR"]
+    ]
+    assert charts["actuals"]["finding"].replace("\xa0", " ") == "900k of 1M EUR spent (90 %)"
+    assert charts["work_types"]["figure"]["data"][0]["y"] == [60, 15, 10, 15]
     assert len(charts["work_types"]["figure"]["data"]) == 1  # no flow data yet: planned only
     assert b"vendor/plotly.min.js" in response.content
 
@@ -60,8 +77,11 @@ def test_work_type_chart_compares_plan_with_completed_work_when_flow_data_exists
         )  # fmt: skip
     response = _page(client_for("pmo"), org, funding.period)
     data = response.context["charts"]["work_types"]["figure"]["data"]
-    assert [trace["name"] for trace in data] == ["Planned allocation", "Completed work"]
-    assert data[1]["y"] == [0.8, 0.0, 0.0, 0.2]
+    assert [trace["name"] for trace in data] == ["Planned capacity", "Work finished"]
+    assert data[1]["y"] == [80, 0, 0, 20]
+    assert response.context["charts"]["work_types"]["finding"].replace("\xa0", " ") == (
+        "Feature: 60 % of the capacity planned, 80 % of the work finished"
+    )
 
 
 def test_investment_page_query_count_does_not_grow_with_value_streams(org, client_for):

@@ -393,11 +393,19 @@ def test_pmo_creates_a_scenario_from_the_current_period_and_saves_its_grid(org, 
     page = client.get(reverse("scenario-detail", args=[scenario.pk]))
     assert page.context["charts"]["streams"]["rows"][0] == [
         "Cards",
-        850000.0,
-        950000.0,
-        100000.0,
-        11.8,
+        "850,000 EUR",
+        "950,000 EUR",
+        "+100,000 EUR",
+        "+11.8 %",
     ]
+    streams = page.context["charts"]["streams"]
+    assert (
+        streams["finding"] == "The scenario moves 100k\xa0EUR: most at Cards (+100,000)"
+    )  # one line
+    bars = {trace["name"]: trace for trace in streams["figure"]["data"]}
+    assert (bars["Plan"]["y"], bars["Plan"]["x"]) == (["Cards", "Payments"], [850000.0, 1000000.0])
+    assert bars["Scenario"]["x"] == [950000.0, 900000.0]
+    assert bars["Scenario"]["customdata"] == ["+100,000 EUR", "−100,000 EUR"]
     assert b"Turn into decisions" in page.content
 
 
@@ -522,7 +530,7 @@ def test_a_stale_scenario_page_shows_what_changed_and_promotion_answers_409(org,
     client = client_for("pmo")
     page = client.get(reverse("scenario-detail", args=[scenario.pk])).content.decode()
     assert "The plan changed since this scenario was copied" in page
-    assert "Grow 300000.00 → <strong>350000.00</strong>" in page
+    assert "Grow 300,000 EUR → <strong>350,000 EUR</strong>" in page
     form = {f"vs{s}-{k}": v for s in (cards.value_stream_id, org.value_stream.pk)
             for k, v in (("decision_kind", "continue"), ("rationale", "r"), ("expected_outcome", "e"))}  # fmt: skip
     before = _state()

@@ -92,7 +92,12 @@ class TestPeriodStatusAccess(TestEditorAccess):
     expected = {**EDITORS, "pmo": 302, "admin": 302}
 
     def payload(self, org):
-        return {"status": "approved"}
+        return {"status": "approved", "confirm": "on"}
+
+
+class TestPeriodConfirmationAccess(TestEditorAccess):
+    url_name = "period-status"
+    expected = EDITORS  # the confirmation page
 
 
 class TestImportAccess(TestEditorAccess):

@@ -41,7 +41,15 @@ def test_money_shows_whole_units_with_the_currency_after_it_unless_cents_matter(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(950, "950"), (450000, "450k"), (1250000, "1.25M"), (12_500_000, "12.5M"), (3.2e9, "3.2bn")],
+    [
+        (950, "950"),
+        (450000, "450k"),
+        (792330, "792k"),
+        (46613, "46.6k"),
+        (1250000, "1.25M"),
+        (12_500_000, "12.5M"),
+        (3.2e9, "3.2bn"),
+    ],
 )
 def test_money_short_fits_tight_places(value, expected):
     assert f.money_short(value) == expected
@@ -137,3 +145,49 @@ def test_a_chart_tables_body_is_rendered_in_one_call_and_escaped():
         "<tr><td>2 Feb 2026</td><td>1,204</td><td>—</td></tr>\n"
         "<tr><td>&lt;b&gt;x&lt;/b&gt;</td><td>9.5</td><td>—</td></tr>"
     )
+
+
+def test_changes_carry_their_sign_and_no_sign_when_nothing_changed():
+    assert f.money_change(Decimal("50000"), "EUR") == "+50,000 EUR"
+    assert f.money_change(Decimal("-12397.40"), "EUR") == f"{MINUS}12,397 EUR"
+    assert f.money_change(Decimal("0.4"), "EUR") == "0 EUR"
+    assert f.money_change(None, "EUR") == "—"
+    assert f.percent_change(7.44, 1) == "+7.4 %"
+    assert f.percent_change(-3.25, 1) == f"{MINUS}3.3 %"
+    assert f.percent_change(0.2) == "0 %"
+    assert f.percent_change(100.0, 1) == "+100 %"
+    assert f.percent_change(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 1, 1], [34, 33, 33]),
+        ([Decimal("1780830"), Decimal("965882"), Decimal("464768")], [55, 30, 15]),  # 99 rounded
+        ([555, 300, 145], [56, 30, 14]),
+        ([2, 2, 2, 2, 2, 2, 2], [15, 15, 14, 14, 14, 14, 14]),
+        ([1, 0, None], [100, 0, None]),  # a missing value stays missing
+        ([0, 0], [0, 0]),
+        ([], []),
+    ],
+)
+def test_whole_percents_add_up_to_exactly_100_by_largest_remainder(values, expected):
+    shares = f.whole_percents(values)
+    assert shares == expected
+    assert sum(share for share in shares if share is not None) in {0, 100}
+
+
+def test_plain_rounding_of_these_shares_would_not_add_up_to_100():
+    values = [1, 1, 1]
+    assert sum(round(100 * v / 3) for v in values) == 99  # what the pages showed before
+    assert sum(f.whole_percents(values)) == 100
+
+
+def test_a_figure_and_its_unit_stay_on_one_line():
+    nb = "\u00a0"
+    assert f.nobreak("Run takes 55 % of 3.21M EUR") == f"Run takes 55{nb}% of 3.21M{nb}EUR"
+    assert f.nobreak("2.4 days, 1 deployment, +4 pts") == f"2.4{nb}days, 1{nb}deployment, +4{nb}pts"
+    assert f.nobreak("Feature 55 % · Debt 20 %") == f"Feature 55{nb}% · Debt 20{nb}%"
+    assert f.nobreak("Q4 Cards and 2026 Q3") == "Q4 Cards and 2026 Q3"  # only figures with units
+    rendered = Template("{% load formatting %}{{ s|nobreak }}").render(Context({"s": "5 % <b>"}))
+    assert rendered == f"5{nb}% &lt;b&gt;"  # still escaped
