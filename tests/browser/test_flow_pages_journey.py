@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.valuestreams.flow_pages_rows import metric_run, publish
@@ -28,8 +29,12 @@ def test_executive_reads_a_value_streams_flow_and_dora_tiles(published, page, sh
     assert tiles.count() == 5
     assert tiles.first.locator(".tier-badge").inner_text().lower() == "high"
     assert "rgb(19, 141, 144)" in tiles.first.evaluate("el => getComputedStyle(el).borderTopColor")
-    assert page.get_by_text("4 status changes went into an unmapped status (Parked)").is_visible()
-    assert page.locator(".team-flow-table").get_by_role("link", name="Payment Rails").is_visible()
+    expect(
+        page.get_by_text("4 status changes went into an unmapped status (Parked)")
+    ).to_be_visible()
+    expect(
+        page.locator(".team-flow-table").get_by_role("link", name="Payment Rails")
+    ).to_be_visible()
     shot(page, "flow-value-stream-weekly")
     page.get_by_role("link", name="Monthly").click()
     page.wait_for_url("**grain=month**")

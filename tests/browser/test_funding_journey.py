@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from leanpmo.models import FundingDecision, ValueStreamBudget
 from tests.browser.conftest import log_in
@@ -16,13 +17,13 @@ def test_pmo_funds_with_a_decision_and_the_executive_sees_the_new_mix(org, page,
     page.goto(f"/portfolios/{org.portfolio.pk}/")
     page.get_by_role("link", name="Funding & decisions").click()
     page.get_by_role("link", name="2026 Q2").click()
-    assert page.get_by_role("heading", name=re.compile("2026 Q2")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("2026 Q2"))).to_be_visible()
     page.wait_for_function("() => window.htmx !== undefined")  # live preview ready
     run = page.get_by_label("Payments Run")
     run.fill("1400000")
     # totals and guardrails follow the typing (htmx preview), nothing saved yet
     page.locator("[data-total=total]").filter(has_text="1,800,000").wait_for()
-    assert page.locator("#plan-summary .breach").first.is_visible()  # Run now above 70 %
+    expect(page.locator("#plan-summary .breach").first).to_be_visible()  # Run now above 70 %
     shot(page, "pmo-funding-grid-breach")
     run.fill("650000")
     page.locator("[data-total=total]").filter(has_text="1,050,000").wait_for()
@@ -31,12 +32,12 @@ def test_pmo_funds_with_a_decision_and_the_executive_sees_the_new_mix(org, page,
     page.fill("#id_rationale", "Instant payments volume doubled; flow time is healthy.")
     page.fill("#id_expected_outcome", "Velocity up 20 % by the end of the quarter.")
     page.get_by_role("button", name="Save 2026 Q2").click()
-    assert page.get_by_text("Saved: Payments.").is_visible()
+    expect(page.get_by_text("Saved: Payments.")).to_be_visible()
     shot(page, "pmo-funding-grid-saved")
     assert ValueStreamBudget.objects.get(pk=funding.budget.pk).amount_run == 650000
     decision = FundingDecision.objects.get(kind="increase")
     page.goto(f"/budgets/{funding.budget.pk}/")
-    assert page.get_by_role("cell", name="650,000 EUR").first.is_visible()
+    expect(page.get_by_role("cell", name="650,000 EUR").first).to_be_visible()
     shot(page, "pmo-budget-history")
 
     page.context.clear_cookies()
@@ -45,11 +46,11 @@ def test_pmo_funds_with_a_decision_and_the_executive_sees_the_new_mix(org, page,
     page.get_by_role("link", name="Investment mix").click()
     page.locator("#chart-streams-panel .main-svg").first.wait_for()
     assert page.locator("[data-total]").count() == 0  # the executive page, not the editor
-    assert page.get_by_text("1,050,000").first.is_visible()
-    assert page.get_by_role("link", name="Increase Payments").is_visible()
+    expect(page.get_by_text("1,050,000").first).to_be_visible()
+    expect(page.get_by_role("link", name="Increase Payments")).to_be_visible()
     shot(page, "executive-investment-mix")
     page.get_by_role("link", name="Increase Payments").click()
-    assert page.get_by_text("Instant payments volume doubled").is_visible()
+    expect(page.get_by_text("Instant payments volume doubled")).to_be_visible()
     assert decision.decided_by == org.users["pmo"]
     shot(page, "executive-decision")
 
@@ -99,7 +100,7 @@ def test_demo_funding_pages_render_for_the_pmo_and_the_executive(demo_per_test, 
     assert page.locator("table.funding-grid tbody tr").count() == streams
     shot(page, "demo-funding-editor")
     page.goto(f"/portfolios/{current.portfolio_id}/decisions/")
-    assert page.get_by_text("overdue").first.is_visible()
+    expect(page.get_by_text("overdue").first).to_be_visible()
     shot(page, "demo-decision-log")
     page.locator("table.table a[href^='/decisions/']").first.click()
     shot(page, "demo-decision-detail")
@@ -115,4 +116,4 @@ def test_demo_funding_pages_render_for_the_pmo_and_the_executive(demo_per_test, 
     page.locator("#chart-decisions-panel .main-svg").first.wait_for()
     shot(page, "demo-investment-mix")
     page.goto(f"/portfolios/{current.portfolio_id}/decisions/")
-    assert page.get_by_text("awaiting approval").first.is_visible()
+    expect(page.get_by_text("awaiting approval").first).to_be_visible()

@@ -2,6 +2,7 @@
 the demo board at phone, laptop and wide-screen widths."""
 
 import pytest
+from playwright.sync_api import expect
 
 from leanpmo.models import Initiative
 from tests.browser.conftest import ARTIFACTS, log_in
@@ -32,12 +33,12 @@ def test_the_pmo_moves_cards_by_keyboard_and_sees_the_cap_refuse(org, page, shot
     page.goto(f"/portfolios/{org.portfolio.pk}/")
     page.get_by_role("link", name="Initiatives").first.click()
     page.wait_for_function("() => window.htmx !== undefined")
-    assert page.get_by_text("1 of 1").is_visible()
+    expect(page.get_by_text("1 of 1")).to_be_visible()
 
     # funnel → reviewing: the board comes back by htmx with the card in its new column
     _move_by_keyboard(page, fresh, "A team asked for it.")
     page.locator(".state-reviewing").get_by_role("link", name="Spending insights").wait_for()
-    assert page.get_by_text("Spending insights moved to Reviewing.").is_visible()
+    expect(page.get_by_text("Spending insights moved to Reviewing.")).to_be_visible()
     fresh.refresh_from_db()
     assert fresh.state == "reviewing"
 
@@ -47,7 +48,7 @@ def test_the_pmo_moves_cards_by_keyboard_and_sees_the_cap_refuse(org, page, shot
     refusal.wait_for()
     assert "At most 1 strategic initiative in progress" in refusal.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('refusal')")
-    assert page.get_by_role("button", name="Ask an executive for an exception").is_visible()
+    expect(page.get_by_role("button", name="Ask an executive for an exception")).to_be_visible()
     shot(page, "pmo-kanban-cap-refused")
     waiting.refresh_from_db()
     assert waiting.state == "ready"
@@ -69,7 +70,7 @@ def test_the_demo_kanban_at_phone_laptop_and_wide_screen_widths(demo_per_test, p
         page.goto(f"/portfolios/{portfolio.pk}/initiatives/")
         page.locator("#chart-kanban-states-panel .main-svg").first.wait_for()
         assert _no_horizontal_scroll(page), width
-        assert page.get_by_text("2 of 2").is_visible()
+        expect(page.get_by_text("2 of 2")).to_be_visible()
         shot(page, f"demo-kanban-{width}")
         if width == 390:  # the top of the page as a phone shows it, for people to look at
             page.screenshot(path=str(ARTIFACTS / "demo-kanban-390-screen.png"))

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from valuestreams.models import ValueStream
@@ -10,22 +11,22 @@ def test_executive_logs_in_and_sees_the_portfolio_with_its_streams_and_teams(org
     log_in(page, "executive")
     page.get_by_role("link", name="Everyday Banking").click()
     page.wait_for_url(f"**/portfolios/{org.portfolio.pk}/")
-    assert page.get_by_role("heading", name="Everyday Banking", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Everyday Banking", level=1)).to_be_visible()
     stream = page.locator("section.stream", has_text="Payments")
-    assert stream.get_by_role("link", name="Instant Payments").is_visible()
-    assert stream.get_by_role("link", name="Payment Rails").is_visible()
+    expect(stream.get_by_role("link", name="Instant Payments")).to_be_visible()
+    expect(stream.get_by_role("link", name="Payment Rails")).to_be_visible()
     assert page.get_by_text("Lending").count() == 0
     header = page.locator("header.topbar")
     assert header.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(31, 78, 121)"
     shot(page, "executive-portfolio")
     page.get_by_role("link", name="Instant Payments").click()
-    assert page.get_by_role("rowheader", name=org.users["member"].get_full_name()).is_visible()
+    expect(page.get_by_role("rowheader", name=org.users["member"].get_full_name())).to_be_visible()
     shot(page, "executive-team")
 
 
 def test_outsider_gets_not_found_for_a_portfolio(org, page, shot):
     log_in(page, "outsider")
-    assert page.get_by_text("not part of any portfolio").is_visible()
+    expect(page.get_by_text("not part of any portfolio")).to_be_visible()
     response = page.goto(f"/portfolios/{org.portfolio.pk}/")
     assert response.status == 404
     shot(page, "outsider-404")
@@ -44,6 +45,6 @@ def test_lean_pmo_adds_a_value_stream_and_sees_a_clear_error_first(org, page, sh
     page.fill("#id_name", "Cards")
     page.fill("#id_customer", "Card holders")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_role("heading", name="Cards", level=1).is_visible()
-    assert page.get_by_text("Value stream “Cards” created.").is_visible()
+    expect(page.get_by_role("heading", name="Cards", level=1)).to_be_visible()
+    expect(page.get_by_text("Value stream “Cards” created.")).to_be_visible()
     assert ValueStream.objects.filter(portfolio=org.portfolio, name="Cards").count() == 1

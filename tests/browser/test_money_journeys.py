@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from leanpmo.models import ExceptionApproval, FundingPeriod, ValueStreamBudget
 from leanpmo.services import DecisionInput, budget_change
@@ -39,7 +40,7 @@ def test_the_executive_reads_the_breach_and_approves_the_exception(org, page, sh
         "link", name="Exception Payments"
     ).click()
     page.wait_for_url(f"**/decisions/{decision.pk}/")
-    assert page.get_by_text("This exception waits for an executive's approval.").is_visible()
+    expect(page.get_by_text("This exception waits for an executive's approval.")).to_be_visible()
     shot(page, "money-journey-decision-waiting")
     page.get_by_role("link", name="Review and answer").click()
     page.wait_for_url(f"**/decisions/{decision.pk}/approval/")
@@ -53,14 +54,14 @@ def test_the_executive_reads_the_breach_and_approves_the_exception(org, page, sh
     ]
     assert "+600,000 · +60 %" in money.inner_text()
     asker = org.users["pmo"].get_full_name()
-    assert page.get_by_text(f"Asked by {asker}").is_visible()
-    assert page.get_by_text("The instant-payments regulation lands this quarter.").is_visible()
+    expect(page.get_by_text(f"Asked by {asker}")).to_be_visible()
+    expect(page.get_by_text("The instant-payments regulation lands this quarter.")).to_be_visible()
     shot(page, "money-journey-approval")
     page.get_by_label("Approve").check()
     page.get_by_label("Note").fill("The regulation is real; we review in June.")
     page.get_by_role("button", name="Answer").click()
     page.wait_for_url(f"**/decisions/{decision.pk}/")
-    assert page.get_by_text("Exception approved: the change is applied.").is_visible()
+    expect(page.get_by_text("Exception approved: the change is applied.")).to_be_visible()
     assert ExceptionApproval.objects.get(decision=decision).approved
     budget = ValueStreamBudget.objects.get(period=decision.period, value_stream=org.value_stream)
     assert budget.amount_run == Decimal("1200000")
@@ -73,19 +74,21 @@ def test_the_pmo_approves_a_period_through_its_confirmation(org, page, shot):
     page.goto(f"/portfolios/{org.portfolio.pk}/funding/{funding.period.pk}/")
     page.get_by_role("link", name="Approve this period…").click()
     page.wait_for_url(f"**/funding/{funding.period.pk}/status/")
-    assert page.get_by_role("heading", name="Approve 2026 Q2?").is_visible()
-    assert page.get_by_text("changes only through a recorded decision").is_visible()
+    expect(page.get_by_role("heading", name="Approve 2026 Q2?")).to_be_visible()
+    expect(page.get_by_text("changes only through a recorded decision")).to_be_visible()
     shot(page, "money-journey-confirm")
     page.get_by_role("button", name="Approve 2026 Q2").click()  # without ticking the box
-    assert page.get_by_text("Tick the box to confirm: nothing changes until you do.").is_visible()
+    expect(
+        page.get_by_text("Tick the box to confirm: nothing changes until you do.")
+    ).to_be_visible()
     assert FundingPeriod.objects.get(pk=funding.period.pk).status == "draft"
     page.get_by_label("I have checked the plan and approve 2026 Q2").check()
     page.get_by_role("button", name="Approve 2026 Q2").click()
     page.wait_for_url(f"**/funding/{funding.period.pk}/")
-    assert page.get_by_text("2026 Q2 is now approved").is_visible()
+    expect(page.get_by_text("2026 Q2 is now approved")).to_be_visible()
     assert page.locator("h1 .status").inner_text() == "Approved"
     assert FundingPeriod.objects.get(pk=funding.period.pk).status == "approved"
-    assert page.get_by_role("link", name="Close this period…").is_visible()
+    expect(page.get_by_role("link", name="Close this period…")).to_be_visible()
     shot(page, "money-journey-approved-period")
 
 

@@ -1,6 +1,7 @@
 """The team member's weekly two minutes: post a check-in, see it in the feed and the chart."""
 
 import pytest
+from playwright.sync_api import expect
 
 from teams.models import OutcomeUpdate
 from tests.browser.conftest import log_in
@@ -40,7 +41,7 @@ def test_member_posts_a_check_in_sees_it_and_cannot_post_for_another_team(org, p
     page.get_by_label("What we learned").fill("Retries hid most timeouts.")
     page.get_by_role("button", name="Post update").click()
     page.wait_for_url(f"**/teams/{org.team.pk}/#key-result-{key_result.pk}")
-    assert page.get_by_text(f"Check-in on “{key_result.metric}” posted.").is_visible()
+    expect(page.get_by_text(f"Check-in on “{key_result.metric}” posted.")).to_be_visible()
     feed = page.locator("ol.feed li").first
     assert "94.5 %" in feed.inner_text()
     assert "Retries hid most timeouts." in feed.inner_text()

@@ -2,6 +2,7 @@
 finds it on the team page and posts the first check-in."""
 
 import pytest
+from playwright.sync_api import expect
 
 from teams.models import KeyResult, Objective, OutcomeUpdate
 from tests.browser.conftest import log_in
@@ -37,7 +38,7 @@ def test_pmo_sets_up_a_team_key_result_and_the_member_checks_in(org, page, shot)
     objective = Objective.objects.get(title="Settle every payment in seconds")
     assert (objective.team, objective.parent) == (org.team, stream)
     node = page.locator(f"#objective-{objective.pk}")
-    assert node.is_visible()
+    expect(node).to_be_visible()
 
     node.get_by_role("link", name="Add a key result").click()
     page.get_by_label("Metric").fill("Payments settled within 10 seconds")
@@ -46,7 +47,7 @@ def test_pmo_sets_up_a_team_key_result_and_the_member_checks_in(org, page, shot)
     page.get_by_label("Target").fill("82")
     page.get_by_label("Check-in cadence (days)").fill("0")
     page.get_by_role("button", name="Save").click()
-    assert page.locator(".field").get_by_text("The target equals the baseline").is_visible()
+    expect(page.locator(".field").get_by_text("The target equals the baseline")).to_be_visible()
     assert (
         page.locator(".field")
         .get_by_text("Ensure this value is greater than or equal to 1.")

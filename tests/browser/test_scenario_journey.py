@@ -2,6 +2,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from leanpmo.models import FundingDecision, Scenario, ValueStreamBudget
 from tests.browser.conftest import log_in
@@ -27,7 +28,7 @@ def test_pmo_moves_money_in_a_scenario_compares_it_and_promotes_it_into_decision
     page.fill("#id_name", "More cards")
     assert page.locator("#id_period option:checked").inner_text() == "2026 Q2"
     page.get_by_role("button", name="Copy the plan into a scenario").click()
-    assert page.get_by_role("heading", name=re.compile("More cards")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("More cards"))).to_be_visible()
     page.wait_for_function("() => window.htmx !== undefined")
 
     # move 100k of Run from Payments to Cards, and cut Cards' Debt share below its guardrail
@@ -39,14 +40,14 @@ def test_pmo_moves_money_in_a_scenario_compares_it_and_promotes_it_into_decision
     assert page.locator("[data-total=total]").inner_text().startswith("1,850,000")
     shot(page, "pmo-scenario-typed-breach")
     page.get_by_role("button", name="Save scenario").click()
-    assert page.get_by_text("Scenario saved (2 value streams changed).").is_visible()
+    expect(page.get_by_text("Scenario saved (2 value streams changed).")).to_be_visible()
     assert ValueStreamBudget.objects.get(pk=cards.pk).amount_run == Decimal("500000.00")
 
     # the comparison beside the plan: chart, its numbers, and the guardrail verdicts
     page.locator("#scenario-streams-panel .main-svg").first.wait_for()
     verdicts = page.locator("#guardrail-comparison")
-    assert verdicts.get_by_text("new breach").is_visible()
-    assert verdicts.get_by_text("5 % for Debt — below the minimum of 10 %").is_visible()
+    expect(verdicts.get_by_text("new breach")).to_be_visible()
+    expect(verdicts.get_by_text("5 % for Debt — below the minimum of 10 %")).to_be_visible()
     page.locator("#comparison").scroll_into_view_if_needed()
     shot(page, "pmo-scenario-comparison")
 
@@ -62,7 +63,7 @@ def test_pmo_moves_money_in_a_scenario_compares_it_and_promotes_it_into_decision
     assert page.get_by_text(
         "Promoted: 2 decisions recorded, 1 waiting for an executive's approval."
     ).is_visible()
-    assert page.get_by_role("link", name="Exception Cards").is_visible()
+    expect(page.get_by_role("link", name="Exception Cards")).to_be_visible()
     shot(page, "pmo-scenario-promoted")
 
     scenario = Scenario.objects.get(name="More cards")

@@ -15,7 +15,8 @@ def test_charts_draw_under_the_policy(published, page, shot):  # noqa: F811
     response = page.goto(f"/value-streams/{org.value_stream.pk}/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.wait_for_selector("#vs-velocity-panel svg.main-svg")
-    assert page.locator("#flow .chart .plot-container").count() == 7
+    # every chart of the flow section drew (seven flow charts and the DORA trend)
+    assert page.locator("#flow .chart .plot-container").count() == 8
     # Plotly drew bars and its hover layer: its inline style attributes were applied
     assert page.locator("#vs-velocity-panel .bars path, #vs-velocity-panel .trace").count() > 0
     page.locator("#vs-velocity-panel .plot-container").hover()

@@ -4,6 +4,7 @@ and logging out at the provider too (RP-initiated logout)."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portfolio.models import PortfolioMembership
 from portfolio.sso.config import SsoSettings
@@ -42,8 +43,8 @@ def test_a_lean_pmo_signs_in_through_the_provider_and_lands_with_the_role(
     page.wait_for_selector(".account .who")
     assert page.locator(".account .who").inner_text() == "Priya Sharma"
     page.get_by_role("link", name="Everyday Banking").click()
-    assert page.get_by_role("heading", name="Everyday Banking", level=1).is_visible()
-    assert page.get_by_role("link", name="New value stream").is_visible()  # Lean PMO may edit
+    page.get_by_role("heading", name="Everyday Banking", level=1).wait_for()  # the page loaded
+    expect(page.get_by_role("link", name="New value stream")).to_be_visible()  # Lean PMO may edit
     shot(page, "sso-lean-pmo-portfolio")
     membership = PortfolioMembership.objects.get(
         user__oidc_identities__subject="priya@bank.example"
@@ -61,7 +62,7 @@ def test_a_lean_pmo_signs_in_through_the_provider_and_lands_with_the_role(
         re.compile(r"/accounts/login/(\?state=[^&]+)?$")
     )  # the provider's state echoed
     shot(page, "sso-logged-out")
-    assert page.get_by_role("link", name="Sign in with Test IdP").is_visible()
+    expect(page.get_by_role("link", name="Sign in with Test IdP")).to_be_visible()
     assert page.goto(f"/portfolios/{org.portfolio.pk}/").url.endswith(
         f"/accounts/login/?next=/portfolios/{org.portfolio.pk}/"
     )
@@ -73,7 +74,7 @@ def test_someone_without_a_mapped_group_signs_in_and_sees_no_portfolio(
     provider.put_user("nora@bank.example", name="Nora Nobody", groups=NO_ROLE_GROUPS)
     sign_in_as(page, "nora@bank.example")
     page.wait_for_selector(".account .who")
-    assert page.get_by_text("not part of any portfolio").is_visible()
+    expect(page.get_by_text("not part of any portfolio")).to_be_visible()
     assert page.get_by_text("Everyday Banking").count() == 0
     assert page.goto(f"/portfolios/{org.portfolio.pk}/").status == 404
     shot(page, "sso-outsider-404")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from teams.models import OutcomeUpdate, TeamMembership
 from tests.browser.conftest import log_in
@@ -113,7 +114,7 @@ def test_member_checks_in_with_the_keyboard_alone_and_confirms_a_jump(org, page,
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"**/teams/{org.team.pk}/#key-result-{key_result.pk}")
-    assert page.get_by_text(f"Check-in on “{key_result.metric}” posted.").is_visible()
+    expect(page.get_by_text(f"Check-in on “{key_result.metric}” posted.")).to_be_visible()
     feed = page.locator("ol.feed li").first.inner_text()
     assert "945 %" in feed
     assert "The new scheme adapter doubled throughput." in feed
@@ -175,7 +176,7 @@ def test_pmo_adds_a_person_and_ends_a_seat_and_the_stability_figures_change(org,
     shot(page, "pmo-add-person")
     page.get_by_role("button", name="Add to the team").click()
     page.wait_for_url(f"**/teams/{org.team.pk}/#people")
-    assert page.get_by_text(f"Ana Costa joins {org.team.name} at 60 % from").is_visible()
+    expect(page.get_by_text(f"Ana Costa joins {org.team.name} at 60 % from")).to_be_visible()
     row = page.locator("#people tr", has_text="Ana Costa")
     assert "60 %" in row.inner_text()
 
@@ -185,7 +186,7 @@ def test_pmo_adds_a_person_and_ends_a_seat_and_the_stability_figures_change(org,
     page.get_by_label("Last day in the team").fill(yesterday.isoformat())
     page.get_by_role("button", name="End the seat").click()
     page.wait_for_url(f"**/teams/{org.team.pk}/#people")
-    assert page.get_by_text("Hugo Fischer's last day in").is_visible()
+    expect(page.get_by_text("Hugo Fischer's last day in")).to_be_visible()
     seat = TeamMembership.objects.get(person__last_name="Fischer")
     assert seat.end_date == yesterday
     # one joined and one left this quarter: (1 + 1) ÷ 2 ÷ mean headcount (4 + 4) / 2 = 25 %
