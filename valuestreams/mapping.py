@@ -363,6 +363,6 @@ def work_item_count(portfolio: Portfolio) -> int:
     return WorkItem.objects.filter(portfolio=portfolio).count()
 
 
-# The names the metric selectors look up (valuestreams.selectors.frames).
+# The names the recompute looks up (valuestreams.recompute.read.Mappings).
 DEFAULT_STATE_MAPPING = DEFAULT_FLOW_STATES
 DEFAULT_TYPE_MAPPING = DEFAULT_FLOW_ITEM_TYPES

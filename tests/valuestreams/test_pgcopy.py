@@ -9,18 +9,18 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from valuestreams import pgcopy
+from valuestreams.recompute import publish
 
 
 def _copied(frame: pd.DataFrame, columns: dict[str, str], *, rows_per_chunk: int = 3) -> list:
-    kinds = [pgcopy.column_kind(sql_type) for sql_type in columns.values()]
+    kinds = [publish.column_kind(sql_type) for sql_type in columns.values()]
     table = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE copied (n serial, {table})")
     names = ", ".join(columns)
     with connection.connection.cursor() as cursor:
         with cursor.copy(f"COPY copied ({names}) FROM STDIN (FORMAT binary)") as copy:
-            for chunk in pgcopy.binary_copy_chunks(frame, kinds, rows_per_chunk=rows_per_chunk):
+            for chunk in publish.binary_copy_chunks(frame, kinds, rows_per_chunk=rows_per_chunk):
                 copy.write(chunk)
         cursor.execute(f"SELECT {names} FROM copied ORDER BY n")
         return cursor.fetchall()
@@ -71,13 +71,13 @@ def test_every_column_kind_with_nulls_arrives_exactly():
 
 @pytest.mark.django_db
 def test_a_text_column_with_many_distinct_values_and_an_empty_frame():
-    texts = [f"status {n}" for n in range(pgcopy._MANY_TEXTS + 5)]
+    texts = [f"status {n}" for n in range(publish._MANY_TEXTS + 5)]
     rows = _copied(pd.DataFrame({"status": texts}), {"status": "text"}, rows_per_chunk=100)
     assert [r[0] for r in rows] == texts
-    chunks = list(pgcopy.binary_copy_chunks(pd.DataFrame({"a": []}), ["int8"], rows_per_chunk=10))
-    assert chunks == [pgcopy.SIGNATURE, pgcopy.TRAILER]
+    chunks = list(publish.binary_copy_chunks(pd.DataFrame({"a": []}), ["int8"], rows_per_chunk=10))
+    assert chunks == [publish.SIGNATURE, publish.TRAILER]
 
 
 def test_an_unknown_sql_type_is_refused():
     with pytest.raises(ValueError, match="jsonb"):
-        pgcopy.column_kind("jsonb")
+        publish.column_kind("jsonb")

@@ -34,8 +34,9 @@ from valuestreams.models import (
     WorkItem,
     WorkItemFact,
 )
-from valuestreams.recompute import plan_incremental, recompute_full_now, recompute_incremental_now
-from valuestreams.selectors import frames
+from valuestreams.recompute import read, recompute_full_now, recompute_incremental_now, rows
+from valuestreams.recompute.plan import plan_incremental
+from valuestreams.recompute.rows import History
 
 AS_OF = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
 
@@ -253,11 +254,9 @@ def test_the_transitions_frame_is_built_from_rows_in_utc_with_mappings_and_scope
     )
     loose = add_item(org.portfolio, None, "Z-2", "Gadget", [(at(4), "In Progress")])
 
-    history = frames.read_history(org.portfolio)
-    scopes = frames.item_scopes(org.portfolio)
-    frame, counts = frames.transitions_frame(
-        history, scopes, frames.portfolio_mappings(org.portfolio)
-    )
+    history = read.read_history(org.portfolio)
+    scopes = read.item_scopes(org.portfolio)
+    frame, counts = read.transitions_frame(history, scopes, read.portfolio_mappings(org.portfolio))
 
     assert frame["item_id"].tolist() == [item.pk, item.pk, item.pk, loose.pk]
     assert frame["entered_at"].iloc[0] == pd.Timestamp("2026-02-02 09:00", tz="UTC")
@@ -353,6 +352,22 @@ def test_dora_rows_carry_tiers_and_the_portfolio_benchmark_and_unlinked_incident
     assert run.caveats["incidents_unlinked"] == 1  # no deployment before it
 
 
+def test_the_rows_a_run_computes_have_the_columns_of_their_tables():
+    """The pure rows name their columns themselves (no Django there); they are the tables'."""
+    for model, fields in (
+        (FlowMetric, rows.FLOW_FIELDS),
+        (StatusTime, rows.STATUS_FIELDS),
+        (DoraMetric, rows.DORA_FIELDS),
+    ):
+        stored = [f.name for f in model._meta.concrete_fields]
+        assert [f for f in stored if f not in ("id", "portfolio", "row_hash")] == fields
+    assert [*rows.WINDOW_FIELDS, *DoraMetric.metric_fields()] == rows.DORA_FIELDS
+    facts = [f.attname for f in WorkItemFact._meta.concrete_fields]
+    assert sorted(f for f in facts if f not in ("portfolio_id", "row_hash")) == sorted(
+        rows.FACT_FIELDS
+    )
+
+
 @pytest.mark.django_db
 def test_an_incremental_run_after_a_team_change_and_a_rewritten_history_equals_a_full_run(org):
     items = small_dataset(org)
@@ -401,7 +416,7 @@ def test_histories_read_in_any_order_are_sorted_by_item_time_and_seq():
     at = rng.integers(0, 10**12, n)
     seq = np.arange(n) % 7
     at[::50] = at[1::50][: len(at[::50])]  # ties in time, broken by seq
-    history = frames.History(
+    history = History(
         item_id=item.astype(np.int64),
         at_us=at.astype(np.int64),
         seq=seq.astype(np.int16),
@@ -413,8 +428,8 @@ def test_histories_read_in_any_order_are_sorted_by_item_time_and_seq():
     )
     expected = np.lexsort((seq, at, item))
 
-    frames._sort_history(history)
+    read._sort_history(history)
 
     assert history.status.tolist() == expected.tolist()
-    frames._sort_history(history)  # already sorted: unchanged
+    read._sort_history(history)  # already sorted: unchanged
     assert history.status.tolist() == expected.tolist()

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuestreams import recompute_carry as carry
-from valuestreams.metrics.flow import period_windows
 from valuestreams.metrics.flow_facts import item_flow_facts
 from valuestreams.metrics.flow_status import exact_bincount
-from valuestreams.recompute_rows import flow_rows
+from valuestreams.metrics.flow_windows import period_windows
+from valuestreams.recompute import carry
+from valuestreams.recompute.rows import flow_rows
 
 ZURICH = "Europe/Zurich"
 PREVIOUS = pd.Timestamp("2025-03-26 10:00", tz="UTC")  # a Wednesday

@@ -13,13 +13,10 @@ from psycopg import sql as psycopg_sql
 from tests.factories import ProductTeamFactory
 from tests.valuestreams.recompute_data import append_changes, generated_dataset, map_statuses
 from tests.valuestreams.test_recompute import published_rows
-from valuestreams import recompute_diff
 from valuestreams.models import FlowMetric, StateMapping, StatusTime, WorkItemFact
-from valuestreams.recompute import recompute_full_now, recompute_incremental_now
-from valuestreams.recompute_caveats import updated_counts
-from valuestreams.recompute_diff import row_hashes
-from valuestreams.recompute_plan import plan_incremental
-from valuestreams.recompute_publish import _rewritten_condition
+from valuestreams.recompute import publish, recompute_full_now, recompute_incremental_now
+from valuestreams.recompute.plan import plan_incremental, rewritten_condition
+from valuestreams.recompute.publish import row_hashes, updated_counts
 
 AS_OF = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
 
@@ -110,7 +107,7 @@ def test_an_incremental_run_rewrites_only_the_rows_that_changed_and_equals_a_ful
     covered = {
         model: set(
             model.objects.filter(portfolio=org.portfolio)
-            .extra(where=[_rewritten_condition(org.portfolio, plan, plan.windows).as_string()])
+            .extra(where=[rewritten_condition(org.portfolio.pk, plan).as_string()])
             .values_list("pk", flat=True)
         )
         for model in (FlowMetric, StatusTime)
@@ -177,7 +174,7 @@ def _flow_frame(portfolio, rows: list[tuple[int, str, int]]) -> pd.DataFrame:
             "velocity": [velocity for _, _, velocity in rows],
         }
     )
-    return recompute_diff.with_row_hash(FlowMetric, frame)
+    return publish.with_row_hash(FlowMetric, frame)
 
 
 def _stored(portfolio) -> dict[tuple, tuple[int, int]]:
@@ -192,23 +189,23 @@ def _stored(portfolio) -> dict[tuple, tuple[int, int]]:
 def test_a_diff_updates_changed_rows_in_place_inserts_new_keys_and_deletes_gone_ones(
     org, monkeypatch, in_place_max_rows
 ):
-    monkeypatch.setattr(recompute_diff, "IN_PLACE_MAX_ROWS", in_place_max_rows)
+    monkeypatch.setattr(publish, "IN_PLACE_MAX_ROWS", in_place_max_rows)
     where = psycopg_sql.SQL("portfolio_id = {}").format(psycopg_sql.Literal(org.portfolio.pk))
     first = _flow_frame(
         org.portfolio, [(1, "2026-03-02", 1), (2, "2026-03-02", 2), (3, "2026-03-02", 3)]
     )
     with transaction.atomic():
-        recompute_diff.copy_rows(FlowMetric, first, portfolio_id=org.portfolio.pk)
+        publish.copy_rows(FlowMetric, first, portfolio_id=org.portfolio.pk)
     before = _stored(org.portfolio)
     # team 1 unchanged, team 2 changed, team 3 gone, team 4 new
     computed = _flow_frame(
         org.portfolio, [(1, "2026-03-02", 1), (2, "2026-03-02", 5), (4, "2026-03-02", 4)]
     )
-    diff = recompute_diff.diff_rows(FlowMetric, computed, where=where)
+    diff = publish.diff_rows(FlowMetric, computed, where=where)
     assert len(diff.insert) == 2
     assert len(diff.delete_pks) == 2
     with transaction.atomic():
-        recompute_diff.apply(FlowMetric, diff, where=where, portfolio_id=org.portfolio.pk)
+        publish.apply(FlowMetric, diff, where=where, portfolio_id=org.portfolio.pk)
     after = _stored(org.portfolio)
 
     assert sorted(after) == [(1, "2026-03-02"), (2, "2026-03-02"), (4, "2026-03-02")]

@@ -17,7 +17,6 @@ from tests.leanpmo.support import make_budget, make_period
 from tests.valuestreams.recompute_data import add_item, at, small_dataset
 from tests.valuestreams.test_recompute import published_rows
 from tests.valuestreams.test_recompute_jobs import wait_for
-from valuestreams import recompute_publish
 from valuestreams.models import (
     Change,
     Deployment,
@@ -32,6 +31,7 @@ from valuestreams.models import (
     WorkItem,
 )
 from valuestreams.recompute import (
+    publish,
     recompute_full_now,
     recompute_incremental_now,
     recompute_job_run,
@@ -162,7 +162,7 @@ def test_a_failed_recompute_is_shown_on_the_portfolio_until_a_run_publishes(
         if step == "flow":
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(recompute_publish, "_publish_checkpoint", fail)
+    monkeypatch.setattr(publish, "_publish_checkpoint", fail)
     job = RecomputeJob.objects.create(portfolio=org.portfolio, kind="full")
     with pytest.raises(RuntimeError):
         recompute_job_run(job_id=job.pk)

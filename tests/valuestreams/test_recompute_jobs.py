@@ -18,9 +18,9 @@ from django.utils import timezone
 from tests.conftest import _database_url
 from tests.valuestreams.recompute_data import add_item, at, small_dataset
 from tests.valuestreams.test_recompute import published_rows
-from valuestreams import recompute_publish
 from valuestreams.models import FlowMetric, JobStatus, MetricRun, RecomputeJob
 from valuestreams.recompute import (
+    publish,
     recompute_full_now,
     recompute_job_run,
     recompute_jobs_sweep,
@@ -133,7 +133,7 @@ def test_a_publish_failing_half_way_leaves_the_previous_results(org, monkeypatch
         if step == "flow":
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(recompute_publish, "_publish_checkpoint", fail)
+    monkeypatch.setattr(publish, "_publish_checkpoint", fail)
     with pytest.raises(RuntimeError):
         recompute_full_now(portfolio=org.portfolio, as_of=AS_OF + dt.timedelta(days=1))
     assert published_rows(org.portfolio) == before
@@ -150,7 +150,7 @@ def test_a_publish_commits_asynchronously_and_only_its_own_transaction(org, monk
             cursor.execute("SHOW synchronous_commit")
             seen.append(cursor.fetchone()[0])
 
-    monkeypatch.setattr(recompute_publish, "_publish_checkpoint", observe)
+    monkeypatch.setattr(publish, "_publish_checkpoint", observe)
     recompute_full_now(portfolio=org.portfolio, as_of=AS_OF)
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
@@ -168,14 +168,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 from datetime import datetime
 from portfolio.models import Portfolio
-from valuestreams import recompute, recompute_publish
+from valuestreams import recompute
+from valuestreams.recompute import publish
 
 def pause(step):
     if step == "status":
         open(sys.argv[2], "w").write(step)
         time.sleep(120)
 
-recompute_publish._publish_checkpoint = pause
+publish._publish_checkpoint = pause
 recompute.recompute_full_now(portfolio=Portfolio.objects.get(pk=int(sys.argv[1])),
                              as_of=datetime.fromisoformat(sys.argv[3]))
 """

@@ -12,7 +12,7 @@ from tests.leanpmo.support import make_budget, make_period
 from tests.valuestreams.recompute_data import small_dataset
 from valuestreams.models import FlowMetric, RecomputeJob
 from valuestreams.recompute import recompute_full_now
-from valuestreams.recompute_rows import with_targets
+from valuestreams.recompute.rows import with_targets
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 FEB = np.datetime64("2026-02-01T00:00")

@@ -4,7 +4,7 @@ Session authentication only (integration tokens read nothing here); every querys
 ``visible_to``. Metric lists answer from the precomputed tables. With ``?as_of=<ISO datetime>``
 different from the latest run's as_of, the flow, DORA and time-in-status lists compute the ONE
 requested scope (``scope`` and ``id`` are then required) on the fly from the pure metrics and
-nothing is stored — see :mod:`valuestreams.selectors.live_metrics`. Such live computations are
+nothing is stored — see :func:`valuestreams.recompute.live_flow_rows`. Such live computations are
 limited per person (``LIVE_METRICS_RATE``, 429 past it) and an answer is cached until the next
 recompute publishes (at most ``LIVE_METRICS_CACHE_SECONDS``); a cached answer costs nothing.
 """
@@ -49,8 +49,7 @@ from valuestreams.models import (
     ValueStream,
     WorkItem,
 )
-from valuestreams.recompute import recompute_request
-from valuestreams.selectors.live_metrics import live_dora_rows, live_flow_rows
+from valuestreams.recompute import live_dora_rows, live_flow_rows, recompute_request
 
 AS_OF = OpenApiParameter(
     "as_of",

@@ -15,7 +15,6 @@ from valuestreams.models import (
     WorkItem,
     WorkItemFact,
 )
-from valuestreams.recompute_rows import DORA_METRIC_FIELDS
 
 WINDOW_FIELDS = ["scope_kind", "scope_id", "grain", "label", "window_start", "window_end"]
 
@@ -80,7 +79,7 @@ class FlowMetricSerializer(serializers.ModelSerializer):
 class DoraMetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = DoraMetric
-        fields = [*WINDOW_FIELDS, *DORA_METRIC_FIELDS]
+        fields = [*WINDOW_FIELDS, *DoraMetric.metric_fields()]
 
 
 class StatusTimeSerializer(serializers.ModelSerializer):

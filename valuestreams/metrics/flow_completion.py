@@ -10,13 +10,12 @@ never done, so they never count here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .flow_facts import ALL_TYPES
-from .flow_windows import Grid, build_grid, moments_in_windows
+from .flow_windows import Grid, moments_in_windows
 
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p85": 0.85, "p95": 0.95}
 COMPLETION_COLUMNS: tuple[str, ...] = (
@@ -36,16 +35,6 @@ def _done_ns(facts: pd.DataFrame) -> np.ndarray:
     if facts.empty:
         return np.empty(0, dtype=np.int64)
     return np.asarray(facts["done"].dt.as_unit("ns").array.asi8)
-
-
-def completed_items(facts: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
-    """The items whose ``done`` falls in each window: the window's columns followed by the item's
-    facts, one row per (window, item). This is the per-item distribution behind flow time and
-    flow efficiency (``flow_time_s``, ``flow_efficiency`` columns)."""
-    items, window_pos = moments_in_windows(_done_ns(facts), windows)
-    left = windows.iloc[window_pos].reset_index(drop=True)
-    right = facts.iloc[items].reset_index(drop=True)
-    return pd.concat([left, right], axis=1)
 
 
 def completed_pairs(facts: pd.DataFrame, grid: Grid) -> tuple[np.ndarray, ...]:
@@ -92,47 +81,6 @@ def completion_cells(
     return out
 
 
-def _grid_for(facts: pd.DataFrame, windows: pd.DataFrame, by: Sequence[str]) -> Grid:
-    types = pd.Categorical(facts["item_type"]).categories if len(facts) else ()
-    return build_grid(facts, windows, by, type_names=types)
-
-
-def _completion_frame(
-    facts: pd.DataFrame, windows: pd.DataFrame, by: Sequence[str], columns: Sequence[str]
-) -> pd.DataFrame:
-    grid = _grid_for(facts, windows, by)
-    cells = completion_cells(facts, grid)
-    return grid.frame().assign(**{c: cells[c] for c in columns})
-
-
-def flow_velocity(
-    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
-) -> pd.DataFrame:
-    """Flow velocity: ``velocity`` (int) = number of items whose final ``done`` is in the window."""
-    return _completion_frame(facts, windows, by, ["velocity"])
-
-
-def flow_time(
-    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
-) -> pd.DataFrame:
-    """Flow time (``done - start``) of the items done in the window, in seconds: ``velocity``,
-    ``flow_time_p50_s``, ``flow_time_p85_s``, ``flow_time_p95_s`` (linear interpolation between
-    closest ranks, as ``numpy.percentile``) and ``flow_time_mean_s``; NaN without completions."""
-    columns = ["velocity", *(f"flow_time_{p}_s" for p in PERCENTILES), "flow_time_mean_s"]
-    return _completion_frame(facts, windows, by, columns)
-
-
-def flow_efficiency(
-    facts: pd.DataFrame, windows: pd.DataFrame, *, by: Sequence[str] = ()
-) -> pd.DataFrame:
-    """Time-weighted flow efficiency of the items done in the window: ``active_s`` and ``wait_s``
-    (summed seconds) and ``flow_efficiency`` = Σactive ÷ Σ(active + wait), NaN when the sum is 0.
-    Per-item values: the ``flow_efficiency`` column of :func:`completed_items`."""
-    return _completion_frame(
-        facts, windows, by, ["velocity", "active_s", "wait_s", "flow_efficiency"]
-    )
-
-
 def target_cells(grid: Grid, target: Target) -> np.ndarray:
     """Target share (fraction) of each grid cell; NaN for "All" and where no target is known.
 
@@ -173,27 +121,3 @@ def distribution_cells(velocity: np.ndarray, grid: Grid, target: Target) -> dict
     share = share.reshape(-1)
     targets = target_cells(grid, target)
     return {"share": share, "target": targets, "gap": share - targets}
-
-
-def flow_distribution(
-    facts: pd.DataFrame,
-    windows: pd.DataFrame,
-    *,
-    target: Target = None,
-    by: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Flow distribution: per group x window x type (no "All"), ``velocity``, ``share`` of the
-    type among items done in the window, the target allocation ``target`` and ``gap`` = share -
-    target (fractions 0..1). See :func:`target_cells` for the shapes ``target`` may take."""
-    extra = []
-    if isinstance(target, pd.DataFrame):
-        extra = list(target["item_type"].unique())
-    elif target is not None:
-        extra = list(pd.Series(target).index)
-    types = list(pd.Categorical(facts["item_type"]).categories) if len(facts) else []
-    grid = build_grid(facts, windows, by, type_names=[*types, *extra])
-    cells = completion_cells(facts, grid)
-    frame = grid.frame().assign(velocity=cells["velocity"])
-    frame = frame.assign(**distribution_cells(cells["velocity"], grid, target))
-    frame = frame[frame["item_type"] != ALL_TYPES].reset_index(drop=True)
-    return frame.assign(item_type=frame["item_type"].cat.remove_categories([ALL_TYPES]))

@@ -1,6 +1,6 @@
 """Status histories → one row of flow facts per work item (pure pandas/numpy, no loops over rows).
 
-The input contract is described in :mod:`valuestreams.metrics.flow`. Internally the history is
+The input contract is described in :mod:`valuestreams.metrics`. Internally the history is
 reduced to a few numpy arrays sorted by item and time (:class:`StatusRows`); every per-item
 quantity is then a ``searchsorted``/``cumsum`` over the positions of the rows that matter, so
 memory stays at a few dozen bytes per status change.
@@ -322,19 +322,3 @@ def item_flow_facts(transitions: pd.DataFrame, *, as_of: datetime | pd.Timestamp
     """
     rows = status_rows(transitions, as_of=as_of)
     return facts_frame(rows, item_arrays(rows))
-
-
-def open_item_ages(transitions: pd.DataFrame, *, as_of: datetime | pd.Timestamp) -> pd.DataFrame:
-    """The items in the load as of ``as_of`` (state waiting or active) with their age.
-
-    Columns: ``item_id``, group columns, ``item_type`` (current), ``state``, ``blocked``,
-    ``start``, ``age_s`` (float seconds from first start to as_of, so a reopened item keeps its
-    original start), ``truncated``. Sorted oldest first.
-    """
-    facts = item_flow_facts(transitions, as_of=as_of)
-    open_items = facts[facts["state"].isin(["waiting", "active"])]
-    ages = (utc_ns(as_of) - open_items["start"].array.asi8) / NS_PER_S
-    extra = [c for c in facts.columns if c not in FACT_COLUMNS]
-    keep = ["item_id", *extra, "item_type", "state", "blocked", "start", "truncated"]
-    result = open_items[keep].assign(age_s=ages)
-    return result.sort_values(["age_s", "item_id"], ascending=[False, True]).reset_index(drop=True)

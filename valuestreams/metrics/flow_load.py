@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .flow_facts import ACTIVE, WAITING, StatusRows, status_rows
-from .flow_windows import Grid, build_grid, period_windows, window_bounds
-
-LOAD_COLUMNS: tuple[str, ...] = ("load_mean", "load_end")
+from .flow_facts import ACTIVE, WAITING, StatusRows
+from .flow_windows import Grid, period_windows, window_bounds
 
 
 def _load_events(rows: StatusRows, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,29 +137,3 @@ def load_cells(rows: StatusRows, grid: Grid, *, tz: str) -> dict[str, np.ndarray
     such day (e.g. wholly after ``as_of``).
     """
     return load_sums(rows, grid, tz=tz).cells()
-
-
-def flow_load(
-    transitions: pd.DataFrame,
-    windows: pd.DataFrame,
-    *,
-    as_of: datetime | pd.Timestamp,
-    tz: str,
-    by: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Flow load per group (``by``) x window x item type (type in effect at the time) and "All".
-
-    Columns: the ``by`` columns, the window columns, ``item_type``, ``load_mean`` (float: mean of
-    the day-end counts of items in waiting or active, days in the portfolio time zone ``tz``) and
-    ``load_end`` (the count at the window's end, or at ``as_of`` for a window in progress).
-    Built from state intervals, so a reopened item comes back into the load and a canceled or
-    done item leaves it. See :func:`load_cells` for the day rules.
-    """
-    rows = status_rows(transitions, as_of=as_of)
-    grid = build_grid(
-        rows.item_frame([c for c in by if c in rows.extra_columns]),
-        windows,
-        by,
-        type_names=rows.type_names,
-    )
-    return grid.frame().assign(**load_cells(rows, grid, tz=tz))

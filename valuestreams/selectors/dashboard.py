@@ -28,7 +28,6 @@ from valuestreams.models import (
     StatusTime,
     WorkItemFact,
 )
-from valuestreams.recompute_rows import DORA_METRIC_FIELDS
 from valuestreams.selectors.recompute_state import RecomputeFailure, recompute_failure
 
 # How far back the charts reach, and the recent span that distribution and waits summarise.
@@ -53,7 +52,7 @@ FLOW_COLUMNS = [
     "share",
     "target",
 ]
-DORA_COLUMNS = ["scope_id", "label", "window_start", "window_end", *DORA_METRIC_FIELDS]
+DORA_COLUMNS = ["scope_id", "label", "window_start", "window_end", *DoraMetric.metric_fields()]
 TIER_ORDER = ("elite", "high", "medium", "low")
 
 

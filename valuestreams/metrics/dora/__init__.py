@@ -23,17 +23,14 @@ from its deployment.
 ``windows``: ``label``, ``window_start``, ``window_end`` (UTC). A window is ``[start, end)``; an
 event belongs to it by the instant named per metric. Windows may overlap.
 
-Every metric returns one row per scope group x window: the ``by`` columns, ``label``,
-``window_start``, ``window_end`` and the metric's columns. Groups are the scope values found in
-the inputs. Medians are lower medians (DevLake: ``max(x) where percent_rank() <= 0.5``), so they
+:func:`dora_summary` returns every metric, one row per scope group x window: the ``by`` columns,
+``label``, ``window_start``, ``window_end`` and the metrics' columns; each metric is computed by
+its ``*_of`` function on inputs prepared once (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs`;
+the tests' ``metric_reference`` states each one as a readable function of the raw frames). Groups
+are the scope values found in the inputs. Medians are lower medians (DevLake: ``max(x) where percent_rank() <= 0.5``), so they
 are always an observed value. Empty input gives an empty frame with the same columns.
 """
 
-from valuestreams.metrics.dora.durations import (
-    failed_deployment_recovery_time,
-    lead_time_for_changes,
-)
-from valuestreams.metrics.dora.frequency import deployment_frequency
 from valuestreams.metrics.dora.linking import link_incidents
 from valuestreams.metrics.dora.preparation import (
     CAVEAT_COLUMNS,
@@ -51,9 +48,8 @@ from valuestreams.metrics.dora.preparation import (
     MaxGap,
     Scope,
 )
-from valuestreams.metrics.dora.rates import change_failure_rate, deployment_rework_rate
 from valuestreams.metrics.dora.summary import dora_summary
-from valuestreams.metrics.dora.tiers import available_benchmarks, dora_tier, load_benchmark
+from valuestreams.metrics.dora.tiers import available_benchmarks, load_benchmark, tier_series
 
 __all__ = [
     "CAVEAT_COLUMNS",
@@ -71,13 +67,8 @@ __all__ = [
     "MaxGap",
     "Scope",
     "available_benchmarks",
-    "change_failure_rate",
-    "deployment_frequency",
-    "deployment_rework_rate",
     "dora_summary",
-    "dora_tier",
-    "failed_deployment_recovery_time",
-    "lead_time_for_changes",
     "link_incidents",
     "load_benchmark",
+    "tier_series",
 ]

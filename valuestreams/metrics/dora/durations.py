@@ -6,14 +6,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from valuestreams.metrics.dora.inputs import Inputs, group_counts, prepare_inputs, window_rows
+from valuestreams.metrics.dora.inputs import Inputs, group_counts, window_rows
 from valuestreams.metrics.dora.preparation import (
     LEAD_TIME_COLUMNS,
     MINUTE_NS,
     RECOVERY_COLUMNS,
-    AsOf,
-    MaxGap,
-    Scope,
     in_windows,
     lower_median,
 )
@@ -49,39 +46,3 @@ def recovery_of(i: Inputs) -> pd.DataFrame:
     span = done["resolved_at"].array.asi8 - done["linked_deployment_finished_at"].array.asi8
     done = done.assign(_span=span)
     return _durations(i, done, "resolved_at", RECOVERY_COLUMNS, lambda span: span / MINUTE_NS)
-
-
-def lead_time_for_changes(
-    deployments: pd.DataFrame,
-    changes: pd.DataFrame,
-    *,
-    windows: pd.DataFrame,
-    by: Scope = None,
-    as_of: AsOf = None,
-) -> pd.DataFrame:
-    """Median lead time of the changes whose first successful production deployment finished in
-    the window. Lead time = that deployment's ``finished_at`` - ``first_commit_at``, in whole
-    minutes rounded up; negative spans are dropped and counted.
-
-    Columns: ``changes_deployed``, ``median_lead_time_minutes`` (lower median, minutes),
-    ``changes_negative_lead_time`` (caveat count).
-    """
-    return lead_time_of(prepare_inputs(deployments, windows, by, as_of, changes=changes))
-
-
-def failed_deployment_recovery_time(
-    deployments: pd.DataFrame,
-    incidents: pd.DataFrame,
-    *,
-    windows: pd.DataFrame,
-    by: Scope = None,
-    max_gap: MaxGap = None,
-    as_of: AsOf = None,
-) -> pd.DataFrame:
-    """Median of ``resolved_at`` - linked deployment's ``finished_at`` over the linked incidents
-    resolved in the window (scope = the incident's). Negative spans are dropped and counted.
-
-    Columns: ``incidents_recovered``, ``median_recovery_time_minutes`` (lower median, minutes,
-    fractional), ``incidents_negative_recovery`` (caveat count).
-    """
-    return recovery_of(prepare_inputs(deployments, windows, by, as_of, None, incidents, max_gap))

@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from valuestreams.metrics.dora.inputs import Inputs, group_counts, prepare_inputs, window_rows
+from valuestreams.metrics.dora.inputs import Inputs, group_counts, window_rows
 from valuestreams.metrics.dora.preparation import (
     FREQUENCY_COLUMNS,
     MEDIAN_DAYS,
-    AsOf,
-    Scope,
     in_windows,
     lower_median,
 )
@@ -56,26 +54,3 @@ def frequency_of(i: Inputs, tz: str) -> pd.DataFrame:
         grid[column] = grid[column].fillna(0).astype(np.int64)
         parts.append(lower_median(grid, [*keys, "_w"], column))
     return window_rows(i, parts, FREQUENCY_COLUMNS, FREQUENCY_COLUMNS[:2])
-
-
-def deployment_frequency(
-    deployments: pd.DataFrame,
-    *,
-    windows: pd.DataFrame,
-    tz: str,
-    by: Scope = None,
-    as_of: AsOf = None,
-) -> pd.DataFrame:
-    """Deployment days per group x window, DevLake style.
-
-    A deployment day is a calendar day in ``tz`` on which at least one successful production
-    deployment finished (two deployments on one day count once). Periods are the ISO weeks,
-    calendar months and six-month blocks (counted back from the window's last month) that the
-    window covers up to ``as_of``, partial ones included as in DevLake's calendar, so windows
-    should start and end at local midnights; a period without deployments counts 0.
-
-    Columns: ``deployments`` (count finished in the window), ``deployment_days``,
-    ``median_deployment_days_per_week``, ``median_deployment_days_per_month``,
-    ``median_deployment_days_per_six_months`` (lower medians, days).
-    """
-    return frequency_of(prepare_inputs(deployments, windows, by, as_of), tz)

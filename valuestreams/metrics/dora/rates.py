@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from valuestreams.metrics.dora.inputs import Inputs, group_counts, prepare_inputs, window_rows
+from valuestreams.metrics.dora.inputs import Inputs, group_counts, window_rows
 from valuestreams.metrics.dora.preparation import (
     FAILURE_RATE_COLUMNS,
     REWORK_COLUMNS,
-    AsOf,
-    MaxGap,
-    Scope,
     in_windows,
 )
 
@@ -36,36 +33,3 @@ def failure_rate_of(i: Inputs) -> pd.DataFrame:
 def rework_of(i: Inputs) -> pd.DataFrame:
     """Deployment rework rate on prepared inputs (see :func:`deployment_rework_rate`)."""
     return _share(i, i.prod["is_rework"].fillna(value=False).astype(bool), REWORK_COLUMNS)
-
-
-def change_failure_rate(
-    deployments: pd.DataFrame,
-    incidents: pd.DataFrame,
-    *,
-    windows: pd.DataFrame,
-    by: Scope = None,
-    max_gap: MaxGap = None,
-    as_of: AsOf = None,
-) -> pd.DataFrame:
-    """Share of successful production deployments finished in the window that have at least one
-    linked incident, whenever created (see :func:`link_incidents`); a deployment with three
-    incidents counts once.
-
-    Columns: ``deployments``, ``failed_deployments``, ``change_failure_rate`` (0..1, NaN
-    without deployments).
-    """
-    return failure_rate_of(
-        prepare_inputs(deployments, windows, by, as_of, None, incidents, max_gap)
-    )
-
-
-def deployment_rework_rate(
-    deployments: pd.DataFrame, *, windows: pd.DataFrame, by: Scope = None, as_of: AsOf = None
-) -> pd.DataFrame:
-    """Share of successful production deployments finished in the window that are rework
-    (``is_rework``: unplanned fixes of user-visible problems; DORA 2024's fifth metric).
-
-    Columns: ``deployments``, ``rework_deployments``, ``deployment_rework_rate`` (0..1, NaN
-    without deployments).
-    """
-    return rework_of(prepare_inputs(deployments, windows, by, as_of))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -50,7 +50,7 @@ def load_benchmark(version: str) -> dict[str, Any]:
     return json.loads(_benchmark_text(version))
 
 
-def _tier_rules(metric: str, benchmark: str) -> list[dict[str, Any]]:
+def tier_rules(metric: str, benchmark: str) -> list[dict[str, Any]]:
     if metric not in METRICS:
         raise ValueError(f"unknown DORA metric {metric!r}; known: {list(METRICS)}")
     return load_benchmark(benchmark)["metrics"].get(metric, {}).get("tiers", [])
@@ -58,7 +58,7 @@ def _tier_rules(metric: str, benchmark: str) -> list[dict[str, Any]]:
 
 def tier_series(metric: str, measures: pd.DataFrame, benchmark: str) -> pd.Series:
     """Vectorised tiers for each row of ``measures`` (columns named by the rules' measures)."""
-    rules = _tier_rules(metric, benchmark)
+    rules = tier_rules(metric, benchmark)
     if not rules or measures.empty:
         return pd.Series([None] * len(measures), index=measures.index, dtype=object)
     needed = list(dict.fromkeys(rule["measure"] for rule in rules))
@@ -70,30 +70,3 @@ def tier_series(metric: str, measures: pd.DataFrame, benchmark: str) -> pd.Serie
     tiers = np.select(conditions, [rule["tier"] for rule in rules], default=None)
     tiers = np.where(values.isna().any(axis=1).to_numpy(), None, tiers)
     return pd.Series(tiers, index=measures.index, dtype=object)
-
-
-def dora_tier(
-    metric: str,
-    value: float | Mapping[str, float] | pd.Series | None,
-    *,
-    benchmark: str = "dora-2023",
-) -> str | None:
-    """Tier (``"elite"``, ``"high"``, ``"medium"``, ``"low"``) of one metric value, or ``None``
-    when the value is missing or the benchmark defines no tiers for the metric.
-
-    ``value`` is in the metric's unit (minutes for the two durations, a 0..1 fraction for the
-    rates). Deployment frequency needs a mapping of its measures, e.g.
-    ``{"median_deployment_days_per_week": 2, "median_deployment_days_per_month": 9}`` (dora-2021
-    also reads ``median_deployment_days_per_six_months``); a row of
-    :func:`deployment_frequency` works as is.
-    """
-    rules = _tier_rules(metric, benchmark)
-    measures = list(dict.fromkeys(rule["measure"] for rule in rules))
-    if isinstance(value, Mapping | pd.Series):
-        row = {m: value.get(m) for m in measures}
-    elif len(measures) > 1:
-        raise TypeError(f"{metric} is tiered on {measures}; pass a mapping of them")
-    else:
-        row = dict.fromkeys(measures, value)
-    frame = pd.DataFrame([row], columns=measures, dtype=float)
-    return tier_series(metric, frame, benchmark).iloc[0]

@@ -50,7 +50,7 @@ from valuestreams.metrics.flow_status import (
     time_in_status,
 )
 from valuestreams.metrics.flow_windows import build_grid, window_bounds
-from valuestreams.recompute_rows import FLOW_FIELDS, NO_SCOPE, SCOPES, STATUS_FIELDS
+from valuestreams.recompute.rows import FLOW_FIELDS, NO_SCOPE, SCOPES, STATUS_FIELDS
 
 KINDS = np.array([kind for kind, _ in SCOPES], dtype=object)  # team, value_stream, portfolio
 TYPES = np.array([*FLOW_ITEM_TYPES, ALL_TYPES], dtype=object)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from portfolio.models import Portfolio
-from valuestreams import recompute_rows as rr
 from valuestreams.models import DoraMetric, FlowMetric, StatusTime, WorkItem
-from valuestreams.selectors import frames
+from valuestreams.recompute import read
+from valuestreams.recompute import rows as rr
 
 SCOPE_COLUMNS = dict(rr.SCOPES)
 
@@ -33,7 +33,7 @@ def _scope_items(portfolio: Portfolio, scope_kind: str, scope_id: int) -> list[i
 
 def _windows(portfolio: Portfolio, as_of: datetime, grain: str | None) -> pd.DataFrame:
     windows = rr.report_windows(
-        start=frames.data_start(portfolio, as_of=as_of), as_of=as_of, tz=portfolio.time_zone
+        start=read.data_start(portfolio, as_of=as_of), as_of=as_of, tz=portfolio.time_zone
     )
     return windows if grain is None else windows[windows["grain"] == grain].reset_index(drop=True)
 
@@ -63,9 +63,9 @@ def live_flow_rows(
 ) -> list[FlowMetric] | list[StatusTime]:
     """Flow metrics (or, with ``status_time``, time in status) of one scope as of ``as_of``."""
     item_ids = _scope_items(portfolio, scope_kind, scope_id)
-    history = frames.read_history(portfolio, item_ids=item_ids)
-    scopes = frames.item_scopes(portfolio, item_ids=item_ids)
-    transitions, _ = frames.transitions_frame(history, scopes, frames.portfolio_mappings(portfolio))
+    history = read.read_history(portfolio, item_ids=item_ids)
+    scopes = read.item_scopes(portfolio, item_ids=item_ids)
+    transitions, _ = read.transitions_frame(history, scopes, read.portfolio_mappings(portfolio))
     rows = rr.flow_rows(
         transitions,
         windows=_windows(portfolio, as_of, grain),
@@ -89,11 +89,11 @@ def live_dora_rows(
 ) -> list[DoraMetric]:
     """DORA metrics of one scope as of ``as_of`` (records of the whole portfolio are read: they
     are few, and incidents link to deployments across teams)."""
-    settings = frames.dora_settings(portfolio)
+    settings = read.dora_settings(portfolio)
     rows = rr.dora_rows(
-        frames.deployments_frame(portfolio),
-        frames.changes_frame(portfolio),
-        frames.incidents_frame(portfolio),
+        read.deployments_frame(portfolio),
+        read.changes_frame(portfolio),
+        read.incidents_frame(portfolio),
         windows=_windows(portfolio, as_of, grain),
         as_of=as_of,
         tz=portfolio.time_zone,

@@ -1,9 +1,15 @@
-"""Rows → DataFrames for the pure metrics in :mod:`valuestreams.metrics` (the only place they meet).
+"""What a recompute reads: status histories, item scopes and DORA records as frames for the pure
+metrics (the only place rows meet them), the stored facts and metric rows an incremental run
+carries forward, and which items changed since the previous run.
 
 Status histories are read with ``COPY ... TO STDOUT`` straight from PostgreSQL in chunks and turned
 into numpy arrays with categorical codes, so reading millions of status changes costs a few dozen
-bytes per change and no Python object per row. Everything returned is in UTC; windows are built
-later in the portfolio time zone.
+bytes per change and no Python object per row. Small reads (a few thousand stored rows or facts)
+come as one binary result row of per-column arrays. Everything returned is in UTC; windows are
+built later in the portfolio time zone. Records dated outside the range Steward accepts
+(:mod:`portfolio.date_range`) are not read (:func:`in_date_range`): they can only predate the
+checks at the entry points, or come from behind the services' back, and a run counts them in its
+caveats.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import psycopg
 from django.apps import apps
 from django.db import connection
 from django.db.models import Q
@@ -25,9 +32,15 @@ from portfolio.date_range import EARLIEST_DATE, EARLIEST_MOMENT, END_MOMENT, LAT
 from portfolio.models import Portfolio
 from valuestreams.mapping import Lookup, state_lookup, type_lookup
 from valuestreams.metrics.dora import available_benchmarks
-from valuestreams.metrics.flow_facts import FLOW_ITEM_TYPES, FLOW_STATES
-from valuestreams.models import Change, Deployment, Incident, MetricSettings
-from valuestreams.selectors.dated_outside import in_date_range, within
+from valuestreams.metrics.flow_facts import (
+    FLOW_ITEM_TYPES,
+    FLOW_STATES,
+    NAT,
+    item_flow_facts,
+    ns_to_utc,
+)
+from valuestreams.models import Change, Deployment, Incident, MetricSettings, WorkItem, WorkItemFact
+from valuestreams.recompute.rows import History
 
 CHUNK_BYTES = 16 * 1024 * 1024
 NO_SCOPE = -1  # team_id / value_stream_id of an item without a team
@@ -59,6 +72,23 @@ class Mappings:
 def portfolio_mappings(portfolio: Portfolio) -> Mappings:
     """The state and type mappings of ``portfolio`` (two queries)."""
     return Mappings(state_lookup(portfolio), type_lookup(portfolio))
+
+
+# --- the accepted dates ---------------------------------------------------------------------------
+
+
+def in_date_range(column: str) -> sql.Composable:
+    """SQL true when ``column`` lies within the dates Steward accepts
+    (:mod:`portfolio.date_range`). Rows stored outside it (before that was checked, or behind the
+    services' back) are left out of the metrics, and counted in a run's caveats."""
+    return sql.SQL("({column} >= {earliest} AND {column} < {end})").format(
+        column=sql.SQL(column), earliest=sql.Literal(EARLIEST_MOMENT), end=sql.Literal(END_MOMENT)
+    )
+
+
+def within(field: str) -> Q:
+    """``field`` lies within the dates Steward accepts (see :func:`in_date_range`), as a Q."""
+    return Q(**{f"{field}__gte": EARLIEST_MOMENT, f"{field}__lt": END_MOMENT})
 
 
 # --- reading with COPY --------------------------------------------------------------------------
@@ -127,41 +157,10 @@ def _history_query(portfolio_id: int, item_ids: Sequence[int] | None) -> sql.Com
     ).format(sql.Literal(portfolio_id), in_date_range("sc.at"))
 
 
-@dataclass
-class History:
-    """Raw status changes as arrays sorted by (item, time, seq): codes index ``statuses``/``types``."""
-
-    item_id: np.ndarray
-    at_us: np.ndarray
-    seq: np.ndarray
-    status: np.ndarray
-    source_type: np.ndarray
-    blocked: np.ndarray
-    statuses: list[str]
-    types: list[str]
-
-    def __len__(self) -> int:
-        return len(self.item_id)
-
-    def rows(self, keep: np.ndarray) -> History:
-        """The rows ``keep`` selects (a mask or positions), with the same codes."""
-        return History(
-            self.item_id[keep],
-            self.at_us[keep],
-            self.seq[keep],
-            self.status[keep],
-            self.source_type[keep],
-            self.blocked[keep],
-            statuses=self.statuses,
-            types=self.types,
-        )
-
-
 def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) -> History:
     """Every status change of the portfolio's work items (or of ``item_ids``, the caller's
     choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY.
-    Rows dated outside the accepted range are not read (see
-    :func:`~valuestreams.selectors.dated_outside.in_date_range`)."""
+    Rows dated outside the accepted range are not read (:func:`in_date_range`)."""
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
@@ -274,7 +273,7 @@ def item_scopes(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None) 
 def transitions_frame(
     history: History, scopes: ItemScopes, mappings: Mappings
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The metrics' ``transitions`` frame (see :mod:`valuestreams.metrics.flow`) and caveat counts.
+    """The metrics' ``transitions`` frame (see :mod:`valuestreams.metrics`) and caveat counts.
 
     Columns: ``item_id`` (int64), ``entered_at`` (UTC), ``status`` (category), ``flow_state``
     (category; unmapped statuses are "waiting" with ``unmapped`` True), ``unmapped``, ``blocked``,
@@ -456,9 +455,8 @@ def allocation_targets(portfolio: Portfolio) -> pd.DataFrame:
     Columns: value_stream_id, period_start, period_end (naive UTC; the period's first local day at
     midnight and the day after its last), item_type, target (0..1), money (budget total, float).
     Budgets live in the leanpmo app, which builds on this one, hence the late model lookup.
-    Periods dated outside the accepted range (see
-    :func:`~valuestreams.selectors.dated_outside.funding_periods_out_of_range`) are left out:
-    their bounds do not fit the metrics' timestamps.
+    Periods dated outside the accepted range are left out (and named in the run's caveats): their
+    bounds do not fit the metrics' timestamps.
     """
     budget_model = apps.get_model("leanpmo", "ValueStreamBudget")
     tz = ZoneInfo(portfolio.time_zone)
@@ -501,3 +499,274 @@ def team_streams(portfolio: Portfolio) -> pd.Series:
     teams = apps.get_model("teams", "ProductTeam").objects.filter(value_stream__portfolio=portfolio)
     pairs = dict(teams.values_list("pk", "value_stream_id"))
     return pd.Series(pairs, dtype="int64")
+
+
+# --- what an incremental run carries forward ------------------------------------------------------
+
+
+def _aggregated_frame(query: sql.Composable, names: list[str], dtype: dict) -> pd.DataFrame:
+    """The rows of ``query`` as a frame (columns ``names`` of types ``dtype``). PostgreSQL
+    aggregates each column into one array, sent in binary: a few thousand rows arrive as one
+    result row instead of one COPY message each (which costs about a microsecond apiece in the
+    driver), and floats are the stored ones to the bit."""
+    aliases = [sql.Identifier(f"c{n}") for n in range(len(names))]
+    statement = sql.SQL("SELECT {} FROM ({}) AS q({})").format(
+        sql.SQL(", ").join(sql.SQL("array_agg({})").format(a) for a in aliases),
+        query,
+        sql.SQL(", ").join(aliases),
+    )
+    connection.ensure_connection()
+    # a server-side-binding cursor: Django's default client-side one cannot ask for binary results
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(statement, binary=True)
+        arrays = cursor.fetchone()
+    return pd.DataFrame(
+        {
+            name: _column(values if values is not None else [], dtype[name])
+            for name, values in zip(names, arrays, strict=True)
+        }
+    )
+
+
+def _column(values: list, kind) -> pd.Series:
+    if kind is np.int64 or kind is float:
+        return pd.Series(np.array(values, dtype=kind))
+    return pd.Series(values, dtype=kind)
+
+
+_MICROS = "(EXTRACT(EPOCH FROM {0}) * 1000000)::bigint"  # a timestamp as integer µs, NULL kept
+
+
+def _utc_from_us(values: pd.Series) -> pd.Series:
+    """Integer microseconds since the epoch (nullable) as aware UTC datetimes (NaT for NULL)."""
+    missing = values.isna().to_numpy()
+    micros = values.to_numpy(dtype=np.int64, na_value=0)
+    return pd.Series(ns_to_utc(np.where(missing, NAT, micros * 1000)), index=values.index)
+
+
+def done_facts(
+    portfolio: Portfolio, *, spans: Sequence[tuple[datetime, datetime]], exclude: Sequence[int]
+) -> pd.DataFrame:
+    """Stored facts of the portfolio's items done within ``spans`` (closed [start, end] pairs),
+    but not of the ``exclude``d items: ``item_id``, ``item_type``, ``done`` (UTC),
+    ``flow_time_s``, ``active_s``, ``team_id`` and ``value_stream_id`` (NO_SCOPE if none)."""
+    names = ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id"]
+    names.append("value_stream_id")
+    dtype = {
+        "item_id": np.int64,
+        "item_type": str,
+        "done": np.int64,
+        "flow_time_s": float,
+        "active_s": float,
+        "team_id": np.int64,
+        "value_stream_id": np.int64,
+    }
+    inside = sql.SQL(" OR ").join(
+        sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
+        for a, b in spans
+    )
+    query = sql.SQL(
+        "SELECT item_id, item_type, " + _MICROS.format("done") + ", flow_time_s, active_s,"
+        " coalesce(team_id, -1), coalesce(value_stream_id, -1)"
+        " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
+    ).format(sql.Literal(portfolio.pk), inside if spans else sql.SQL("false"))
+    frame = _aggregated_frame(query, names, dtype)
+    # excluded here, not in SQL: PostgreSQL tests NOT (x = ANY(array)) element by element
+    frame = frame[~np.isin(frame["item_id"].to_numpy(), np.asarray(exclude, dtype=np.int64))]
+    return frame.assign(done=_utc_from_us(frame["done"])).reset_index(drop=True)
+
+
+_ROW_KEY = {  # name: (SQL, dtype) of the columns every published metric row is read with
+    "id": ("id", np.int64),
+    "row_hash": ("coalesce(row_hash, 0)", np.int64),
+    "scope_kind": ("scope_kind", str),
+    "scope_id": ("scope_id", np.int64),
+    "grain": ("grain", str),
+    "window_start": (_MICROS.format("window_start"), np.int64),
+}
+
+
+def _stored_rows(table: str, where: sql.Composable, values: dict) -> pd.DataFrame:
+    columns = {**_ROW_KEY, **values}
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(sql.SQL(expression) for expression, _ in columns.values()),
+        sql.Identifier(table),
+        where,
+    )
+    dtype = {name: kind for name, (_, kind) in columns.items()}
+    frame = _aggregated_frame(query, list(columns), dtype)
+    return frame.assign(window_start=_utc_from_us(frame["window_start"]))
+
+
+def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
+    """Published FlowMetric rows matching ``where``: id, row_hash (0 if none), scope_kind,
+    scope_id, grain, window_start (UTC), item_type, load_mean, load_end."""
+    values = {
+        "item_type": ("item_type", str),
+        "load_mean": ("load_mean", float),
+        "load_end": ("load_end", float),
+    }
+    return _stored_rows("valuestreams_flowmetric", where, values)
+
+
+def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
+    """Published StatusTime rows matching ``where``: id, row_hash (0 if none), scope_kind,
+    scope_id, grain, window_start (UTC), status, flow_state, items, time_us."""
+    values = {
+        "status": ("status", str),
+        "flow_state": ("flow_state", str),
+        "items": ("items", np.int64),
+        "time_us": ("time_us", np.int64),
+    }
+    return _stored_rows("valuestreams_statustime", where, values)
+
+
+def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
+    """Stored facts of the given items (what the previous runs published for them): item_id,
+    start / done / canceled_at (UTC, NaT if none), team_id and value_stream_id (nullable
+    Int64), history_rows, history_digest (Int64) and the caveat counts and flags."""
+    names = ["item_id", "start", "done", "canceled_at", "team_id", "value_stream_id"]
+    names += ["history_rows", "history_digest", "unmapped_count", "unmapped_type_count"]
+    names += ["truncated", "done_without_start", "reopen_count"]
+    dtype = dict.fromkeys(names, "Int64")
+    micros = ", ".join(_MICROS.format(c) for c in ("start", "done", "canceled_at"))
+    query = sql.SQL(
+        "SELECT item_id, " + micros + ", team_id, value_stream_id, history_rows,"
+        " history_digest, unmapped_count, unmapped_type_count, truncated::int,"
+        " done_without_start::int, reopen_count FROM valuestreams_workitemfact"
+        " WHERE item_id = ANY({})"
+    ).format(id_array(item_ids))
+    frame = _aggregated_frame(query, names, dtype)
+    for column in ("start", "done", "canceled_at"):
+        frame[column] = _utc_from_us(frame[column])
+    frame["item_id"] = frame["item_id"].astype(np.int64)
+    for column in ("truncated", "done_without_start"):
+        frame[column] = frame[column].astype(bool)
+    for column in ("unmapped_count", "unmapped_type_count", "reopen_count"):
+        frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+# --- which items changed ------------------------------------------------------------------------
+
+
+def _id_list(query: sql.Composable) -> list[int]:
+    """The ids ``query`` (one bigint column) returns, aggregated into one array by PostgreSQL."""
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT coalesce(array_agg(x), '{{}}') FROM ({}) found(x)").format(query)
+        )
+        return list(cursor.fetchone()[0])
+
+
+def items_of_portfolio(portfolio: Portfolio, item_ids: Sequence[int]) -> set[int]:
+    """Those of ``item_ids`` that are work items of ``portfolio``."""
+    return set(
+        _id_list(
+            sql.SQL(
+                "SELECT id FROM valuestreams_workitem WHERE portfolio_id = {} AND id = ANY({})"
+            ).format(sql.Literal(portfolio.pk), id_array(item_ids))
+        )
+    )
+
+
+def items_with_new_rows(
+    portfolio: Portfolio, *, after_id: int, after: datetime, until: datetime
+) -> list[int]:
+    """Items of ``portfolio`` with a status change stored after ``after_id`` or stamped in
+    ``[after, until]``: a change stamped exactly at the previous as_of was known to the previous
+    run, but when that as_of is a local midnight it counts only for the day starting there, so
+    the load carried from the previous run does not hold it yet. The rows are found through
+    their indexes first and the items' portfolio checked by primary key afterwards (joining the
+    two lets PostgreSQL scan every work item)."""
+    recent = _id_list(
+        sql.SQL(
+            "SELECT DISTINCT item_id FROM valuestreams_statuschange"
+            " WHERE id > {} OR (at >= {} AND at <= {})"
+        ).format(sql.Literal(after_id), sql.Literal(after), sql.Literal(until))
+    )
+    return sorted(items_of_portfolio(portfolio, recent)) if recent else []
+
+
+def changed_item_ids(
+    portfolio: Portfolio,
+    *,
+    item_ids: set[int],
+    team_ids: Sequence[int],
+    after_id: int,
+    after: datetime,
+    until: datetime,
+) -> np.ndarray:
+    """The items an incremental run recomputes, sorted: those named, those of the named teams
+    (now, or when their facts were computed) and those with status changes stored after
+    ``after_id`` or stamped in ``[after, until]`` (:func:`items_with_new_rows`)."""
+    changed = set(item_ids)
+    if team_ids:
+        changed |= set(
+            WorkItem.objects.filter(portfolio=portfolio, team_id__in=team_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        changed |= set(
+            WorkItemFact.objects.filter(portfolio=portfolio, team_id__in=team_ids).values_list(
+                "item_id", flat=True
+            )
+        )
+    changed |= set(items_with_new_rows(portfolio, after_id=after_id, after=after, until=until))
+    return np.array(sorted(changed), dtype=np.int64)
+
+
+def items_reaching(
+    portfolio: Portfolio, spans: Sequence[tuple[pd.Timestamp, pd.Timestamp]], changed: np.ndarray
+) -> np.ndarray:
+    """``changed`` plus every item whose stored influence (first start or done without start, to
+    done / cancel, or open) meets one of the closed ``spans``, sorted."""
+    found: set[int] = set(changed.tolist())
+    if spans:
+        condition = sql.SQL(" OR ").join(
+            sql.SQL(
+                "(coalesce(start, done) <= {} AND coalesce(done, canceled_at, 'infinity'::timestamptz) >= {})"
+            ).format(sql.Literal(b.to_pydatetime()), sql.Literal(a.to_pydatetime()))
+            for a, b in spans
+        )
+        query = sql.SQL(
+            "SELECT item_id FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
+        ).format(sql.Literal(portfolio.pk), condition)
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            cursor.execute(query)
+            found.update(row[0] for row in cursor.fetchall())
+    return np.array(sorted(found), dtype=np.int64)
+
+
+@dataclass
+class ChangedItems:
+    """What planning read of the changed items, kept for the run: their histories now, their
+    scopes and transitions now, their facts now (``new_facts``) and as stored (``old_facts``,
+    indexed by item id), and the portfolio's mappings."""
+
+    history: History
+    scopes: ItemScopes
+    transitions: pd.DataFrame
+    new_facts: pd.DataFrame
+    old_facts: pd.DataFrame
+    mappings: Mappings
+
+
+def read_changed_items(
+    portfolio: Portfolio, changed: np.ndarray, *, as_of: datetime, mappings: Mappings
+) -> ChangedItems:
+    """The changed items' histories, scopes and transitions now, their facts now and as stored."""
+    ids = changed.tolist()
+    history = read_history(portfolio, item_ids=ids)
+    scopes = item_scopes(portfolio, item_ids=ids)
+    transitions, _ = transitions_frame(history, scopes, mappings)
+    return ChangedItems(
+        history=history,
+        scopes=scopes,
+        transitions=transitions,
+        new_facts=item_flow_facts(transitions, as_of=as_of),
+        old_facts=stored_facts(ids).set_index("item_id"),
+        mappings=mappings,
+    )

@@ -16,7 +16,7 @@ windows touched by a change publishes exactly the rows a full recompute would.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -100,6 +100,37 @@ FACT_FIELDS = [
     "history_rows",
     "history_digest",
 ]
+
+
+@dataclass
+class History:
+    """Raw status changes as arrays sorted by (item, time, seq): codes index ``statuses``/``types``
+    (what :func:`valuestreams.recompute.read.read_history` returns)."""
+
+    item_id: np.ndarray
+    at_us: np.ndarray
+    seq: np.ndarray
+    status: np.ndarray
+    source_type: np.ndarray
+    blocked: np.ndarray
+    statuses: list[str]
+    types: list[str]
+
+    def __len__(self) -> int:
+        return len(self.item_id)
+
+    def rows(self, keep: np.ndarray) -> History:
+        """The rows ``keep`` selects (a mask or positions), with the same codes."""
+        return History(
+            self.item_id[keep],
+            self.at_us[keep],
+            self.seq[keep],
+            self.status[keep],
+            self.source_type[keep],
+            self.blocked[keep],
+            statuses=self.statuses,
+            types=self.types,
+        )
 
 
 def report_windows(
@@ -301,9 +332,8 @@ def row_hashes(
     return h
 
 
-def known_rows(history, as_of: datetime):
-    """The rows of a :class:`~valuestreams.selectors.frames.History` stamped at or before
-    ``as_of``, and the :func:`row_hashes` of each."""
+def known_rows(history: History, as_of: datetime) -> tuple[History, np.ndarray]:
+    """The rows of ``history`` stamped at or before ``as_of``, and the :func:`row_hashes` of each."""
     known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
     hashes = row_hashes(
         known.at_us,
@@ -353,6 +383,31 @@ def item_digests(
             "unmapped_type_count": np.add.reduceat(unmapped_type.astype(np.int64), first),
         }
     )
+
+
+def history_digests(
+    history: History, as_of: datetime, type_is_mapped: Callable[[str], bool]
+) -> pd.DataFrame:
+    """:func:`item_digests` of the rows of ``history`` known at ``as_of`` (a source type is
+    unmapped where ``type_is_mapped`` says so): what a run stores with each item's facts."""
+    known, hashes = known_rows(history, as_of)
+    unmapped = np.array([not type_is_mapped(n) for n in known.types], dtype=bool)
+    flags = unmapped[known.source_type] if len(unmapped) else np.zeros(0, dtype=bool)
+    return item_digests(known.item_id, hashes, flags)
+
+
+def digested_history(history: History, history_rows: pd.Series, as_of: datetime) -> History:
+    """The histories a previous run digested: of each item's rows known at ``as_of``, the first
+    ``history_rows`` (by item id; none for an item without). Only right for histories that grew
+    by appended rows, which the planner checked (for them, the rows known at any as_of since the
+    previous run's begin with the ones it digested)."""
+    known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
+    item = known.item_id
+    if not len(item):
+        return known
+    first, counts, position = item_runs(item)
+    limit = history_rows.reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
+    return known.rows(position < np.repeat(limit, counts))
 
 
 # --- DORA ----------------------------------------------------------------------------------------

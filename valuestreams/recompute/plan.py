@@ -1,23 +1,23 @@
 """Planning an incremental recompute: which items to read and which windows of which scopes to
-rewrite so that the published rows equal a full recompute's (see :func:`plan_incremental`)."""
+rewrite so that the published rows equal a full recompute's (see :func:`plan_incremental`). What
+planning reads of the changed items is kept apart (:class:`~valuestreams.recompute.read.ChangedItems`)
+for the run to reuse; the plan itself is decisions: windows, scopes, items and whether the previous
+rows are carried forward."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from django.db import connection
 from psycopg import sql
 
 from portfolio.models import Portfolio
-from valuestreams import recompute_rows as rr
-from valuestreams.metrics.flow_facts import item_flow_facts
-from valuestreams.models import MetricRun, WorkItem, WorkItemFact
-from valuestreams.recompute_caveats import CAVEAT_FACT_FIELDS
-from valuestreams.selectors import carried, frames
+from valuestreams.models import MetricRun
+from valuestreams.recompute import carry, read
+from valuestreams.recompute import rows as rr
 
 
 @dataclass
@@ -30,31 +30,31 @@ class Plan:
     (windows new since the last run, and those holding the time between the two as_of, where
     every open item's load moved); ``changed_windows``: rewritten only for the teams and value
     streams of the changed items that touch each of them (``window_scopes``: window → (team ids,
-    value stream ids)) and the portfolio."""
+    value stream ids)) and the portfolio. ``carry``: the previous rows are carried forward (see
+    :mod:`valuestreams.recompute.carry`) and only the changed items' histories are read, those
+    planning read (``changed``)."""
 
     previous: MetricRun
     changed_items: np.ndarray
+    windows: pd.DataFrame
+    changed: read.ChangedItems
     read_items: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     all_scope_windows: set[tuple[str, pd.Timestamp]] = field(default_factory=set)
     changed_windows: set[tuple[str, pd.Timestamp]] = field(default_factory=set)
     window_scopes: dict[tuple[str, pd.Timestamp], tuple[set[int], set[int]]] = field(
         default_factory=dict
     )
-    windows: pd.DataFrame | None = None
-    old_facts: pd.DataFrame | None = None  # stored facts of the changed items, by item id
-    # carry: the previous rows are carried forward (see valuestreams.recompute_carry) and only
-    # the changed items' histories are read: they are kept here from planning
     carry: bool = False
-    history: frames.History | None = None
-    scopes: frames.ItemScopes | None = None
-    transitions: pd.DataFrame | None = None  # of the changed items now
-    new_facts: pd.DataFrame | None = None  # their facts now (item_flow_facts of transitions)
-    mappings: frames.Mappings | None = None  # the portfolio's, read once for the whole run
 
     @property
     def keys(self) -> set[tuple[str, pd.Timestamp]]:
         """Every (grain, window_start) the run rewrites for some scope."""
         return self.all_scope_windows | self.changed_windows
+
+    @property
+    def computed_windows(self) -> pd.DataFrame:
+        """The windows the run computes (those of :attr:`keys`), in the run's order."""
+        return chosen(self.windows, self.keys)
 
 
 def plan_incremental(
@@ -69,7 +69,7 @@ def plan_incremental(
 
     Changed items: those named, those of the named teams, those with status changes stored
     since the previous run (id above its watermark) or stamped from its as_of (included: see
-    :func:`~valuestreams.selectors.carried.items_with_new_rows`) to this one.
+    :func:`~valuestreams.recompute.read.items_with_new_rows`) to this one.
     For each, a history that only grew (digest of the old rows unchanged, same team) touches
     the windows from its first new row on plus the windows of its old and new completion; any
     other change touches every window of its old and new span."""
@@ -77,28 +77,32 @@ def plan_incremental(
     if previous is None or previous.as_of > as_of or not previous.windows:
         return None
     item_ids, team_ids = {int(i) for i in item_ids}, [int(t) for t in team_ids]
-    present = carried.items_of_portfolio(portfolio, sorted(item_ids))
+    present = read.items_of_portfolio(portfolio, sorted(item_ids))
     if present != item_ids:
         return None
-    changed = _changed_items(portfolio, previous, as_of, present, team_ids)
+    changed = read.changed_item_ids(
+        portfolio,
+        item_ids=present,
+        team_ids=team_ids,
+        after_id=previous.last_status_change_id,
+        after=previous.as_of,
+        until=as_of,
+    )
     windows = rr.report_windows(
-        start=frames.data_start(portfolio, as_of=as_of), as_of=as_of, tz=portfolio.time_zone
+        start=read.data_start(portfolio, as_of=as_of), as_of=as_of, tz=portfolio.time_zone
     )
-    plan = Plan(previous=previous, changed_items=changed, windows=windows)
+    mappings = read.portfolio_mappings(portfolio)
+    changes = read.read_changed_items(portfolio, changed, as_of=as_of, mappings=mappings)
+    plan = Plan(previous=previous, changed_items=changed, windows=windows, changed=changes)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    plan.mappings = frames.portfolio_mappings(portfolio)
-    found = _changed_intervals(portfolio, changed, as_of, plan.mappings)
-    plan.old_facts = found.old
-    plan.window_scopes = _windows_touching(windows, found.intervals)
+    intervals, all_grown = _changed_intervals(changed, as_of, changes)
+    plan.window_scopes = _windows_touching(windows, intervals)
     plan.changed_windows = set(plan.window_scopes)
-    plan.carry = (
-        previous.exact_sums and found.all_grown and _windows_known(windows, plan.keys, previous)
-    )
+    plan.carry = previous.exact_sums and all_grown and _windows_known(windows, plan.keys, previous)
     if plan.carry:
-        plan.read_items, plan.history, plan.scopes = changed, found.history, found.scopes
-        plan.transitions, plan.new_facts = found.transitions, found.new_facts
+        plan.read_items = changed
     else:
-        plan.read_items = _items_reaching(portfolio, windows, plan.keys, changed)
+        plan.read_items = read.items_reaching(portfolio, merged_spans(windows, plan.keys), changed)
     return plan
 
 
@@ -112,30 +116,6 @@ def _windows_known(windows: pd.DataFrame, keys: set, previous: MetricRun) -> boo
         if first is None or not pd.Timestamp(first) <= start <= pd.Timestamp(last):
             return False
     return True
-
-
-def _changed_items(
-    portfolio: Portfolio, previous: MetricRun, as_of: datetime, item_ids: set[int], team_ids
-) -> np.ndarray:
-    changed = set(item_ids)
-    if team_ids:
-        changed |= set(
-            WorkItem.objects.filter(portfolio=portfolio, team_id__in=team_ids).values_list(
-                "pk", flat=True
-            )
-        )
-        changed |= set(
-            WorkItemFact.objects.filter(portfolio=portfolio, team_id__in=team_ids).values_list(
-                "item_id", flat=True
-            )
-        )
-    # status changes stored after the previous run or stamped from its as_of to this one
-    changed |= set(
-        carried.items_with_new_rows(
-            portfolio, after_id=previous.last_status_change_id, after=previous.as_of, until=as_of
-        )
-    )
-    return np.array(sorted(changed), dtype=np.int64)
 
 
 def _window_keys(windows: pd.DataFrame, mask: np.ndarray) -> set[tuple[str, pd.Timestamp]]:
@@ -157,30 +137,15 @@ def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
     return _window_keys(windows, mask)
 
 
-@dataclass
-class _Changes:
-    """What planning learns of the changed items."""
-
-    intervals: np.ndarray  # (n, 4): closed ns intervals touched, with the team and value stream
-    old: pd.DataFrame  # their stored (old) facts
-    all_grown: bool = True  # every one with old facts has a history that only grew
-    history: frames.History | None = None
-    scopes: frames.ItemScopes | None = None
-    transitions: pd.DataFrame | None = None
-    new_facts: pd.DataFrame | None = None
-
-
 def _changed_intervals(
-    portfolio: Portfolio, changed: np.ndarray, as_of: datetime, mappings: frames.Mappings
-) -> _Changes:
-    """The windows' intervals, scopes and old facts the changed items touch (see :class:`_Changes`)."""
-    old = _old_facts(changed)
-    ids = changed.tolist()
-    history = frames.read_history(portfolio, item_ids=ids)
-    scopes = frames.item_scopes(portfolio, item_ids=ids)
-    transitions, _ = frames.transitions_frame(history, scopes, mappings)
-    new_facts = item_flow_facts(transitions, as_of=as_of)
-    new = new_facts.set_index("item_id")
+    changed: np.ndarray, as_of: datetime, changes: read.ChangedItems
+) -> tuple[np.ndarray, bool]:
+    """The closed ns intervals the changed items touch, with the team and value stream of each
+    (rows of begin, end, team, value stream; _MISSING for none), and whether every one with old
+    facts has a history that only grew (the same team and value stream, its old rows
+    unchanged)."""
+    old, history = changes.old_facts, changes.history
+    new = changes.new_facts.set_index("item_id")
     index = pd.Index(changed)
     has_new, has_old = index.isin(new.index), index.isin(old.index)
     now = new.reindex(index)
@@ -214,37 +179,12 @@ def _changed_intervals(
         moved = ~grown & present & (begin != _NAT)
         for team, stream in ((was_team, was_stream), (now_team, now_stream)):
             parts.append(np.column_stack([begin, end, team, stream])[moved])
-    all_grown = not bool((has_old & ~grown).any())
-    return _Changes(
-        np.concatenate(parts),
-        old,
-        all_grown,
-        history,
-        scopes,
-        transitions,
-        new_facts,
-    )
+    return np.concatenate(parts), not bool((has_old & ~grown).any())
 
 
-_OLD_FACT = (
-    "item_id",
-    "start",
-    "done",
-    "canceled_at",
-    "team_id",
-    "value_stream_id",
-    "history_rows",
-    "history_digest",
-    *CAVEAT_FACT_FIELDS,
-)
 _NEVER = np.iinfo(np.int64).max
 _NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 _MISSING = np.iinfo(np.int64).min  # no team / value stream
-
-
-def _old_facts(changed: np.ndarray) -> pd.DataFrame:
-    """The stored facts of the changed items (what the previous runs published for them)."""
-    return carried.stored_facts(changed.tolist())[list(_OLD_FACT)].set_index("item_id")
 
 
 def _scope_ids(values: pd.Series) -> np.ndarray:
@@ -267,7 +207,7 @@ def _influence(facts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return begin, end
 
 
-def _history_growth(history, as_of: datetime, old_rows: pd.Series) -> pd.DataFrame:
+def _history_growth(history: rr.History, as_of: datetime, old_rows: pd.Series) -> pd.DataFrame:
     """Per item (rows at or before ``as_of``): ``enough`` (it has at least ``old_rows`` rows
     now), ``prefix_digest`` of its first ``old_rows`` rows (0 when not enough) and
     ``first_new_ns``, the time of the first row beyond them (-1 if none)."""
@@ -342,23 +282,102 @@ def merged_spans(windows: pd.DataFrame, keys: set) -> list[tuple[pd.Timestamp, p
     return [(a, b) for a, b in spans]
 
 
-def _items_reaching(portfolio: Portfolio, windows: pd.DataFrame, keys: set, changed) -> np.ndarray:
-    """Changed items plus every item whose stored influence (first start or done without start,
-    to done / cancel, or open) meets one of the chosen windows (closed bounds)."""
-    spans = merged_spans(windows, keys)
-    found: set[int] = set(changed.tolist())
-    if spans:
-        condition = sql.SQL(" OR ").join(
-            sql.SQL(
-                "(coalesce(start, done) <= {} AND coalesce(done, canceled_at, 'infinity'::timestamptz) >= {})"
-            ).format(sql.Literal(b.to_pydatetime()), sql.Literal(a.to_pydatetime()))
-            for a, b in spans
+def chosen(windows: pd.DataFrame, keys: set) -> pd.DataFrame:
+    """The windows whose (grain, window_start) is in ``keys``."""
+    picked = [
+        (g, s) in keys for g, s in zip(windows["grain"], windows["window_start"], strict=True)
+    ]
+    return windows[picked].reset_index(drop=True)
+
+
+def _window_positions(rows: pd.DataFrame, keys: list) -> np.ndarray:
+    """Position in ``keys`` ((grain, window_start) pairs) of each row's window, -1 if none."""
+    starts = np.array([pd.Timestamp(s).value for _, s in keys], dtype=np.int64)
+    return carry.window_positions(
+        [g for g, _ in keys], starts, rows["grain"], carry.start_ns(rows["window_start"])
+    )
+
+
+def _in_windows(rows: pd.DataFrame, keys: set) -> np.ndarray:
+    """Which rows lie in one of the windows ``keys`` ((grain, window_start) pairs)."""
+    return _window_positions(rows, list(keys)) >= 0
+
+
+def rewritten(rows: pd.DataFrame, plan: Plan, portfolio_id: int) -> np.ndarray:
+    """Rows of the windows rewritten for every scope, and rows of a changed window whose scope
+    a change touched there (the portfolio always)."""
+    kind, scope = rows["scope_kind"].to_numpy(), rows["scope_id"].to_numpy(dtype=np.int64)
+    changed = sorted(plan.window_scopes)
+    window = _window_positions(rows, changed)
+    allowed = [
+        (n << 42) | (code << 40) | scope_id
+        for n, key in enumerate(changed)
+        for code, ids in enumerate(plan.window_scopes[key])
+        for scope_id in ids
+    ]
+    code = np.select([kind == "team", kind == "value_stream"], [0, 1], 2).astype(np.int64)
+    key = (np.maximum(window, 0).astype(np.int64) << 42) | (code << 40) | scope
+    in_scope = (kind == "portfolio") & (scope == portfolio_id)
+    in_scope |= pd.Series(key).isin(allowed).to_numpy()
+    return _in_windows(rows, plan.all_scope_windows) | ((window >= 0) & in_scope)
+
+
+def rewritten_condition(portfolio_id: int, plan: Plan) -> sql.Composed:
+    """The stored flow / status-time rows an incremental run replaces: every scope's rows of the
+    windows rewritten for all scopes (and of windows before the first one kept), and in each
+    changed window the rows of the teams and value streams a change touched there and of the
+    portfolio. Each arm of the
+    condition names scope kind, grain and window start, so PostgreSQL finds the rows through the
+    index on (portfolio, scope_kind, grain, window_start) instead of reading every row of the
+    portfolio."""
+    every_kind = sql.Literal(["team", "value_stream", "portfolio"])
+    arms = []
+    for grain in ("week", "month"):
+        every = [s.to_pydatetime() for g, s in plan.all_scope_windows if g == grain]
+        touched = {
+            key: scopes
+            for key, scopes in plan.window_scopes.items()
+            if key[0] == grain and key not in plan.all_scope_windows
+        }
+        first = plan.windows.loc[plan.windows["grain"] == grain, "window_start"].min()
+        first = first.to_pydatetime() if pd.notna(first) else datetime.max.replace(tzinfo=UTC)
+        same_grain = sql.SQL("grain = {}").format(sql.Literal(grain))
+        arms.append(
+            sql.SQL("scope_kind = ANY({}) AND {} AND window_start < {}").format(
+                every_kind, same_grain, sql.Literal(first)
+            )
         )
-        query = sql.SQL(
-            "SELECT item_id FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
-        ).format(sql.Literal(portfolio.pk), condition)
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            cursor.execute(query)
-            found.update(row[0] for row in cursor.fetchall())
-    return np.array(sorted(found), dtype=np.int64)
+        if every:
+            arms.append(
+                sql.SQL("scope_kind = ANY({}) AND {} AND window_start = ANY({})").format(
+                    every_kind, same_grain, sql.Literal(every)
+                )
+            )
+        if not touched:
+            continue
+        # the teams and value streams a change touched in each window, windows of the same
+        # scopes in one arm
+        for code, kind in enumerate(("team", "value_stream")):
+            by_scopes: dict[frozenset, list] = {}
+            for (_, start), scopes in touched.items():
+                if scopes[code]:
+                    by_scopes.setdefault(frozenset(scopes[code]), []).append(start.to_pydatetime())
+            for ids, starts in by_scopes.items():
+                arms.append(
+                    sql.SQL(
+                        "scope_kind = {} AND {} AND window_start = ANY({}) AND scope_id = ANY({})"
+                    ).format(
+                        sql.Literal(kind),
+                        same_grain,
+                        sql.Literal(sorted(starts)),
+                        sql.Literal(sorted(ids)),
+                    )
+                )
+        arms.append(
+            sql.SQL("scope_kind = 'portfolio' AND {} AND window_start = ANY({})").format(
+                same_grain, sql.Literal(sorted(s.to_pydatetime() for _, s in touched))
+            )
+        )
+    return sql.SQL("portfolio_id = {} AND (({}))").format(
+        sql.Literal(portfolio_id), sql.SQL(") OR (").join(arms)
+    )

@@ -1,0 +1,357 @@
+"""Recomputing a portfolio's precomputed metrics: the pipeline's entry points.
+
+- :func:`recompute_request` records (or merges into) a queued :class:`RecomputeJob` and enqueues
+  its Celery task after commit; the job row, not the broker message, is the source of truth.
+- :func:`recompute_job_run` is what the worker runs; :func:`recompute_jobs_sweep` sends lost jobs
+  again; :func:`recompute_nightly` requests a full recompute of every portfolio.
+- :func:`recompute_full_now` and :func:`recompute_incremental_now` recompute synchronously (the
+  demo seed, the benchmark, tests); :func:`live_flow_rows` and :func:`live_dora_rows` compute one
+  scope as of another time and store nothing (the API's ``?as_of=``).
+
+Nothing else of the package is imported from outside. Its stages, in the order a run goes
+through them:
+
+- :mod:`~valuestreams.recompute.jobs` — claim a job, one run per portfolio at a time (an advisory
+  lock, released by the server if the worker dies), heartbeat and progress, the sweep;
+- :mod:`~valuestreams.recompute.plan` — for an incremental run (a job naming items or teams),
+  which windows of which scopes to rewrite so that the result equals a full run's: those the
+  change touched and those time moved;
+- :mod:`~valuestreams.recompute.read` — status histories with COPY, DORA records, the stored
+  facts and rows an incremental run carries forward;
+- :mod:`~valuestreams.recompute.rows` and :mod:`~valuestreams.recompute.carry` — pure: the rows of
+  every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
+  carries the previous rows forward by the changed items' old and new contributions when every
+  changed history only grew (otherwise every item reaching the rewritten windows is read);
+- :mod:`~valuestreams.recompute.publish` — one transaction: only the rows whose hash changed are
+  written (binary COPY, updates in place), the caveats and the run record, the job's status.
+
+Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
+inputs are small and recomputed whole, caveats are counts over the stored facts (a full run sums
+them, an incremental one updates the previous counts by its changed items).
+
+Changes that move whole histories without naming items — a state/type mapping edit, funding
+targets — request ``full=True``; a team moved to another value stream
+(:func:`teams.services.team_update`) requests the team's items by ``team_ids``. The nightly full
+run repairs anything changed behind the services' back (the Django admin, raw SQL).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg import sql
+
+from config.celery import enqueue_on_commit
+from portfolio.models import Portfolio
+from valuestreams.metrics.flow_windows import period_windows
+from valuestreams.models import JobStatus, MetricRun, RecomputeJob
+from valuestreams.recompute import carry, jobs, publish, read
+from valuestreams.recompute import plan as planning
+from valuestreams.recompute import rows as rr
+from valuestreams.recompute.live import live_dora_rows, live_flow_rows
+
+__all__ = [
+    "live_dora_rows",
+    "live_flow_rows",
+    "recompute_full_now",
+    "recompute_incremental_now",
+    "recompute_job_run",
+    "recompute_jobs_sweep",
+    "recompute_nightly",
+    "recompute_request",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recompute_request(
+    *,
+    portfolio: Portfolio,
+    item_ids: Iterable[int] = (),
+    team_ids: Iterable[int] = (),
+    full: bool = False,
+    requested_by=None,
+) -> RecomputeJob:
+    """Ask for a recompute of ``portfolio``: of everything (``full``), or of what the given work
+    items and teams touch. A queued job of the same portfolio absorbs the request (item and team
+    ids are merged; full wins); otherwise a new job is created and its task enqueued on commit."""
+    item_ids, team_ids = sorted({int(i) for i in item_ids}), sorted({int(t) for t in team_ids})
+    full = full or not (item_ids or team_ids)
+    job = (
+        RecomputeJob.objects.select_for_update()
+        .filter(portfolio=portfolio, status=JobStatus.QUEUED)
+        .order_by("created_at")
+        .first()
+    )
+    if job is not None:
+        if full:
+            job.kind, job.item_ids, job.team_ids = MetricRun.Kind.FULL, [], []
+        elif job.kind == MetricRun.Kind.INCREMENTAL:
+            job.item_ids = sorted({*job.item_ids, *item_ids})
+            job.team_ids = sorted({*job.team_ids, *team_ids})
+        job.save(update_fields=["kind", "item_ids", "team_ids"])
+        return job
+    job = RecomputeJob.objects.create(
+        portfolio=portfolio,
+        kind=MetricRun.Kind.FULL if full else MetricRun.Kind.INCREMENTAL,
+        item_ids=[] if full else item_ids,
+        team_ids=[] if full else team_ids,
+        requested_by=requested_by,
+        enqueued_at=timezone.now(),
+    )
+    from valuestreams.tasks import run_recompute_job
+
+    enqueue_on_commit(run_recompute_job, job.pk)
+    return job
+
+
+def recompute_full_now(*, portfolio: Portfolio, as_of: datetime | None = None) -> MetricRun:
+    """Recompute every metric of ``portfolio`` as of ``as_of`` (default: now) and publish it."""
+    as_of = as_of or timezone.now()
+    with jobs.portfolio_lock(portfolio.pk, wait=True):
+        return _run(portfolio, as_of=as_of, plan=None)
+
+
+def recompute_incremental_now(
+    *,
+    portfolio: Portfolio,
+    item_ids: Iterable[int] = (),
+    team_ids: Iterable[int] = (),
+    as_of: datetime | None = None,
+) -> MetricRun:
+    """Recompute synchronously what the given items and teams touch (falls back to a full run
+    when there is no previous run to build on)."""
+    as_of = as_of or timezone.now()
+    with jobs.portfolio_lock(portfolio.pk, wait=True):
+        plan = planning.plan_incremental(
+            portfolio, as_of=as_of, item_ids=item_ids, team_ids=team_ids
+        )
+        return _run(portfolio, as_of=as_of, plan=plan)
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+
+def recompute_job_run(*, job_id: int) -> MetricRun | None:
+    """Run a queued job (what the Celery task calls). A job already claimed, finished or unknown
+    is left alone, so a message delivered twice does nothing the second time. A job whose
+    portfolio is being recomputed by another worker is sent again a little later."""
+    portfolio_id = jobs.queued_portfolio(job_id)
+    if portfolio_id is None:
+        return None
+    with jobs.portfolio_lock(portfolio_id, wait=False) as lock:
+        if not lock.held:
+            jobs.enqueue_later(job_id)
+            return None
+        job = jobs.claim(job_id)
+        if job is None:
+            return None
+        with jobs.heartbeat(job):
+            try:
+                as_of = timezone.now()
+                plan = None
+                if job.kind == MetricRun.Kind.INCREMENTAL:
+                    plan = planning.plan_incremental(
+                        job.portfolio, as_of=as_of, item_ids=job.item_ids, team_ids=job.team_ids
+                    )
+                return _run(job.portfolio, as_of=as_of, plan=plan, job=job)
+            except Exception as error:
+                logger.exception("recompute job %s failed", job.pk)
+                jobs.failed(job, error)
+                raise
+
+
+def recompute_jobs_sweep(*, now: datetime | None = None) -> list[int]:
+    """Send lost recompute jobs again (:func:`valuestreams.jobs.job_sweep`); returns their ids."""
+    return jobs.sweep(now=now)
+
+
+def recompute_nightly() -> list[int]:
+    """Request a full recompute of every portfolio (the nightly beat entry); returns job ids."""
+    return [
+        recompute_request(portfolio=portfolio, full=True).pk
+        for portfolio in Portfolio.objects.order_by("pk")
+    ]
+
+
+# --- a run: read, compute, publish ----------------------------------------------------------------
+
+
+def _status_change_watermark() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM valuestreams_statuschange")
+        return int(cursor.fetchone()[0])
+
+
+def _run(
+    portfolio: Portfolio,
+    *,
+    as_of: datetime,
+    plan: planning.Plan | None,
+    job: RecomputeJob | None = None,
+) -> MetricRun:
+    """Recompute ``portfolio`` as of ``as_of`` — everything, or what ``plan`` covers — and
+    publish it (the caller holds the portfolio's recompute lock)."""
+    started = time.monotonic()
+    watermark = _status_change_watermark()
+    mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
+    tz = portfolio.time_zone
+    if plan is not None and plan.carry:
+        flow = _carried(portfolio, plan, as_of=as_of)
+        windows, items_read = plan.windows, len(plan.read_items)
+    else:
+        flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
+    jobs.progress(job, 60)
+    settings = read.dora_settings(portfolio)
+    benchmark, max_gap = settings.benchmark, settings.max_gap
+    deployments = read.deployments_frame(portfolio)
+    incidents = read.incidents_frame(portfolio)
+    dora_rows = rr.dora_rows(
+        deployments,
+        read.changes_frame(portfolio),
+        incidents,
+        windows=windows,
+        as_of=as_of,
+        tz=tz,
+        portfolio_id=portfolio.pk,
+        benchmark=benchmark,
+        max_gap=max_gap,
+    )
+    dora_caveats = rr.dora_caveats(deployments, incidents, as_of=as_of, max_gap=max_gap)
+    jobs.progress(job, 80)
+    record = publish.RunRecord(
+        watermark=watermark,
+        items_read=items_read,
+        started=started,
+        benchmark=benchmark,
+        settings_ignored=settings.ignored,
+        dora_caveats=dora_caveats,
+        mappings=mappings,
+    )
+    return publish.publish(
+        portfolio,
+        as_of=as_of,
+        plan=plan,
+        flow=flow,
+        dora_rows=dora_rows,
+        windows=windows,
+        record=record,
+        job=job,
+    )
+
+
+def _recomputed(
+    portfolio: Portfolio, plan: planning.Plan | None, *, as_of: datetime, mappings: read.Mappings
+) -> tuple[rr.FlowRows, pd.DataFrame, int]:
+    """The rows of a full run, or of an incremental one that reads every item reaching the
+    rewritten windows; with the run's windows and the number of items read."""
+    tz = portfolio.time_zone
+    only = None if plan is None else plan.read_items.tolist()
+    history = read.read_history(portfolio, item_ids=only)
+    scopes = read.item_scopes(portfolio, item_ids=only)
+    transitions, _ = read.transitions_frame(history, scopes, mappings)
+    digests = rr.history_digests(history, as_of, mappings.type_is_mapped)
+    items_read = len(scopes.item_id)
+    del history, scopes
+    if plan is None:
+        windows = rr.report_windows(
+            start=read.data_start(portfolio, as_of=as_of), as_of=as_of, tz=tz
+        )
+        computed = windows
+    else:
+        windows, computed = plan.windows, plan.computed_windows
+    flow = rr.flow_rows(
+        transitions,
+        windows=computed.reset_index(drop=True),
+        as_of=as_of,
+        tz=tz,
+        portfolio_id=portfolio.pk,
+        digests=digests,
+    )
+    del transitions
+    flow.flow = rr.with_targets(
+        flow.flow, read.allocation_targets(portfolio), read.team_streams(portfolio)
+    )
+    if plan is not None:
+        flow.facts = flow.facts[flow.facts["item_id"].isin(plan.changed_items)]
+        flow.flow = flow.flow[planning.rewritten(flow.flow, plan, portfolio.pk)]
+        flow.status = flow.status[planning.rewritten(flow.status, plan, portfolio.pk)]
+    return flow, windows, items_read
+
+
+def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> rr.FlowRows:
+    """The rows of an incremental run that carries the previous rows forward (see
+    :mod:`valuestreams.recompute.carry`): it reads the changed items' histories (kept from
+    planning), the stored facts of the items done in the rewritten windows and the previous
+    rows of those windows, never the histories of unchanged items."""
+    tz, prev_as_of, changed = portfolio.time_zone, plan.previous.as_of, plan.changed
+    computed = plan.computed_windows
+    new_tr, facts = changed.transitions, changed.new_facts
+    old_history = rr.digested_history(changed.history, changed.old_facts["history_rows"], as_of)
+    old_tr, _ = read.transitions_frame(old_history, changed.scopes, changed.mappings)
+    spans = [
+        (a.to_pydatetime(), b.to_pydatetime())
+        for a, b in planning.merged_spans(computed, plan.keys)
+    ]
+    done = read.done_facts(portfolio, spans=spans, exclude=plan.changed_items.tolist())
+    changed_done = facts.loc[
+        facts["done"].notna(),
+        ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
+    ].astype({"item_type": str})
+    # the stored rows this run replaces (the same condition publishing uses): those of the
+    # rewritten windows are carried forward, and all of them are diffed against by hash
+    where = planning.rewritten_condition(portfolio.pk, plan)
+    stored_flow = read.stored_load_rows(where)
+    stored_status = read.stored_status_rows(where)
+    # the week holding the previous as_of: its rows give every scope's load at that moment
+    anchor = period_windows(
+        pd.Timestamp(prev_as_of) - pd.Timedelta(1, "ns"), prev_as_of, grain="week", tz=tz
+    )
+    anchor_start = anchor["window_start"].iloc[0]
+    carried_from = stored_flow
+    if ("week", anchor_start) not in plan.all_scope_windows:  # not every scope's row read yet
+        carried_from = pd.concat(
+            [
+                stored_flow,
+                read.stored_load_rows(
+                    sql.SQL("portfolio_id = {} AND grain = 'week' AND window_start = {}").format(
+                        sql.Literal(portfolio.pk), sql.Literal(anchor_start.to_pydatetime())
+                    )
+                ),
+            ],
+            ignore_index=True,
+        ).drop_duplicates("id")
+    flow, status = carry.carried_rows(
+        windows=computed,
+        anchor=anchor,
+        stored_flow=carried_from,
+        stored_status=stored_status,
+        old_transitions=old_tr,
+        new_transitions=new_tr,
+        done_facts=pd.concat([done, changed_done], ignore_index=True),
+        prev_as_of=prev_as_of,
+        as_of=as_of,
+        tz=tz,
+        portfolio_id=portfolio.pk,
+    )
+    flow = rr.with_targets(flow, read.allocation_targets(portfolio), read.team_streams(portfolio))
+    digests = rr.history_digests(changed.history, as_of, changed.mappings.type_is_mapped)
+    return rr.FlowRows(
+        facts=rr.fact_rows(facts, digests),
+        flow=flow[planning.rewritten(flow, plan, portfolio.pk)],
+        status=status[planning.rewritten(status, plan, portfolio.pk)],
+        stored={
+            "flow": (stored_flow["id"].to_numpy(), stored_flow["row_hash"].to_numpy()),
+            "status": (stored_status["id"].to_numpy(), stored_status["row_hash"].to_numpy()),
+        },
+    )
