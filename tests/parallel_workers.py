@@ -9,7 +9,11 @@ tests start inherit these variables. xdist sets PYTEST_XDIST_WORKER before it lo
 """
 
 import os
+from urllib.parse import urlsplit
 
+# Two runs on one machine (two checkouts, each with its own DATABASE_URL) share Redis too: the
+# database's name keeps their queues apart as well.
+_database = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/") or "embedded"
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-os.environ["STEWARD_CELERY_QUEUE"] = f"steward-test-{_worker}"
-os.environ["STEWARD_REDIS_PREFIX"] = f"steward-test-{_worker}"
+os.environ["STEWARD_CELERY_QUEUE"] = f"steward-test-{_database}-{_worker}"
+os.environ["STEWARD_REDIS_PREFIX"] = f"steward-test-{_database}-{_worker}"
