@@ -11,7 +11,7 @@ DATABASE_URL, dropped and re-created per size unless ``--reuse`` finds that size
   manifest of a real `collectstatic`): per main page the median and p95 server time of
   ``--requests`` requests after three warm-ups, its query count and its HTML size; for the
   value-stream and team pages also the first view after a recompute (their flow part is built
-  once per published run and process, `valuestreams.views.flow.PUBLISHED`);
+  once per published run and process, `valuestreams.panels.PUBLISHED`);
 - **against the real stack** (at ``--load-size``): gunicorn started exactly as `make run` starts
   it (`config.stack.web_command`, `config/gunicorn.py`), then
   - the bytes a browser transfers on a first visit of a chart page (the HTML and every stylesheet
@@ -204,7 +204,7 @@ def measure_in_process(pages: list[Page], requests: int) -> list[PageTiming]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from valuestreams.views.flow import PUBLISHED
+    from valuestreams.panels import PUBLISHED
 
     clients = {}
     for username in {page.user for page in pages}:

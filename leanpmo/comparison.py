@@ -1,6 +1,6 @@
 """A scenario beside its plan: pure functions from plan rows to comparison tables (no Django, no I/O).
 
-Money columns hold Decimal in the portfolio's currency, exact to the cent (see leanpmo.money); shares
+Money columns hold Decimal in the portfolio's currency, exact to the cent (see portfolio.money); shares
 and percentages are floats. Rows are matched by value stream id.
 """
 
@@ -14,8 +14,8 @@ import pandas as pd
 
 from leanpmo.guardrails import PlanRow, Result
 from leanpmo.mix import theme_amounts
-from leanpmo.money import ZERO, cents, money_sum
 from leanpmo.plan_fields import FIELD_LABELS, HORIZON_LABELS
+from portfolio.money import ZERO, cents, money_sum
 
 HORIZONS = list(HORIZON_LABELS.items())
 

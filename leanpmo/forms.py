@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from leanpmo.models import DecisionKind, FundingPeriod, Guardrail, ReviewOutcome
 from leanpmo.plan_fields import ALLOCATION_FIELD, FIELD_LABELS, GRID_FIELDS, MONEY_FIELDS
@@ -173,21 +172,6 @@ class BudgetImportForm(forms.Form):
 
     def text(self) -> str:
         return self.cleaned_data["file"].read().decode("utf-8-sig")
-
-
-def attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the named field where the form has it,
-    else at the top, prefixed with what it is about."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-        else:
-            for error in errors:
-                form.add_error(None, error)
 
 
 class ScenarioForm(forms.Form):

@@ -1,7 +1,7 @@
 """The investment mix: pure pandas from budget, team-cost and flow frames to the executive page's tables.
 
 No Django, no clock. Money columns hold Decimal in the portfolio's currency, exact to the cent (see
-leanpmo.money); shares are floats from 0 to 1.
+portfolio.money); shares are floats from 0 to 1.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from leanpmo.money import ZERO, cents, money_sum
 from leanpmo.plan_fields import HORIZON_LABELS, WORK_TYPES
+from portfolio.money import ZERO, cents, money_sum
 
 HORIZONS = list(HORIZON_LABELS.items())
 

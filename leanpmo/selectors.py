@@ -25,9 +25,9 @@ from leanpmo.models import (
     StrategicTheme,
     ValueStreamBudget,
 )
-from leanpmo.money import cents
 from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
 from portfolio.models import Portfolio
+from portfolio.money import cents
 from teams.models import ProductTeam
 from valuestreams.models import DoraMetric, FlowMetric, MetricRun, ScopeKind, ValueStream
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from portfolio.models import Portfolio
 from teams.forms import KeyResultForm, ObjectiveForm, PulseRoundForm, TeamInteractionForm
@@ -32,19 +32,6 @@ from teams.services import (
     team_interaction_update,
 )
 from valuestreams.models import ValueStream
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form shows that field,
-    otherwise at the top of the form (with the field's name, so the message keeps its sense)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        if name in form.fields:
-            form.add_error(name, errors)
-        else:
-            form.add_error(None, errors)
 
 
 def _branch_of(anchor: str) -> int | None:

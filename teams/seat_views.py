@@ -14,13 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from portfolio.access import get_for_user
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from portfolio.models import Portfolio
 from teams import selectors
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
 from teams.models import ProductTeam, TeamMembership
 from teams.plausibility import day
-from teams.pmo_views import add_service_errors
 from teams.seat_forms import SeatChangeForm, SeatEndForm, SeatForm
 from teams.services import team_membership_add, team_membership_change, team_membership_end
 

@@ -14,7 +14,7 @@ from teams.panels import team_outcomes, team_people
 from teams.selectors import open_pulse_round_for
 from teams.services import team_create, team_update
 from valuestreams.models import ValueStream
-from valuestreams.views.flow import team_flow_context
+from valuestreams.panels import team_flow_section
 
 
 @require_safe
@@ -42,7 +42,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_write_outcomes": can_write,
         "update_form": OutcomeUpdateForm(team=team) if can_write else None,
         "open_pulse": open_pulse_round_for(team, request.user, as_of=today) if can_write else None,
-        **team_flow_context(team, request.GET.get("grain")),
+        **team_flow_section(team, request.GET.get("grain")),
     }
     return render(request, "teams/team_detail.html", context)
 

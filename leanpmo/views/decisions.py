@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm, attach_errors
+from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm
 from leanpmo.guardrails import wip_sentence
 from leanpmo.initiative_selectors import decision_figures
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
@@ -31,6 +31,7 @@ from leanpmo.services import (
     review_record,
 )
 from portfolio.access import can_edit_structure
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from valuestreams.models import ValueStream
 
@@ -69,7 +70,7 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
                 amount_before=amount, amount_after=amount, user=request.user, now=timezone.now(),
             )  # fmt: skip
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Decision recorded with its evidence.")
             return redirect("decision-detail", pk=recorded.pk)
@@ -153,7 +154,7 @@ def decision_review(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=decision, user=request.user, now=timezone.now(), **form.cleaned_data
             )
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Review recorded.")
             return redirect("decision-detail", pk=decision.pk)
@@ -176,7 +177,7 @@ def decision_approval(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=decision, user=request.user, now=timezone.now(), **form.cleaned_data
             )
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         except VersionConflict as exc:
             form.add_error(None, f"{exc} Ask the Lean PMO to record a new exception.")
             status = 409

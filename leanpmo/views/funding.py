@@ -19,7 +19,6 @@ from leanpmo.forms import (
     DecisionForm,
     PeriodForm,
     PeriodStepForm,
-    attach_errors,
 )
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
 from leanpmo.selectors import (
@@ -41,6 +40,7 @@ from leanpmo.services import (
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.access import can_edit_structure
+from portfolio.form_errors import add_service_errors
 from portfolio.formatting import money, money_change, plural
 from portfolio.http import form_status
 
@@ -63,7 +63,7 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             period = period_create(portfolio=portfolio, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Period “{period}” created as a draft.")
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
@@ -218,7 +218,7 @@ def period_status(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse
                     now=timezone.now(),
                 )
             except ValidationError as exc:
-                attach_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{period} is now {STEP_WORDS[step]}")
                 return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
@@ -243,7 +243,7 @@ def budget_import_view(request: HttpRequest, pk: int, period_pk: int) -> HttpRes
         try:
             written = budgets_import(period=period, csv_text=form.text(), user=request.user)
         except (ValidationError, UnicodeDecodeError) as exc:
-            attach_errors(
+            add_service_errors(
                 form,
                 exc
                 if isinstance(exc, ValidationError)

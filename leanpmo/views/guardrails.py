@@ -9,12 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from leanpmo.access import get_money_portfolio
-from leanpmo.forms import GuardrailForm, attach_errors
+from leanpmo.forms import GuardrailForm
 from leanpmo.initiative_selectors import strategic_in_progress
 from leanpmo.models import Guardrail
 from leanpmo.selectors import current_period, period_check
 from leanpmo.services import guardrail_save
 from portfolio.access import can_edit_structure
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 
 
@@ -26,7 +27,7 @@ def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             guardrail_save(portfolio=portfolio, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Guardrail saved.")
             return redirect("guardrail-list", pk=portfolio.pk)

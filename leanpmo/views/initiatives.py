@@ -11,8 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo.exports import table_response
-from leanpmo.forms import attach_errors
 from leanpmo.initiative_forms import (
     ExceptionRequestForm,
     InitiativeFilterForm,
@@ -48,6 +46,8 @@ from leanpmo.services import (
 from leanpmo.services.exception_approvals import may_approve_exceptions
 from leanpmo.views.investment import _period
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
+from portfolio.downloads import table_response
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from portfolio.models import Portfolio
 
@@ -206,7 +206,7 @@ def _save_form(request, portfolio: Portfolio, form: InitiativeForm, initiative: 
     except CapRefused as exc:
         form.add_error("teams", str(exc))
     except ValidationError as exc:
-        attach_errors(form, exc)
+        add_service_errors(form, exc)
     return None
 
 

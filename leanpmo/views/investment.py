@@ -14,7 +14,6 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import charts
 from leanpmo.access import get_money_portfolio
-from leanpmo.exports import table_response
 from leanpmo.initiative_panels import pyramid_section
 from leanpmo.models import FundingPeriod
 from leanpmo.selectors import (
@@ -26,6 +25,7 @@ from leanpmo.selectors import (
     themes_by_id,
 )
 from portfolio.charting import chart_panel
+from portfolio.downloads import table_response
 from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
 

@@ -14,8 +14,7 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import charts
 from leanpmo.access import get_money_object, get_scenario_portfolio
-from leanpmo.exports import table_response
-from leanpmo.forms import PromotionDecisionForm, ScenarioForm, attach_errors
+from leanpmo.forms import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
 from leanpmo.scenario_selectors import (
@@ -38,6 +37,8 @@ from leanpmo.services import (
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.charting import chart_panel
+from portfolio.downloads import table_response
+from portfolio.form_errors import add_service_errors
 from portfolio.formatting import nobreak
 from portfolio.http import form_status
 
@@ -76,7 +77,7 @@ def scenario_list(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             scenario = scenario_create(user=request.user, now=timezone.now(), **form.cleaned_data)
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Scenario “{scenario.name}” copies the plan of {scenario.period}."
@@ -223,7 +224,7 @@ def scenario_promote_view(request: HttpRequest, pk: int) -> HttpResponse:
                 status, problem = 409, str(exc)
             except PlanRowError as exc:
                 index = next(i for i, plan in enumerate(plans) if plan.line.pk == exc.row.pk)
-                attach_errors(forms[index], exc.error)
+                add_service_errors(forms[index], exc.error)
             except ValidationError as exc:
                 problem = " ".join(exc.messages)
             else:

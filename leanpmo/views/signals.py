@@ -14,8 +14,6 @@ from django.views.decorators.http import require_safe
 from leanpmo import panels
 from leanpmo.access import get_signals_portfolio
 from leanpmo.detectors import SPECS
-from leanpmo.exports import table_response
-from leanpmo.forms import attach_errors
 from leanpmo.models import Signal, SignalAcknowledgement, SignalThresholds
 from leanpmo.services.digests import digest_preference_set, receives_digest
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
@@ -27,6 +25,8 @@ from leanpmo.signal_forms import (
 )
 from leanpmo.signal_selectors import local_today, signal_list, thresholds_history
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
+from portfolio.downloads import table_response
+from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 
 
@@ -123,7 +123,7 @@ def signal_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
                 signal=signal, user=request.user, now=timezone.now(), **form.cleaned_data
             )
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Acknowledged until {form.cleaned_data['until']:%-d %b %Y}.")
             return redirect("signal-inbox", pk=signal.portfolio_id)
@@ -143,7 +143,7 @@ def signal_thresholds(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             signal_thresholds_save(portfolio=portfolio, user=request.user, **values)
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, "Thresholds saved; the signals are evaluated again with them."

@@ -13,13 +13,13 @@ from tests.access import NOBODY_BUT_ADMIN, READERS, AccessContract
 from tests.factories import ProductTeamFactory
 from tests.valuestreams.flow_pages_rows import AS_OF, metric_run, publish
 from valuestreams.models import ScopeKind, WorkItem, WorkItemFact
+from valuestreams.panels import value_stream_flow_section
 from valuestreams.selectors.dashboard import (
     caveat_messages,
     dora_tiles,
     team_dashboard,
     value_stream_dashboard,
 )
-from valuestreams.views.flow import value_stream_flow_context
 
 pytestmark = pytest.mark.django_db
 
@@ -312,18 +312,18 @@ def test_value_stream_page_query_count_does_not_grow_with_teams_items_or_weeks(
     # flow, team DORA.
     teams = list(org.value_stream.teams.all())
     with django_assert_num_queries(8):
-        value_stream_flow_context(org.value_stream, teams, "month")
+        value_stream_flow_section(org.value_stream, teams, "month")
 
 
 def test_team_page_query_count_does_not_grow_with_weeks(org, client_for):
-    from valuestreams.views.flow import team_flow_context
+    from valuestreams.panels import team_flow_section
 
     publish_value_stream(org, weeks=2, months=1)
     with CaptureQueriesContext(connection) as small:
-        team_flow_context(org.team, "week")
+        team_flow_section(org.team, "week")
     publish_value_stream(org, weeks=30, months=8)
     with CaptureQueriesContext(connection) as large:
-        context = team_flow_context(org.team, "week")
+        context = team_flow_section(org.team, "week")
     assert len(small.captured_queries) == len(large.captured_queries) == 6
     assert context["team_flow"].flow["label"].nunique() == 30
 
@@ -406,15 +406,15 @@ def test_team_page_without_metrics_says_where_data_comes_from(org, client_for):
 
 
 def test_a_second_view_of_the_same_run_reads_two_queries_and_shows_the_same(org):
-    from valuestreams.views.flow import PUBLISHED
+    from valuestreams.panels import PUBLISHED
 
     PUBLISHED.clear()
     publish_value_stream(org)
     teams = list(org.value_stream.teams.order_by("name"))
     with CaptureQueriesContext(connection) as first:
-        built = value_stream_flow_context(org.value_stream, teams, "week")
+        built = value_stream_flow_section(org.value_stream, teams, "week")
     with CaptureQueriesContext(connection) as second:
-        again = value_stream_flow_context(org.value_stream, teams, "week")
+        again = value_stream_flow_section(org.value_stream, teams, "week")
     assert len(first.captured_queries) == 8
     assert len(second.captured_queries) == 2  # the latest run, a recompute failure since
     assert again["flow_panels"] == built["flow_panels"]
@@ -426,16 +426,16 @@ def test_a_newly_published_run_a_renamed_team_and_a_failure_show_at_once(org):
 
     publish_value_stream(org)
     teams = list(org.value_stream.teams.order_by("name"))
-    value_stream_flow_context(org.value_stream, teams, "week")
+    value_stream_flow_section(org.value_stream, teams, "week")
     # a recompute publishes a new run with more items done
     metric_run(org.portfolio)
     publish(org.portfolio, ScopeKind.VALUE_STREAM, org.value_stream.pk, weeks=8, scale=3)
-    velocity = value_stream_flow_context(org.value_stream, teams, "week")["flow_panels"][0]
+    velocity = value_stream_flow_section(org.value_stream, teams, "week")["flow_panels"][0]
     assert velocity["rows"][0][-1] == 24  # 8 items a week, three times as many
     # a team renamed since: its new name, with the same run
     teams[0].name = "Instant Payments EU"
     teams[0].save()
-    context = value_stream_flow_context(org.value_stream, teams, "week")
+    context = value_stream_flow_section(org.value_stream, teams, "week")
     assert context["flow"].teams[0].team.name == "Instant Payments EU"
     # a recompute that fails after the run: said at once, the figures those of the run
     assert context["flow"].recompute_failure is None
@@ -446,5 +446,5 @@ def test_a_newly_published_run_a_renamed_team_and_a_failure_show_at_once(org):
         error="the database went away",
         finished_at=MetricRun.objects.latest("computed_at").computed_at + dt.timedelta(minutes=1),
     )
-    failed = value_stream_flow_context(org.value_stream, teams, "week")["flow"]
+    failed = value_stream_flow_section(org.value_stream, teams, "week")["flow"]
     assert failed.recompute_failure.error == "the database went away"

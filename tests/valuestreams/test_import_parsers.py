@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from portfolio.downloads import neutralise_cell
 from valuestreams.importing.csvpair import parse_csv_pair
 from valuestreams.importing.jira import parse_jira_search
 from valuestreams.importing.records import (
@@ -18,7 +19,6 @@ from valuestreams.importing.records import (
     TypeChangeRecord,
     WorkItemRecord,
     csv_error_report,
-    neutralise_cell,
     parse_timestamp,
     storable_text,
 )

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portfolio.date_range import DATE_RANGE_TEXT, in_date_range
+from portfolio.downloads import neutralise_cell
 
 # Characters that make a spreadsheet treat a cell as a formula (or a DDE command), per OWASP's
 # "CSV injection" guidance. A leading tab or carriage return can hide such a prefix.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # PostgreSQL stores no NUL character in text (nor \u0000 in jsonb), and UTF-8 has no unpaired
@@ -265,18 +265,6 @@ def parse_timestamp(value: object) -> datetime:
     if not in_date_range(parsed):
         raise ValueError(f"{text!r} is outside the dates Steward accepts ({DATE_RANGE_TEXT})")
     return parsed.astimezone(UTC)
-
-
-def neutralise_cell[T](value: T) -> T | str:
-    """Return ``value`` safe to put in a CSV/XLSX cell that a spreadsheet may open.
-
-    A text starting with ``= + - @``, a tab or a carriage return is prefixed with a single quote
-    so that it is shown as text instead of being run as a formula. Anything that is not a string
-    (numbers, dates, None) is returned unchanged: a number is never a formula.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 ERROR_REPORT_HEADER = ("level", "file", "row", "key", "field", "message")

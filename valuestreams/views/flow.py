@@ -1,278 +1,28 @@
-"""Flow dashboards on value-stream and team pages: chart panels, and the CSV of each chart."""
+"""The CSV of each chart of the flow sections on the value-stream and team pages (the sections
+themselves are built by `valuestreams.panels`)."""
 
 from __future__ import annotations
 
-import csv
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
-
-import pandas as pd
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from portfolio.access import get_for_user
-from portfolio.charting import chart_panel
+from portfolio.downloads import table_response
 from teams.models import ProductTeam
-from valuestreams import charts
-from valuestreams.importing.records import neutralise_cell
 from valuestreams.models import ValueStream
+from valuestreams.panels import CHARTS, TEAM_CHARTS, chart_table
 from valuestreams.selectors.dashboard import (
     FlowDashboard,
-    latest_run,
     parse_grain,
     team_dashboard,
     value_stream_dashboard,
 )
-from valuestreams.selectors.recompute_state import recompute_failure
-
-
-@dataclass(frozen=True)
-class FlowChart:
-    """One chart of a flow dashboard: its title, the frame it draws, how, and what it finds."""
-
-    title: str
-    note: str
-    frame: str  # attribute of FlowDashboard
-    figure: Callable[[pd.DataFrame], charts.Figure]
-    table: Callable[[pd.DataFrame], pd.DataFrame]
-    finding: Callable[[pd.DataFrame, str], str]  # (frame, the recent span's name)
-
-
-RUNNING = " The {grain} still running is drawn lighter."
-CHARTS: dict[str, FlowChart] = {
-    "velocity": FlowChart(
-        "Flow velocity",
-        "Items done per {grain}, by type." + RUNNING,
-        "flow",
-        charts.flow_velocity_chart,
-        charts.flow_velocity_table,
-        lambda frame, recent: charts.flow_velocity_finding(frame),
-    ),
-    "flow-time": FlowChart(
-        "Flow time",
-        "Days from start to done of the items done per {grain}: half of them took p50 or less, "
-        "85 % p85, 95 % p95.",
-        "flow",
-        charts.flow_time_chart,
-        charts.flow_time_table,
-        lambda frame, recent: charts.flow_time_finding(frame),
-    ),
-    "efficiency": FlowChart(
-        "Flow efficiency",
-        "Share of flow time spent actively worked on, per {grain}.",
-        "flow",
-        charts.flow_efficiency_chart,
-        charts.flow_efficiency_table,
-        lambda frame, recent: charts.flow_efficiency_finding(frame),
-    ),
-    "load": FlowChart(
-        "Flow load",
-        "Items started and not yet done (work in progress), per {grain}." + RUNNING,
-        "flow",
-        charts.flow_load_chart,
-        charts.flow_load_table,
-        lambda frame, recent: charts.flow_load_finding(frame),
-    ),
-    "distribution": FlowChart(
-        "Flow distribution",
-        "Items done by type in the {recent}{target}.",
-        "distribution",
-        charts.flow_distribution_chart,
-        charts.flow_distribution_table,
-        lambda frame, recent: charts.flow_distribution_finding(frame, recent=recent),
-    ),
-    "time-in-status": FlowChart(
-        "Where work waits",
-        "Time the items done in the {recent} spent in each status "
-        "(green: worked on, amber: waiting).",
-        "status_times",
-        charts.time_in_status_chart,
-        charts.time_in_status_table,
-        lambda frame, recent: charts.time_in_status_finding(frame, recent=recent),
-    ),
-    "teams": FlowChart(
-        "Velocity by team",
-        "Items done per {grain}, by team." + RUNNING,
-        "team_velocity",
-        charts.team_breakdown_chart,
-        charts.team_breakdown_table,
-        lambda frame, recent: charts.team_breakdown_finding(frame),
-    ),
-    "dora": FlowChart(
-        "DORA metrics over the last twelve months",
-        "Each complete month against the {benchmark} tiers: the bands behind the lines are the "
-        "tiers (green elite, teal high, amber medium, red low), each point is coloured by the "
-        "tier its month reached. Lead time and recovery time are on log scales.",
-        "dora_months",
-        charts.dora_trend_chart,
-        charts.dora_trend_table,
-        lambda frame, recent: charts.dora_trend_finding(frame),
-    ),
-}
-TEAM_CHARTS = ("velocity", "flow-time", "efficiency", "load", "dora")
-
-
-def flow_panels(
-    dashboard: FlowDashboard, names: tuple[str, ...], csv_url: Callable[[str], str], prefix: str
-) -> list[dict[str, Any]]:
-    """`chart_panel` dicts for the named charts of a dashboard, each with its CSV link."""
-    has_target = dashboard.distribution["target"].notna().any()
-    target = ", against the target allocation" if has_target else " (no target allocation set)"
-    benchmark = dashboard.dora[0].benchmark_name if dashboard.dora else ""
-    panels = []
-    for name in names:
-        spec = CHARTS[name]
-        frame = getattr(dashboard, spec.frame)
-        empty = frame.empty
-        panels.append(
-            chart_panel(
-                f"{prefix}-{name}",
-                spec.title,
-                {} if empty else spec.figure(frame),
-                pd.DataFrame() if empty else spec.table(frame),
-                csv_url=csv_url(name),
-                finding="" if empty else spec.finding(frame, dashboard.recent_text),
-                note=spec.note.format(
-                    grain=dashboard.grain,
-                    recent=dashboard.recent_text,
-                    target=target,
-                    benchmark=benchmark,
-                ),
-            )
-        )
-    return panels
-
-
-class PublishedFlow:
-    """The flow part of value-stream and team pages for the runs published last, per process.
-
-    A dashboard and its chart panels are a pure function of a published run (a recompute that
-    changes any row publishes a new run), the scope, the grain and the names of the teams; so a
-    process builds them once per run, and a page view then costs two queries (the latest run,
-    whether a recompute failed since) and its rendering. The least recently used go first.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[FlowDashboard, dict[str, Any]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(
-        self, key: tuple, build: Callable[[], tuple[FlowDashboard, dict[str, Any]]]
-    ) -> tuple[FlowDashboard, dict[str, Any]]:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-PUBLISHED = PublishedFlow()
-
-
-def _published(key: tuple, run, build) -> tuple[FlowDashboard, dict[str, Any]]:
-    """`build()` for the `run`, from this process's copy when it built it already; the
-    recompute failure is read fresh each time (it is not part of a run)."""
-    if run is None:
-        return build()
-    built = []
-
-    def building() -> tuple[FlowDashboard, dict[str, Any]]:
-        built.append(True)
-        return build()
-
-    dashboard, panels = PUBLISHED.get((*key, run.pk, run.computed_at), building)
-    if built:  # read just now, with the failure
-        return dashboard, panels
-    return replace(dashboard, recompute_failure=recompute_failure(run.portfolio_id)), panels
-
-
-def _grain_query(grain: str) -> str:
-    return f"?grain={grain}"
-
-
-def value_stream_flow_context(value_stream: ValueStream, teams: list, grain: str | None) -> dict:
-    """Context for the flow part of the value-stream page."""
-    grain = parse_grain(grain)
-    run = latest_run(value_stream.portfolio_id)
-
-    def build() -> tuple[FlowDashboard, dict[str, Any]]:
-        dashboard = value_stream_dashboard(value_stream, teams=teams, grain=grain, run=run)
-
-        def csv_url(name: str) -> str:
-            url = reverse("value-stream-flow-csv", kwargs={"pk": value_stream.pk, "chart": name})
-            return url + _grain_query(dashboard.grain)
-
-        main = ("velocity", "flow-time", "efficiency", "load", "distribution", "teams")
-        waits, dora = flow_panels(dashboard, ("time-in-status", "dora"), csv_url, "vs")
-        panels = {
-            "flow_panels": flow_panels(dashboard, main, csv_url, "vs"),
-            "waits_panel": waits,
-            "dora_panel": dora,
-        }
-        return dashboard, panels
-
-    names = tuple((team.pk, team.name) for team in teams)
-    dashboard, panels = _published(("value_stream", value_stream.pk, grain, names), run, build)
-    return {
-        "flow": dashboard,
-        **panels,
-        "grains": [("week", "Weekly"), ("month", "Monthly")],
-    }
-
-
-def team_flow_context(team: ProductTeam, grain: str | None = None) -> dict:
-    """Context for `valuestreams/_team_flow.html` on the team page (four queries)."""
-    grain = parse_grain(grain)
-    run = latest_run(team.value_stream.portfolio_id)
-
-    def build() -> tuple[FlowDashboard, dict[str, Any]]:
-        dashboard = team_dashboard(team, grain=grain, run=run)
-
-        def csv_url(name: str) -> str:
-            url = reverse("team-flow-csv", kwargs={"pk": team.pk, "chart": name})
-            return url + _grain_query(dashboard.grain)
-
-        *panels, dora = flow_panels(dashboard, TEAM_CHARTS, csv_url, "team")
-        return dashboard, {"team_flow_panels": panels, "team_dora_panel": dora}
-
-    dashboard, panels = _published(("team", team.pk, grain), run, build)
-    return {
-        "team_flow": dashboard,
-        **panels,
-        "team_flow_grains": [("week", "Weekly"), ("month", "Monthly")],
-    }
-
-
-def _csv_response(table: pd.DataFrame, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([neutralise_cell(str(column)) for column in table.columns])
-    for row in table.astype(object).where(table.notna(), None).itertuples(index=False):
-        writer.writerow(["" if cell is None else neutralise_cell(cell) for cell in row])
-    return response
 
 
 def _chart_csv(dashboard: FlowDashboard, chart: str, name: str) -> HttpResponse:
-    spec = CHARTS[chart]
-    frame = getattr(dashboard, spec.frame)
-    table = spec.table(frame) if not frame.empty else pd.DataFrame(columns=["no data yet"])
-    return _csv_response(table, f"{slugify(name)}-{chart}-{dashboard.grain}.csv")
+    table = chart_table(dashboard, chart)
+    return table_response(table, name=f"{slugify(name)}-{chart}-{dashboard.grain}", fmt="csv")
 
 
 @require_safe

@@ -10,8 +10,8 @@ from portfolio.models import Portfolio
 from portfolio.selectors import teams_with_headcount
 from valuestreams.forms import ValueStreamForm
 from valuestreams.models import ValueStream
+from valuestreams.panels import value_stream_flow_section
 from valuestreams.services import value_stream_create, value_stream_update
-from valuestreams.views.flow import value_stream_flow_context
 
 
 @require_safe
@@ -26,7 +26,7 @@ def value_stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "portfolio": portfolio,
         "teams": teams,
         "can_edit": can_edit_structure(role),
-        **value_stream_flow_context(value_stream, teams, request.GET.get("grain")),
+        **value_stream_flow_section(value_stream, teams, request.GET.get("grain")),
     }
     return render(request, "valuestreams/value_stream_detail.html", context)
 

@@ -1,4 +1,4 @@
-"""CSV and XLSX downloads of funding tables, with spreadsheet formula injection neutralised.
+"""CSV and XLSX downloads of tables (every app's), with spreadsheet formula injection neutralised.
 
 Money comes as Decimal and is written exactly, to the cent: as text in CSV ("258041.03"), as a
 number with a money format in XLSX.
@@ -14,14 +14,26 @@ import pandas as pd
 from django.http import HttpResponse
 from openpyxl import Workbook
 
-from leanpmo.money import cents
-from valuestreams.importing.records import neutralise_cell
+from portfolio.money import cents
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 MONEY_FORMAT = "#,##0.00"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell[T](value: T) -> T | str:
+    """Return ``value`` safe to put in a CSV/XLSX cell that a spreadsheet may open.
+
+    A text starting with ``= + - @``, a tab or a carriage return is prefixed with a single quote
+    so that it is shown as text instead of being run as a formula. Anything that is not a string
+    (numbers, dates, None) is returned unchanged: a number is never a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def _cells(frame: pd.DataFrame) -> list[list]:
