@@ -237,10 +237,11 @@ def run(services: EmbeddedServices, env: dict[str, str]) -> int:
 
 
 def test(env: dict[str, str], pytest_args: list[str]) -> int:
-    """Lint, check migrations, then run the whole pytest suite; return the first failure's code."""
+    """Lint, check migrations and types, then run the whole pytest suite; return the first failure's code."""
     steps = [
         [os.path.join(BIN, "ruff"), "check", "."],
         [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"],
+        [PYTHON, "-m", "config.typecheck"],  # mypy on services and selectors, a ratchet
         # on every core (pytest-xdist; worksteal balances the long journeys); -n0 runs serially
         [PYTHON, "-m", "pytest", "-n", "auto", "--dist", "worksteal", *pytest_args],
     ]

@@ -1,14 +1,17 @@
 """The code's boundaries, read from the source (AST; nothing is imported): the recompute pipeline is
-entered through its package only, and the pure modules import no Django.
+entered through its package only, the pure modules import no Django, and views build no frames.
 
 - Outside ``valuestreams/recompute/`` (the apps, ``config/`` and ``bench/``), code imports the
   package ``valuestreams.recompute`` and what its ``__init__`` exports, never one of its stages
   (``jobs``, ``plan``, ``read``, ``rows``, ``carry``, ``publish``, ``live``). The tests may: they
   test the stages one by one.
-- The pure modules — ``valuestreams/recompute/rows.py``, ``valuestreams/recompute/carry.py`` and
-  everything in ``valuestreams/metrics/`` — import neither Django nor a Django-bound library, and
-  of the project's own modules only other pure ones (importing a module runs it, so a pure module
-  importing ``valuestreams.models`` would import Django all the same).
+- The pure modules — every app's ``metrics`` and ``charts`` (module or package), the signal
+  ``detectors``, ``valuestreams/recompute/rows.py`` and ``carry.py``, ``portfolio/charting.py`` and
+  ``portfolio/money.py`` and ``formatting.py`` — import neither Django nor a Django-bound library, and of the project's
+  own modules only other pure ones (importing a module runs it, so a pure module importing
+  ``valuestreams.models`` would import Django all the same).
+- No view (HTML or API) imports pandas, numpy or plotly: frames and figures are made by
+  selectors, metrics, charts and panels.
 """
 
 from __future__ import annotations
@@ -25,11 +28,35 @@ PACKAGE = "valuestreams.recompute"
 STAGES = sorted(
     p.stem for p in (ROOT / "valuestreams" / "recompute").glob("*.py") if p.stem != "__init__"
 )
-PURE = [
-    ROOT / "valuestreams" / "recompute" / "rows.py",
-    ROOT / "valuestreams" / "recompute" / "carry.py",
-    *sorted((ROOT / "valuestreams" / "metrics").rglob("*.py")),
-]
+APPS = ("portfolio", "valuestreams", "teams", "leanpmo")
+
+
+def _app_modules(*names: str) -> list[Path]:
+    """Every app's module or package called one of ``names`` (``metrics`` finds ``teams/metrics.py``
+    and everything in ``valuestreams/metrics/``)."""
+    found: list[Path] = []
+    for app in APPS:
+        for name in names:
+            found += [p for p in [ROOT / app / f"{name}.py"] if p.is_file()]
+            found += sorted((ROOT / app / name).rglob("*.py"))
+    return found
+
+
+# Arithmetic on frames, figures and findings: DataFrame or plain data in, plain data out
+PURE = sorted(
+    {
+        ROOT / "valuestreams" / "recompute" / "rows.py",
+        ROOT / "valuestreams" / "recompute" / "carry.py",
+        *_app_modules("metrics", "charts", "detectors"),
+        ROOT / "portfolio" / "charting.py",
+        ROOT / "portfolio" / "money.py",
+        ROOT / "portfolio" / "formatting.py",
+    }
+)
+# HTML and API views: they call a selector, a service or a panel and render; frames and figures
+# are made elsewhere
+VIEWS = [p for p in _app_modules("views", "api/views") if "migrations" not in p.parts]
+FRAME_LIBRARIES = ("pandas", "numpy", "plotly")
 PROJECT = ("config", "portfolio", "valuestreams", "teams", "leanpmo", "tests", "bench")
 DJANGO_BOUND = ("django", "rest_framework", "django_filters", "drf_spectacular", "celery")
 
@@ -142,6 +169,29 @@ def test_a_pure_module_imports_no_django(path: Path):
     assert impure_imports(path.read_text(), package_of(path)) == []
 
 
+def test_the_pure_modules_of_every_app_are_checked():
+    names = {str(p.relative_to(ROOT)) for p in PURE}
+    assert {"teams/metrics.py", "portfolio/charting.py"} <= names
+    assert any(name.startswith("leanpmo/detectors/") for name in names)
+    assert any(name.startswith("valuestreams/metrics/") for name in names)
+
+
+def frame_imports(source: str, package: str) -> list[str]:
+    """The imports of pandas, numpy or plotly in ``source``, as "line: module"."""
+    return sorted(
+        {
+            f"{line}: {name}"
+            for line, name in imported(source, package)
+            if name.split(".")[0] in FRAME_LIBRARIES
+        }
+    )
+
+
+@pytest.mark.parametrize("path", VIEWS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_view_builds_no_frame_and_no_figure(path: Path):
+    assert frame_imports(path.read_text(), package_of(path)) == []
+
+
 def test_the_checks_catch_what_they_forbid():
     """Each check flags the import it exists for (a check that could not fail would not)."""
     views, metrics = "valuestreams.views", "valuestreams.metrics"
@@ -166,3 +216,6 @@ def test_the_checks_catch_what_they_forbid():
         "import numpy as np\nfrom .flow_facts import NAT\nfrom valuestreams.metrics import dora\n"
     )
     assert impure_imports(pure, metrics) == []
+    assert frame_imports("def f():\n    import pandas as pd\n", views) == ["2: pandas"]
+    assert frame_imports("from plotly import graph_objects as go\n", views)
+    assert frame_imports("from portfolio.downloads import table_response\n", views) == []
