@@ -12,7 +12,7 @@ from django.urls import reverse
 from portfolio.access import get_for_user
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
-from teams.forms import TeamInteractionForm
+from teams.forms.dependencies import TeamInteractionForm
 from teams.models import TeamInteraction
 from teams.selectors import value_stream_interactions_for_editing
 from teams.services import team_interaction_record, team_interaction_update

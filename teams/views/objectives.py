@@ -15,7 +15,7 @@ from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.form_errors import add_service_errors
 from portfolio.models import Portfolio
-from teams.forms import KeyResultForm, ObjectiveForm
+from teams.forms.objectives import KeyResultForm, ObjectiveForm
 from teams.models import KeyResult, Objective
 from teams.panels import outcome_branch, outcome_tree
 from teams.selectors import folded_branch_of

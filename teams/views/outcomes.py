@@ -16,7 +16,7 @@ from portfolio.http import form_status
 from teams import selectors
 from teams.access import get_team_for_outcomes
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
-from teams.forms import ExperimentForm, NotDoingForm, OutcomeUpdateForm
+from teams.forms.outcomes import ExperimentForm, NotDoingForm, OutcomeUpdateForm
 from teams.models import Experiment, OutcomeUpdate
 from teams.plausibility import plain_number
 from teams.services import (

@@ -14,7 +14,7 @@ from django.utils import timezone
 from portfolio.access import get_for_user
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
-from teams.forms import PulseAnswerForm, PulseRoundForm
+from teams.forms.pulse import PulseAnswerForm, PulseRoundForm
 from teams.models import ProductTeam, PulseRound
 from teams.services import pulse_answer, pulse_round_open
 from teams.views.pmo_form import pmo_form_page

@@ -10,7 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
-from teams.forms import RealisationImportForm, RealisationMetricForm, RealisationPointForm
+from teams.forms.realisation import (
+    RealisationImportForm,
+    RealisationMetricForm,
+    RealisationPointForm,
+)
 from teams.panels import realisation_panels
 from teams.selectors import realisation_metrics
 from teams.services import (
