@@ -15,7 +15,7 @@ from portfolio.http import form_status
 from teams.forms.dependencies import TeamInteractionForm
 from teams.models import TeamInteraction
 from teams.selectors import value_stream_interactions_for_editing
-from teams.services import team_interaction_record, team_interaction_update
+from teams.services.dependencies import team_interaction_record, team_interaction_update
 from teams.views.pmo_form import pmo_form_page
 from valuestreams.models import ValueStream
 

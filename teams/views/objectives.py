@@ -19,7 +19,7 @@ from teams.forms.objectives import KeyResultForm, ObjectiveForm
 from teams.models import KeyResult, Objective
 from teams.panels import outcome_branch, outcome_tree
 from teams.selectors import folded_branch_of
-from teams.services import (
+from teams.services.objectives import (
     key_result_create,
     key_result_update,
     objective_create,

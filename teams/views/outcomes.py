@@ -19,7 +19,7 @@ from teams.confirmation import focus_first_error, warnings_digest, write_when_co
 from teams.forms.outcomes import ExperimentForm, NotDoingForm, OutcomeUpdateForm
 from teams.models import Experiment, OutcomeUpdate
 from teams.plausibility import plain_number
-from teams.services import (
+from teams.services.outcomes import (
     experiment_create,
     experiment_update,
     not_doing_record,

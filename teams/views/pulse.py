@@ -16,7 +16,7 @@ from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from teams.forms.pulse import PulseAnswerForm, PulseRoundForm
 from teams.models import ProductTeam, PulseRound
-from teams.services import pulse_answer, pulse_round_open
+from teams.services.pulse import pulse_answer, pulse_round_open
 from teams.views.pmo_form import pmo_form_page
 
 

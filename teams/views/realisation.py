@@ -17,7 +17,7 @@ from teams.forms.realisation import (
 )
 from teams.panels import realisation_panels
 from teams.selectors import realisation_metrics
-from teams.services import (
+from teams.services.realisation import (
     realisation_import_csv,
     realisation_metric_create,
     realisation_point_record,

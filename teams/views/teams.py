@@ -13,7 +13,7 @@ from teams.forms.teams import ProductTeamForm
 from teams.models import ProductTeam
 from teams.panels import team_outcomes, team_people
 from teams.selectors import open_pulse_round_for
-from teams.services import team_create, team_update
+from teams.services.teams import team_create, team_update
 from valuestreams.models import ValueStream
 from valuestreams.panels import team_flow_section
 
