@@ -17,7 +17,7 @@ from portfolio.form_errors import add_service_errors
 from portfolio.models import Portfolio
 from teams.forms.objectives import KeyResultForm, ObjectiveForm
 from teams.models import KeyResult, Objective
-from teams.panels import outcome_branch, outcome_tree
+from teams.panels.outcome_tree import outcome_branch, outcome_tree
 from teams.selectors import folded_branch_of
 from teams.services.objectives import (
     key_result_create,

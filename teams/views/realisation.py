@@ -15,7 +15,7 @@ from teams.forms.realisation import (
     RealisationMetricForm,
     RealisationPointForm,
 )
-from teams.panels import realisation_panels
+from teams.panels.realisation import realisation_panels
 from teams.selectors import realisation_metrics
 from teams.services.realisation import (
     realisation_import_csv,

@@ -11,7 +11,7 @@ from teams.access import may_write_outcomes
 from teams.forms.outcomes import OutcomeUpdateForm
 from teams.forms.teams import ProductTeamForm
 from teams.models import ProductTeam
-from teams.panels import team_outcomes, team_people
+from teams.panels.team import team_outcomes, team_people
 from teams.selectors import open_pulse_round_for
 from teams.services.teams import team_create, team_update
 from valuestreams.models import ValueStream
