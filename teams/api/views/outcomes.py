@@ -20,7 +20,7 @@ from rest_framework import mixins, serializers, viewsets
 from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from portfolio.api.errors import api_validation_error
 from teams import selectors
-from teams.api.outcome_serializers import (
+from teams.api.serializers.outcomes import (
     ExperimentSerializer,
     KeyResultSerializer,
     NotDoingItemSerializer,

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from portfolio.api.access import writable_parent
 from portfolio.api.errors import api_validation_error
 from teams import selectors
-from teams.api.serializers import (
+from teams.api.serializers.seats import (
     SeatCreateSerializer,
     SeatEndSerializer,
     SeatPostedSerializer,
