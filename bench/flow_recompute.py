@@ -350,7 +350,7 @@ def ingest_rates(portfolio, bulk: int = 1000, single: int = 100) -> dict[str, fl
     from django.urls import reverse
     from django.utils import timezone
 
-    from portfolio.tokens import integration_token_issue
+    from portfolio.services import integration_token_issue
 
     token = integration_token_issue(portfolio=portfolio, name="bench", days=1, now=timezone.now())
     team = portfolio.value_streams.first().teams.first()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from portfolio.models import IntegrationToken, OidcIdentity, Portfolio, PortfolioMembership
-from portfolio.tokens import integration_token_revoke
+from portfolio.services import integration_token_revoke
 
 
 class PortfolioMembershipInline(admin.TabularInline):

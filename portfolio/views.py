@@ -7,7 +7,8 @@ from leanpmo import panels as signal_panels
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
-from teams.panels import your_teams
+from teams.panels.outcomes import portfolio_outcomes_section
+from teams.panels.your_teams import your_teams
 from valuestreams.selectors.recompute_state import recompute_failure
 
 HOME_ATTENTION_LIMIT = 5  # per portfolio; its own page shows everything
@@ -31,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Portfolio → value streams → teams, with headcount per team (and the failure of the latest
-    metrics recompute, while there is one)."""
+    metrics recompute, while there is one), and its outcome check-ins per value stream."""
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     value_streams = list(portfolio_tree(portfolio))
@@ -49,5 +50,6 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit_structure(role),
         "can_see_money": can_see_money(role, portfolio),
         "recompute_failure": recompute_failure(portfolio),
+        "outcomes_section": portfolio_outcomes_section(portfolio, as_of=timezone.localdate()),
     }
     return render(request, "portfolio/portfolio_detail.html", context)

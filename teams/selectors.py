@@ -277,6 +277,24 @@ def value_stream_objective_branch(portfolio, objective_id: int) -> QuerySet[Obje
     )
 
 
+def folded_branch_of(anchor: str) -> int | None:
+    """The value-stream objective whose folded branch holds `anchor` ("objective-12",
+    "key-result-7") on the outcomes page; None when it is not in a folded branch. One query."""
+    kind, _, number = anchor.rpartition("-")
+    if not number.isdigit():
+        return None
+    objectives = Objective.objects.filter(
+        **({"pk": number} if kind == "objective" else {"key_results": number})
+    )
+    found = objectives.values_list("level", "pk", "parent_id").first()
+    if found is None:
+        return None
+    level, objective_id, parent_id = found
+    if level == Objective.Level.VALUE_STREAM:
+        return objective_id
+    return parent_id if level == Objective.Level.TEAM else None
+
+
 def value_stream_interactions_for_editing(value_stream) -> QuerySet[TeamInteraction]:
     """Dependencies of the value stream's teams, blocking first, both teams selected (Lean PMO)."""
     return (

@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 from config.wsgi import application
 from leanpmo.models import FundingDecision, FundingPeriod, Scenario, StrategicTheme
 from portfolio.models import Portfolio
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 from teams.models import (
     KeyResult,
     Objective,

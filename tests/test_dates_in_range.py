@@ -20,7 +20,7 @@ from leanpmo.api.serializers import DecisionInputSerializer
 from leanpmo.models import FundingDecision, FundingPeriod
 from portfolio.date_range import date_range_problem, in_date_range
 from portfolio.models import validate_date_in_range
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 from teams.models import (
     Experiment,
     KeyResult,

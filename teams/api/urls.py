@@ -1,5 +1,5 @@
-from teams.api import outcomes, seats
-from teams.api.views import ProductTeamViewSet
+from teams.api.views import outcomes, seats
+from teams.api.views.teams import ProductTeamViewSet
 
 routes = [
     ("teams", ProductTeamViewSet, "team"),

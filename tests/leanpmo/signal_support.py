@@ -38,7 +38,7 @@ def stale_key_result(org, *, days: int = 40, cadence: int = 14, team=None) -> Ke
 
 
 def check_in(org, kr: KeyResult, *, at: dt.datetime) -> OutcomeUpdate:
-    from teams.services import outcome_update_post
+    from teams.services.outcomes import outcome_update_post
 
     return outcome_update_post(
         key_result=kr,

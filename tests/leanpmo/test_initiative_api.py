@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leanpmo.models import FundingDecision, Initiative
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 from tests.access import API_READERS, AccessContract
 from tests.conftest import PEOPLE
 from tests.leanpmo.initiative_support import (

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portfolio.api.authentication import TOKEN_READS_NOTHING
 from portfolio.models import IntegrationToken
-from portfolio.tokens import integration_token_issue, integration_token_revoke
+from portfolio.services import integration_token_issue, integration_token_revoke
 from tests.test_url_sweep import ALL_NAMES, LISTS, OBJECT_KWARGS
 from valuestreams.models import Deployment
 

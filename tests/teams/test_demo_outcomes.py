@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from leanpmo.demo import seed_funding
 from leanpmo.models import StrategicTheme, ValueStreamBudget
-from teams.demo import WHOLE_UNITS, seed_outcomes, seed_theme_links
+from teams.demo.seed import WHOLE_UNITS, seed_outcomes, seed_theme_links
 from teams.metrics import is_stale
 from teams.models import (
     Experiment,

@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leanpmo.models import StrategicTheme
-from teams import services
 from teams.models import KeyResult, Objective, PulseQuestion, PulseRound, TeamInteraction
+from teams.services.dependencies import team_interaction_record
+from teams.services.objectives import key_result_create, objective_create, objective_update
+from teams.services.pulse import pulse_round_open
 from tests.access import EDITORS, NOBODY_BUT_ADMIN, READERS, AccessContract
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.teams.factories import (
@@ -672,7 +674,7 @@ def test_bad_pulse_round_input_gets_a_clear_error_and_changes_nothing(
 def test_objective_create_refuses_a_parent_at_the_wrong_level(org):
     top = _objective(org, "portfolio")
     with pytest.raises(ValidationError) as refused:
-        services.objective_create(
+        objective_create(
             portfolio=org.portfolio, level="team", team=org.team, parent=top, title="T"
         )
     assert "contributes to a value stream objective" in refused.value.message_dict["parent"][0]
@@ -681,15 +683,13 @@ def test_objective_create_refuses_a_parent_at_the_wrong_level(org):
 
 def test_objective_create_refuses_a_team_of_another_portfolio(org):
     with pytest.raises(ValidationError) as refused:
-        services.objective_create(
-            portfolio=org.portfolio, level="team", team=org.foreign_team, title="T"
-        )
+        objective_create(portfolio=org.portfolio, level="team", team=org.foreign_team, title="T")
     assert refused.value.message_dict["team"] == ["The team belongs to another portfolio."]
 
 
 def test_objective_create_needs_the_scope_of_its_level(org):
     with pytest.raises(ValidationError) as refused:
-        services.objective_create(portfolio=org.portfolio, level="value_stream", title="T")
+        objective_create(portfolio=org.portfolio, level="value_stream", title="T")
     assert refused.value.message_dict["value_stream"] == [
         "Pick the value stream this objective belongs to."
     ]
@@ -699,7 +699,7 @@ def test_objective_update_refuses_a_level_change_under_which_objectives_sit(org)
     stream = _objective(org, "value_stream")
     _objective(org, "team", parent=stream)
     with pytest.raises(ValidationError) as refused:
-        services.objective_update(objective=stream, level="portfolio", value_stream=None)
+        objective_update(objective=stream, level="portfolio", value_stream=None)
     assert "contribute to this one" in refused.value.message_dict["level"][0]
     stream.refresh_from_db()
     assert stream.level == "value_stream"
@@ -714,10 +714,10 @@ def test_key_result_create_refuses_a_target_equal_to_the_baseline_and_a_zero_cad
         "starts_on": dt.date(2025, 1, 1),
     }
     with pytest.raises(ValidationError) as equal:
-        services.key_result_create(objective=objective, **fields)
+        key_result_create(objective=objective, **fields)
     assert "equals the baseline" in equal.value.message_dict["target"][0]
     with pytest.raises(ValidationError) as cadence:
-        services.key_result_create(
+        key_result_create(
             objective=objective, **{**fields, "target": Decimal(9), "cadence_days": 0}
         )
     assert "cadence_days" in cadence.value.message_dict
@@ -726,26 +726,24 @@ def test_key_result_create_refuses_a_target_equal_to_the_baseline_and_a_zero_cad
 
 def test_team_interaction_record_refuses_a_team_of_another_portfolio(org):
     with pytest.raises(ValidationError) as refused:
-        services.team_interaction_record(
-            team=org.team, depends_on=org.foreign_team, mode="collaboration"
-        )
+        team_interaction_record(team=org.team, depends_on=org.foreign_team, mode="collaboration")
     assert refused.value.message_dict["depends_on"] == ["Pick a team of the same portfolio."]
     assert not TeamInteraction.objects.exists()
 
 
 def test_pulse_round_open_refuses_overlapping_rounds(org):
-    services.pulse_round_open(
+    pulse_round_open(
         team=org.team, opens_on=dt.date(2025, 3, 3), closes_on=dt.date(2025, 3, 14), questions=["Q"]
     )
     with pytest.raises(ValidationError) as refused:
-        services.pulse_round_open(
+        pulse_round_open(
             team=org.team,
             opens_on=dt.date(2025, 3, 14),
             closes_on=dt.date(2025, 3, 20),
             questions=["Q"],
         )
     assert "do not overlap" in refused.value.message_dict["opens_on"][0]
-    other = services.pulse_round_open(
+    other = pulse_round_open(
         team=org.other_team,
         opens_on=dt.date(2025, 3, 3),
         closes_on=dt.date(2025, 3, 14),

@@ -172,7 +172,7 @@ def test_staleness_rolls_up_to_the_value_stream_and_portfolio_pages(org, client_
 
 
 def _staleness(response):
-    from teams.panels import value_stream_staleness
+    from teams.panels.outcomes import value_stream_staleness
 
     value_stream = response.context["value_stream"]
     return value_stream_staleness(value_stream, as_of=dt.date(2025, 6, 2)).to_dict("records")

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from teams.models import TeamMembership
-from teams.services import team_membership_add, team_membership_change, team_membership_end
+from teams.services.seats import team_membership_add, team_membership_change, team_membership_end
 from tests.access import API_READERS, EDITORS, NOBODY_BUT_ADMIN, READERS, AccessContract
 from tests.factories import TeamMembershipFactory, UserFactory
 

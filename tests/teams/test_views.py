@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from teams.models import ProductTeam
-from teams.services import team_update
+from teams.services.teams import team_update
 from tests.access import EDITORS, NOBODY_BUT_ADMIN, READERS, AccessContract
 
 VALID = {

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 from tests.access import EDITORS, AccessContract
 from tests.factories import ImportJobFactory, ProductTeamFactory
 from valuestreams.imports import (

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 from tests.conftest import PEOPLE
 from valuestreams.models import (
     Change,

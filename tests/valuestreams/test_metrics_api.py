@@ -236,7 +236,7 @@ def test_list_query_counts_do_not_grow_with_rows(org, client_for, name):
 def test_integration_tokens_cannot_read_metrics(org, client, computed, name):
     from django.utils import timezone
 
-    from portfolio.tokens import integration_token_issue
+    from portfolio.services import integration_token_issue
 
     token = integration_token_issue(portfolio=org.portfolio, name="ci", days=30, now=timezone.now())
     response = client.get(reverse(name), HTTP_AUTHORIZATION=f"Bearer {token.text}")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from teams.services import team_update
+from teams.services.teams import team_update
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.recompute_data import (
     add_item,

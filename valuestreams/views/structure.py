@@ -2,12 +2,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
 from portfolio.http import form_status
 from portfolio.models import Portfolio
 from portfolio.selectors import teams_with_headcount
+from teams.panels.dependencies import value_stream_dependencies_section
+from teams.panels.outcomes import value_stream_outcomes_section
+from teams.panels.realisation import realisation_rows
 from valuestreams.forms import ValueStreamForm
 from valuestreams.models import ValueStream
 from valuestreams.panels import value_stream_flow_section
@@ -16,17 +20,22 @@ from valuestreams.services import value_stream_create, value_stream_update
 
 @require_safe
 def value_stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A value stream with its teams, its flow over time (`?grain=week|month`) and DORA tiles."""
+    """A value stream with its teams, its flow over time (`?grain=week|month`) and DORA tiles,
+    its realisation metrics, outcomes and dependencies between its teams."""
     value_stream = get_for_user(ValueStream, request.user, pk)
     portfolio = value_stream.portfolio
     role = portfolio_role(request.user, portfolio)
     teams = list(teams_with_headcount().filter(value_stream=value_stream))
+    today = timezone.localdate()
     context = {
         "value_stream": value_stream,
         "portfolio": portfolio,
         "teams": teams,
         "can_edit": can_edit_structure(role),
         **value_stream_flow_section(value_stream, teams, request.GET.get("grain")),
+        "realisation_rows": realisation_rows(value_stream, as_of=today),
+        "outcomes_section": value_stream_outcomes_section(value_stream, teams, as_of=today),
+        "dependencies_section": value_stream_dependencies_section(value_stream, request.user),
     }
     return render(request, "valuestreams/value_stream_detail.html", context)
 

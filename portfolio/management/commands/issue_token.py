@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portfolio.models import Portfolio
-from portfolio.tokens import integration_token_issue
+from portfolio.services import integration_token_issue
 
 
 class Command(BaseCommand):

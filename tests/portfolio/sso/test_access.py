@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.models import PortfolioMembership
+from portfolio.services import integration_token_issue
 from portfolio.sso.config import SsoSettings
-from portfolio.tokens import integration_token_issue
 from tests.portfolio.sso.conftest import sign_in
 from tests.portfolio.sso.provider import EXECUTIVE_GROUPS, NO_ROLE_GROUPS, PMO_GROUPS, Provider
 from tests.test_url_sweep import OBJECT_KWARGS

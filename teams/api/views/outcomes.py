@@ -19,8 +19,8 @@ from rest_framework import mixins, serializers, viewsets
 
 from portfolio.api.access import ChangeNeedsEditRights, IdFilterSet
 from portfolio.api.errors import api_validation_error
-from teams import selectors, services
-from teams.api.outcome_serializers import (
+from teams import selectors
+from teams.api.serializers.outcomes import (
     ExperimentSerializer,
     KeyResultSerializer,
     NotDoingItemSerializer,
@@ -41,6 +41,19 @@ from teams.models import (
     RealisationPoint,
     TeamInteraction,
 )
+from teams.services.objectives import (
+    key_result_create,
+    key_result_update,
+    objective_create,
+    objective_update,
+)
+from teams.services.outcomes import (
+    experiment_create,
+    experiment_update,
+    not_doing_record,
+    outcome_update_post,
+)
+from teams.services.realisation import realisation_metric_create, realisation_point_record
 
 
 def _service_call(function, **kwargs):
@@ -74,11 +87,11 @@ class ObjectiveViewSet(
         return Objective.objects.visible_to(self.request.user).order_by("portfolio", "level", "pk")
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(services.objective_create, **serializer.validated_data)
+        serializer.instance = _service_call(objective_create, **serializer.validated_data)
 
     def perform_update(self, serializer) -> None:
         serializer.instance = _service_call(
-            services.objective_update, objective=serializer.instance, **serializer.validated_data
+            objective_update, objective=serializer.instance, **serializer.validated_data
         )
 
 
@@ -112,11 +125,11 @@ class KeyResultViewSet(
         )
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(services.key_result_create, **serializer.validated_data)
+        serializer.instance = _service_call(key_result_create, **serializer.validated_data)
 
     def perform_update(self, serializer) -> None:
         serializer.instance = _service_call(
-            services.key_result_update, key_result=serializer.instance, **serializer.validated_data
+            key_result_update, key_result=serializer.instance, **serializer.validated_data
         )
 
 
@@ -170,7 +183,7 @@ class OutcomeUpdateViewSet(
             corrects=data.get("corrects"),
         )
         serializer.instance = _service_call(
-            services.outcome_update_post, posted_by=self.request.user, posted_at=now, **data
+            outcome_update_post, posted_by=self.request.user, posted_at=now, **data
         )
         self._warnings = [{"code": w.code, "message": w.message} for w in warnings]
 
@@ -203,7 +216,7 @@ class ExperimentViewSet(
 
     def perform_create(self, serializer) -> None:
         serializer.instance = _service_call(
-            services.experiment_create, created_by=self.request.user, **serializer.validated_data
+            experiment_create, created_by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer) -> None:
@@ -213,7 +226,7 @@ class ExperimentViewSet(
                 {"team": "An experiment cannot move to another team."}
             )
         serializer.instance = _service_call(
-            services.experiment_update, experiment=serializer.instance, **data
+            experiment_update, experiment=serializer.instance, **data
         )
 
 
@@ -239,7 +252,7 @@ class NotDoingItemViewSet(
 
     def perform_create(self, serializer) -> None:
         serializer.instance = _service_call(
-            services.not_doing_record, recorded_by=self.request.user, **serializer.validated_data
+            not_doing_record, recorded_by=self.request.user, **serializer.validated_data
         )
 
 
@@ -276,9 +289,7 @@ class RealisationMetricViewSet(
         )
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(
-            services.realisation_metric_create, **serializer.validated_data
-        )
+        serializer.instance = _service_call(realisation_metric_create, **serializer.validated_data)
 
 
 class RealisationPointFilter(IdFilterSet):
@@ -305,6 +316,4 @@ class RealisationPointViewSet(
         return RealisationPoint.objects.visible_to(self.request.user).order_by("metric", "on")
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = _service_call(
-            services.realisation_point_record, **serializer.validated_data
-        )
+        serializer.instance = _service_call(realisation_point_record, **serializer.validated_data)

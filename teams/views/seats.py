@@ -19,10 +19,10 @@ from portfolio.http import form_status
 from portfolio.models import Portfolio
 from teams import selectors
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
+from teams.forms.seats import SeatChangeForm, SeatEndForm, SeatForm
 from teams.models import ProductTeam, TeamMembership
 from teams.plausibility import day
-from teams.seat_forms import SeatChangeForm, SeatEndForm, SeatForm
-from teams.services import team_membership_add, team_membership_change, team_membership_end
+from teams.services.seats import team_membership_add, team_membership_change, team_membership_end
 
 MAX_QUERY = 100
 

@@ -4,7 +4,7 @@ from rest_framework import viewsets
 
 from portfolio.access import money_portfolio_ids
 from portfolio.api.access import IdFilterSet
-from teams.api.serializers import ProductTeamSerializer
+from teams.api.serializers.teams import ProductTeamSerializer
 from teams.models import ProductTeam, TeamMembership
 
 

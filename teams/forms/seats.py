@@ -1,5 +1,5 @@
 """Forms for seats (team memberships): a new seat, its end, a new allocation. They parse; the rules
-are the model's and the service's (teams.services.team_membership_*)."""
+are the model's and the service's (teams.services.seats)."""
 
 from __future__ import annotations
 

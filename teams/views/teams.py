@@ -8,11 +8,12 @@ from django.views.decorators.http import require_safe
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
 from teams.access import may_write_outcomes
-from teams.forms import OutcomeUpdateForm, ProductTeamForm
+from teams.forms.outcomes import OutcomeUpdateForm
+from teams.forms.teams import ProductTeamForm
 from teams.models import ProductTeam
-from teams.panels import team_outcomes, team_people
+from teams.panels.team import team_outcomes, team_people
 from teams.selectors import open_pulse_round_for
-from teams.services import team_create, team_update
+from teams.services.teams import team_create, team_update
 from valuestreams.models import ValueStream
 from valuestreams.panels import team_flow_section
 

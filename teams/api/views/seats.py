@@ -17,14 +17,15 @@ from rest_framework.response import Response
 
 from portfolio.api.access import writable_parent
 from portfolio.api.errors import api_validation_error
-from teams import selectors, services
-from teams.api.serializers import (
+from teams import selectors
+from teams.api.serializers.seats import (
     SeatCreateSerializer,
     SeatEndSerializer,
     SeatPostedSerializer,
     TeamSeatSerializer,
 )
 from teams.models import ProductTeam, TeamMembership
+from teams.services.seats import team_membership_add, team_membership_end
 
 
 def _service_call(function, **kwargs):
@@ -107,7 +108,7 @@ class TeamSeatViewSet(
             end_date=data.get("end_date"),
             viewer=request.user,
         )
-        seat = _service_call(services.team_membership_add, team=team, by=request.user, **data)
+        seat = _service_call(team_membership_add, team=team, by=request.user, **data)
         body = {
             **TeamSeatSerializer(seat, context=self.get_serializer_context()).data,
             "warnings": [{"code": w.code, "message": w.message} for w in warnings],
@@ -125,6 +126,6 @@ class TeamSeatViewSet(
         serializer.is_valid(raise_exception=True)
         end_date = serializer.validated_data.get("end_date") or timezone.localdate()
         seat = _service_call(
-            services.team_membership_end, membership=seat, end_date=end_date, by=request.user
+            team_membership_end, membership=seat, end_date=end_date, by=request.user
         )
         return Response(TeamSeatSerializer(seat, context=self.get_serializer_context()).data)

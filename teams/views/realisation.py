@@ -10,10 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
-from teams.forms import RealisationImportForm, RealisationMetricForm, RealisationPointForm
-from teams.panels import realisation_panels
+from teams.forms.realisation import (
+    RealisationImportForm,
+    RealisationMetricForm,
+    RealisationPointForm,
+)
+from teams.panels.realisation import realisation_panels
 from teams.selectors import realisation_metrics
-from teams.services import (
+from teams.services.realisation import (
     realisation_import_csv,
     realisation_metric_create,
     realisation_point_record,

@@ -1,9 +1,7 @@
-"""Lean PMO pages for outcomes: the portfolio's OKR cascade (read by everyone in the portfolio),
-objectives and key results, dependencies between teams and pulse rounds (written by Lean PMO)."""
+"""Lean PMO pages for the OKR cascade: the portfolio's outcomes page (read by everyone in the
+portfolio) and its objectives and key results (written by Lean PMO)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,46 +14,24 @@ from django.views.decorators.http import require_safe
 from leanpmo.selectors import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.form_errors import add_service_errors
-from portfolio.http import form_status
 from portfolio.models import Portfolio
-from teams.forms import KeyResultForm, ObjectiveForm, PulseRoundForm, TeamInteractionForm
-from teams.models import KeyResult, Objective, ProductTeam, TeamInteraction
-from teams.panels import outcome_branch, outcome_tree
-from teams.selectors import value_stream_interactions_for_editing
-from teams.services import (
+from teams.forms.objectives import KeyResultForm, ObjectiveForm
+from teams.models import KeyResult, Objective
+from teams.panels.outcome_tree import outcome_branch, outcome_tree
+from teams.selectors import folded_branch_of
+from teams.services.objectives import (
     key_result_create,
     key_result_update,
     objective_create,
     objective_update,
-    pulse_round_open,
-    team_interaction_record,
-    team_interaction_update,
 )
-from valuestreams.models import ValueStream
-
-
-def _branch_of(anchor: str) -> int | None:
-    """The value-stream objective whose folded branch holds `anchor` ("objective-12",
-    "key-result-7") on the outcomes page; None when it is not in a folded branch."""
-    kind, _, number = anchor.rpartition("-")
-    if not number.isdigit():
-        return None
-    objectives = Objective.objects.filter(
-        **({"pk": number} if kind == "objective" else {"key_results": number})
-    )
-    found = objectives.values_list("level", "pk", "parent_id").first()
-    if found is None:
-        return None
-    level, objective_id, parent_id = found
-    if level == Objective.Level.VALUE_STREAM:
-        return objective_id
-    return parent_id if level == Objective.Level.TEAM else None
+from teams.views.pmo_form import pmo_form_page
 
 
 def _outcomes_url(portfolio_id: int, anchor: str = "") -> str:
     """The outcomes page at `anchor`, with the branch that holds it unfolded."""
     url = reverse("portfolio-outcomes", args=[portfolio_id])
-    branch = _branch_of(anchor) if anchor else None
+    branch = folded_branch_of(anchor) if anchor else None
     return url + (f"?open={branch}" if branch else "") + (f"#{anchor}" if anchor else "")
 
 
@@ -106,17 +82,6 @@ def objective_branch_view(request: HttpRequest, pk: int, objective_pk: int) -> H
     return render(request, "teams/_objective_branch.html", context)
 
 
-def _pmo_form_page(request, form, *, portfolio, title: str, cancel_url: str, crumbs=()):
-    context = {
-        "form": form,
-        "portfolio": portfolio,
-        "title": title,
-        "cancel_url": cancel_url,
-        "crumbs": crumbs,
-    }
-    return render(request, "teams/pmo_form.html", context, status=form_status(form))
-
-
 def objective_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Lean PMO adds an objective at a level (?level=…), optionally under a parent (?parent=…)."""
     portfolio = get_for_user(Portfolio, request.user, pk, write=True)
@@ -132,7 +97,7 @@ def objective_create_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Objective “{objective}” created.")
             return redirect(_outcomes_url(portfolio.pk, f"objective-{objective.pk}"))
     label = Objective.Level(level).label.lower() if level in Objective.Level.values else ""
-    return _pmo_form_page(
+    return pmo_form_page(
         request,
         form,
         portfolio=portfolio,
@@ -158,7 +123,7 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Objective “{objective}” saved.")
             return redirect(_outcomes_url(portfolio.pk, f"objective-{objective.pk}"))
-    return _pmo_form_page(
+    return pmo_form_page(
         request,
         form,
         portfolio=portfolio,
@@ -183,7 +148,7 @@ def key_result_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Key result “{key_result}” added to “{objective}”.")
             return redirect(_outcomes_url(objective.portfolio_id, f"key-result-{key_result.pk}"))
-    return _pmo_form_page(
+    return pmo_form_page(
         request,
         form,
         portfolio=objective.portfolio,
@@ -205,7 +170,7 @@ def key_result_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Key result “{key_result}” saved.")
             return redirect(_outcomes_url(portfolio.pk, f"key-result-{key_result.pk}"))
-    return _pmo_form_page(
+    return pmo_form_page(
         request,
         form,
         portfolio=portfolio,
@@ -230,80 +195,3 @@ def key_result_closing(request: HttpRequest, pk: int) -> HttpResponse:
     verb = "closed: it takes no more check-ins" if closed == "true" else "reopened"
     messages.success(request, f"Key result “{key_result}” {verb}.")
     return redirect(_outcomes_url(portfolio_id, f"key-result-{key_result.pk}"))
-
-
-def dependencies_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Lean PMO records dependencies of a value stream's teams and sees those recorded."""
-    value_stream = get_for_user(ValueStream, request.user, pk, write=True)
-    form = TeamInteractionForm(request.POST or None, value_stream=value_stream)
-    if request.method == "POST" and form.is_valid():
-        try:
-            interaction = team_interaction_record(**form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Dependency “{interaction}” recorded.")
-            return redirect("team-interactions", pk=value_stream.pk)
-    context = {
-        "form": form,
-        "value_stream": value_stream,
-        "portfolio": value_stream.portfolio,
-        "interactions": list(value_stream_interactions_for_editing(value_stream)),
-    }
-    return render(request, "teams/dependencies.html", context, status=form_status(form))
-
-
-def dependency_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Lean PMO changes a dependency's interaction mode, blocking flag or what it is for."""
-    interaction = get_for_user(TeamInteraction, request.user, pk, write=True)
-    value_stream = interaction.team.value_stream
-    form = TeamInteractionForm(
-        request.POST or None, value_stream=value_stream, instance=interaction
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            team_interaction_update(interaction=interaction, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Dependency “{interaction}” saved.")
-            return redirect("team-interactions", pk=value_stream.pk)
-    dependencies_url = reverse("team-interactions", args=[value_stream.pk])
-    return _pmo_form_page(
-        request,
-        form,
-        portfolio=value_stream.portfolio,
-        title=f"{interaction.team} depends on {interaction.depends_on}",
-        cancel_url=dependencies_url,
-        crumbs=[(dependencies_url, f"Dependencies in {value_stream.name}")],
-    )
-
-
-def pulse_round_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """Lean PMO opens a pulse round for a team, with its questions."""
-    team = get_for_user(ProductTeam, request.user, pk, write=True)
-    today = timezone.localdate()
-    form = PulseRoundForm(
-        request.POST or None,
-        initial={"opens_on": today, "closes_on": today + dt.timedelta(days=13)},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            pulse_round = pulse_round_open(team=team, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Pulse round open from {pulse_round.opens_on:%d %b} to "
-                f"{pulse_round.closes_on:%d %b %Y} with {pulse_round.questions.count()} questions.",
-            )
-            return redirect(f"{team.get_absolute_url()}#pulse")
-    return _pmo_form_page(
-        request,
-        form,
-        portfolio=team.value_stream.portfolio,
-        title=f"Open a pulse round for {team.name}",
-        cancel_url=f"{team.get_absolute_url()}#pulse",
-        crumbs=[(team.get_absolute_url(), team.name)],
-    )

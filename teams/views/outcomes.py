@@ -1,4 +1,5 @@
-"""Pages where a team's members write: check-ins, experiments, the not-doing list, the pulse."""
+"""Pages where a team's members write their outcome records: check-ins, experiments and the
+not-doing list."""
 
 from __future__ import annotations
 
@@ -15,15 +16,14 @@ from portfolio.http import form_status
 from teams import selectors
 from teams.access import get_team_for_outcomes
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
-from teams.forms import ExperimentForm, NotDoingForm, OutcomeUpdateForm, PulseAnswerForm
-from teams.models import Experiment, OutcomeUpdate, PulseRound
+from teams.forms.outcomes import ExperimentForm, NotDoingForm, OutcomeUpdateForm
+from teams.models import Experiment, OutcomeUpdate
 from teams.plausibility import plain_number
-from teams.services import (
+from teams.services.outcomes import (
     experiment_create,
     experiment_update,
     not_doing_record,
     outcome_update_post,
-    pulse_answer,
 )
 
 
@@ -141,26 +141,4 @@ def not_doing_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Added to the not-doing list.")
             return redirect(f"{team.get_absolute_url()}#not-doing")
     context = {"form": form, "team": team, "title": "Decide not to do something"}
-    return render(request, "teams/team_record_form.html", context, status=form_status(form))
-
-
-def pulse_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team member answers an open pulse round; only aggregates are ever shown."""
-    pulse_round = get_for_user(PulseRound, request.user, pk, write=True)
-    team = pulse_round.team
-    form = PulseAnswerForm(request.POST or None, pulse_round=pulse_round)
-    if request.method == "POST" and form.is_valid():
-        try:
-            pulse_answer(
-                pulse_round=pulse_round,
-                respondent=request.user,
-                scores=form.scores(),
-                on=timezone.localdate(),
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "Thank you: your answers are in, without your name.")
-            return redirect(f"{team.get_absolute_url()}#pulse")
-    context = {"form": form, "team": team, "title": "Team pulse", "pulse_round": pulse_round}
     return render(request, "teams/team_record_form.html", context, status=form_status(form))
