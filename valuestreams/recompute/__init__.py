@@ -31,7 +31,7 @@ them, an incremental one updates the previous counts by its changed items).
 
 Changes that move whole histories without naming items — a state/type mapping edit, funding
 targets — request ``full=True``; a team moved to another value stream
-(:func:`teams.services.team_update`) requests the team's items by ``team_ids``. The nightly full
+(:func:`teams.services.teams.team_update`) requests the team's items by ``team_ids``. The nightly full
 run repairs anything changed behind the services' back (the Django admin, raw SQL).
 """
 
