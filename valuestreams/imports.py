@@ -23,10 +23,10 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from portfolio.models import IntegrationToken, Portfolio
 from portfolio.uploads import max_upload_bytes
-from valuestreams.importing import records as neutral
-from valuestreams.importing.csvpair import parse_csv_pair
-from valuestreams.importing.jira import parse_jira_search
-from valuestreams.importing.records import storable_text
+from valuestreams.parsing import records as neutral
+from valuestreams.parsing.csvpair import parse_csv_pair
+from valuestreams.parsing.jira import parse_jira_search
+from valuestreams.parsing.records import storable_text
 from valuestreams.ingest import IngestRejected, work_item_records_write
 from valuestreams.jobs import JobHeartbeat, job_sweep
 from valuestreams.models import ImportJob, JobStatus

@@ -13,7 +13,7 @@ from typing import Any
 
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
-from valuestreams.importing.records import UNSTORABLE_MESSAGE, parse_timestamp, storable_text
+from valuestreams.parsing.records import UNSTORABLE_MESSAGE, parse_timestamp, storable_text
 from valuestreams.ingest.results import IngestError, IngestRejected
 
 MAX_RECORDS = 5000

@@ -11,7 +11,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 
 from portfolio.models import Portfolio
-from valuestreams.importing.records import (
+from valuestreams.parsing.records import (
     BlockedChangeRecord,
     StatusChangeRecord,
     TypeChangeRecord,
@@ -191,7 +191,7 @@ def work_item_records_write(
     unknown_team: str = "error",
     dry_run: bool = False,
 ) -> IngestSummary:
-    """Write parsed work items (see ``valuestreams.importing.records``) to `portfolio`.
+    """Write parsed work items (see ``valuestreams.parsing.records``) to `portfolio`.
 
     ``team_refs`` (default: each record's ``team`` name) are resolved among the portfolio's teams;
     an unknown team is an error (``unknown_team="error"``, the API) or a warning that keeps the
