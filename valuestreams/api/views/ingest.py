@@ -26,7 +26,7 @@ from portfolio.api.authentication import (
 from portfolio.api.errors import BodyTooLarge, api_validation_error
 from portfolio.api.parsers import JSONParser
 from portfolio.uploads import upload_size_error
-from valuestreams.api import ingest_serializers as s
+from valuestreams.api.serializers import ingest as s
 from valuestreams.parsing.batch import IngestError, IngestRejected
 from valuestreams.selectors.imports import import_jobs_visible_to
 from valuestreams.services.deliveries import changes_ingest, deployments_ingest, incidents_ingest
