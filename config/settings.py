@@ -283,7 +283,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # The largest request body read into memory (file uploads excluded: they stream to disk). Ingest
-# batches are the largest bodies: at most 5,000 records (valuestreams.ingest.MAX_RECORDS) of 4 KB
+# batches are the largest bodies: at most 5,000 records (valuestreams.parsing.batch.MAX_RECORDS) of 4 KB
 # on average, which holds every text at its documented maximum (key, type and team 120, source 40,
 # title and url 500 characters: about 1.6 KB of JSON with the field names and times) plus a dozen
 # status changes with 120-character statuses (about 2.2 KB). So every documented batch fits:

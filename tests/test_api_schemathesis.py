@@ -68,10 +68,10 @@ from tests.teams.factories import (
     RealisationPointFactory,
     TeamInteractionFactory,
 )
-from valuestreams.imports import import_job_create
-from valuestreams.ingest import work_items_ingest
 from valuestreams.models import ValueStream, WorkItem
 from valuestreams.recompute import recompute_full_now, recompute_request
+from valuestreams.services.imports import import_job_create
+from valuestreams.services.work_items import work_items_ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,6 @@ from django.utils import timezone
 from tests.conftest import big_csv_pair, holding, wait_for, waits_for_lock
 from tests.factories import PortfolioMembershipFactory
 from tests.leanpmo.support import make_period
-from valuestreams.imports import import_job_create, import_job_run, import_jobs_sweep
 from valuestreams.jobs import QUEUED_TOO_LONG
 from valuestreams.models import (
     ImportJob,
@@ -31,6 +30,7 @@ from valuestreams.models import (
     WorkItem,
 )
 from valuestreams.recompute import recompute_jobs_sweep
+from valuestreams.services.imports import import_job_create, import_job_run, import_jobs_sweep
 
 DATA = Path(__file__).parent / "valuestreams" / "data"
 ITEMS = 20_000

@@ -31,9 +31,9 @@ from teams.models import (
 )
 from tests.leanpmo.support import funding_for
 from tests.teams.factories import KeyResultFactory, RealisationMetricFactory
-from valuestreams.importing.csvpair import parse_csv_pair
-from valuestreams.importing.jira import parse_jira_search
 from valuestreams.models import Change, Deployment, Incident, StatusChange, WorkItem
+from valuestreams.parsing.csvpair import parse_csv_pair
+from valuestreams.parsing.jira import parse_jira_search
 
 RANGE = "1970-01-01 to 2200-12-31"
 FAR = "4061-03-31"  # a typo for 2061

@@ -39,7 +39,7 @@ SOURCE = "demo"
 HISTORY_DAYS = 730
 BATCH = 5000
 
-# The demo's Jira statuses and types all have defaults in `valuestreams.mapping`, except
+# The demo's Jira statuses and types all have defaults in `valuestreams.selectors.mappings`, except
 # "Awaiting Vendor": left unmapped on purpose, it counts as waiting and shows up as a caveat, as it
 # would in a real first import. The PMO mapped "In Review" to waiting (a queue for reviewers).
 STATUS_MAPPING = {"In Review": FlowState.WAITING}

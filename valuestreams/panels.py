@@ -13,9 +13,38 @@ from typing import Any
 import pandas as pd
 from django.urls import reverse
 
-from portfolio.charting import chart_panel
+from portfolio.charting import Figure, chart_panel
 from teams.models import ProductTeam
-from valuestreams import charts
+from valuestreams.charts.breakdowns import (
+    flow_distribution_chart,
+    flow_distribution_finding,
+    flow_distribution_table,
+    team_breakdown_chart,
+    team_breakdown_finding,
+    team_breakdown_table,
+    time_in_status_chart,
+    time_in_status_finding,
+    time_in_status_table,
+)
+from valuestreams.charts.dora import (
+    dora_trend_chart,
+    dora_trend_finding,
+    dora_trend_table,
+)
+from valuestreams.charts.flow import (
+    flow_efficiency_chart,
+    flow_efficiency_finding,
+    flow_efficiency_table,
+    flow_load_chart,
+    flow_load_finding,
+    flow_load_table,
+    flow_time_chart,
+    flow_time_finding,
+    flow_time_table,
+    flow_velocity_chart,
+    flow_velocity_finding,
+    flow_velocity_table,
+)
 from valuestreams.models import ValueStream
 from valuestreams.selectors.dashboard import (
     FlowDashboard,
@@ -34,7 +63,7 @@ class FlowChart:
     title: str
     note: str
     frame: str  # attribute of FlowDashboard
-    figure: Callable[[pd.DataFrame], charts.Figure]
+    figure: Callable[[pd.DataFrame], Figure]
     table: Callable[[pd.DataFrame], pd.DataFrame]
     finding: Callable[[pd.DataFrame, str], str]  # (frame, the recent span's name)
 
@@ -45,59 +74,59 @@ CHARTS: dict[str, FlowChart] = {
         "Flow velocity",
         "Items done per {grain}, by type." + RUNNING,
         "flow",
-        charts.flow_velocity_chart,
-        charts.flow_velocity_table,
-        lambda frame, recent: charts.flow_velocity_finding(frame),
+        flow_velocity_chart,
+        flow_velocity_table,
+        lambda frame, recent: flow_velocity_finding(frame),
     ),
     "flow-time": FlowChart(
         "Flow time",
         "Days from start to done of the items done per {grain}: half of them took p50 or less, "
         "85 % p85, 95 % p95.",
         "flow",
-        charts.flow_time_chart,
-        charts.flow_time_table,
-        lambda frame, recent: charts.flow_time_finding(frame),
+        flow_time_chart,
+        flow_time_table,
+        lambda frame, recent: flow_time_finding(frame),
     ),
     "efficiency": FlowChart(
         "Flow efficiency",
         "Share of flow time spent actively worked on, per {grain}.",
         "flow",
-        charts.flow_efficiency_chart,
-        charts.flow_efficiency_table,
-        lambda frame, recent: charts.flow_efficiency_finding(frame),
+        flow_efficiency_chart,
+        flow_efficiency_table,
+        lambda frame, recent: flow_efficiency_finding(frame),
     ),
     "load": FlowChart(
         "Flow load",
         "Items started and not yet done (work in progress), per {grain}." + RUNNING,
         "flow",
-        charts.flow_load_chart,
-        charts.flow_load_table,
-        lambda frame, recent: charts.flow_load_finding(frame),
+        flow_load_chart,
+        flow_load_table,
+        lambda frame, recent: flow_load_finding(frame),
     ),
     "distribution": FlowChart(
         "Flow distribution",
         "Items done by type in the {recent}{target}.",
         "distribution",
-        charts.flow_distribution_chart,
-        charts.flow_distribution_table,
-        lambda frame, recent: charts.flow_distribution_finding(frame, recent=recent),
+        flow_distribution_chart,
+        flow_distribution_table,
+        lambda frame, recent: flow_distribution_finding(frame, recent=recent),
     ),
     "time-in-status": FlowChart(
         "Where work waits",
         "Time the items done in the {recent} spent in each status "
         "(green: worked on, amber: waiting).",
         "status_times",
-        charts.time_in_status_chart,
-        charts.time_in_status_table,
-        lambda frame, recent: charts.time_in_status_finding(frame, recent=recent),
+        time_in_status_chart,
+        time_in_status_table,
+        lambda frame, recent: time_in_status_finding(frame, recent=recent),
     ),
     "teams": FlowChart(
         "Velocity by team",
         "Items done per {grain}, by team." + RUNNING,
         "team_velocity",
-        charts.team_breakdown_chart,
-        charts.team_breakdown_table,
-        lambda frame, recent: charts.team_breakdown_finding(frame),
+        team_breakdown_chart,
+        team_breakdown_table,
+        lambda frame, recent: team_breakdown_finding(frame),
     ),
     "dora": FlowChart(
         "DORA metrics over the last twelve months",
@@ -105,9 +134,9 @@ CHARTS: dict[str, FlowChart] = {
         "tiers (green elite, teal high, amber medium, red low), each point is coloured by the "
         "tier its month reached. Lead time and recovery time are on log scales.",
         "dora_months",
-        charts.dora_trend_chart,
-        charts.dora_trend_table,
-        lambda frame, recent: charts.dora_trend_finding(frame),
+        dora_trend_chart,
+        dora_trend_table,
+        lambda frame, recent: dora_trend_finding(frame),
     ),
 }
 TEAM_CHARTS = ("velocity", "flow-time", "efficiency", "load", "dora")

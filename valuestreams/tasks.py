@@ -20,7 +20,7 @@ def run_recompute_job(job_id: int) -> None:
 def sweep_jobs() -> None:
     """Send again the recompute and import jobs whose message or worker was lost (beat, every
     minute; see valuestreams.jobs)."""
-    from valuestreams.imports import import_jobs_sweep
+    from valuestreams.services.imports import import_jobs_sweep
 
     recompute_jobs_sweep()
     import_jobs_sweep()
@@ -35,6 +35,6 @@ def recompute_all_portfolios_nightly() -> None:
 @shared_task(ignore_result=True, acks_late=True)
 def import_job_run_task(job_id: int) -> None:
     """Run a queued ImportJob (ingest engineer; a second delivery of the same message does nothing)."""
-    from valuestreams.imports import import_job_run
+    from valuestreams.services.imports import import_job_run
 
     import_job_run(job_id=job_id)

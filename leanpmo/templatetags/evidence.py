@@ -7,7 +7,7 @@ import datetime as dt
 from django import template
 
 from leanpmo import evidence
-from valuestreams.selectors.dashboard import caveat_messages
+from valuestreams.selectors.caveats import caveat_messages
 
 register = template.Library()
 

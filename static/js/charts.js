@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
-  // Figures arrive as plain data (valuestreams/charts.py and the other chart modules); the font is sized
+  // Figures arrive as plain data (valuestreams/charts/ and the other chart modules); the font is sized
   // for a projector as much as for a laptop.
 
   function draw(root) {

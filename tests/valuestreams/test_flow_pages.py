@@ -14,8 +14,8 @@ from tests.factories import ProductTeamFactory
 from tests.valuestreams.flow_pages_rows import AS_OF, metric_run, publish
 from valuestreams.models import ScopeKind, WorkItem, WorkItemFact
 from valuestreams.panels import value_stream_flow_section
+from valuestreams.selectors.caveats import caveat_messages
 from valuestreams.selectors.dashboard import (
-    caveat_messages,
     dora_tiles,
     team_dashboard,
     value_stream_dashboard,

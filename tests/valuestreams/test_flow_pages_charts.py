@@ -8,7 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
-from valuestreams import charts
+from valuestreams.charts import axes, breakdowns, dora
+from valuestreams.charts import flow as flow_charts
 from valuestreams.metrics.dora import load_benchmark
 
 DAY = 86_400
@@ -40,7 +41,8 @@ def flow_frame() -> pd.DataFrame:
 
 def test_chart_modules_are_pure_and_import_no_django():
     code = (
-        "import sys, valuestreams.charts, teams.charts, portfolio.charting; "
+        "import sys, valuestreams.charts.axes, valuestreams.charts.flow, valuestreams.charts.breakdowns, "
+        "valuestreams.charts.dora, teams.charts, portfolio.charting; "
         "print([name for name in sys.modules if name.split('.')[0] == 'django'])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -48,7 +50,7 @@ def test_chart_modules_are_pure_and_import_no_django():
 
 
 def test_figures_are_plain_json_data_without_plotly_objects():
-    figure = charts.flow_time_chart(flow_frame())
+    figure = flow_charts.flow_time_chart(flow_frame())
     assert isinstance(figure, dict)
     assert set(figure) == {"data", "layout"}
     # strict JSON: a missing value is null, never NaN
@@ -56,7 +58,7 @@ def test_figures_are_plain_json_data_without_plotly_objects():
 
 
 def test_velocity_stacks_one_bar_per_type_that_has_items_on_a_date_axis():
-    figure = charts.flow_velocity_chart(flow_frame())
+    figure = flow_charts.flow_velocity_chart(flow_frame())
     assert figure["layout"]["barmode"] == "stack"
     traces = {trace["name"]: trace["y"] for trace in figure["data"]}
     assert traces == {"Feature": [3, 2], "Defect": [1, 0], "Debt": [0, 2]}
@@ -69,14 +71,14 @@ def test_velocity_stacks_one_bar_per_type_that_has_items_on_a_date_axis():
 
 def test_the_running_week_is_drawn_lighter():
     flow = flow_frame().assign(complete=lambda f: f["label"] == "2026-W01")
-    bars = charts.flow_velocity_chart(flow)["data"][0]
-    assert bars["marker"]["opacity"] == [1.0, charts.RUNNING_OPACITY]
-    load = charts.flow_load_chart(flow)["data"][0]
-    assert load["marker"]["opacity"] == [1.0, charts.RUNNING_OPACITY]
+    bars = flow_charts.flow_velocity_chart(flow)["data"][0]
+    assert bars["marker"]["opacity"] == [1.0, axes.RUNNING_OPACITY]
+    load = flow_charts.flow_load_chart(flow)["data"][0]
+    assert load["marker"]["opacity"] == [1.0, axes.RUNNING_OPACITY]
 
 
 def test_velocity_table_has_a_column_per_type_and_the_total():
-    table = charts.flow_velocity_table(flow_frame())
+    table = flow_charts.flow_velocity_table(flow_frame())
     assert list(table.columns) == ["Week starting", "Feature", "Defect", "Debt", "Total"]
     assert table.to_numpy().tolist() == [
         [dt.date(2025, 12, 29), 3, 1, 0, 4],
@@ -86,12 +88,12 @@ def test_velocity_table_has_a_column_per_type_and_the_total():
 
 def test_monthly_tables_name_the_month():
     flow = flow_frame().replace({"label": {"2026-W01": "2026-01", "2026-W02": "2026-02"}})
-    assert charts.flow_time_table(flow)["Month"].tolist() == ["Jan 2026", "Feb 2026"]
-    assert charts.flow_velocity_chart(flow)["layout"]["xaxis"]["hoverformat"] == "%b %Y"
+    assert flow_charts.flow_time_table(flow)["Month"].tolist() == ["Jan 2026", "Feb 2026"]
+    assert flow_charts.flow_velocity_chart(flow)["layout"]["xaxis"]["hoverformat"] == "%b %Y"
 
 
 def test_flow_time_draws_p50_p85_p95_in_days_and_leaves_gaps_for_missing_values():
-    figure = charts.flow_time_chart(flow_frame())
+    figure = flow_charts.flow_time_chart(flow_frame())
     assert [trace["name"] for trace in figure["data"]] == ["p50", "p85", "p95"]
     p50, p85, p95 = (trace["y"] for trace in figure["data"])
     assert p50 == [1.0, None]
@@ -101,13 +103,13 @@ def test_flow_time_draws_p50_p85_p95_in_days_and_leaves_gaps_for_missing_values(
 
 
 def test_efficiency_is_shown_in_percent_on_a_0_to_100_axis():
-    figure = charts.flow_efficiency_chart(flow_frame())
+    figure = flow_charts.flow_efficiency_chart(flow_frame())
     assert figure["data"][0]["y"] == [23.4, 23.4]
     assert figure["layout"]["yaxis"]["range"] == [0, 100]
 
 
 def test_load_shows_the_mean_as_bars_and_the_end_of_period_as_a_line():
-    figure = charts.flow_load_chart(flow_frame())
+    figure = flow_charts.flow_load_chart(flow_frame())
     assert [(trace["type"], trace["name"]) for trace in figure["data"]] == [
         ("bar", "mean over the period"),
         ("scatter", "at period end"),
@@ -118,15 +120,15 @@ def test_load_shows_the_mean_as_bars_and_the_end_of_period_as_a_line():
 
 def test_findings_state_the_last_complete_period_with_units():
     flow = flow_frame().assign(complete=lambda f: f["label"] == "2026-W01")
-    assert charts.flow_velocity_finding(flow) == "4 items done in the week of 29 Dec 2025"
-    assert charts.flow_velocity_finding(flow_frame()) == (
+    assert flow_charts.flow_velocity_finding(flow) == "4 items done in the week of 29 Dec 2025"
+    assert flow_charts.flow_velocity_finding(flow_frame()) == (
         "4 items done in the week of 5 Jan 2026; 4 a week on average over the last 2 weeks"
     )
-    assert charts.flow_time_finding(flow) == (
+    assert flow_charts.flow_time_finding(flow) == (
         "85 % of the items done in the week of 29 Dec 2025 took 4 days or less (half of them 1 day)"
     )
-    assert charts.flow_efficiency_finding(flow).startswith("23 % of the flow time")
-    assert charts.flow_load_finding(flow) == (
+    assert flow_charts.flow_efficiency_finding(flow).startswith("23 % of the flow time")
+    assert flow_charts.flow_load_finding(flow) == (
         "9 items in progress at the end of the week of 29 Dec 2025"
     )
 
@@ -136,7 +138,7 @@ def test_load_finding_compares_with_four_weeks_before():
         {"label": f"2026-W{week:02d}", "item_type": "All", "velocity": 1, "load_end": load}
         for week, load in zip(range(1, 7), [10, 11, 12, 13, 20, 14], strict=True)
     ]
-    assert charts.flow_load_finding(pd.DataFrame(rows)) == (
+    assert flow_charts.flow_load_finding(pd.DataFrame(rows)) == (
         "14 items in progress at the end of the week of 2 Feb 2026, up 3 on 4 weeks before"
     )
 
@@ -144,10 +146,10 @@ def test_load_finding_compares_with_four_weeks_before():
 def test_findings_of_empty_frames_are_empty():
     empty = flow_frame().iloc[0:0]
     for finding in (
-        charts.flow_velocity_finding,
-        charts.flow_time_finding,
-        charts.flow_efficiency_finding,
-        charts.flow_load_finding,
+        flow_charts.flow_velocity_finding,
+        flow_charts.flow_time_finding,
+        flow_charts.flow_efficiency_finding,
+        flow_charts.flow_load_finding,
     ):
         assert finding(empty) == ""
 
@@ -161,13 +163,13 @@ def test_distribution_compares_done_shares_with_the_target():
             "target": [0.6, 0.3],
         }
     )
-    figure = charts.flow_distribution_chart(distribution)
+    figure = breakdowns.flow_distribution_chart(distribution)
     assert [trace["name"] for trace in figure["data"]] == ["done", "target"]
     assert figure["data"][0]["y"] == [90.0, 10.0]
     assert figure["data"][1]["y"] == [60.0, 30.0]
-    table = charts.flow_distribution_table(distribution)
+    table = breakdowns.flow_distribution_table(distribution)
     assert table.to_numpy().tolist() == [["Feature", 9, 90.0, 60.0], ["Debt", 1, 10.0, 30.0]]
-    assert charts.flow_distribution_finding(distribution, recent="last 13 weeks") == (
+    assert breakdowns.flow_distribution_finding(distribution, recent="last 13 weeks") == (
         "Feature: 90 % of the items done in the last 13 weeks, against a 60 % target"
     )
 
@@ -181,7 +183,7 @@ def test_distribution_labels_add_up_to_100_percent():
             "target": [float("nan")] * 3,
         }
     )
-    labels = charts.flow_distribution_chart(distribution)["data"][0]["text"]
+    labels = breakdowns.flow_distribution_chart(distribution)["data"][0]["text"]
     assert labels == ["34 %", "33 %", "33 %"]
 
 
@@ -189,9 +191,9 @@ def test_distribution_without_targets_draws_only_what_was_done():
     distribution = pd.DataFrame(
         {"item_type": ["Feature"], "done": [3], "share": [1.0], "target": [float("nan")]}
     )
-    figure = charts.flow_distribution_chart(distribution)
+    figure = breakdowns.flow_distribution_chart(distribution)
     assert [trace["name"] for trace in figure["data"]] == ["done"]
-    assert charts.flow_distribution_finding(distribution, recent="last 3 months") == (
+    assert breakdowns.flow_distribution_finding(distribution, recent="last 3 months") == (
         "Feature: 100 % of the items done in the last 3 months"
     )
 
@@ -206,19 +208,19 @@ def test_time_in_status_puts_the_longest_wait_on_top_coloured_by_flow_state():
             "share": [0.6, 0.3, 0.1],
         }
     )
-    figure = charts.time_in_status_chart(status_times)
+    figure = breakdowns.time_in_status_chart(status_times)
     bars = figure["data"][0]
     assert bars["orientation"] == "h"
     # Plotly draws the first category at the bottom: the largest comes last.
     assert bars["y"] == ["Awaiting Vendor", "In Progress", "In Review"]
     assert bars["x"] == [1.0, 3.0, 6.0]
     assert bars["marker"]["color"] == [
-        charts.STATE_COLOURS["waiting"],
-        charts.STATE_COLOURS["active"],
-        charts.STATE_COLOURS["waiting"],
+        breakdowns.STATE_COLOURS["waiting"],
+        breakdowns.STATE_COLOURS["active"],
+        breakdowns.STATE_COLOURS["waiting"],
     ]
-    assert charts.time_in_status_table(status_times)["Days"].tolist() == [6.0, 3.0, 1.0]
-    assert charts.time_in_status_finding(status_times, recent="last 13 weeks") == (
+    assert breakdowns.time_in_status_table(status_times)["Days"].tolist() == [6.0, 3.0, 1.0]
+    assert breakdowns.time_in_status_finding(status_times, recent="last 13 weeks") == (
         "Work waits longest in “In Review”: 60 % of the time of the items done in the last 13 weeks"
     )
 
@@ -231,24 +233,24 @@ def test_team_breakdown_stacks_teams_and_fills_missing_periods_with_zero():
             "velocity": [2, 5, 4],
         }
     )
-    figure = charts.team_breakdown_chart(team_velocity)
+    figure = breakdowns.team_breakdown_chart(team_velocity)
     assert {trace["name"]: trace["y"] for trace in figure["data"]} == {
         "Instant": [5, 4],
         "Rails": [2, 0],
     }
-    table = charts.team_breakdown_table(team_velocity)
+    table = breakdowns.team_breakdown_table(team_velocity)
     assert table.to_dict("records") == [
         {"Week starting": dt.date(2025, 12, 29), "Rails": 2, "Instant": 5},
         {"Week starting": dt.date(2026, 1, 5), "Rails": 0, "Instant": 4},
     ]
-    assert charts.team_breakdown_finding(team_velocity) == (
+    assert breakdowns.team_breakdown_finding(team_velocity) == (
         "Instant did 82 % of the items done over the last 2 weeks"
     )
 
 
 @pytest.mark.parametrize(
     "chart",
-    [charts.flow_velocity_chart, charts.flow_time_chart, charts.flow_load_chart],
+    [flow_charts.flow_velocity_chart, flow_charts.flow_time_chart, flow_charts.flow_load_chart],
 )
 def test_charts_of_an_empty_frame_have_no_points(chart):
     empty = flow_frame().iloc[0:0]
@@ -288,7 +290,7 @@ def dora_frame() -> pd.DataFrame:
 
 def test_tier_bands_follow_the_benchmark_rules_in_the_plotted_unit():
     rules = load_benchmark("dora-2023")["metrics"]
-    lead_time = charts.tier_bands(
+    lead_time = dora.tier_bands(
         rules["lead_time_for_changes"]["tiers"], {"median_lead_time_minutes": 1 / 1440}
     )
     assert lead_time == [
@@ -297,9 +299,7 @@ def test_tier_bands_follow_the_benchmark_rules_in_the_plotted_unit():
         ("medium", 7.0, 30.0),
         ("low", 30.0, None),
     ]
-    frequency = charts.tier_bands(
-        rules["deployment_frequency"]["tiers"], charts.DORA_SERIES[0].scales
-    )
+    frequency = dora.tier_bands(rules["deployment_frequency"]["tiers"], dora.DORA_SERIES[0].scales)
     # elite from 5 deployment days a week; medium down to once a month (12 in 52 weeks)
     assert frequency == [
         ("elite", 5.0, None),
@@ -310,7 +310,7 @@ def test_tier_bands_follow_the_benchmark_rules_in_the_plotted_unit():
 
 
 def test_dora_trend_draws_four_metrics_over_complete_months_with_their_tier_bands():
-    figure = charts.dora_trend_chart(dora_frame())
+    figure = dora.dora_trend_chart(dora_frame())
     traces = figure["data"]
     assert [trace["name"] for trace in traces] == [
         "Deployment frequency",
@@ -326,9 +326,9 @@ def test_dora_trend_draws_four_metrics_over_complete_months_with_their_tier_band
     assert traces[3]["y"] == [72.0, 5.0, 0.5]
     # each point coloured by the tier it reached
     assert traces[0]["marker"]["color"] == [
-        charts.TIER_COLOURS["medium"],
-        charts.TIER_COLOURS["high"],
-        charts.TIER_COLOURS["elite"],
+        dora.TIER_COLOURS["medium"],
+        dora.TIER_COLOURS["high"],
+        dora.TIER_COLOURS["elite"],
     ]
     assert traces[1]["customdata"][1] == ["3 days", "high"]
     layout = figure["layout"]
@@ -341,7 +341,7 @@ def test_dora_trend_draws_four_metrics_over_complete_months_with_their_tier_band
         pytest.approx(7.0),
     )
     assert [s["fillcolor"] for s in lead_time_bands] == [
-        charts.TIER_COLOURS[tier] for tier in ("elite", "high", "medium", "low")
+        dora.TIER_COLOURS[tier] for tier in ("elite", "high", "medium", "low")
     ]
     cfr_bands = [(s["y0"], s["y1"]) for s in layout["shapes"] if s["yref"] == "y3"]
     assert cfr_bands[:3] == [(0, 5.0), (5.0, 10.0), (10.0, 15.0)]
@@ -349,12 +349,12 @@ def test_dora_trend_draws_four_metrics_over_complete_months_with_their_tier_band
 
 
 def test_dora_trend_table_and_finding_speak_of_months():
-    table = charts.dora_trend_table(dora_frame())
+    table = dora.dora_trend_table(dora_frame())
     assert table["Month"].tolist() == ["Dec 2025", "Jan 2026", "Feb 2026"]
     assert table["Lead time (days)"].tolist() == [20.0, 3.0, 0.42]
     assert table["Recovery time (hours)"].tolist() == [72.0, 5.0, 0.5]
-    assert charts.dora_trend_finding(dora_frame()) == (
+    assert dora.dora_trend_finding(dora_frame()) == (
         "In Feb 2026: deployment frequency elite, lead time elite, change failure rate elite, "
         "recovery time elite (DORA 2023 tiers)"
     )
-    assert charts.dora_trend_finding(dora_frame().iloc[0:0]) == ""
+    assert dora.dora_trend_finding(dora_frame().iloc[0:0]) == ""

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from portfolio.downloads import neutralise_cell
-from valuestreams.importing.csvpair import parse_csv_pair
-from valuestreams.importing.jira import parse_jira_search
-from valuestreams.importing.records import (
+from valuestreams.parsing.csvpair import parse_csv_pair
+from valuestreams.parsing.jira import parse_jira_search
+from valuestreams.parsing.records import (
     BlockedChangeRecord,
     RowError,
     StatusChangeRecord,

@@ -15,14 +15,10 @@ from django.utils import timezone
 from portfolio.services import integration_token_issue
 from tests.access import EDITORS, AccessContract
 from tests.factories import ImportJobFactory, ProductTeamFactory
-from valuestreams.imports import (
-    import_job_create,
-    import_job_error_report,
-    import_job_run,
-    import_jobs_sweep,
-)
 from valuestreams.jobs import QUEUED_TOO_LONG, STALE_HEARTBEAT
 from valuestreams.models import ImportJob, JobStatus, RecomputeJob, StatusChange, WorkItem
+from valuestreams.selectors.imports import import_job_error_report
+from valuestreams.services.imports import import_job_create, import_job_run, import_jobs_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -432,7 +428,7 @@ def test_a_text_too_long_for_the_database_is_a_row_error_and_nothing_is_written(
 def test_a_database_refusal_is_reported_as_a_problem_not_a_crash(org, monkeypatch):
     from django.db import DataError
 
-    from valuestreams import imports
+    from valuestreams.services import imports
 
     def refuse(**kwargs):
         raise DataError("value too long for type character varying(120)\nCONTEXT: COPY")

@@ -22,9 +22,10 @@ from tests.conftest import (
     wait_for,
     waits_for_lock,
 )
-from valuestreams.imports import FINISHED, import_job_create, import_jobs_sweep
 from valuestreams.jobs import STALE_HEARTBEAT
 from valuestreams.models import ImportJob, JobStatus, StatusChange, WorkItem
+from valuestreams.selectors.imports import FINISHED
+from valuestreams.services.imports import import_job_create, import_jobs_sweep
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

@@ -11,15 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.access import EDITORS, READERS, AccessContract
-from valuestreams.mapping import (
+from valuestreams.models import RecomputeJob, StateMapping, StatusChange, TypeMapping, WorkItem
+from valuestreams.selectors.mappings import (
     default_flow_item_type,
     default_flow_state,
     flow_item_type_for,
     flow_state_for,
     mapping_overview,
-    mappings_save,
 )
-from valuestreams.models import RecomputeJob, StateMapping, StatusChange, TypeMapping, WorkItem
+from valuestreams.services.mappings import mappings_save
 
 DEFAULT_STATES = {
     "new": ["To Do", "Backlog", "Open"],

@@ -1,5 +1,5 @@
-from valuestreams.api import ingest
-from valuestreams.api.views import ValueStreamViewSet
+from valuestreams.api.views import ingest
+from valuestreams.api.views.structure import ValueStreamViewSet
 
 routes = [("value-streams", ValueStreamViewSet, "value-stream")]
 
@@ -13,6 +13,6 @@ routes += [
 ]
 
 # metrics read API (session only): /api/v1/work-items/, /api/v1/metrics/..., /api/v1/recompute-jobs/
-from valuestreams.api.metrics import routes as metric_routes  # noqa: E402
+from valuestreams.api.views.metrics import routes as metric_routes  # noqa: E402
 
 routes += metric_routes

@@ -30,7 +30,6 @@ from psycopg import sql
 
 from portfolio.date_range import EARLIEST_DATE, EARLIEST_MOMENT, END_MOMENT, LATEST_DATE
 from portfolio.models import Portfolio
-from valuestreams.mapping import Lookup, state_lookup, type_lookup
 from valuestreams.metrics.dora import available_benchmarks
 from valuestreams.metrics.flow_facts import (
     FLOW_ITEM_TYPES,
@@ -41,6 +40,7 @@ from valuestreams.metrics.flow_facts import (
 )
 from valuestreams.models import Change, Deployment, Incident, MetricSettings, WorkItem, WorkItemFact
 from valuestreams.recompute.rows import History
+from valuestreams.selectors.mappings import Lookup, state_lookup, type_lookup
 
 CHUNK_BYTES = 16 * 1024 * 1024
 NO_SCOPE = -1  # team_id / value_stream_id of an item without a team
@@ -51,7 +51,7 @@ UTC = "datetime64[ns, UTC]"
 @dataclass(frozen=True)
 class Mappings:
     """A portfolio's status → flow state and source type → flow-item type lookups, from
-    :mod:`valuestreams.mapping` (explicit rows, then defaults, then the fallback)."""
+    :mod:`valuestreams.selectors.mappings` (explicit rows, then defaults, then the fallback)."""
 
     states: Lookup
     types: Lookup

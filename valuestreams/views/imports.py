@@ -10,9 +10,10 @@ from portfolio.access import get_for_user
 from portfolio.http import form_status
 from portfolio.models import Portfolio
 from portfolio.uploads import upload_size_error
-from valuestreams.import_forms import ImportUploadForm
-from valuestreams.imports import FINISHED, import_job_create, import_job_error_report
+from valuestreams.forms import ImportUploadForm
 from valuestreams.models import ImportJob
+from valuestreams.selectors.imports import FINISHED, import_job_error_report
+from valuestreams.services.imports import import_job_create
 
 RECENT_JOBS = 20
 

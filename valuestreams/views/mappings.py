@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 
 from portfolio.access import can_edit_structure, get_for_user, portfolio_role
 from portfolio.models import Portfolio
-from valuestreams.mapping import MappingRow, mapping_overview, mappings_save
-from valuestreams.mapping_forms import StateMappingFormSet, TypeMappingFormSet, mapping_formset
+from valuestreams.forms import StateMappingFormSet, TypeMappingFormSet, mapping_formset
+from valuestreams.selectors.mappings import MappingRow, mapping_overview
+from valuestreams.services.mappings import mappings_save
 
 
 def _default_labels(rows: list[MappingRow], fallback: str) -> list[str]:

@@ -15,7 +15,7 @@ from teams.panels.realisation import realisation_rows
 from valuestreams.forms import ValueStreamForm
 from valuestreams.models import ValueStream
 from valuestreams.panels import value_stream_flow_section
-from valuestreams.services import value_stream_create, value_stream_update
+from valuestreams.services.structure import value_stream_create, value_stream_update
 
 
 @require_safe

@@ -1,19 +1,52 @@
-"""Writing: classify rows by their digest, upsert what changed, ask for a recompute."""
+"""Writing ingested events idempotently: classify rows by their digest, upsert what changed, ask
+for a recompute, and report what a batch did (:class:`IngestSummary`).
+
+Identity is ``(portfolio, source, external_key)``. Each record's normalised content is digested
+(``content_hash``): a record whose digest is unchanged is not written at all, so the same payload
+twice reports ``unchanged`` and touches nothing. Writes are set-based (one upsert per batch of
+1,000 rows), with a fixed number of queries however many records come. After a write the changed
+items and teams are handed to ``valuestreams.recompute.recompute_request`` in the same
+transaction (it enqueues on commit).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 
 from portfolio.models import Portfolio
-from valuestreams.ingest.results import IngestSummary
+from valuestreams.parsing.batch import IngestError
 
 BATCH_SIZE = 1000
+
+
+@dataclass
+class IngestSummary:
+    """What a batch did (or, in a dry run, would do)."""
+
+    kind: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    item_ids: list[int] = field(default_factory=list)
+    team_ids: list[int] = field(default_factory=list)
+    warnings: list[IngestError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+            "warnings": [warning.as_dict() for warning in self.warnings],
+        }
 
 
 def content_digest(values: Mapping[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Work items with their status, type and blocked history."""
+"""Ingest of work items with their status, type and blocked history, from the API's JSON batches
+(`work_items_ingest`) and from the file imports' parsed records (`work_item_records_write`)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 
 from portfolio.models import Portfolio
-from valuestreams.importing.records import (
+from valuestreams.models import StatusChange, WorkItem
+from valuestreams.parsing.batch import (
+    IngestError,
+    IngestRejected,
+    RawRecord,
+    TeamRef,
+    Teams,
+    kind_of,
+    parse_batch,
+)
+from valuestreams.parsing.records import (
     BlockedChangeRecord,
     StatusChangeRecord,
     TypeChangeRecord,
     WorkItemRecord,
 )
-from valuestreams.ingest.reading import RawRecord, TeamRef, Teams, kind_of, parse_batch
-from valuestreams.ingest.results import IngestError, IngestRejected, IngestSummary
-from valuestreams.ingest.writing import content_digest, request_recompute, upsert
-from valuestreams.models import StatusChange, WorkItem
+from valuestreams.services.upserts import IngestSummary, content_digest, request_recompute, upsert
 
 
 def _history(
@@ -191,7 +199,7 @@ def work_item_records_write(
     unknown_team: str = "error",
     dry_run: bool = False,
 ) -> IngestSummary:
-    """Write parsed work items (see ``valuestreams.importing.records``) to `portfolio`.
+    """Write parsed work items (see ``valuestreams.parsing.records``) to `portfolio`.
 
     ``team_refs`` (default: each record's ``team`` name) are resolved among the portfolio's teams;
     an unknown team is an error (``unknown_team="error"``, the API) or a warning that keeps the
@@ -255,7 +263,7 @@ def work_item_records_write(
 def work_items_ingest(
     *, portfolio: Portfolio, records: Any, source: str | None = None, dry_run: bool = False
 ) -> IngestSummary:
-    """Ingest a JSON batch of work items (module docstring); raises IngestRejected."""
+    """Ingest a JSON batch of work items (payloads: parsing.batch); raises IngestRejected."""
     warnings: list[IngestError] = []
     parsed, errors = parse_batch(records, source, Teams(portfolio), _work_item, warnings)
     if errors:

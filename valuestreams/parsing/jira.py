@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from valuestreams.importing.records import (
+from valuestreams.parsing.records import (
     UNSTORABLE_MESSAGE,
     BlockedChangeRecord,
     ChainLink,

@@ -39,7 +39,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from valuestreams.importing.records import (
+from valuestreams.parsing.records import (
     UNSTORABLE_MESSAGE,
     ParseResult,
     RowError,

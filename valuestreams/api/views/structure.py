@@ -1,7 +1,7 @@
 from django.db.models import Count
 from rest_framework import viewsets
 
-from valuestreams.api.serializers import ValueStreamSerializer
+from valuestreams.api.serializers.structure import ValueStreamSerializer
 from valuestreams.models import ValueStream
 
 

@@ -1,4 +1,4 @@
-"""Delivery events: deployments, incidents and changes (commits / pull requests)."""
+"""Ingest of delivery events: deployments, incidents and changes (commits / pull requests)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 from django.db import models, transaction
 
 from portfolio.models import Portfolio
-from valuestreams.ingest.reading import RawRecord, Teams, parse_batch
-from valuestreams.ingest.results import IngestError, IngestRejected, IngestSummary
-from valuestreams.ingest.writing import content_digest, request_recompute, upsert
 from valuestreams.models import Change, Deployment, Incident
+from valuestreams.parsing.batch import IngestError, IngestRejected, RawRecord, Teams, parse_batch
+from valuestreams.services.upserts import IngestSummary, content_digest, request_recompute, upsert
 
 
 def _deployment_ids(portfolio: Portfolio, refs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -123,7 +122,7 @@ def _change(record: RawRecord) -> dict[str, Any] | None:
 def deployments_ingest(
     *, portfolio: Portfolio, records: Any, source: str | None = None, dry_run: bool = False
 ) -> IngestSummary:
-    """Ingest a JSON batch of deployments (module docstring); raises IngestRejected."""
+    """Ingest a JSON batch of deployments (payloads: parsing.batch); raises IngestRejected."""
     return _event_ingest(
         model=Deployment,
         kind="deployments",
@@ -138,7 +137,7 @@ def deployments_ingest(
 def incidents_ingest(
     *, portfolio: Portfolio, records: Any, source: str | None = None, dry_run: bool = False
 ) -> IngestSummary:
-    """Ingest a JSON batch of incidents (module docstring); raises IngestRejected."""
+    """Ingest a JSON batch of incidents (payloads: parsing.batch); raises IngestRejected."""
     return _event_ingest(
         model=Incident,
         kind="incidents",

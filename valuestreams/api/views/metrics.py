@@ -35,7 +35,7 @@ from portfolio.api.authentication import PeopleOnly
 from portfolio.date_range import date_range_problem
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
-from valuestreams.api import metrics_serializers as s
+from valuestreams.api.serializers import metrics as s
 from valuestreams.models import (
     DoraMetric,
     FlowItemType,

@@ -26,17 +26,13 @@ from portfolio.api.authentication import (
 from portfolio.api.errors import BodyTooLarge, api_validation_error
 from portfolio.api.parsers import JSONParser
 from portfolio.uploads import upload_size_error
-from valuestreams.api import ingest_serializers as s
-from valuestreams.imports import import_job_create, import_jobs_visible_to
-from valuestreams.ingest import (
-    IngestError,
-    IngestRejected,
-    IngestSummary,
-    changes_ingest,
-    deployments_ingest,
-    incidents_ingest,
-    work_items_ingest,
-)
+from valuestreams.api.serializers import ingest as s
+from valuestreams.parsing.batch import IngestError, IngestRejected
+from valuestreams.selectors.imports import import_jobs_visible_to
+from valuestreams.services.deliveries import changes_ingest, deployments_ingest, incidents_ingest
+from valuestreams.services.imports import import_job_create
+from valuestreams.services.upserts import IngestSummary
+from valuestreams.services.work_items import work_items_ingest
 
 AUTHENTICATION = [IntegrationTokenAuthentication, SessionAuthentication]
 ERRORS = OpenApiResponse(s.IngestErrorsSerializer, description="Nothing written; every problem.")

@@ -1,6 +1,23 @@
-"""Reading a JSON batch: typed access to each raw record and the portfolio's teams.
+"""Reading a JSON batch of the ingest API: typed access to each raw record, the portfolio's teams,
+and every problem found (:class:`IngestError`), refused at once (:class:`IngestRejected`).
 
-Every problem is collected; none stops the others being found.
+Every problem is collected; none stops the others being found. Each record is checked before
+anything is written (by `valuestreams.services.work_items` and `valuestreams.services.deliveries`):
+one bad record refuses the whole batch, listing **every** problem (index, key, field, message).
+
+Payloads (JSON objects; times are ISO 8601 with an offset or Z; ``team`` is a team id of the
+portfolio or a team name; ``source`` may be given per batch instead of per record):
+
+- work item: ``key``, ``type``, ``created_at``, ``status_history`` [{``at``, ``status``}, ...]
+  (the first entry is the status it was created in), optional ``source``, ``title``, ``team``,
+  ``url``, ``type_changes`` [{``at``, ``from``, ``to``}] (``from`` needed on the first),
+  ``blocked_changes`` [{``at``, ``blocked``}].
+- deployment: ``key``, ``finished_at``, optional ``source``, ``team``, ``environment``
+  ("production"), ``successful`` (true), ``is_rework`` (false), ``started_at``.
+- incident: ``key``, ``created_at``, optional ``source``, ``title``, ``team``, ``resolved_at``,
+  ``deployment`` (a deployment's key) and ``deployment_source`` (default: the incident's source).
+- change: ``key``, ``first_commit_at``, optional ``source``, ``team``, ``deployment``,
+  ``deployment_source``.
 """
 
 from __future__ import annotations
@@ -8,16 +25,37 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
-from valuestreams.importing.records import UNSTORABLE_MESSAGE, parse_timestamp, storable_text
-from valuestreams.ingest.results import IngestError, IngestRejected
+from valuestreams.parsing.records import UNSTORABLE_MESSAGE, parse_timestamp, storable_text
 
 MAX_RECORDS = 5000
 TeamRef = int | str | None
+
+
+@dataclass(frozen=True)
+class IngestError:
+    """One problem with one record: its position in the batch, its key, the field and why."""
+
+    index: int | None
+    key: str | None
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "key": self.key, "field": self.field, "message": self.message}
+
+
+class IngestRejected(Exception):
+    """The batch was refused and nothing was written; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[IngestError]) -> None:
+        super().__init__(f"{len(errors)} problem(s); nothing was written")
+        self.errors = sorted(errors, key=lambda e: (e.index is not None, e.index or 0))
 
 
 class RawRecord:

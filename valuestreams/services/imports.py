@@ -17,29 +17,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-from portfolio.models import IntegrationToken, Portfolio
+from portfolio.models import Portfolio
 from portfolio.uploads import max_upload_bytes
-from valuestreams.importing import records as neutral
-from valuestreams.importing.csvpair import parse_csv_pair
-from valuestreams.importing.jira import parse_jira_search
-from valuestreams.importing.records import storable_text
-from valuestreams.ingest import IngestRejected, work_item_records_write
 from valuestreams.jobs import JobHeartbeat, job_sweep
 from valuestreams.models import ImportJob, JobStatus
-
-FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
-
-
-def import_jobs_visible_to(user, token: IntegrationToken | None = None) -> QuerySet[ImportJob]:
-    """Import jobs the caller may see: the token's portfolio, or the portfolios a person edits
-    (imports are a Lean PMO tool)."""
-    if token is not None:
-        return ImportJob.objects.filter(portfolio=token.portfolio_id)
-    return ImportJob.objects.filter(portfolio__in=Portfolio.objects.editable_by(user))
+from valuestreams.parsing import records as neutral
+from valuestreams.parsing.batch import IngestRejected
+from valuestreams.parsing.csvpair import parse_csv_pair
+from valuestreams.parsing.jira import parse_jira_search
+from valuestreams.parsing.records import storable_text
+from valuestreams.services.work_items import work_item_records_write
 
 
 @transaction.atomic
@@ -272,22 +263,3 @@ def import_jobs_sweep(*, now: datetime | None = None) -> list[int]:
     from valuestreams.tasks import import_job_run_task
 
     return job_sweep(model=ImportJob, task=import_job_run_task, gave_up=_import_gave_up, now=now)
-
-
-def import_job_error_report(job: ImportJob) -> str:
-    """The job's errors, then warnings, as CSV text (cells neutralised against formulas)."""
-
-    def rows(level: str) -> list[neutral.RowError]:
-        return [
-            neutral.RowError(
-                row=problem.get("row"),
-                key=problem.get("key"),
-                field=problem.get("field") or "",
-                message=problem.get("message") or "",
-                file=problem.get("file") or "",
-            )
-            for problem in job.errors
-            if problem.get("level", "error") == level
-        ]
-
-    return neutral.csv_error_report(rows("error"), warnings=rows("warning"))

@@ -1,5 +1,5 @@
 """Serializers of the ingest API. The batch bodies are described here for the OpenAPI schema; they are
-checked record by record in ``valuestreams.ingest`` (which reports every bad record at once)."""
+checked record by record in ``valuestreams.parsing.batch`` (which reports every bad record at once)."""
 
 from rest_framework import serializers
 
