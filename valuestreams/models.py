@@ -379,6 +379,15 @@ class DoraMetric(MetricRowBase):
     recovery_time_tier = models.CharField(max_length=8, blank=True)
     rework_deployments = models.IntegerField(default=0)
     deployment_rework_rate = models.FloatField(null=True)
+    input_hash = models.BigIntegerField(
+        null=True,
+        help_text="Hash of every input the row is computed from (an incremental run recomputes "
+        "only the rows whose inputs changed).",
+    )
+    row_hash = models.BigIntegerField(
+        null=True,
+        help_text="Hash of the row's published values (a run rewrites only changes).",
+    )
 
     class Meta:
         constraints = [
@@ -395,7 +404,8 @@ class DoraMetric(MetricRowBase):
     def metric_fields(cls) -> list[str]:
         """The names of the metric columns after the scope and window, in their order (what
         pages, CSV downloads and the API show of a row)."""
-        window = {f.name for f in MetricRowBase._meta.get_fields()} | {"id", "row_hash"}
+        window = {f.name for f in MetricRowBase._meta.get_fields()}
+        window |= {"id", "row_hash", "input_hash"}
         return [f.name for f in cls._meta.concrete_fields if f.name not in window]
 
 

@@ -205,7 +205,6 @@ def _run(
     started = time.monotonic()
     watermark = _status_change_watermark()
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
-    tz = portfolio.time_zone
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
         windows, items_read = plan.windows, len(plan.read_items)
@@ -213,27 +212,13 @@ def _run(
         flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
     jobs.progress(job, 60)
     settings = read.dora_settings(portfolio)
-    benchmark, max_gap = settings.benchmark, settings.max_gap
-    deployments = read.deployments_frame(portfolio)
-    incidents = read.incidents_frame(portfolio)
-    dora_rows = rr.dora_rows(
-        deployments,
-        read.changes_frame(portfolio),
-        incidents,
-        windows=windows,
-        as_of=as_of,
-        tz=tz,
-        portfolio_id=portfolio.pk,
-        benchmark=benchmark,
-        max_gap=max_gap,
-    )
-    dora_caveats = rr.dora_caveats(deployments, incidents, as_of=as_of, max_gap=max_gap)
+    dora, dora_caveats = _dora(portfolio, plan, windows=windows, as_of=as_of, settings=settings)
     jobs.progress(job, 80)
     record = publish.RunRecord(
         watermark=watermark,
         items_read=items_read,
         started=started,
-        benchmark=benchmark,
+        benchmark=settings.benchmark,
         settings_ignored=settings.ignored,
         dora_caveats=dora_caveats,
         mappings=mappings,
@@ -243,11 +228,58 @@ def _run(
         as_of=as_of,
         plan=plan,
         flow=flow,
-        dora_rows=dora_rows,
+        dora=dora,
         windows=windows,
         record=record,
         job=job,
     )
+
+
+def _dora(
+    portfolio: Portfolio,
+    plan: planning.Plan | None,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    settings: read.DoraSettings,
+) -> tuple[publish.DoraRows, dict[str, int]]:
+    """The DORA rows a run publishes, with the run's DORA caveats. Every run reads the DORA
+    inputs and hashes, per row it would publish, what that row is computed from
+    (:func:`~valuestreams.recompute.rows.dora_input_hashes`: no metric computed). A full run
+    computes every row; an incremental one only the rows whose input hash differs from the
+    stored one's (new windows and scopes included), and replaces only those and the stored rows
+    no longer published — whatever changed the inputs (an ingest, a late or back-dated
+    incident linked to an earlier deployment, a re-sent or corrected deployment, a team moved
+    to another value stream, time passing in the open windows, or an edit behind the services'
+    back)."""
+    deployments = read.deployments_frame(portfolio)
+    changes = read.changes_frame(portfolio)
+    incidents = read.incidents_frame(portfolio)
+    common = {
+        "windows": windows,
+        "as_of": as_of,
+        "tz": portfolio.time_zone,
+        "portfolio_id": portfolio.pk,
+        "benchmark": settings.benchmark,
+        "max_gap": settings.max_gap,
+    }
+    cells = rr.dora_input_hashes(deployments, changes, incidents, **common)
+    if plan is None:
+        rows = rr.dora_rows_of(deployments, changes, incidents, cells=cells, **common)
+        dora = publish.DoraRows(rows=rows)
+    else:
+        stored = read.stored_dora_rows(portfolio.pk)
+        changed, replaced = rr.dora_changed(cells, stored)
+        rows = rr.dora_rows_of(deployments, changes, incidents, cells=changed, **common)
+        dora = publish.DoraRows(
+            rows=rows,
+            replaced=(
+                stored["id"].to_numpy()[replaced],
+                stored["row_hash"].to_numpy()[replaced],
+            ),
+        )
+    caveats = rr.dora_caveats(deployments, incidents, as_of=as_of, max_gap=settings.max_gap)
+    return dora, caveats
 
 
 def _recomputed(

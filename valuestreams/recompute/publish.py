@@ -102,7 +102,7 @@ def publish(
     as_of: datetime,
     plan: planning.Plan | None,
     flow: rr.FlowRows,
-    dora_rows: pd.DataFrame,
+    dora: DoraRows,
     windows: pd.DataFrame,
     record: RunRecord,
     job: RecomputeJob | None,
@@ -114,8 +114,7 @@ def publish(
         # an incremental run updates the caveat counts by its changed items' new facts
         new_facts = flow.facts[list(CAVEAT_FACT_FIELDS)] if plan is not None else None
         _publish_as_diff(portfolio, flow, _covered(portfolio, plan))
-        DoraMetric.objects.filter(portfolio=portfolio).delete()
-        copy_rows(DoraMetric, dora_rows, portfolio_id=portfolio.pk)
+        _publish_dora(portfolio, dora)
         _publish_checkpoint("dora")
         run = MetricRun.objects.create(
             portfolio=portfolio,
@@ -131,6 +130,29 @@ def publish(
         )
         jobs.succeeded(job, run)
     return run
+
+
+@dataclass
+class DoraRows:
+    """The DORA rows a run publishes: ``rows`` (DoraMetric fields with ``input_hash``) replace
+    every stored row of the portfolio, or only the stored rows ``replaced`` names (their
+    primary keys and row hashes) when given (an incremental run)."""
+
+    rows: pd.DataFrame
+    replaced: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _publish_dora(portfolio: Portfolio, dora: DoraRows) -> None:
+    """Write the DORA rows (inside the caller's transaction) as a diff by row hash against the
+    stored rows they replace, like the flow tables."""
+    if dora.replaced is None:
+        where = sql.SQL("portfolio_id = {}").format(sql.Literal(portfolio.pk))
+    else:
+        where = sql.SQL("id = ANY({})").format(read.id_array(dora.replaced[0].tolist()))
+    hashed = with_row_hash(DoraMetric, dora.rows)
+    diff = diff_rows(DoraMetric, hashed, where=where, stored=dora.replaced)
+    diff.insert = _in_window_order(diff.insert)
+    apply(DoraMetric, diff, where=where, portfolio_id=portfolio.pk)
 
 
 def _commit_without_waiting_for_disk() -> None:

@@ -621,6 +621,14 @@ def stored_status_rows(where: sql.Composable) -> pd.DataFrame:
     return _stored_rows("valuestreams_statustime", where, values)
 
 
+def stored_dora_rows(portfolio_id: int) -> pd.DataFrame:
+    """Every published DoraMetric row of the portfolio: id, row_hash and input_hash (0 if none),
+    scope_kind, scope_id, grain, window_start (UTC). A few rows per scope and window: small."""
+    values = {"input_hash": ("coalesce(input_hash, 0)", np.int64)}
+    where = sql.SQL("portfolio_id = {}").format(sql.Literal(portfolio_id))
+    return _stored_rows("valuestreams_dorametric", where, values)
+
+
 def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
     """Stored facts of the given items (what the previous runs published for them): item_id,
     start / done / canceled_at (UTC, NaT if none), team_id and value_stream_id (nullable

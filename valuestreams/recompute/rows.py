@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from valuestreams.metrics import dora
+from valuestreams.metrics.dora.inputs import prepare_inputs
+from valuestreams.metrics.dora.preparation import in_windows
 from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
 from valuestreams.metrics.flow_facts import (
     FLOW_ITEM_TYPES,
@@ -519,6 +521,226 @@ def dora_caveats(
         "incidents": len(known),
         "incidents_unlinked": int(linked["linked_deployment_id"].isna().sum()),
     }
+
+
+# --- DORA: which rows an incremental run recomputes ----------------------------------------------
+
+DORA_KEY = ["scope_kind", "scope_id", "grain", "window_start"]
+# bumped whenever what a DORA row's input hash covers changes: every stored row is then recomputed
+_DORA_INPUTS_VERSION = 1
+
+
+def _mixed(*words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``words`` (uint64 arrays of one length), order-sensitive."""
+    h = np.full(len(words[0]), np.uint64(0x243F6A8885A308D3), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position, word in enumerate(words):
+            h ^= word + np.uint64(0x9E3779B97F4A7C15) * np.uint64(position + 1)
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+    return h
+
+
+def _ns_words(values: pd.Series) -> np.ndarray:
+    """Datetimes or integers as uint64 words (NaT / NA as the smallest int64)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
+        return np.asarray(values.array.asi8).astype(np.int64).view(np.uint64)
+    return values.to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min).view(np.uint64)
+
+
+def _cell_sums(
+    frame: pd.DataFrame, key: str, group_index: pd.Index, windows: int, hashes: np.ndarray
+) -> np.ndarray:
+    """Sum (mod 2^64: an order-free multiset hash) of ``hashes`` per group x window cell, the
+    cell of a row being (its group's position in ``group_index``, ``_w``)."""
+    sums = np.zeros(len(group_index) * windows, dtype=np.uint64)
+    if len(frame):
+        group = group_index.get_indexer(frame[key])
+        cell = group.astype(np.int64) * windows + frame["_w"].to_numpy(dtype=np.int64)
+        with np.errstate(over="ignore"):
+            np.add.at(sums, cell, hashes)
+    return sums
+
+
+def dora_input_hashes(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+    benchmark: str,
+    max_gap: pd.Timedelta | None,
+    scopes: Sequence[tuple[str, str | None]] = SCOPES,
+) -> pd.DataFrame:
+    """One row per DoraMetric row :func:`dora_rows` computes from the same frames (columns
+    :data:`DORA_KEY` and ``input_hash``, an int64): a hash of everything that row is computed
+    from, so that a row whose input hash is unchanged is unchanged, and only the others need
+    computing. A row (scope, window) is a function of its window (start, end, label, the end
+    clipped to ``as_of``), ``tz``, ``benchmark`` and, of its scope's records: the successful
+    production deployments finished in the window (time, rework, whether an incident is linked
+    to it — linking reads every deployment and incident, so an incident linked to an earlier
+    deployment changes that deployment's window), the lead time of the changes first deployed
+    in it, and the recovery span of the incidents resolved in it. Cheap: the inputs are
+    prepared and linked once per scope kind and grain, no metric is computed."""
+    empty = pd.DataFrame({c: [] for c in [*DORA_KEY, "input_hash"]})
+    if deployments.empty and changes.empty and incidents.empty:
+        return empty
+    as_of_ts = pd.Timestamp(as_of)
+    texts = _name_hashes([benchmark, tz])
+    parts = []
+    for grain, grain_windows in windows.groupby("grain", sort=False):
+        win = grain_windows.rename(columns={"window": "label"})[
+            ["label", "window_start", "window_end"]
+        ]
+        for kind, column in scopes:
+            i = prepare_inputs(
+                deployments,
+                win,
+                [column] if column else None,
+                as_of_ts,
+                changes,
+                incidents,
+                max_gap,
+            )
+            key = i.keys[0]
+            groups = pd.Index(i.groups[key])
+            if groups.empty:
+                continue
+            w = i.win
+            window_part = _mixed(
+                np.full(len(w), np.uint64(_DORA_INPUTS_VERSION)),
+                _ns_words(w["window_start"]),
+                _ns_words(w["window_end"]),
+                _ns_words(w["_grid_end"]),
+                _name_hashes(w["label"].astype(str).tolist()),
+                np.full(len(w), texts[0]),
+                np.full(len(w), texts[1]),
+            )
+            sums = np.tile(window_part, len(groups))
+            failed = i.prod["deployment_id"].isin(i.linked["linked_deployment_id"].dropna())
+            rework = i.prod["is_rework"].fillna(value=False).astype(bool)
+            deployed = in_windows(i.prod.assign(_failed=failed, _rework=rework), "finished_at", w)
+            first = in_windows(i.first, "finished_at", w)
+            resolved = i.linked[
+                i.linked["resolved_at"].notna() & i.linked["linked_deployment_id"].notna()
+            ]
+            span = (
+                resolved["resolved_at"].array.asi8
+                - resolved["linked_deployment_finished_at"].array.asi8
+            )
+            recovered = in_windows(resolved.assign(_span=span), "resolved_at", w)
+            with np.errstate(over="ignore"):
+                for tag, frame, columns in (
+                    (1, deployed, ["finished_at", "_failed", "_rework"]),
+                    (2, first, ["finished_at", "_span"]),
+                    (3, recovered, ["resolved_at", "_span"]),
+                ):
+                    words = [_ns_words(frame[c].astype(np.int64)) for c in columns[1:]]
+                    hashes = _mixed(
+                        np.full(len(frame), np.uint64(tag)), _ns_words(frame[columns[0]]), *words
+                    )
+                    sums += _cell_sums(frame, key, groups, len(w), hashes)
+            scope_ids = groups.to_numpy() if column else np.full(len(groups), portfolio_id)
+            keep = np.repeat(
+                scope_ids != NO_SCOPE if column else np.ones(len(groups), bool), len(w)
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "scope_kind": kind,
+                        "scope_id": np.repeat(scope_ids.astype(np.int64), len(w)),
+                        "grain": grain,
+                        "window_start": np.tile(_naive_utc(w["window_start"]), len(groups)),
+                        "input_hash": sums.view(np.int64),
+                    }
+                )[keep]
+            )
+    if not parts:
+        return empty
+    return pd.concat(parts, ignore_index=True)
+
+
+def _key_codes(frame: pd.DataFrame) -> pd.MultiIndex:
+    starts = pd.to_datetime(frame["window_start"], utc=True).dt.as_unit("ns").array.asi8
+    return pd.MultiIndex.from_arrays(
+        [
+            frame["scope_kind"].astype(str).to_numpy(),
+            frame["scope_id"].to_numpy(dtype=np.int64),
+            frame["grain"].astype(str).to_numpy(),
+            np.asarray(starts, dtype=np.int64),
+        ]
+    )
+
+
+def dora_changed(cells: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Compare the rows a run would publish (``cells``: :data:`DORA_KEY` and ``input_hash``, from
+    :func:`dora_input_hashes`) with the stored rows (the same columns, ``input_hash`` 0 where
+    none): the cells to compute (new, or their inputs changed), and which stored rows they
+    replace (those of a changed cell, and those of a cell no longer published)."""
+    cell_keys, stored_keys = _key_codes(cells), _key_codes(stored)
+    position = cell_keys.get_indexer(stored_keys)
+    found = position >= 0
+    same = np.zeros(len(stored), dtype=bool)
+    same[found] = (
+        stored["input_hash"].to_numpy(dtype=np.int64)[found]
+        == cells["input_hash"].to_numpy(dtype=np.int64)[position[found]]
+    )
+    kept = np.zeros(len(cells), dtype=bool)
+    kept[position[same]] = True
+    return cells[~kept].reset_index(drop=True), ~same
+
+
+def dora_rows_of(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    cells: pd.DataFrame,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+    benchmark: str,
+    max_gap: pd.Timedelta | None,
+) -> pd.DataFrame:
+    """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
+    ``input_hash``: for each scope kind and grain, :func:`dora_rows` over the windows holding a
+    cell (a row depends on its own window only), kept for the cells' scopes."""
+    parts = []
+    starts = windows["window_start"].array.asi8
+    for (kind, grain), chosen in cells.groupby(["scope_kind", "grain"], sort=False):
+        picked = (
+            np.isin(starts, _key_codes(chosen).get_level_values(3))
+            & (windows["grain"] == grain).to_numpy()
+        )
+        scope = next(s for s in SCOPES if s[0] == kind)
+        computed = dora_rows(
+            deployments,
+            changes,
+            incidents,
+            windows=windows[picked],
+            as_of=as_of,
+            tz=tz,
+            portfolio_id=portfolio_id,
+            benchmark=benchmark,
+            max_gap=max_gap,
+            scopes=[scope],
+        )
+        position = _key_codes(chosen).get_indexer(_key_codes(computed))
+        parts.append(
+            computed[position >= 0].assign(
+                input_hash=chosen["input_hash"].to_numpy()[position[position >= 0]]
+            )
+        )
+    if not parts:
+        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
+    return pd.concat(parts, ignore_index=True)
 
 
 def with_targets(
