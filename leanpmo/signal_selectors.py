@@ -26,7 +26,6 @@ from leanpmo.detectors.inputs import (
     TeamInfo,
 )
 from leanpmo.models import (
-    ALLOCATION_FIELD,
     ActualSpend,
     ExceptionApproval,
     FundingPeriod,
@@ -37,6 +36,7 @@ from leanpmo.models import (
     SignalThresholds,
     ValueStreamBudget,
 )
+from leanpmo.plan_fields import ALLOCATION_FIELD
 from leanpmo.scorecard import ScorecardInputs
 from leanpmo.selectors import (
     HistoryEntry,
