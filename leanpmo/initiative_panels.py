@@ -12,9 +12,8 @@ from typing import Any
 import pandas as pd
 from django.urls import reverse
 
-from leanpmo import initiative_charts as charts
-from leanpmo import initiative_metrics as metrics
-from leanpmo.charts import people_table
+from leanpmo.charts import initiatives as charts
+from leanpmo.charts.tables import people_table
 from leanpmo.initiative_selectors import (
     board_initiatives,
     initiative_transitions,
@@ -25,6 +24,7 @@ from leanpmo.initiative_selectors import (
     strategic_in_progress,
     transition_frame,
 )
+from leanpmo.metrics import initiatives as metrics
 from leanpmo.models import FundingPeriod, Guardrail, Initiative, InitiativeState
 from portfolio.charting import chart_panel
 from portfolio.formatting import nobreak

@@ -13,8 +13,8 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
-from leanpmo import initiative_metrics as metrics
 from leanpmo import plan_text
+from leanpmo.metrics import initiatives as metrics
 from leanpmo.models import (
     WSJF_FIELDS,
     DecisionKind,

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pandas as pd
 from django.db.models import Count, QuerySet
 
-from leanpmo import comparison
-from leanpmo.comparison import Drift, plan_drift
 from leanpmo.guardrails import Result, check_plan, new_breaches
+from leanpmo.metrics import comparison
+from leanpmo.metrics.comparison import Drift, plan_drift
 from leanpmo.models import MoneyPlan, Scenario, ScenarioLine, ValueStreamBudget
 from leanpmo.plan_fields import PLAN_FIELDS
 from leanpmo.selectors import (
@@ -64,7 +64,7 @@ class ScenarioComparison:
 
     `lines` / `budgets`: the scenario's lines and the plan's budgets; `plan_results` /
     `scenario_results`: guardrail checks of each; `drift`: how the plan changed since the copy;
-    `tables`: streams, horizons, themes and guardrails comparison frames (see leanpmo.comparison).
+    `tables`: streams, horizons, themes and guardrails comparison frames (see leanpmo.metrics.comparison).
     """
 
     lines: list

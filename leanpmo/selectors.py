@@ -519,7 +519,7 @@ def investment_frames(
     portfolio: Portfolio, period: FundingPeriod | None
 ) -> dict[str, pd.DataFrame]:
     """Every table of the executive page for `period` (constant queries whatever the row counts)."""
-    from leanpmo import mix
+    from leanpmo.metrics import mix
 
     all_budgets = budget_frame(portfolio)
     budgets = all_budgets[all_budgets["period_id"] == (period.pk if period else None)]
@@ -622,7 +622,7 @@ class ThemeMoney:
 def theme_money(portfolio: Portfolio, *, today: dt.date) -> dict[int, ThemeMoney]:
     """Theme id → its money in the portfolio's current period (see `current_period`); empty
     without a period or budgets. Three queries, whatever the number of budgets and themes."""
-    from leanpmo import mix
+    from leanpmo.metrics import mix
 
     period = current_period(portfolio, today=today)
     if period is None:

@@ -25,6 +25,7 @@ from leanpmo.detectors.inputs import (
     ShapedWork,
     TeamInfo,
 )
+from leanpmo.metrics.scorecard import ScorecardInputs
 from leanpmo.models import (
     ActualSpend,
     ExceptionApproval,
@@ -37,7 +38,6 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.plan_fields import ALLOCATION_FIELD
-from leanpmo.scorecard import ScorecardInputs
 from leanpmo.selectors import (
     HistoryEntry,
     current_period,
@@ -230,8 +230,8 @@ def work_shape_inputs(
     runs. The cap is the portfolio's active "max strategic initiatives in progress" guardrail.
     Three queries.
     """
-    from leanpmo import initiative_metrics
     from leanpmo.initiative_selectors import strategic_cap, transition_frame
+    from leanpmo.metrics import initiatives as initiative_metrics
 
     zone = zoneinfo.ZoneInfo(portfolio.time_zone)
     intervals = initiative_metrics.state_intervals(

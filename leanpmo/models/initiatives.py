@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from leanpmo import initiative_metrics
+from leanpmo.metrics import initiatives as initiative_metrics
 from leanpmo.models.decisions import FundingDecision
 from leanpmo.models.funding import MONEY, NOT_NEGATIVE, StrategicTheme
 from portfolio.models import Portfolio, validate_date_in_range

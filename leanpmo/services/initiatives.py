@@ -20,8 +20,8 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo import initiative_metrics as metrics
 from leanpmo.initiative_selectors import pending_exception, strategic_cap, strategic_in_progress
+from leanpmo.metrics import initiatives as metrics
 from leanpmo.models import (
     DecisionKind,
     ExceptionApproval,

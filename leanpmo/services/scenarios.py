@@ -15,8 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo.comparison import Drift, inferred_kind
 from leanpmo.guardrails import check_plan, new_breaches
+from leanpmo.metrics.comparison import Drift, inferred_kind
 from leanpmo.models import (
     DecisionKind,
     FundingPeriod,

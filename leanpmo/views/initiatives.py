@@ -17,7 +17,6 @@ from leanpmo.initiative_forms import (
     InitiativeForm,
     MoveForm,
 )
-from leanpmo.initiative_metrics import ALLOWED_MOVES, STATE_LABELS
 from leanpmo.initiative_panels import (
     FLOW_TABLES,
     PYRAMID_CHARTS,
@@ -35,6 +34,7 @@ from leanpmo.initiative_selectors import (
     initiative_list,
     pending_exception,
 )
+from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
 from leanpmo.models import Initiative
 from leanpmo.services import (
     CapRefused,

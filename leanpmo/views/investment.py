@@ -12,8 +12,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo import charts
 from leanpmo.access import get_money_portfolio
+from leanpmo.charts.decisions import decision_timeline_chart, decision_timeline_title
+from leanpmo.charts.investment import (
+    budget_actual_chart,
+    budget_actual_title,
+    periods_chart,
+    periods_title,
+    share_bar_chart,
+    share_title,
+    stream_team_chart,
+    stream_team_title,
+    work_type_chart,
+    work_type_title,
+)
+from leanpmo.charts.tables import people_table
 from leanpmo.initiative_panels import pyramid_section
 from leanpmo.models import FundingPeriod
 from leanpmo.selectors import (
@@ -48,49 +61,49 @@ class Chart:
 CHARTS = {
     "streams": Chart(
         "By value stream",
-        charts.stream_team_chart,
-        charts.stream_team_title,
+        stream_team_chart,
+        stream_team_title,
         {"value_stream": ("Value stream", "text"), "team": ("Team", "text"),
          "amount": ("Money", "money"), "team_cost": ("Team cost", "money")},
     ),
     "themes": Chart(
         "By strategic theme",
-        lambda f, c: charts.share_bar_chart(f, "theme", c),
-        lambda f, c: charts.share_title(f, "theme", c, verb="gets"),
+        lambda f, c: share_bar_chart(f, "theme", c),
+        lambda f, c: share_title(f, "theme", c, verb="gets"),
         {"theme": ("Theme", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
     ),
     "horizons": Chart(
         "By horizon",
-        lambda f, c: charts.share_bar_chart(f, "horizon", c),
-        lambda f, c: charts.share_title(f, "horizon", c),
+        lambda f, c: share_bar_chart(f, "horizon", c),
+        lambda f, c: share_title(f, "horizon", c),
         {"horizon": ("Horizon", "text"), "amount": ("Money", "money"), "share": ("Share", "share")},
     ),
     "work_types": Chart(
         "By work type: planned capacity and work finished",
-        lambda f, c: charts.work_type_chart(f),
-        lambda f, c: charts.work_type_title(f),
+        lambda f, c: work_type_chart(f),
+        lambda f, c: work_type_title(f),
         {"item_type": ("Work type", "text"), "planned": ("Planned", "share"),
          "completed": ("Completed", "share"), "done": ("Items done", "count")},
     ),
     "actuals": Chart(
         "Budget and actual spend",
-        charts.budget_actual_chart,
-        charts.budget_actual_title,
+        budget_actual_chart,
+        budget_actual_title,
         {"value_stream": ("Value stream", "text"), "budget": ("Budget", "money"),
          "actual": ("Actual", "money"), "variance": ("Variance", "change")},
     ),
     "periods": Chart(
         "Money over the periods",
-        charts.periods_chart,
-        charts.periods_title,
+        periods_chart,
+        periods_title,
         {"period": ("Period", "text"), "period_start": ("Starts", "date"), "Run": ("Run", "money"),
          "Grow": ("Grow", "money"), "Transform": ("Transform", "money"),
          "total": ("Total", "money")},
     ),
     "decisions": Chart(
         "Decisions and how they held",
-        charts.decision_timeline_chart,
-        lambda f, c: charts.decision_timeline_title(f),
+        decision_timeline_chart,
+        lambda f, c: decision_timeline_title(f),
         {"decided_at": ("Decided", "date"), "value_stream": ("Value stream", "text"),
          "kind": ("Decision", "text"), "change": ("Change", "change"),
          "outcome": ("Review", "text")},
@@ -117,7 +130,7 @@ def chart_panels(
             f"chart-{key.replace('_', '-')}",
             chart.name,
             chart.figure(frame, currency),
-            charts.people_table(frame, kinds, currency=currency),
+            people_table(frame, kinds, currency=currency),
             columns=chart.names,
             csv_url=csv_url(key),
             note=NOTES.get(key, "")

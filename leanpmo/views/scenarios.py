@@ -12,8 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo import charts
 from leanpmo.access import get_money_object, get_scenario_portfolio
+from leanpmo.charts.scenarios import (
+    scenario_horizons_chart,
+    scenario_horizons_title,
+    scenario_streams_chart,
+    scenario_streams_title,
+)
+from leanpmo.charts.tables import people_table
 from leanpmo.forms import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
@@ -52,14 +58,14 @@ TABLES = {
 CHARTS = {
     # key: (figure, finding, the table's columns for people by kind)
     "streams": (
-        charts.scenario_streams_chart,
-        charts.scenario_streams_title,
+        scenario_streams_chart,
+        scenario_streams_title,
         {"value_stream": "text", "plan": "money", "scenario": "money", "change": "change",
          "change_pct": "percent_change"},
     ),
     "horizons": (
-        charts.scenario_horizons_chart,
-        lambda frame, currency: charts.scenario_horizons_title(frame),
+        scenario_horizons_chart,
+        lambda frame, currency: scenario_horizons_title(frame),
         {"horizon": "text", "plan": "money", "scenario": "money", "change": "change",
          "plan_share": "share", "scenario_share": "share"},
     ),
@@ -119,7 +125,7 @@ def _panels(scenario: Scenario, comparison) -> dict:
             f"scenario-{key}",
             TABLES[key][0],
             build(comparison.tables[key], currency),
-            charts.people_table(comparison.tables[key], kinds, currency=currency),
+            people_table(comparison.tables[key], kinds, currency=currency),
             columns=TABLES[key][1],
             csv_url=reverse("scenario-compare-csv", args=[scenario.pk, key]),
             finding=nobreak(title(comparison.tables[key], currency)),

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leanpmo.comparison import guardrail_comparison, inferred_kind, plan_drift
 from leanpmo.guardrails import Result
+from leanpmo.metrics.comparison import guardrail_comparison, inferred_kind, plan_drift
 from leanpmo.models import (
     ExceptionApproval,
     FundingDecision,

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pandas as pd
 
 from leanpmo.guardrails import PlanRow, Result
-from leanpmo.mix import theme_amounts
+from leanpmo.metrics.mix import theme_amounts
 from leanpmo.plan_fields import FIELD_LABELS, HORIZON_LABELS
 from portfolio.money import ZERO, cents, money_sum
 

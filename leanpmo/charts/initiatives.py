@@ -1,5 +1,5 @@
 """Pure figures for initiatives: the work-shape pyramid, its trend, the strategic cap and the
-kanban's own flow. Tables in (from leanpmo.initiative_metrics), Plotly figure dicts out (plain data,
+kanban's own flow. Tables in (from leanpmo.metrics.initiatives), Plotly figure dicts out (plain data,
 no plotly.graph_objects, no Django), each with a title that states its finding."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from leanpmo.charts import labelled_rows
-from leanpmo.initiative_metrics import SHAPE_LABELS, SHAPES, STATE_LABELS, STRATEGIC
+from leanpmo.charts.layout import labelled_rows
+from leanpmo.metrics.initiatives import SHAPE_LABELS, SHAPES, STATE_LABELS, STRATEGIC
 from portfolio.formatting import days, whole_percents
 
 Figure = dict[str, Any]
