@@ -24,7 +24,7 @@ from leanpmo.models import (
     SignalEvaluation,
     ValueStreamBudget,
 )
-from leanpmo.selectors import current_period
+from leanpmo.selectors.funding import current_period
 from leanpmo.services import (
     DecisionInput,
     actual_record,

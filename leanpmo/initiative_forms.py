@@ -7,19 +7,19 @@ from typing import Any
 
 from django import forms
 
-from leanpmo.initiative_selectors import (
-    InitiativeFilters,
-    portfolio_key_results,
-    portfolio_people,
-    streams_of,
-    teams_of,
-)
 from leanpmo.models import (
     FundingMode,
     Initiative,
     InitiativeState,
     StrategicTheme,
     WorkShape,
+)
+from leanpmo.selectors.initiatives import (
+    InitiativeFilters,
+    portfolio_key_results,
+    portfolio_people,
+    streams_of,
+    teams_of,
 )
 from leanpmo.services.initiatives import LINK_FIELDS, SCALAR_FIELDS
 from portfolio.models import Portfolio

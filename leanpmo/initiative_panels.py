@@ -14,7 +14,9 @@ from django.urls import reverse
 
 from leanpmo.charts import initiatives as charts
 from leanpmo.charts.tables import people_table
-from leanpmo.initiative_selectors import (
+from leanpmo.metrics import initiatives as metrics
+from leanpmo.models import FundingPeriod, Guardrail, Initiative, InitiativeState
+from leanpmo.selectors.initiatives import (
     board_initiatives,
     initiative_transitions,
     pending_exceptions,
@@ -24,8 +26,6 @@ from leanpmo.initiative_selectors import (
     strategic_in_progress,
     transition_frame,
 )
-from leanpmo.metrics import initiatives as metrics
-from leanpmo.models import FundingPeriod, Guardrail, Initiative, InitiativeState
 from portfolio.charting import chart_panel
 from portfolio.formatting import nobreak
 from portfolio.models import Portfolio

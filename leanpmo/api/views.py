@@ -45,8 +45,8 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
-from leanpmo.scenario_selectors import scenario_drift, scenario_lines
-from leanpmo.selectors import period_budgets
+from leanpmo.selectors.funding import period_budgets
+from leanpmo.selectors.scenarios import scenario_drift, scenario_lines
 from leanpmo.services import (
     DecisionInput,
     PlanRowError,

@@ -1,7 +1,7 @@
 """The value-stream scorecard's arithmetic (pure): one row per value stream setting money beside
 flow, DORA, outcomes, realisation and open signals, plus its biggest movers.
 
-No Django, no clock: frames in, a frame out. `leanpmo.signal_selectors.scorecard_inputs` reads
+No Django, no clock: frames in, a frame out. `leanpmo.selectors.signals.scorecard_inputs` reads
 what it needs; `leanpmo.panels.scorecard` shapes it for the page.
 """
 

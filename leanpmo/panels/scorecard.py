@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from leanpmo.detectors.wording import money, percent
 from leanpmo.metrics.scorecard import movers, scorecard_frame, sort_scorecard
-from leanpmo.signal_selectors import local_today, scorecard_inputs
+from leanpmo.selectors.signals import local_today, scorecard_inputs
 from portfolio.access import can_see_money
 from portfolio.models import Portfolio
 

@@ -20,7 +20,6 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo.initiative_selectors import pending_exception, strategic_cap, strategic_in_progress
 from leanpmo.metrics import initiatives as metrics
 from leanpmo.models import (
     DecisionKind,
@@ -33,7 +32,8 @@ from leanpmo.models import (
     StrategicTheme,
     WorkShape,
 )
-from leanpmo.selectors import current_period
+from leanpmo.selectors.funding import current_period
+from leanpmo.selectors.initiatives import pending_exception, strategic_cap, strategic_in_progress
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.signals import signals_request

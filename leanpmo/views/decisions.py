@@ -14,15 +14,15 @@ from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm
 from leanpmo.guardrails import wip_sentence
-from leanpmo.initiative_selectors import decision_figures
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
-from leanpmo.selectors import (
+from leanpmo.selectors.decisions import (
     decision_log,
     decision_quality,
     exception_check,
     latest_review,
     reviews_due,
 )
+from leanpmo.selectors.initiatives import decision_figures
 from leanpmo.services import (
     VersionConflict,
     decision_record,

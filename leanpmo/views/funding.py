@@ -21,8 +21,8 @@ from leanpmo.forms import (
     PeriodStepForm,
 )
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
-from leanpmo.selectors import (
-    budget_history,
+from leanpmo.selectors.audit import budget_history
+from leanpmo.selectors.funding import (
     period_budgets,
     period_check,
     period_lines,

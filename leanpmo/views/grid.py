@@ -21,7 +21,7 @@ from leanpmo.plan_fields import (
     GRID_FIELDS,
     HORIZON_AMOUNT_FIELD,
 )
-from leanpmo.selectors import (
+from leanpmo.selectors.funding import (
     budget_plan_row,
     guardrail_rules,
     previous_period,

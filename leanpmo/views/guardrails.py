@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from leanpmo.access import get_money_portfolio
 from leanpmo.forms import GuardrailForm
-from leanpmo.initiative_selectors import strategic_in_progress
 from leanpmo.models import Guardrail
-from leanpmo.selectors import current_period, period_check
+from leanpmo.selectors.funding import current_period, period_check
+from leanpmo.selectors.initiatives import strategic_in_progress
 from leanpmo.services import guardrail_save
 from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors

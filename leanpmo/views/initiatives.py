@@ -25,7 +25,9 @@ from leanpmo.initiative_panels import (
     pyramid_tables,
     timeline_section,
 )
-from leanpmo.initiative_selectors import (
+from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
+from leanpmo.models import Initiative
+from leanpmo.selectors.initiatives import (
     InitiativeFilters,
     board_initiatives,
     initiative_for_page,
@@ -34,8 +36,6 @@ from leanpmo.initiative_selectors import (
     initiative_list,
     pending_exception,
 )
-from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
-from leanpmo.models import Initiative
 from leanpmo.services import (
     CapRefused,
     initiative_create,

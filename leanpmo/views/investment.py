@@ -29,14 +29,9 @@ from leanpmo.charts.investment import (
 from leanpmo.charts.tables import people_table
 from leanpmo.initiative_panels import pyramid_section
 from leanpmo.models import FundingPeriod
-from leanpmo.selectors import (
-    budget_frame,
-    current_period,
-    decision_log,
-    investment_frames,
-    period_check,
-    themes_by_id,
-)
+from leanpmo.selectors.decisions import decision_log
+from leanpmo.selectors.funding import current_period, period_check, themes_by_id
+from leanpmo.selectors.investment import budget_frame, investment_frames
 from portfolio.charting import chart_panel
 from portfolio.downloads import table_response
 from portfolio.formatting import nobreak

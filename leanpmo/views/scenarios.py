@@ -23,13 +23,13 @@ from leanpmo.charts.tables import people_table
 from leanpmo.forms import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
-from leanpmo.scenario_selectors import (
+from leanpmo.selectors.funding import PlanCheck, current_period, period_budgets, period_check
+from leanpmo.selectors.scenarios import (
     portfolio_scenarios,
     scenario_comparison,
     scenario_drift,
     scenario_lines,
 )
-from leanpmo.selectors import PlanCheck, current_period, period_budgets, period_check
 from leanpmo.services import (
     REVIEW_AFTER_DAYS,
     PlanRowError,

@@ -15,6 +15,7 @@ from leanpmo import panels
 from leanpmo.access import get_signals_portfolio
 from leanpmo.detectors import SPECS
 from leanpmo.models import Signal, SignalAcknowledgement, SignalThresholds
+from leanpmo.selectors.signals import local_today, signal_list, thresholds_history
 from leanpmo.services.digests import digest_preference_set, receives_digest
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
 from leanpmo.signal_forms import (
@@ -23,7 +24,6 @@ from leanpmo.signal_forms import (
     InboxFilterForm,
     ThresholdsForm,
 )
-from leanpmo.signal_selectors import local_today, signal_list, thresholds_history
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors

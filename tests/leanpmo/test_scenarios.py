@@ -18,7 +18,7 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
-from leanpmo.scenario_selectors import scenario_comparison
+from leanpmo.selectors.scenarios import scenario_comparison
 from leanpmo.services import (
     DecisionInput,
     PlanRowError,

@@ -14,7 +14,7 @@ from leanpmo.metrics import comparison
 from leanpmo.metrics.comparison import Drift, plan_drift
 from leanpmo.models import MoneyPlan, Scenario, ScenarioLine, ValueStreamBudget
 from leanpmo.plan_fields import PLAN_FIELDS
-from leanpmo.selectors import (
+from leanpmo.selectors.funding import (
     budget_plan_row,
     guardrail_rules,
     period_budgets,

@@ -38,14 +38,9 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.plan_fields import ALLOCATION_FIELD
-from leanpmo.selectors import (
-    HistoryEntry,
-    current_period,
-    decision_log,
-    latest_review,
-    period_check,
-    previous_period,
-)
+from leanpmo.selectors.audit import HistoryEntry
+from leanpmo.selectors.decisions import decision_log, latest_review
+from leanpmo.selectors.funding import current_period, period_check, previous_period
 from portfolio.models import Portfolio
 from teams.models import KeyResult, OutcomeUpdate, ProductTeam, RealisationPoint, TeamInteraction
 from teams.selectors import membership_frame
@@ -98,7 +93,7 @@ def _key_results(portfolio: Portfolio, as_of: dt.datetime) -> list[KeyResultInfo
 
 def _decisions(portfolio: Portfolio, as_of: dt.datetime, zone) -> list[DecisionInfo]:
     """Current decisions recorded by `as_of`, each with whether a conclusive review exists (a
-    "too early" review is not one, as in leanpmo.selectors.reviews_due). Two queries."""
+    "too early" review is not one, as in leanpmo.selectors.decisions.reviews_due). Two queries."""
     infos = []
     for decision in decision_log(portfolio).filter(decided_at__lte=as_of):
         if hasattr(decision, "superseded_by"):
@@ -230,8 +225,8 @@ def work_shape_inputs(
     runs. The cap is the portfolio's active "max strategic initiatives in progress" guardrail.
     Three queries.
     """
-    from leanpmo.initiative_selectors import strategic_cap, transition_frame
     from leanpmo.metrics import initiatives as initiative_metrics
+    from leanpmo.selectors.initiatives import strategic_cap, transition_frame
 
     zone = zoneinfo.ZoneInfo(portfolio.time_zone)
     intervals = initiative_metrics.state_intervals(

@@ -26,7 +26,8 @@ from leanpmo.models import (
     InitiativeTransition,
     WorkShape,
 )
-from leanpmo.selectors import HistoryEntry, evidence_snapshot
+from leanpmo.selectors.audit import HistoryEntry
+from leanpmo.selectors.decisions import evidence_snapshot
 from portfolio.formatting import MISSING, money
 from portfolio.models import Portfolio, PortfolioMembership
 from teams.models import KeyResult, OutcomeUpdate, ProductTeam, TeamMembership
