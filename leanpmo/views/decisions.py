@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm
+from leanpmo.forms.decisions import ApprovalForm, DecisionForm, ReviewForm
 from leanpmo.guardrails import wip_sentence
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
 from leanpmo.selectors.decisions import (

@@ -14,12 +14,8 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import plan_text
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import (
-    BudgetImportForm,
-    DecisionForm,
-    PeriodForm,
-    PeriodStepForm,
-)
+from leanpmo.forms.decisions import DecisionForm
+from leanpmo.forms.funding import BudgetImportForm, PeriodForm, PeriodStepForm
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
 from leanpmo.selectors.audit import budget_history
 from leanpmo.selectors.funding import (

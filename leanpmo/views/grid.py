@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from leanpmo.forms import PlanRowForm, PlanRowFormSet
+from leanpmo.forms.funding import PlanRowForm, PlanRowFormSet
 from leanpmo.guardrails import Result, check_plan
 from leanpmo.models import FundingPeriod, MoneyPlan
 from leanpmo.plan_fields import (

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from leanpmo.access import get_money_portfolio
-from leanpmo.forms import GuardrailForm
+from leanpmo.forms.guardrails import GuardrailForm
 from leanpmo.models import Guardrail
 from leanpmo.selectors.funding import current_period, period_check
 from leanpmo.selectors.initiatives import strategic_in_progress

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo.initiative_forms import (
+from leanpmo.forms.initiatives import (
     ExceptionRequestForm,
     InitiativeFilterForm,
     InitiativeForm,

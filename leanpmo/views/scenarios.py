@@ -20,7 +20,7 @@ from leanpmo.charts.scenarios import (
     scenario_streams_title,
 )
 from leanpmo.charts.tables import people_table
-from leanpmo.forms import PromotionDecisionForm, ScenarioForm
+from leanpmo.forms.scenarios import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
 from leanpmo.selectors.funding import PlanCheck, current_period, period_budgets, period_check
