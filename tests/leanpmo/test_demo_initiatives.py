@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from leanpmo.initiative_demo import seed_initiatives
+from leanpmo.demo.initiatives import seed_initiatives
 from leanpmo.models import (
     DecisionKind,
     FundingDecision,

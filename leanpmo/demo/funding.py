@@ -20,11 +20,8 @@ from leanpmo.models import (
     FundingPeriod,
     Guardrail,
     ReviewOutcome,
-    Scenario,
-    SignalEvaluation,
     ValueStreamBudget,
 )
-from leanpmo.selectors.funding import current_period
 from leanpmo.services import (
     DecisionInput,
     actual_record,
@@ -36,8 +33,6 @@ from leanpmo.services import (
     period_create,
     period_transition,
     review_record,
-    scenario_create,
-    scenario_line_change,
     theme_create,
 )
 from portfolio.models import Portfolio
@@ -330,97 +325,3 @@ def seed_funding(*, today: dt.date) -> str:
         f"{ValueStreamBudget.objects.count()} budgets, {Guardrail.objects.count()} guardrails, "
         f"{FundingDecision.objects.count()} decisions."
     )
-
-
-DEMO_SCENARIO = "Shift Run money into the next bet"
-
-
-def seed_scenarios(*, today: dt.date) -> str:
-    """One what-if per portfolio on its current period (idempotent): a tenth of the largest value
-    stream's Run money moved to the Transform money of the next largest, left as a draft."""
-    pmo = get_user_model().objects.filter(username="pmo").first()
-    for portfolio in Portfolio.objects.order_by("name"):
-        period = current_period(portfolio, today=today)
-        if pmo is None or period is None or period.status == FundingPeriod.Status.CLOSED:
-            continue
-        if Scenario.objects.filter(period=period, name=DEMO_SCENARIO).exists():
-            continue
-        _seed_scenario(period, pmo, today)
-    return f"Scenarios ready: {Scenario.objects.count()} (drafts beside each portfolio's plan)."
-
-
-@transaction.atomic
-def _seed_scenario(period: FundingPeriod, pmo, today: dt.date) -> None:
-    scenario = scenario_create(
-        period=period,
-        name=DEMO_SCENARIO,
-        description="What if we slow the biggest stream's Run work to fund the next bet?",
-        user=pmo,
-        now=_at(today),
-    )
-    lines = sorted(scenario.lines.all(), key=lambda line: (-line.total, line.value_stream.name))
-    if len(lines) < 2:
-        return
-    source, target = lines[0], lines[1]
-    moved = (source.amount_run / 10).quantize(Decimal("1000"))
-    scenario_line_change(
-        line=source, expected_version=source.version,
-        changes={"amount_run": source.amount_run - moved},
-    )  # fmt: skip
-    scenario_line_change(
-        line=target, expected_version=target.version,
-        changes={"amount_transform": target.amount_transform + moved},
-    )  # fmt: skip
-
-
-def seed_signals(*, today: dt.date) -> str:
-    """The last demo step: two situations the steward should call out, then every portfolio's
-    signals evaluated as of now (idempotent: each change is made only where it is missing, and an
-    evaluation that finds the same things changes nothing).
-
-    - Everyday Banking's Lean PMO tightened the Risk guardrail to 10 % after the quarter was
-      approved, and Mobile & Online Banking still plans 5 %: a breach without an exception;
-    - Card Issuing came to wait on Payment Rails for scheme settlement files, so three teams now
-      depend on Payment Rails: a dependency hotspot.
-
-    On a first seed the portfolio is also evaluated as of each of the last twelve weeks, as if the
-    steward had been watching (the inbox's trend, signals first seen weeks ago, some resolved).
-    """
-    from leanpmo.services.signals import signals_evaluate
-    from teams.models import TeamInteraction
-
-    pmo = get_user_model().objects.filter(username="pmo").first()
-    risk = Guardrail.objects.filter(
-        portfolio__name="Everyday Banking", kind=Guardrail.Kind.MIN_ALLOCATION, item_type="Risk"
-    ).first()
-    if pmo is not None and risk is not None and (risk.min_percent or 0) < 10:
-        guardrail_save(portfolio=risk.portfolio, user=pmo, guardrail=risk, min_percent=Decimal(10))
-    teams = {
-        team.name: team
-        for team in ProductTeam.objects.filter(
-            value_stream__portfolio__name="Everyday Banking",
-            name__in=["Card Issuing", "Payment Rails"],
-        )
-    }
-    if len(teams) == 2:
-        TeamInteraction.objects.get_or_create(
-            team=teams["Card Issuing"],
-            depends_on=teams["Payment Rails"],
-            defaults={
-                "mode": TeamInteraction.Mode.X_AS_A_SERVICE,
-                "blocking": True,
-                "note": "Scheme settlement files for card payments",
-            },
-        )
-    now = timezone.now()
-    found = []
-    for portfolio in Portfolio.objects.order_by("name"):
-        if not SignalEvaluation.objects.filter(
-            portfolio=portfolio, evaluated_at__isnull=False
-        ).exists():
-            # a first seed: as if the steward had watched the last twelve weeks (the trend)
-            for weeks in range(12, 0, -1):
-                signals_evaluate(portfolio=portfolio, as_of=now - dt.timedelta(weeks=weeks))
-        signals_evaluate(portfolio=portfolio, as_of=now)
-        found.append(portfolio.signals.filter(state="open").count())
-    return f"Signals evaluated: {sum(found)} open in {len(found)} portfolios."
