@@ -11,23 +11,27 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leanpmo.detectors import DEFAULTS, DETECTOR_LABELS, SEVERITY_LABELS, SPECS, THRESHOLD_NAMES
-from leanpmo.detectors.wording import MONEY_FACTS
+from leanpmo.api.serializers.signals import (
+    EMPTY_ACKNOWLEDGEMENT,
+    AcknowledgementSerializer,
+    AcknowledgeSerializer,
+    SignalSerializer,
+    ThresholdsSerializer,
+)
+from leanpmo.detectors import DEFAULTS, THRESHOLD_NAMES
 from leanpmo.models import Signal, SignalAcknowledgement, SignalDetector, SignalSeverity
-from leanpmo.panels import STATE_LABELS, evidence_links, signal_state
+from leanpmo.panels import STATE_LABELS
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
 from portfolio.access import money_portfolio_ids
 from portfolio.api.errors import api_validation_error
@@ -54,89 +58,6 @@ class SignalFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.in_state(value, self.request.now)
-
-
-class EvidenceSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    url = serializers.CharField()
-
-
-class SignalSerializer(serializers.ModelSerializer):
-    """A signal: its detector, objects, severity, the sentence for you, facts (amounts of money
-    left out unless you see the portfolio's money), evidence links, and when it was seen."""
-
-    detector_label = serializers.SerializerMethodField()
-    severity_label = serializers.SerializerMethodField()
-    state = serializers.SerializerMethodField()
-    explanation = serializers.SerializerMethodField()
-    facts = serializers.SerializerMethodField()
-    evidence = serializers.SerializerMethodField()
-    value_stream_name = serializers.CharField(source="value_stream.name", default=None)
-    team_name = serializers.CharField(source="team.name", default=None)
-    acknowledged_until = serializers.DateTimeField(read_only=True, allow_null=True)
-    acknowledged_reason = serializers.CharField(read_only=True, allow_null=True)
-
-    class Meta:
-        model = Signal
-        fields = [
-            "id", "portfolio", "detector", "detector_label", "key", "severity", "severity_label",
-            "state", "explanation", "facts", "evidence", "value_stream", "value_stream_name",
-            "team", "team_name", "first_seen", "opened_at", "last_seen", "resolved_at",
-            "acknowledged_until", "acknowledged_reason",
-        ]  # fmt: skip
-
-    def _money(self, signal: Signal) -> bool:
-        return signal.portfolio_id in self.context["money_portfolios"]
-
-    def get_detector_label(self, signal: Signal) -> str:
-        return DETECTOR_LABELS.get(signal.detector, signal.detector)
-
-    def get_severity_label(self, signal: Signal) -> str:
-        return SEVERITY_LABELS.get(signal.severity, "")
-
-    @extend_schema_field(serializers.ChoiceField(choices=["new", "open", "acknowledged", "resolved"]))  # fmt: skip
-    def get_state(self, signal: Signal) -> str:
-        return signal_state(signal, self.context["now"])
-
-    def get_explanation(self, signal: Signal) -> str:
-        return signal.explanation(show_money=self._money(signal))
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_facts(self, signal: Signal) -> dict:
-        if self._money(signal):
-            return signal.facts
-        return {key: value for key, value in signal.facts.items() if key not in MONEY_FACTS}
-
-    @extend_schema_field(EvidenceSerializer(many=True))
-    def get_evidence(self, signal: Signal) -> list[dict]:
-        links = evidence_links(
-            signal.evidence,
-            show_money=self._money(signal),
-            can_edit=signal.portfolio_id in self.context["editable_portfolios"],
-        )
-        return [{"label": link.label, "url": link.url} for link in links]
-
-
-class AcknowledgementSerializer(serializers.Serializer):
-    """An acknowledgement: why, until when (exclusive end, in UTC), who and when."""
-
-    reason = serializers.CharField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True)
-    severity = serializers.IntegerField(allow_null=True)
-    acknowledged_by = serializers.CharField(
-        source="acknowledged_by.username", allow_null=True, default=None
-    )
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
-
-
-EMPTY_ACKNOWLEDGEMENT = dict.fromkeys(["reason", "expires_at", "severity", "acknowledged_at"])
-
-
-class AcknowledgeSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text="Why it can wait.")
-    until = serializers.DateField(
-        allow_null=True, help_text="The last day it stays aside (portfolio's time zone)."
-    )
 
 
 @extend_schema_view(
@@ -213,27 +134,6 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except DjangoValidationError as exc:
             raise api_validation_error(exc) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=signal.pk)).data)
-
-
-def _threshold_field(spec):
-    default = getattr(DEFAULTS, spec.name)
-    common = {"min_value": spec.minimum, "max_value": spec.maximum, "help_text": f"{spec.help} ({spec.unit})"}  # fmt: skip
-    if isinstance(default, float):
-        return serializers.DecimalField(max_digits=3, decimal_places=1, **common)
-    return serializers.IntegerField(**common)
-
-
-ThresholdsSerializer = type(
-    "ThresholdsSerializer",
-    (serializers.Serializer,),
-    {
-        "__doc__": "A portfolio's thresholds (the defaults until the Lean PMO saved some).",
-        "__module__": __name__,
-        "portfolio": serializers.IntegerField(read_only=True),
-        **{spec.name: _threshold_field(spec) for spec in SPECS},
-        "updated_at": serializers.DateTimeField(read_only=True, allow_null=True),
-    },
-)
 
 
 def _thresholds_data(portfolio: Portfolio) -> dict:

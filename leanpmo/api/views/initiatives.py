@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leanpmo.api.initiative_serializers import (
+from leanpmo.api.serializers.initiatives import (
     CapRefusalSerializer,
     InitiativeSerializer,
     MoveSerializer,
