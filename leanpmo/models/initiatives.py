@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from leanpmo.metrics import initiatives as initiative_metrics
+from leanpmo.metrics import initiatives as metrics
 from leanpmo.models.decisions import FundingDecision
 from leanpmo.models.funding import MONEY, NOT_NEGATIVE, StrategicTheme
 from portfolio.models import Portfolio, validate_date_in_range
@@ -63,7 +63,8 @@ class InitiativeQuerySet(models.QuerySet):
 
     def with_shape(self) -> InitiativeQuerySet:
         """Annotate `team_count`, `stream_count` and `shape` (the work shape that follows from the
-        linked teams, None without teams) — the database form of initiative_metrics.work_shape."""
+        linked teams, None without teams) — the database form of
+        leanpmo.metrics.initiatives.work_shape."""
         return self.annotate(
             team_count=models.Count("teams", distinct=True),
             stream_count=models.Count("teams__value_stream", distinct=True),
@@ -201,7 +202,7 @@ class Initiative(models.Model):
     @property
     def work_shape(self) -> str | None:
         """The shape that follows from the linked teams (uses prefetched teams when there are)."""
-        return initiative_metrics.work_shape(team.value_stream_id for team in self.teams.all())
+        return metrics.work_shape(team.value_stream_id for team in self.teams.all())
 
     @property
     def work_shape_label(self) -> str:
@@ -209,9 +210,9 @@ class Initiative(models.Model):
         return WorkShape(shape).label if shape else "No team yet"
 
     @property
-    def wsjf(self) -> initiative_metrics.Wsjf:
+    def wsjf(self) -> metrics.Wsjf:
         """WSJF with its inputs (no score without a job size)."""
-        return initiative_metrics.wsjf(*(getattr(self, name) for name in WSJF_FIELDS))
+        return metrics.wsjf(*(getattr(self, name) for name in WSJF_FIELDS))
 
     @property
     def is_fixed_scope(self) -> bool:

@@ -234,7 +234,7 @@ def _local_start(day: dt.date, tz: zoneinfo.ZoneInfo) -> pd.Timestamp:
 def pyramid_inputs(
     portfolio: Portfolio, as_of: dt.datetime
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(intervals with planned_end, team links, periods) for initiative_metrics.pyramid_mix.
+    """(intervals with planned_end, team links, periods) for metrics.initiatives.pyramid_mix.
 
     Periods are the portfolio's funding periods, from local midnight of the first day to local
     midnight after the last (the portfolio's time zone). 4 queries.

@@ -225,11 +225,11 @@ def work_shape_inputs(
     runs. The cap is the portfolio's active "max strategic initiatives in progress" guardrail.
     Three queries.
     """
-    from leanpmo.metrics import initiatives as initiative_metrics
+    from leanpmo.metrics import initiatives as metrics
     from leanpmo.selectors.initiatives import strategic_cap, transition_frame
 
     zone = zoneinfo.ZoneInfo(portfolio.time_zone)
-    intervals = initiative_metrics.state_intervals(
+    intervals = metrics.state_intervals(
         transition_frame(portfolio), pd.Timestamp(as_of).tz_convert("UTC")
     )
     stints = intervals[intervals["state"] == InitiativeState.IMPLEMENTING]

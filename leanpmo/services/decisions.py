@@ -68,7 +68,7 @@ def decision_record(
 
     A decision is about a value stream (its money) or an initiative (its start, stop or an
     exception to the strategic WIP cap): the evidence frozen is the value stream's figures, or the
-    initiative's (initiative_selectors.initiative_evidence). A correction names the decision it
+    initiative's (selectors.initiatives.initiative_evidence). A correction names the decision it
     `supersedes` (which must be current and of the same portfolio).
     """
     errors = decision.errors()

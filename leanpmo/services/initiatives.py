@@ -378,7 +378,7 @@ def initiative_move(
     """Move an initiative on the kanban, appending its transition.
 
     - every move needs a reason, and must be allowed from the current state
-      (initiative_metrics.ALLOWED_MOVES);
+      (metrics.initiatives.ALLOWED_MOVES);
     - into implementing: the initiative needs teams and an expected outcome (given, or its
       hypothesis' "will result in"); a strategic initiative must fit under the active "max
       strategic initiatives in progress" guardrail, else CapRefused — unless `exception` is an
