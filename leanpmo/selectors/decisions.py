@@ -278,3 +278,30 @@ def exception_check(decision: FundingDecision) -> ExceptionCheck | None:
         breaches=[r for r in caused if r.value_stream_id in (None, decision.value_stream_id)],
         stale=decision.base_version is not None and budget.version != decision.base_version,
     )
+
+
+def decision_export_frame(portfolio: Portfolio) -> pd.DataFrame:
+    """Every decision of the portfolio as a row for the download: when, period, value stream or
+    initiative, kind, money before and after, rationale, expected outcome, who, review due, the
+    latest review's outcome and the decision it supersedes."""
+    rows = []
+    for decision in decision_log(portfolio):
+        reviews = list(decision.reviews.all())
+        rows.append(
+            {
+                "decided_at": decision.decided_at.isoformat(),
+                "period": decision.period.name,
+                "value_stream": decision.value_stream.name if decision.value_stream_id else "",
+                "initiative": decision.initiative.title if decision.initiative_id else "",
+                "kind": decision.kind,
+                "amount_before": decision.amount_before,
+                "amount_after": decision.amount_after,
+                "rationale": decision.rationale,
+                "expected_outcome": decision.expected_outcome,
+                "decided_by": decision.decided_by.get_username(),
+                "review_due_on": decision.review_due_on.isoformat(),
+                "review": reviews[-1].outcome if reviews else "",
+                "supersedes": decision.supersedes_id or "",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -126,3 +126,18 @@ def investment_frames(
         "periods": mix.funding_over_periods(all_budgets),
         "decisions": decision_timeline_frame(decisions),
     }
+
+
+def budget_export_frame(portfolio: Portfolio, *, period_id: int | None) -> pd.DataFrame:
+    """The portfolio's budgets for the download (of one period when `period_id` is given): the
+    budget frame's columns with the theme split written as "Theme 60%; Other 40%" in `themes`, the
+    ids, the raw split and the period's start left out."""
+    frame = budget_frame(portfolio)
+    if period_id is not None:
+        frame = frame[frame["period_id"] == period_id]
+    themes = themes_by_id(portfolio)
+    return frame.assign(
+        themes=frame["theme_split"].map(
+            lambda split: "; ".join(f"{themes.get(k, k)} {v}%" for k, v in (split or {}).items())
+        )
+    ).drop(columns=["period_id", "value_stream_id", "theme_split", "period_start"])

@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from leanpmo.guardrails import Result, check_plan, new_breaches
 from leanpmo.metrics import comparison
 from leanpmo.metrics.comparison import Drift, plan_drift
-from leanpmo.models import MoneyPlan, Scenario, ScenarioLine, ValueStreamBudget
+from leanpmo.models import MoneyPlan, Scenario, ScenarioLine, ValueStreamBudget, scenario_portfolios
 from leanpmo.plan_fields import PLAN_FIELDS
 from leanpmo.selectors.funding import (
     budget_plan_row,
@@ -133,3 +133,8 @@ def portfolio_scenarios(portfolio: Portfolio) -> QuerySet[Scenario]:
         )
         .order_by("-created_at", "-pk")
     )
+
+
+def scenarios_readable(portfolio: Portfolio, user) -> bool:
+    """Whether `user` may read the portfolio's scenarios (executives, Lean PMO, admins; 1 query)."""
+    return scenario_portfolios(user).filter(pk=portfolio.pk).exists()

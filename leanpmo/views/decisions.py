@@ -15,6 +15,7 @@ from leanpmo.access import get_money_object, get_money_portfolio
 from leanpmo.forms.decisions import ApprovalForm, DecisionForm, ReviewForm
 from leanpmo.guardrails import wip_sentence
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
+from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.decisions import (
     decision_log,
     decision_quality,
@@ -80,6 +81,7 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "decisions": decisions,
         "quality": decision_quality(decisions, today=today),
         "due": reviews_due(portfolio, today=today),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from leanpmo.access import get_money_portfolio
 from leanpmo.forms.guardrails import GuardrailForm
 from leanpmo.models import Guardrail
+from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.funding import current_period, period_check
 from leanpmo.selectors.initiatives import strategic_in_progress
 from leanpmo.services import guardrail_save
@@ -34,6 +35,7 @@ def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
     period = current_period(portfolio, today=timezone.localdate())
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "guardrails": Guardrail.objects.filter(portfolio=portfolio),
         "period": period,
         "check": period_check(period) if period else None,

@@ -17,7 +17,9 @@ from leanpmo.forms.initiatives import (
     InitiativeForm,
     MoveForm,
 )
-from leanpmo.initiative_panels import (
+from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
+from leanpmo.models import Initiative
+from leanpmo.panels.initiatives import (
     FLOW_TABLES,
     PYRAMID_CHARTS,
     board_section,
@@ -25,8 +27,7 @@ from leanpmo.initiative_panels import (
     pyramid_tables,
     timeline_section,
 )
-from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
-from leanpmo.models import Initiative
+from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.initiatives import (
     InitiativeFilters,
     board_initiatives,
@@ -70,12 +71,19 @@ def _initiative(request: HttpRequest, pk: int, *, write: bool = False) -> Initia
     return initiative
 
 
-def _board_context(request: HttpRequest, portfolio: Portfolio, role: str | None, **extra) -> dict:
+def _board_context(
+    request: HttpRequest, portfolio: Portfolio, role: str | None, *, page: bool = False, **extra
+) -> dict:
+    """The board's context; on the whole page (`page`) with the funding navigation, which only
+    people who may see money get."""
+    show_money = can_see_money(role, portfolio)
+    if page and show_money:
+        extra = {"funding_nav": funding_nav(portfolio, request.user), **extra}
     return {
         "portfolio": portfolio,
         "role": role,
         "can_edit": can_edit_structure(role),
-        "can_see_money": can_see_money(role, portfolio),
+        "can_see_money": show_money,
         "can_approve": may_approve_exceptions(request.user, portfolio),
         "board": board_section(portfolio, as_of=timezone.now()),
         **extra,
@@ -88,7 +96,9 @@ def initiative_board(request: HttpRequest, pk: int) -> HttpResponse:
     stopped bets with their learning; with the strategic cap and the kanban's own flow."""
     portfolio, role = _portfolio(request, pk)
     return render(
-        request, "leanpmo/initiative_board.html", _board_context(request, portfolio, role)
+        request,
+        "leanpmo/initiative_board.html",
+        _board_context(request, portfolio, role, page=True),
     )
 
 
@@ -100,7 +110,7 @@ def _refused(request, initiative: Initiative, *, origin: str, status: int, **ext
     if origin == "detail":
         return _render_detail(request, initiative, status=status, **extra)
     template = "leanpmo/_initiative_board.html" if request.htmx else "leanpmo/initiative_board.html"
-    context = _board_context(request, portfolio, role, **extra)
+    context = _board_context(request, portfolio, role, page=not request.htmx, **extra)
     return render(request, template, context, status=status)
 
 

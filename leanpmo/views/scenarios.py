@@ -23,6 +23,7 @@ from leanpmo.charts.tables import people_table
 from leanpmo.forms.scenarios import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
+from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.funding import PlanCheck, current_period, period_budgets, period_check
 from leanpmo.selectors.scenarios import (
     portfolio_scenarios,
@@ -91,6 +92,7 @@ def scenario_list(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("scenario-detail", pk=scenario.pk)
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "scenarios": portfolio_scenarios(portfolio),
         "form": form,
         "can_edit": role in {"admin", "lean_pmo"},
@@ -151,6 +153,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "scenario": scenario,
         "portfolio": scenario.period.portfolio,
+        "funding_nav": funding_nav(scenario.period.portfolio, request.user),
         "period": scenario.period,
         "comparison": comparison,
         "summary": summary,
