@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -19,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from leanpmo.api.filters import InitiativeFilter
 from leanpmo.api.serializers.initiatives import (
     CapRefusalSerializer,
     InitiativeSerializer,
@@ -28,11 +28,8 @@ from leanpmo.api.serializers.initiatives import (
     WsjfSerializer,
 )
 from leanpmo.models import (
-    FundingMode,
     Initiative,
-    InitiativeState,
     InitiativeTransition,
-    WorkShape,
 )
 from leanpmo.services import (
     CapRefused,
@@ -54,21 +51,6 @@ BAD = OpenApiResponse(description="bad input: a message per field")
 CAP = OpenApiResponse(
     CapRefusalSerializer, description="refused by the strategic WIP cap, naming the guardrail"
 )
-
-
-class InitiativeFilter(filters.FilterSet):
-    state = filters.ChoiceFilter(choices=InitiativeState.choices)
-    work_shape = filters.ChoiceFilter(
-        field_name="shape", choices=WorkShape.choices, label="work shape"
-    )
-    funding_mode = filters.ChoiceFilter(choices=FundingMode.choices)
-    theme = filters.NumberFilter(field_name="themes", distinct=True)
-    value_stream = filters.NumberFilter(field_name="value_streams", distinct=True)
-    team = filters.NumberFilter(field_name="teams", distinct=True)
-
-    class Meta:
-        model = Initiative
-        fields = ["portfolio", "state", "work_shape", "funding_mode", "owner"]
 
 
 def cap_body(exc: CapRefused) -> dict:

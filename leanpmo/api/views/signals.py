@@ -8,7 +8,6 @@ body is validated.
 
 from __future__ import annotations
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -22,6 +21,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from leanpmo.api.filters import SignalFilter
 from leanpmo.api.serializers.signals import (
     EMPTY_ACKNOWLEDGEMENT,
     AcknowledgementSerializer,
@@ -30,8 +30,7 @@ from leanpmo.api.serializers.signals import (
     ThresholdsSerializer,
 )
 from leanpmo.detectors import DEFAULTS, THRESHOLD_NAMES
-from leanpmo.models import Signal, SignalAcknowledgement, SignalDetector, SignalSeverity
-from leanpmo.panels import STATE_LABELS
+from leanpmo.models import Signal, SignalAcknowledgement
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
 from portfolio.access import money_portfolio_ids
 from portfolio.api.errors import api_validation_error
@@ -40,24 +39,6 @@ from portfolio.models import Portfolio
 NOT_FOUND = OpenApiResponse(description="Not a signal (or portfolio) you may see.")
 FORBIDDEN = OpenApiResponse(description="You may read this but not change it (Lean PMO only).")
 INVALID = OpenApiResponse(description="Nothing changed; a message per field, e.g. {\"until\": [...]}.")  # fmt: skip
-
-
-class SignalFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(
-        choices=list(STATE_LABELS.items()),
-        method="filter_state",
-        help_text="new (opened in the last 7 days), open (waiting), acknowledged, resolved or all "
-        "(default: all).",
-    )
-    detector = django_filters.ChoiceFilter(choices=SignalDetector.choices)
-    severity = django_filters.TypedChoiceFilter(choices=SignalSeverity.choices, coerce=int)
-
-    class Meta:
-        model = Signal
-        fields = ["portfolio", "detector", "severity", "value_stream", "team"]
-
-    def filter_state(self, queryset, name, value):
-        return queryset.in_state(value, self.request.now)
 
 
 @extend_schema_view(
