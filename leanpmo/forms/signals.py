@@ -8,7 +8,7 @@ from django import forms
 
 from leanpmo.detectors import DETECTORS, SEVERITY_LABELS, THRESHOLD_NAMES
 from leanpmo.models import SignalThresholds
-from leanpmo.panels import STATE_LABELS
+from leanpmo.panels.rows import STATE_LABELS
 from portfolio.models import Portfolio
 from portfolio.widgets import date_input
 from teams.models import ProductTeam

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from leanpmo.detectors import DEFAULTS, DETECTOR_LABELS, SEVERITY_LABELS, SPECS
 from leanpmo.detectors.wording import MONEY_FACTS
 from leanpmo.models import Signal
-from leanpmo.panels import evidence_links, signal_state
+from leanpmo.panels.rows import evidence_links, signal_state
 
 
 class EvidenceSerializer(serializers.Serializer):
