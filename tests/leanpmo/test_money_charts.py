@@ -38,7 +38,8 @@ def test_the_money_modules_are_pure_and_build_no_plotly_objects():
     code = (
         "import sys, leanpmo.charts.investment, leanpmo.charts.decisions, leanpmo.charts.scenarios, "
         "leanpmo.charts.tables, leanpmo.charts.initiatives, leanpmo.evidence, "
-        "leanpmo.plan_text, leanpmo.guardrails; "
+        "leanpmo.plan_text, leanpmo.guardrails, leanpmo.metrics.mix, leanpmo.metrics.comparison, "
+        "leanpmo.metrics.scorecard; "
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'django', 'plotly'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
