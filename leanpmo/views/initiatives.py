@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from leanpmo.access import get_chosen_period
 from leanpmo.forms.initiatives import (
     ExceptionRequestForm,
     InitiativeFilterForm,
@@ -45,7 +46,6 @@ from leanpmo.services import (
     initiative_update,
 )
 from leanpmo.services.exception_approvals import may_approve_exceptions
-from leanpmo.views.investment import _period
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors
@@ -310,7 +310,7 @@ def initiative_pyramid_csv(request: HttpRequest, pk: int, chart: str) -> HttpRes
     if chart not in PYRAMID_CHARTS:
         raise Http404("No such chart.")
     _, tables, _ = pyramid_tables(
-        portfolio, period=_period(request, portfolio), as_of=timezone.now()
+        portfolio, period=get_chosen_period(request, portfolio), as_of=timezone.now()
     )
     frame = tables[chart].copy()
     frame.columns = PYRAMID_CHARTS[chart][1]

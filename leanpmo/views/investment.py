@@ -8,33 +8,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo.access import get_money_portfolio
+from leanpmo.access import get_chosen_period, get_money_portfolio
 from leanpmo.models import FundingPeriod
 from leanpmo.panels.initiatives import pyramid_section
 from leanpmo.panels.investment import CHARTS, chart_panels, chart_table
 from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.decisions import decision_export_frame, decision_log
-from leanpmo.selectors.funding import current_period, period_check
+from leanpmo.selectors.funding import period_check
 from leanpmo.selectors.investment import budget_export_frame, investment_frames
 from portfolio.downloads import table_response
-from portfolio.models import Portfolio
-
-
-def _period(request: HttpRequest, portfolio: Portfolio) -> FundingPeriod | None:
-    chosen = request.GET.get("period", "")
-    if chosen.isdigit():
-        period = FundingPeriod.objects.filter(portfolio=portfolio, pk=int(chosen)).first()
-        if period is None:
-            raise Http404("No such funding period in this portfolio.")
-        return period
-    return current_period(portfolio, today=timezone.localdate())
 
 
 @require_safe
 def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the money goes and whether decisions held: the executive's view of a portfolio."""
     portfolio, role = get_money_portfolio(request.user, pk)
-    period = _period(request, portfolio)
+    period = get_chosen_period(request, portfolio)
     frames = investment_frames(portfolio, period)
     query = f"?period={period.pk}" if period else ""
     check = period_check(period) if period else None
@@ -64,7 +53,7 @@ def investment_chart_csv(request: HttpRequest, pk: int, chart: str) -> HttpRespo
     portfolio, _ = get_money_portfolio(request.user, pk)
     if chart not in CHARTS:
         raise Http404("No such chart.")
-    frame = chart_table(investment_frames(portfolio, _period(request, portfolio)), chart)
+    frame = chart_table(investment_frames(portfolio, get_chosen_period(request, portfolio)), chart)
     return table_response(frame, name=f"{chart}", fmt="csv")
 
 
@@ -78,7 +67,7 @@ def funding_export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpRe
         chosen = request.GET.get("period", "")
         frame = budget_export_frame(portfolio, period_id=int(chosen) if chosen.isdigit() else None)
     elif what == "investment-mix":
-        frame = investment_frames(portfolio, _period(request, portfolio))["streams"]
+        frame = investment_frames(portfolio, get_chosen_period(request, portfolio))["streams"]
     elif what == "decisions":
         frame = decision_export_frame(portfolio)
     else:
