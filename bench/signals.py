@@ -81,8 +81,8 @@ def measure(portfolio, repeats: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from leanpmo.detectors import DETECTORS, run_detectors
+    from leanpmo.selectors.signals import detector_inputs, portfolio_thresholds
     from leanpmo.services.signals import signals_evaluate
-    from leanpmo.signal_selectors import detector_inputs, portfolio_thresholds
 
     thresholds = portfolio_thresholds(portfolio)
     reads, detector_times = [], {info.code: [] for info in DETECTORS}

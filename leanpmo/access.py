@@ -6,8 +6,11 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.utils import timezone
 
+from leanpmo.models import FundingPeriod
+from leanpmo.selectors.funding import current_period
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 
@@ -66,3 +69,15 @@ def get_signals_portfolio(user, pk: int, *, write: bool = False) -> tuple[Portfo
     if write and not can_edit_structure(role):
         raise PermissionDenied("Only the Lean PMO acknowledges signals and sets their thresholds.")
     return portfolio, role
+
+
+def get_chosen_period(request: HttpRequest, portfolio: Portfolio) -> FundingPeriod | None:
+    """The funding period `?period=` names (404 when it is not one of the portfolio's), else the
+    current one (None when there is none)."""
+    chosen = request.GET.get("period", "")
+    if chosen.isdigit():
+        period = FundingPeriod.objects.filter(portfolio=portfolio, pk=int(chosen)).first()
+        if period is None:
+            raise Http404("No such funding period in this portfolio.")
+        return period
+    return current_period(portfolio, today=timezone.localdate())

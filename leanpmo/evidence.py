@@ -1,9 +1,9 @@
 """A decision's evidence in words for people, and the figures then beside the figures now (pure:
 no Django).
 
-An evidence snapshot (leanpmo.selectors.evidence_snapshot) holds one complete month of a value
-stream's flow and DORA figures; an initiative's (initiative_selectors.initiative_evidence) adds its
-leading indicators' latest check-ins. A decision froze the latest month that had ended when it was
+An evidence snapshot (leanpmo.selectors.decisions.evidence_snapshot) holds one complete month of
+a value stream's flow and DORA figures; an initiative's
+(leanpmo.selectors.initiatives.initiative_evidence) adds its leading indicators' latest check-ins. A decision froze the latest month that had ended when it was
 taken, and "now" is read the same way (the latest complete month), so the two sides always compare
 a whole month with a whole month, never with the few days of the current one.
 """

@@ -7,7 +7,9 @@ entered through its package only, the pure modules import no Django, and views b
   test the stages one by one.
 - The pure modules — every app's ``metrics`` and ``charts`` (module or package), the signal
   ``detectors``, ``valuestreams/recompute/rows.py`` and ``carry.py``, ``portfolio/charting.py`` and
-  ``portfolio/money.py`` and ``formatting.py`` — import neither Django nor a Django-bound library, and of the project's
+  ``portfolio/money.py`` and ``formatting.py``, and the pure helpers named for what they do
+  (``leanpmo/plan_fields.py``, ``guardrails.py``, ``plan_text.py``, ``evidence.py``,
+  ``teams/plausibility.py``) — import neither Django nor a Django-bound library, and of the project's
   own modules only other pure ones (importing a module runs it, so a pure module importing
   ``valuestreams.models`` would import Django all the same).
 - No view (HTML or API) imports pandas, numpy or plotly: frames and figures are made by
@@ -51,6 +53,10 @@ PURE = sorted(
         ROOT / "portfolio" / "charting.py",
         ROOT / "portfolio" / "money.py",
         ROOT / "portfolio" / "formatting.py",
+        # pure helpers named for what they do
+        *(ROOT / "leanpmo" / f"{name}.py" for name in ("plan_fields", "guardrails", "plan_text")),
+        ROOT / "leanpmo" / "evidence.py",
+        ROOT / "teams" / "plausibility.py",
     }
 )
 # HTML and API views: they call a selector, a service or a panel and render; frames and figures

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from leanpmo.api.serializers import DecisionInputSerializer
+from leanpmo.api.serializers.decisions import DecisionInputSerializer
 from leanpmo.models import FundingDecision, FundingPeriod
 from portfolio.date_range import date_range_problem, in_date_range
 from portfolio.models import validate_date_in_range

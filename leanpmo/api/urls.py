@@ -1,14 +1,9 @@
-from leanpmo.api.initiative_views import InitiativeViewSet
-from leanpmo.api.signals import SignalThresholdsViewSet, SignalViewSet
-from leanpmo.api.views import (
-    BudgetViewSet,
-    DecisionViewSet,
-    FundingPeriodViewSet,
-    GuardrailViewSet,
-    ReviewViewSet,
-    ScenarioLineViewSet,
-    ScenarioViewSet,
-)
+from leanpmo.api.views.decisions import DecisionViewSet, ReviewViewSet
+from leanpmo.api.views.funding import BudgetViewSet, FundingPeriodViewSet
+from leanpmo.api.views.guardrails import GuardrailViewSet
+from leanpmo.api.views.initiatives import InitiativeViewSet
+from leanpmo.api.views.scenarios import ScenarioLineViewSet, ScenarioViewSet
+from leanpmo.api.views.signals import SignalThresholdsViewSet, SignalViewSet
 
 routes = [
     ("funding-periods", FundingPeriodViewSet, "funding-period"),

@@ -1,6 +1,6 @@
 """The steward's twelve detectors (SPEC §6): pure functions from a portfolio's inputs to findings.
 
-No Django and no clock in here: `leanpmo.signal_selectors.detector_inputs` gathers a
+No Django and no clock in here: `leanpmo.selectors.signals.detector_inputs` gathers a
 `PortfolioInputs` (as of a time), `run_detectors` runs every detector on it, and
 `leanpmo.services.signals` turns the findings into signals. Each detector takes the inputs and the
 portfolio's `Thresholds` and returns a `DetectorResult` (findings, plus the scopes it declined to

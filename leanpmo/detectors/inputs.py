@@ -1,6 +1,6 @@
 """What the detectors read about one portfolio, as plain values and DataFrames (pure).
 
-`leanpmo.signal_selectors.detector_inputs` fills a `PortfolioInputs` from the database with a
+`leanpmo.selectors.signals.detector_inputs` fills a `PortfolioInputs` from the database with a
 fixed number of queries; tests build one by hand. Every time the detectors need is in here
 (`as_of` and the portfolio's local `today`): they never read a clock.
 """

@@ -11,7 +11,7 @@ from leanpmo.models import Signal
 from leanpmo.panels.attention import AttentionGroup, attention
 from leanpmo.panels.rows import NEW_FOR, SignalRow, signal_rows
 from leanpmo.panels.scorecard import scorecard, signed_change
-from leanpmo.signal_selectors import local_today, signal_list
+from leanpmo.selectors.signals import local_today, signal_list
 from portfolio.access import can_edit_structure, can_see_money
 from portfolio.models import Portfolio
 

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from leanpmo.detectors import DETECTORS
 from leanpmo.models import Signal, SignalDailyCount, SignalEvaluation
 from leanpmo.panels.rows import NEW_FOR, SignalRow, signal_rows
-from leanpmo.signal_selectors import local_today, signal_list
+from leanpmo.selectors.signals import local_today, signal_list
 from portfolio.access import can_edit_structure, can_see_money
 from portfolio.charting import chart_panel
 from portfolio.models import Portfolio

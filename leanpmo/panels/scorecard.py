@@ -10,8 +10,8 @@ import pandas as pd
 from django.urls import reverse
 
 from leanpmo.detectors.wording import money, percent
-from leanpmo.scorecard import movers, scorecard_frame, sort_scorecard
-from leanpmo.signal_selectors import local_today, scorecard_inputs
+from leanpmo.metrics.scorecard import movers, scorecard_frame, sort_scorecard
+from leanpmo.selectors.signals import local_today, scorecard_inputs
 from portfolio.access import can_see_money
 from portfolio.models import Portfolio
 
@@ -178,7 +178,7 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
 
 def scorecard(portfolio: Portfolio, *, role: str | None, sort: str, now: dt.datetime) -> Scorecard:
     """The value-stream scorecard of the portfolio, sorted by `sort` (see
-    leanpmo.scorecard.sort_scorecard); money only for those who may see it."""
+    leanpmo.metrics.scorecard.sort_scorecard); money only for those who may see it."""
     show_money = can_see_money(role, portfolio)
     inputs = scorecard_inputs(portfolio, as_of=now, now=now)
     frame = scorecard_frame(inputs, as_of=now, today=local_today(portfolio, now))

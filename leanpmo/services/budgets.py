@@ -20,7 +20,12 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
-from leanpmo.selectors import budget_plan_row, guardrail_rules, period_budgets, previous_totals
+from leanpmo.selectors.funding import (
+    budget_plan_row,
+    guardrail_rules,
+    period_budgets,
+    previous_totals,
+)
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.money_plans import (

@@ -10,7 +10,6 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo.initiative_selectors import decision_figures, initiative_evidence
 from leanpmo.models import (
     DecisionKind,
     DecisionReview,
@@ -19,7 +18,8 @@ from leanpmo.models import (
     Initiative,
     ReviewOutcome,
 )
-from leanpmo.selectors import evidence_snapshot
+from leanpmo.selectors.decisions import evidence_snapshot
+from leanpmo.selectors.initiatives import decision_figures, initiative_evidence
 from leanpmo.services.audit import actor
 from leanpmo.services.signals import signals_request
 from valuestreams.models import ValueStream
@@ -68,7 +68,7 @@ def decision_record(
 
     A decision is about a value stream (its money) or an initiative (its start, stop or an
     exception to the strategic WIP cap): the evidence frozen is the value stream's figures, or the
-    initiative's (initiative_selectors.initiative_evidence). A correction names the decision it
+    initiative's (selectors.initiatives.initiative_evidence). A correction names the decision it
     `supersedes` (which must be current and of the same portfolio).
     """
     errors = decision.errors()

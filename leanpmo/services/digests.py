@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from leanpmo.models import DigestDelivery, DigestPreference
-from leanpmo.panels import Digest, digest, iso_week
+from leanpmo.panels.digest import Digest, digest, iso_week
 from portfolio.models import Portfolio, PortfolioMembership
 
 logger = logging.getLogger(__name__)

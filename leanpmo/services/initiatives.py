@@ -20,8 +20,7 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo import initiative_metrics as metrics
-from leanpmo.initiative_selectors import pending_exception, strategic_cap, strategic_in_progress
+from leanpmo.metrics import initiatives as metrics
 from leanpmo.models import (
     DecisionKind,
     ExceptionApproval,
@@ -33,7 +32,8 @@ from leanpmo.models import (
     StrategicTheme,
     WorkShape,
 )
-from leanpmo.selectors import current_period
+from leanpmo.selectors.funding import current_period
+from leanpmo.selectors.initiatives import pending_exception, strategic_cap, strategic_in_progress
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.signals import signals_request
@@ -378,7 +378,7 @@ def initiative_move(
     """Move an initiative on the kanban, appending its transition.
 
     - every move needs a reason, and must be allowed from the current state
-      (initiative_metrics.ALLOWED_MOVES);
+      (metrics.initiatives.ALLOWED_MOVES);
     - into implementing: the initiative needs teams and an expected outcome (given, or its
       hypothesis' "will result in"); a strategic initiative must fit under the active "max
       strategic initiatives in progress" guardrail, else CapRefused — unless `exception` is an

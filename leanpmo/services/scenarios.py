@@ -15,8 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leanpmo.comparison import Drift, inferred_kind
 from leanpmo.guardrails import check_plan, new_breaches
+from leanpmo.metrics.comparison import Drift, inferred_kind
 from leanpmo.models import (
     DecisionKind,
     FundingPeriod,
@@ -25,8 +25,13 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.plan_fields import FIELD_LABELS, PLAN_FIELDS
-from leanpmo.scenario_selectors import plan_values, scenario_drift, scenario_lines
-from leanpmo.selectors import budget_plan_row, guardrail_rules, period_budgets, previous_totals
+from leanpmo.selectors.funding import (
+    budget_plan_row,
+    guardrail_rules,
+    period_budgets,
+    previous_totals,
+)
+from leanpmo.selectors.scenarios import plan_values, scenario_drift, scenario_lines
 from leanpmo.services.budgets import ChangeResult, budget_change
 from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.money_plans import PlanRowError, PlanRowInput, plan_write

@@ -37,8 +37,8 @@ from leanpmo.models import (
     SignalEvaluation,
     SignalThresholds,
 )
+from leanpmo.selectors.signals import detector_inputs, local_today, portfolio_thresholds
 from leanpmo.services.audit import actor
-from leanpmo.signal_selectors import detector_inputs, local_today, portfolio_thresholds
 from portfolio.models import Portfolio
 
 logger = logging.getLogger(__name__)

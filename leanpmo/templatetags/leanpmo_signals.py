@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from leanpmo.panels import mover_text
+from leanpmo.panels.digest import mover_text
 
 register = template.Library()
 

@@ -12,17 +12,18 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import evidence
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import ApprovalForm, DecisionForm, ReviewForm
+from leanpmo.forms.decisions import ApprovalForm, DecisionForm, ReviewForm
 from leanpmo.guardrails import wip_sentence
-from leanpmo.initiative_selectors import decision_figures
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
-from leanpmo.selectors import (
+from leanpmo.panels.navigation import funding_nav
+from leanpmo.selectors.decisions import (
     decision_log,
     decision_quality,
     exception_check,
     latest_review,
     reviews_due,
 )
+from leanpmo.selectors.initiatives import decision_figures
 from leanpmo.services import (
     VersionConflict,
     decision_record,
@@ -80,6 +81,7 @@ def decision_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "decisions": decisions,
         "quality": decision_quality(decisions, today=today),
         "due": reviews_due(portfolio, today=today),

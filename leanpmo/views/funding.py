@@ -14,15 +14,12 @@ from django.views.decorators.http import require_safe
 
 from leanpmo import plan_text
 from leanpmo.access import get_money_object, get_money_portfolio
-from leanpmo.forms import (
-    BudgetImportForm,
-    DecisionForm,
-    PeriodForm,
-    PeriodStepForm,
-)
+from leanpmo.forms.decisions import DecisionForm
+from leanpmo.forms.funding import BudgetImportForm, PeriodForm, PeriodStepForm
 from leanpmo.models import FundingDecision, FundingPeriod, ValueStreamBudget
-from leanpmo.selectors import (
-    budget_history,
+from leanpmo.panels.navigation import funding_nav
+from leanpmo.selectors.audit import budget_history
+from leanpmo.selectors.funding import (
     period_budgets,
     period_check,
     period_lines,
@@ -69,6 +66,7 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "lines": period_lines(portfolio),
         "form": form,
         "can_edit": can_edit_structure(role),
@@ -76,10 +74,13 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/funding_periods.html", context, status=form_status(form))
 
 
-def _editor_context(portfolio, role, period, grid: MoneyGrid, decision_form, **extra) -> dict:
+def _editor_context(
+    portfolio, role, period, grid: MoneyGrid, decision_form, *, user, **extra
+) -> dict:
     rows, summary = plan_summary(grid, portfolio=portfolio, period=period)
     return {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, user),
         "period": period,
         "periods": FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"),
         "formset": grid.formset,
@@ -103,7 +104,7 @@ def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpRespons
     data = request.POST if request.method == "POST" else None
     grid = MoneyGrid(period_budgets(period), data, key="budget")
     if request.method != "POST":
-        context = _editor_context(portfolio, role, period, grid, DecisionForm())
+        context = _editor_context(portfolio, role, period, grid, DecisionForm(), user=request.user)
         return render(request, "leanpmo/funding_editor.html", context)
     decision_form = DecisionForm(request.POST)
     status, conflict = 400, None
@@ -124,7 +125,7 @@ def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpRespons
             _report(request, results, portfolio.currency)
             return redirect("funding-editor", pk=portfolio.pk, period_pk=period.pk)
     context = _editor_context(
-        portfolio, role, period, grid, decision_form, conflict=conflict,
+        portfolio, role, period, grid, decision_form, user=request.user, conflict=conflict,
         conflict_history=budget_history(conflict.current)[:1] if conflict else [],
     )  # fmt: skip
     return render(request, "leanpmo/funding_editor.html", context, status=status)

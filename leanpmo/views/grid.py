@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from leanpmo.forms import PlanRowForm, PlanRowFormSet
+from leanpmo.forms.funding import PlanRowForm, PlanRowFormSet
 from leanpmo.guardrails import Result, check_plan
 from leanpmo.models import FundingPeriod, MoneyPlan
 from leanpmo.plan_fields import (
@@ -21,7 +21,7 @@ from leanpmo.plan_fields import (
     GRID_FIELDS,
     HORIZON_AMOUNT_FIELD,
 )
-from leanpmo.selectors import (
+from leanpmo.selectors.funding import (
     budget_plan_row,
     guardrail_rules,
     previous_period,

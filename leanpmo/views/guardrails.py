@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from leanpmo.access import get_money_portfolio
-from leanpmo.forms import GuardrailForm
-from leanpmo.initiative_selectors import strategic_in_progress
+from leanpmo.forms.guardrails import GuardrailForm
 from leanpmo.models import Guardrail
-from leanpmo.selectors import current_period, period_check
+from leanpmo.panels.navigation import funding_nav
+from leanpmo.selectors.funding import current_period, period_check
+from leanpmo.selectors.initiatives import strategic_in_progress
 from leanpmo.services import guardrail_save
 from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors
@@ -34,6 +35,7 @@ def guardrail_list(request: HttpRequest, pk: int) -> HttpResponse:
     period = current_period(portfolio, today=timezone.localdate())
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "guardrails": Guardrail.objects.filter(portfolio=portfolio),
         "period": period,
         "check": period_check(period) if period else None,

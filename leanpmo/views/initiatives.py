@@ -11,14 +11,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo.initiative_forms import (
+from leanpmo.access import get_chosen_period
+from leanpmo.forms.initiatives import (
     ExceptionRequestForm,
     InitiativeFilterForm,
     InitiativeForm,
     MoveForm,
 )
-from leanpmo.initiative_metrics import ALLOWED_MOVES, STATE_LABELS
-from leanpmo.initiative_panels import (
+from leanpmo.metrics.initiatives import ALLOWED_MOVES, STATE_LABELS
+from leanpmo.models import Initiative
+from leanpmo.panels.initiatives import (
     FLOW_TABLES,
     PYRAMID_CHARTS,
     board_section,
@@ -26,7 +28,8 @@ from leanpmo.initiative_panels import (
     pyramid_tables,
     timeline_section,
 )
-from leanpmo.initiative_selectors import (
+from leanpmo.panels.navigation import funding_nav
+from leanpmo.selectors.initiatives import (
     InitiativeFilters,
     board_initiatives,
     initiative_for_page,
@@ -35,7 +38,6 @@ from leanpmo.initiative_selectors import (
     initiative_list,
     pending_exception,
 )
-from leanpmo.models import Initiative
 from leanpmo.services import (
     CapRefused,
     initiative_create,
@@ -44,7 +46,6 @@ from leanpmo.services import (
     initiative_update,
 )
 from leanpmo.services.exception_approvals import may_approve_exceptions
-from leanpmo.views.investment import _period
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors
@@ -70,12 +71,19 @@ def _initiative(request: HttpRequest, pk: int, *, write: bool = False) -> Initia
     return initiative
 
 
-def _board_context(request: HttpRequest, portfolio: Portfolio, role: str | None, **extra) -> dict:
+def _board_context(
+    request: HttpRequest, portfolio: Portfolio, role: str | None, *, page: bool = False, **extra
+) -> dict:
+    """The board's context; on the whole page (`page`) with the funding navigation, which only
+    people who may see money get."""
+    show_money = can_see_money(role, portfolio)
+    if page and show_money:
+        extra = {"funding_nav": funding_nav(portfolio, request.user), **extra}
     return {
         "portfolio": portfolio,
         "role": role,
         "can_edit": can_edit_structure(role),
-        "can_see_money": can_see_money(role, portfolio),
+        "can_see_money": show_money,
         "can_approve": may_approve_exceptions(request.user, portfolio),
         "board": board_section(portfolio, as_of=timezone.now()),
         **extra,
@@ -88,7 +96,9 @@ def initiative_board(request: HttpRequest, pk: int) -> HttpResponse:
     stopped bets with their learning; with the strategic cap and the kanban's own flow."""
     portfolio, role = _portfolio(request, pk)
     return render(
-        request, "leanpmo/initiative_board.html", _board_context(request, portfolio, role)
+        request,
+        "leanpmo/initiative_board.html",
+        _board_context(request, portfolio, role, page=True),
     )
 
 
@@ -100,7 +110,7 @@ def _refused(request, initiative: Initiative, *, origin: str, status: int, **ext
     if origin == "detail":
         return _render_detail(request, initiative, status=status, **extra)
     template = "leanpmo/_initiative_board.html" if request.htmx else "leanpmo/initiative_board.html"
-    context = _board_context(request, portfolio, role, **extra)
+    context = _board_context(request, portfolio, role, page=not request.htmx, **extra)
     return render(request, template, context, status=status)
 
 
@@ -300,7 +310,7 @@ def initiative_pyramid_csv(request: HttpRequest, pk: int, chart: str) -> HttpRes
     if chart not in PYRAMID_CHARTS:
         raise Http404("No such chart.")
     _, tables, _ = pyramid_tables(
-        portfolio, period=_period(request, portfolio), as_of=timezone.now()
+        portfolio, period=get_chosen_period(request, portfolio), as_of=timezone.now()
     )
     frame = tables[chart].copy()
     frame.columns = PYRAMID_CHARTS[chart][1]

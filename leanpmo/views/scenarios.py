@@ -8,22 +8,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo import charts
 from leanpmo.access import get_money_object, get_scenario_portfolio
-from leanpmo.forms import PromotionDecisionForm, ScenarioForm
+from leanpmo.forms.scenarios import PromotionDecisionForm, ScenarioForm
 from leanpmo.guardrails import new_breaches
 from leanpmo.models import Scenario
-from leanpmo.scenario_selectors import (
+from leanpmo.panels.navigation import funding_nav
+from leanpmo.panels.scenarios import TABLES, comparison_panels, comparison_table
+from leanpmo.selectors.funding import PlanCheck, current_period, period_budgets, period_check
+from leanpmo.selectors.scenarios import (
     portfolio_scenarios,
     scenario_comparison,
     scenario_drift,
     scenario_lines,
 )
-from leanpmo.selectors import PlanCheck, current_period, period_budgets, period_check
 from leanpmo.services import (
     REVIEW_AFTER_DAYS,
     PlanRowError,
@@ -36,34 +36,10 @@ from leanpmo.services import (
     scenario_refresh,
 )
 from leanpmo.views.grid import MoneyGrid, plan_summary
-from portfolio.charting import chart_panel
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors
-from portfolio.formatting import nobreak
 from portfolio.http import form_status
 
-TABLES = {
-    # key: (title, column names for people)
-    "streams": ("Plan vs scenario by value stream", ["Value stream", "Plan", "Scenario", "Change", "Change %"]),
-    "horizons": ("Plan vs scenario by horizon", ["Horizon", "Plan", "Scenario", "Change", "Plan share", "Scenario share"]),
-    "themes": ("Plan vs scenario by strategic theme", ["Theme", "Plan", "Scenario", "Change"]),
-    "guardrails": ("Guardrails: plan vs scenario", ["Guardrail", "Scope", "Plan", "Scenario", "Plan within", "Scenario within", "Verdict"]),
-}  # fmt: skip
-CHARTS = {
-    # key: (figure, finding, the table's columns for people by kind)
-    "streams": (
-        charts.scenario_streams_chart,
-        charts.scenario_streams_title,
-        {"value_stream": "text", "plan": "money", "scenario": "money", "change": "change",
-         "change_pct": "percent_change"},
-    ),
-    "horizons": (
-        charts.scenario_horizons_chart,
-        lambda frame, currency: charts.scenario_horizons_title(frame),
-        {"horizon": "text", "plan": "money", "scenario": "money", "change": "change",
-         "plan_share": "share", "scenario_share": "share"},
-    ),
-}  # fmt: skip
 FIX_BELOW = "Nothing was saved: fix the values marked below."
 
 
@@ -85,6 +61,7 @@ def scenario_list(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("scenario-detail", pk=scenario.pk)
     context = {
         "portfolio": portfolio,
+        "funding_nav": funding_nav(portfolio, request.user),
         "scenarios": portfolio_scenarios(portfolio),
         "form": form,
         "can_edit": role in {"admin", "lean_pmo"},
@@ -112,22 +89,6 @@ def _summary(scenario: Scenario, grid: MoneyGrid, plan: PlanCheck) -> tuple[list
     return rows, summary
 
 
-def _panels(scenario: Scenario, comparison) -> dict:
-    currency = scenario.period.portfolio.currency
-    return {
-        key: chart_panel(
-            f"scenario-{key}",
-            TABLES[key][0],
-            build(comparison.tables[key], currency),
-            charts.people_table(comparison.tables[key], kinds, currency=currency),
-            columns=TABLES[key][1],
-            csv_url=reverse("scenario-compare-csv", args=[scenario.pk, key]),
-            finding=nobreak(title(comparison.tables[key], currency)),
-        )
-        for key, (build, title, kinds) in CHARTS.items()
-    }
-
-
 def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A scenario's grid (editable while a draft), its guardrails as typed, and the comparison."""
     scenario = get_money_object(Scenario, request.user, pk, write=request.method == "POST")
@@ -145,12 +106,13 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "scenario": scenario,
         "portfolio": scenario.period.portfolio,
+        "funding_nav": funding_nav(scenario.period.portfolio, request.user),
         "period": scenario.period,
         "comparison": comparison,
         "summary": summary,
         "rows": rows,
         "formset": grid.formset,
-        "charts": _panels(scenario, comparison),
+        "charts": comparison_panels(scenario, comparison),
         "tables": {
             key: comparison.tables[key].to_dict("records") for key in ("themes", "guardrails")
         },
@@ -266,6 +228,5 @@ def scenario_compare_csv(request: HttpRequest, pk: int, table: str) -> HttpRespo
     scenario = get_money_object(Scenario, request.user, pk)
     if table not in TABLES:
         raise Http404("No such comparison table.")
-    frame = scenario_comparison(scenario).tables[table].copy()
-    frame.columns = TABLES[table][1]
+    frame = comparison_table(scenario_comparison(scenario), table)
     return table_response(frame, name=f"scenario-{scenario.pk}-{table}", fmt="csv")

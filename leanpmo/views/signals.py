@@ -14,16 +14,16 @@ from django.views.decorators.http import require_safe
 from leanpmo import panels
 from leanpmo.access import get_signals_portfolio
 from leanpmo.detectors import SPECS
-from leanpmo.models import Signal, SignalAcknowledgement, SignalThresholds
-from leanpmo.services.digests import digest_preference_set, receives_digest
-from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
-from leanpmo.signal_forms import (
+from leanpmo.forms.signals import (
     AcknowledgeForm,
     DigestPreferenceForm,
     InboxFilterForm,
     ThresholdsForm,
 )
-from leanpmo.signal_selectors import local_today, signal_list, thresholds_history
+from leanpmo.models import Signal, SignalAcknowledgement, SignalThresholds
+from leanpmo.selectors.signals import local_today, signal_list, thresholds_history
+from leanpmo.services.digests import digest_preference_set, receives_digest
+from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors

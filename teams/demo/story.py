@@ -7,9 +7,10 @@ from teams.models import KeyResult, ProductTeam
 
 UP, DOWN = KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE
 
-# The story: each strategic theme (leanpmo.demo.THEMES) has portfolio objectives; each value stream
-# has one objective per theme its budget is split over (leanpmo.demo.THEME_SPLIT), and each team's
-# objective contributes to one of its value stream's objectives. So the outcomes tree and the
+# The story: each strategic theme (leanpmo.demo.funding.THEMES) has portfolio objectives; each
+# value stream has one objective per theme its budget is split over
+# (leanpmo.demo.funding.THEME_SPLIT), and each team's objective contributes to one of its value
+# stream's objectives. So the outcomes tree and the
 # investment mix tell the same story: where the money of a theme goes, and what it should move.
 # Key result specs: (metric, unit, baseline, target, direction[, cadence in days]).
 

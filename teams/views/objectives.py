@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo.selectors import theme_money
+from leanpmo.selectors.funding import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.form_errors import add_service_errors
 from portfolio.models import Portfolio

@@ -46,7 +46,7 @@ def _pages(portfolio) -> dict[str, str]:
     from django.urls import reverse
 
     from leanpmo.models import FundingDecision, FundingPeriod, Initiative, Scenario
-    from leanpmo.selectors import current_period
+    from leanpmo.selectors.funding import current_period
 
     current = current_period(portfolio, today=timezone.localdate())
     draft = FundingPeriod.objects.filter(portfolio=portfolio, status="draft").first()

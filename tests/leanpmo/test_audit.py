@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from leanpmo.models import FundingPeriod, Guardrail, ValueStreamBudget
 from leanpmo.plan_text import Change
-from leanpmo.selectors import budget_history
+from leanpmo.selectors.audit import budget_history
 from leanpmo.services import budget_apply, guardrail_save, period_transition
 from tests.leanpmo.support import NOW, funding_for, grid_post
 

@@ -1,6 +1,6 @@
 import pytest
 
-from leanpmo.demo import seed_funding
+from leanpmo.demo.funding import seed_funding
 from leanpmo.models import (
     DecisionKind,
     DecisionReview,
@@ -73,9 +73,9 @@ def test_seed_demo_command_runs_the_funding_step(demo, db):
 
 
 def test_demo_has_one_draft_scenario_per_portfolio_beside_its_current_plan(seeded):
-    from leanpmo.demo import seed_scenarios
+    from leanpmo.demo.scenarios import seed_scenarios
     from leanpmo.models import Scenario
-    from leanpmo.scenario_selectors import scenario_comparison
+    from leanpmo.selectors.scenarios import scenario_comparison
 
     line = seed_scenarios(today=TODAY)
     assert "2" in line

@@ -8,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from leanpmo.initiative_demo import seed_initiatives
-from leanpmo.initiative_selectors import strategic_in_progress
+from leanpmo.demo.initiatives import seed_initiatives
 from leanpmo.models import (
     DecisionKind,
     FundingDecision,
@@ -17,6 +16,7 @@ from leanpmo.models import (
     Initiative,
     InitiativeTransition,
 )
+from leanpmo.selectors.initiatives import strategic_in_progress
 from portfolio.models import Portfolio
 from tests.demo_database import DEMO_NOON, DEMO_TODAY
 

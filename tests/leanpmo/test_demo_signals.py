@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from leanpmo.demo import seed_signals
+from leanpmo.demo.signals import seed_signals
 from leanpmo.models import Signal
 from portfolio.models import Portfolio
 from tests.demo_database import DEMO_NOON

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from leanpmo import initiative_metrics as m
+from leanpmo.metrics import initiatives as m
 
 UTC = "UTC"
 
@@ -18,7 +18,7 @@ def ts(text: str) -> pd.Timestamp:
 
 def test_pure_modules_import_no_django():
     code = (
-        "import sys, leanpmo.initiative_metrics, leanpmo.initiative_charts; "
+        "import sys, leanpmo.metrics.initiatives, leanpmo.charts.initiatives; "
         "print([name for name in sys.modules if name.split('.')[0] == 'django'])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -300,8 +300,8 @@ def test_transitions_and_decisions_are_append_only_in_the_database(org):
 
 
 def test_who_changed_a_wsjf_input_is_in_the_audit_history(org):
-    from leanpmo.initiative_selectors import initiative_history
     from leanpmo.plan_text import Change
+    from leanpmo.selectors.initiatives import initiative_history
 
     initiative = strategic(org, "A", job_size=5, user_business_value=8)
     initiative_update(initiative=initiative, user=org.users["admin"], job_size=8)
@@ -312,8 +312,8 @@ def test_who_changed_a_wsjf_input_is_in_the_audit_history(org):
 
 
 def test_money_history_is_left_out_for_those_who_may_not_see_money(org):
-    from leanpmo.initiative_selectors import initiative_history
     from leanpmo.plan_text import Change
+    from leanpmo.selectors.initiatives import initiative_history
 
     initiative = strategic(org, "A", cost_estimate=Decimal("1000"))
     initiative_update(initiative=initiative, user=org.users["pmo"], cost_estimate=Decimal("2000"))

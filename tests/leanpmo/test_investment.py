@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from leanpmo import mix
 from leanpmo.guardrails import PlanRow, Rule, check_plan, new_breaches
+from leanpmo.metrics import mix
 from leanpmo.services import actual_record, theme_create
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.leanpmo.support import funding_for, make_budget

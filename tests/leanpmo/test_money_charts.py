@@ -9,16 +9,37 @@ from decimal import Decimal
 
 import pandas as pd
 
-from leanpmo import charts
-from leanpmo import initiative_charts as ic
+from leanpmo.charts import initiatives as ic
+from leanpmo.charts.decisions import decision_timeline_chart, decision_timeline_title
+from leanpmo.charts.investment import (
+    budget_actual_chart,
+    budget_actual_title,
+    periods_chart,
+    periods_title,
+    share_bar_chart,
+    share_title,
+    stream_team_chart,
+    stream_team_title,
+    work_type_chart,
+    work_type_title,
+)
+from leanpmo.charts.scenarios import (
+    scenario_horizons_chart,
+    scenario_horizons_title,
+    scenario_streams_chart,
+    scenario_streams_title,
+)
+from leanpmo.charts.tables import people_table
 
 D = Decimal
 
 
 def test_the_money_modules_are_pure_and_build_no_plotly_objects():
     code = (
-        "import sys, leanpmo.charts, leanpmo.initiative_charts, leanpmo.evidence, "
-        "leanpmo.plan_text, leanpmo.guardrails; "
+        "import sys, leanpmo.charts.investment, leanpmo.charts.decisions, leanpmo.charts.scenarios, "
+        "leanpmo.charts.tables, leanpmo.charts.initiatives, leanpmo.evidence, "
+        "leanpmo.plan_text, leanpmo.guardrails, leanpmo.metrics.mix, leanpmo.metrics.comparison, "
+        "leanpmo.metrics.scorecard; "
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'django', 'plotly'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -36,7 +57,7 @@ HORIZONS = pd.DataFrame(
 
 
 def test_horizon_shares_add_up_to_exactly_100_and_the_title_names_the_finding():
-    figure = _json_safe(charts.share_bar_chart(HORIZONS, "horizon", "EUR"))
+    figure = _json_safe(share_bar_chart(HORIZONS, "horizon", "EUR"))
     bars = figure["data"][0]
     assert bars["y"] == ["Run", "Grow", "Transform"]
     assert bars["x"] == [1780830.0, 965882.0, 464768.0]
@@ -49,8 +70,8 @@ def test_horizon_shares_add_up_to_exactly_100_and_the_title_names_the_finding():
     assert [note["y"] for note in figure["layout"]["annotations"]] == bars["y"]
     assert figure["layout"]["yaxis"]["showticklabels"] is False
     assert figure["layout"]["xaxis"]["title"]["text"] == "EUR"  # money axes carry the currency
-    assert charts.share_title(HORIZONS, "horizon", "EUR") == "Run takes 55 % of 3.21M EUR"
-    assert charts.share_title(HORIZONS.iloc[0:0], "horizon", "EUR") == "Money by horizon"
+    assert share_title(HORIZONS, "horizon", "EUR") == "Run takes 55 % of 3.21M EUR"
+    assert share_title(HORIZONS.iloc[0:0], "horizon", "EUR") == "Money by horizon"
 
 
 MIX = pd.DataFrame(
@@ -63,7 +84,7 @@ MIX = pd.DataFrame(
 
 
 def test_the_stream_mix_is_sorted_bars_with_the_teams_on_hover():
-    figure = _json_safe(charts.stream_team_chart(MIX, "EUR"))
+    figure = _json_safe(stream_team_chart(MIX, "EUR"))
     bars = figure["data"][0]
     assert (bars["type"], bars["orientation"]) == ("bar", "h")
     assert bars["y"] == ["Payments", "Cards", "Lending"]  # largest first
@@ -75,7 +96,7 @@ def test_the_stream_mix_is_sorted_bars_with_the_teams_on_hover():
     ]
     assert bars["customdata"][0] == "Instant Payments: 400k EUR<br>Payment Rails: 392k EUR"
     assert figure["layout"]["height"] == 8 + 48 + 58 * 3  # a line of text and a bar per stream
-    assert charts.stream_team_title(MIX, "EUR") == "Payments takes the most: 54 % of 1.47M EUR"
+    assert stream_team_title(MIX, "EUR") == "Payments takes the most: 54 % of 1.47M EUR"
 
 
 def test_budget_and_actual_say_how_much_was_spent():
@@ -86,17 +107,17 @@ def test_budget_and_actual_say_how_much_was_spent():
             "actual": [None, D("900000")],
         }
     )
-    figure = _json_safe(charts.budget_actual_chart(frame, "EUR"))
+    figure = _json_safe(budget_actual_chart(frame, "EUR"))
     assert figure["data"][0]["y"] == ["Payments", "Cards"]
     assert figure["data"][1]["x"] == [900000.0, None]
     assert [note["text"] for note in figure["layout"]["annotations"]] == [
         "<b>Payments</b> · 90 % spent",
         "<b>Cards</b> · no actual yet",
     ]
-    assert charts.budget_actual_title(frame, "EUR") == (
+    assert budget_actual_title(frame, "EUR") == (
         "900k of 1M EUR spent (90 %) in 1 of 2 value streams"
     )
-    assert charts.budget_actual_title(frame.assign(actual=[None, None]), "EUR") == (
+    assert budget_actual_title(frame.assign(actual=[None, None]), "EUR") == (
         "Budget per value stream: no actual spend recorded yet"
     )
 
@@ -110,11 +131,11 @@ def test_periods_stack_the_horizons_and_the_title_gives_the_change():
             "Transform": [D("100"), D("100")],
         }
     )
-    figure = _json_safe(charts.periods_chart(frame, "EUR"))
+    figure = _json_safe(periods_chart(frame, "EUR"))
     assert [trace["name"] for trace in figure["data"]] == ["Run", "Grow", "Transform"]
     assert figure["data"][0]["y"] == [600.0, 700.0]
     assert figure["layout"]["yaxis"]["title"]["text"] == "EUR"
-    assert charts.periods_title(frame, "EUR") == "2026 Q4: 1.1k EUR, +10 % on 2026 Q3"
+    assert periods_title(frame, "EUR") == "2026 Q4: 1.1k EUR, +10 % on 2026 Q3"
 
 
 def test_the_decision_timeline_has_dates_as_dates_and_counts_its_outcomes():
@@ -127,14 +148,14 @@ def test_the_decision_timeline_has_dates_as_dates_and_counts_its_outcomes():
             "outcome": ["Held", "Not reviewed"],
         }
     )  # fmt: skip
-    figure = _json_safe(charts.decision_timeline_chart(frame, "EUR"))
+    figure = _json_safe(decision_timeline_chart(frame, "EUR"))
     held = figure["data"][0]
     assert (held["name"], held["x"], held["customdata"]) == (
         "Held", ["2026-03-02T09:00:00+00:00"], ["Increase · +50,000 EUR"],
     )  # fmt: skip
     assert figure["data"][1]["customdata"] == ["Continue"]
     assert figure["layout"]["xaxis"]["type"] == "date"
-    assert charts.decision_timeline_title(frame) == "2 decisions: 1 held, 1 not reviewed yet"
+    assert decision_timeline_title(frame) == "2 decisions: 1 held, 1 not reviewed yet"
 
 
 def test_work_types_compare_plan_and_finished_work_in_whole_percent():
@@ -146,12 +167,11 @@ def test_work_types_compare_plan_and_finished_work_in_whole_percent():
             "done": [58, 22, 8, 12],
         }
     )
-    figure = _json_safe(charts.work_type_chart(frame))
+    figure = _json_safe(work_type_chart(frame))
     assert sum(figure["data"][0]["y"]) == 100
     assert figure["data"][1]["y"] == [58, 22, 8, 12]
     assert (
-        charts.work_type_title(frame)
-        == "Defect: 10 % of the capacity planned, 22 % of the work finished"
+        work_type_title(frame) == "Defect: 10 % of the capacity planned, 22 % of the work finished"
     )
 
 
@@ -164,23 +184,23 @@ def test_a_scenario_says_how_much_it_moves_and_where():
             "change": [D("100000"), D("-100000")],
         }
     )
-    figure = _json_safe(charts.scenario_streams_chart(frame, "EUR"))
+    figure = _json_safe(scenario_streams_chart(frame, "EUR"))
     assert figure["data"][1]["customdata"] == ["+100,000 EUR", "\u2212100,000 EUR"]
     assert [note["text"] for note in figure["layout"]["annotations"]] == [
         "<b>Cards</b> · 950k EUR (+100,000)",
         "<b>Payments</b> · 900k EUR (\u2212100,000)",
     ]
-    assert charts.scenario_streams_title(frame, "EUR") == (
+    assert scenario_streams_title(frame, "EUR") == (
         "The scenario moves 100k EUR: most at Cards (+100,000)"
     )
     horizons = pd.DataFrame(
         {"horizon": ["Run", "Grow", "Transform", "Total"], "plan": [D(55), D(30), D(15), D(100)],
          "scenario": [D(50), D(30), D(20), D(100)]}
     )  # fmt: skip
-    figure = _json_safe(charts.scenario_horizons_chart(horizons, "EUR"))
+    figure = _json_safe(scenario_horizons_chart(horizons, "EUR"))
     assert figure["data"][0]["x"] == ["Run", "Grow", "Transform"]  # no Total bar
     assert figure["data"][1]["text"] == ["50 %", "30 %", "20 %"]
-    assert charts.scenario_horizons_title(horizons) == "Run: 55 % of the plan, 50 % in the scenario"
+    assert scenario_horizons_title(horizons) == "Run: 55 % of the plan, 50 % in the scenario"
 
 
 def test_people_tables_write_every_cell_for_people():
@@ -188,7 +208,7 @@ def test_people_tables_write_every_cell_for_people():
         {"horizon": ["Run", "Grow", "Transform", "Total"], "amount": [D("555"), D("300"), D("145"), D("1000")],
          "share": [0.555, 0.3, 0.145, None], "when": [dt.date(2026, 4, 1)] * 4}
     )  # fmt: skip
-    table = charts.people_table(
+    table = people_table(
         frame,
         {"horizon": "text", "amount": "money", "share": "share", "when": "date"},
         currency="EUR",

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leanpmo.comparison import guardrail_comparison, inferred_kind, plan_drift
 from leanpmo.guardrails import Result
+from leanpmo.metrics.comparison import guardrail_comparison, inferred_kind, plan_drift
 from leanpmo.models import (
     ExceptionApproval,
     FundingDecision,
@@ -18,7 +18,7 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
-from leanpmo.scenario_selectors import scenario_comparison
+from leanpmo.selectors.scenarios import scenario_comparison
 from leanpmo.services import (
     DecisionInput,
     PlanRowError,

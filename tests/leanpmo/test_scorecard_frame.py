@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from leanpmo.scorecard import ScorecardInputs, scorecard_frame, sort_scorecard
+from leanpmo.metrics.scorecard import ScorecardInputs, scorecard_frame, sort_scorecard
 
 AS_OF = dt.datetime(2026, 11, 18, 12, tzinfo=dt.UTC)
 

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from leanpmo.models import Signal
+from leanpmo.selectors.signals import work_shape_inputs
 from leanpmo.services import initiative_move
 from leanpmo.services.signals import signals_evaluate
-from leanpmo.signal_selectors import work_shape_inputs
 from tests.leanpmo.initiative_support import T0, set_cap, start, strategic
 
 pytestmark = pytest.mark.django_db

@@ -24,6 +24,7 @@ from leanpmo.models import (
     SignalEvaluation,
     SignalThresholds,
 )
+from leanpmo.selectors.signals import detector_inputs, signal_list
 from leanpmo.services import DecisionInput, decision_record, guardrail_save, review_record
 from leanpmo.services.signals import (
     signal_acknowledge,
@@ -33,7 +34,6 @@ from leanpmo.services.signals import (
     signals_request,
     signals_sweep,
 )
-from leanpmo.signal_selectors import detector_inputs, signal_list
 from teams.models import TeamInteraction
 from tests.factories import ProductTeamFactory
 from tests.leanpmo.signal_support import (

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.db.models import Count
 
-from leanpmo.demo import seed_funding
+from leanpmo.demo.funding import seed_funding
 from leanpmo.models import StrategicTheme, ValueStreamBudget
 from teams.demo.seed import WHOLE_UNITS, seed_outcomes, seed_theme_links
 from teams.metrics import is_stale

@@ -10,12 +10,12 @@ from portfolio.demo import DEMO_LOGINS, demo_seed
 DEMO_STEPS: list[str] = [
     "valuestreams.demo.seed_history",  # first: two years of delivery history and its metrics
     "teams.demo.seed.seed_outcomes",  # after the valuestreams history, before funding
-    "leanpmo.demo.seed_funding",  # funds the streams and teams seeded before it
+    "leanpmo.demo.funding.seed_funding",  # funds the streams and teams seeded before it
     "teams.demo.seed.seed_theme_links",  # the funding's strategic themes get their portfolio objectives
-    "leanpmo.demo.seed_scenarios",  # a what-if per portfolio on the funded current period
-    "leanpmo.initiative_demo.seed_initiatives",  # bets on the kanban; starts/stops are decisions
+    "leanpmo.demo.scenarios.seed_scenarios",  # a what-if per portfolio on the funded current period
+    "leanpmo.demo.initiatives.seed_initiatives",  # bets on the kanban; starts/stops are decisions
     "valuestreams.demo.seed_targets",  # recompute so flow distribution meets the funded mix
-    "leanpmo.demo.seed_signals",  # last: what the steward finds in all of the above
+    "leanpmo.demo.signals.seed_signals",  # last: what the steward finds in all of the above
 ]
 
 
