@@ -536,18 +536,22 @@ def _pick(rng, values: np.ndarray, count: int) -> np.ndarray:
     return rng.choice(values, count, replace=False) if count else values[:0]
 
 
-def _open_and_recent(portfolio, day_start: datetime) -> tuple[np.ndarray, np.ndarray]:
+def _open_and_recent(
+    portfolio, day_start: datetime, *, created_before: datetime | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The open items, and the items done in the last week (created before the given time)."""
     from valuestreams.models import WorkItemFact
 
+    facts = WorkItemFact.objects.filter(portfolio=portfolio)
+    if created_before is not None:
+        facts = facts.filter(item__created_at__lt=created_before)
     open_items = np.array(
-        WorkItemFact.objects.filter(
-            portfolio=portfolio, state__in=["waiting", "active", "new"]
-        ).values_list("item_id", flat=True)
+        facts.filter(state__in=["waiting", "active", "new"]).values_list("item_id", flat=True)
     )
     recent = np.array(
-        WorkItemFact.objects.filter(
-            portfolio=portfolio, state="done", done__gte=day_start - timedelta(days=7)
-        ).values_list("item_id", flat=True)
+        facts.filter(state="done", done__gte=day_start - timedelta(days=7)).values_list(
+            "item_id", flat=True
+        )
     )
     return open_items, recent
 
@@ -624,15 +628,11 @@ def typical_day(portfolio, rng, *, day_start: datetime, size: int) -> dict[str, 
     odd = max(round(0.025 * (len(touched) + fresh)), 1)
     # late: a change of an open or recently done item that arrives 1-10 days after it happened;
     # re-sent and moved: any item (its whole history again; to a team of another value stream)
-    open_items, recent = _open_and_recent(portfolio, day_start)
-    old = WorkItem.objects.filter(portfolio=portfolio, created_at__lt=day_start - timedelta(10))
+    cutoff = day_start - timedelta(days=10)  # a late change is never before the item's creation
+    open_items, recent = _open_and_recent(portfolio, day_start, created_before=cutoff)
+    old = WorkItem.objects.filter(portfolio=portfolio, created_at__lt=cutoff)
     candidates = np.setdiff1d(np.concatenate([open_items, recent]), touched)
-    late_ids = [
-        int(i)
-        for i in old.filter(pk__in=_pick(rng, candidates, 4 * odd).tolist()).values_list(
-            "pk", flat=True
-        )[:odd]
-    ]
+    late_ids = [int(i) for i in _pick(rng, candidates, odd)]
     others_ids = np.setdiff1d(
         np.array(old.order_by("?").values_list("pk", flat=True)[: 4 * odd + 20]),
         np.concatenate([touched, late_ids]),
