@@ -3,7 +3,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from leanpmo import panels as signal_panels
+from leanpmo.panels.attention import attention
+from leanpmo.panels.scorecard import scorecard
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
 from portfolio.selectors import portfolio_list, portfolio_tree
@@ -21,7 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
     portfolios = list(portfolio_list(request.user))
     context = {
         "portfolios": portfolios,
-        "attention": signal_panels.attention(
+        "attention": attention(
             request.user, portfolios, now=timezone.now(), limit=HOME_ATTENTION_LIMIT
         ),
         "your_teams": your_teams(request.user, as_of=timezone.localdate()),
@@ -38,10 +39,8 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     value_streams = list(portfolio_tree(portfolio))
     now = timezone.now()
     context = {
-        "attention": signal_panels.attention(request.user, [portfolio], now=now),
-        "scorecard": signal_panels.scorecard(
-            portfolio, role=role, sort=request.GET.get("sort", ""), now=now
-        ),
+        "attention": attention(request.user, [portfolio], now=now),
+        "scorecard": scorecard(portfolio, role=role, sort=request.GET.get("sort", ""), now=now),
         "portfolio": portfolio,
         "role": role,
         "value_streams": value_streams,

@@ -17,7 +17,7 @@ from leanpmo.models import (
     ScenarioLine,
     ValueStreamBudget,
 )
-from leanpmo.services import scenario_line_change
+from leanpmo.services.scenarios import scenario_line_change
 from teams.models import (
     Experiment,
     KeyResult,

@@ -22,19 +22,11 @@ from leanpmo.models import (
     ReviewOutcome,
     ValueStreamBudget,
 )
-from leanpmo.services import (
-    DecisionInput,
-    actual_record,
-    budget_change,
-    budget_create,
-    decision_record,
-    guardrail_save,
-    horizons_ensure,
-    period_create,
-    period_transition,
-    review_record,
-    theme_create,
-)
+from leanpmo.services.budgets import budget_change, budget_create
+from leanpmo.services.decisions import DecisionInput, decision_record, review_record
+from leanpmo.services.imports import actual_record
+from leanpmo.services.periods import period_create, period_transition
+from leanpmo.services.structure import guardrail_save, horizons_ensure, theme_create
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 

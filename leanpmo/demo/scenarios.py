@@ -15,10 +15,7 @@ from leanpmo.models import (
     Scenario,
 )
 from leanpmo.selectors.funding import current_period
-from leanpmo.services import (
-    scenario_create,
-    scenario_line_change,
-)
+from leanpmo.services.scenarios import scenario_create, scenario_line_change
 from portfolio.models import Portfolio
 
 DEMO_SCENARIO = "Shift Run money into the next bet"

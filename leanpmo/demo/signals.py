@@ -13,9 +13,7 @@ from leanpmo.models import (
     Guardrail,
     SignalEvaluation,
 )
-from leanpmo.services import (
-    guardrail_save,
-)
+from leanpmo.services.structure import guardrail_save
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
 

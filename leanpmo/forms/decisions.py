@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from leanpmo.models import DecisionKind, ReviewOutcome
-from leanpmo.services import DecisionInput
+from leanpmo.services.decisions import DecisionInput
 from portfolio.models import validate_date_in_range
 from portfolio.widgets import date_input
 

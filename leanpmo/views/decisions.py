@@ -24,13 +24,9 @@ from leanpmo.selectors.decisions import (
     reviews_due,
 )
 from leanpmo.selectors.initiatives import decision_figures
-from leanpmo.services import (
-    VersionConflict,
-    decision_record,
-    exception_decide,
-    may_approve_exceptions,
-    review_record,
-)
+from leanpmo.services.decisions import decision_record, review_record
+from leanpmo.services.exception_approvals import exception_decide, may_approve_exceptions
+from leanpmo.services.money_plans import VersionConflict
 from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status

@@ -27,14 +27,10 @@ from leanpmo.selectors.funding import (
     previous_totals,
     themes_by_id,
 )
-from leanpmo.services import (
-    PlanRowError,
-    VersionConflict,
-    budgets_import,
-    period_create,
-    period_transition,
-    plan_save,
-)
+from leanpmo.services.budgets import plan_save
+from leanpmo.services.imports import budgets_import
+from leanpmo.services.money_plans import PlanRowError, VersionConflict
+from leanpmo.services.periods import period_create, period_transition
 from leanpmo.views.grid import MoneyGrid, plan_summary
 from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors

@@ -27,7 +27,7 @@ from leanpmo.selectors.funding import (
     previous_period,
     previous_totals,
 )
-from leanpmo.services import PlanRowError, PlanRowInput
+from leanpmo.services.money_plans import PlanRowError, PlanRowInput
 from portfolio.models import Portfolio
 
 

@@ -14,7 +14,7 @@ from leanpmo.models import Guardrail
 from leanpmo.panels.navigation import funding_nav
 from leanpmo.selectors.funding import current_period, period_check
 from leanpmo.selectors.initiatives import strategic_in_progress
-from leanpmo.services import guardrail_save
+from leanpmo.services.structure import guardrail_save
 from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status

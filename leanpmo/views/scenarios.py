@@ -24,11 +24,10 @@ from leanpmo.selectors.scenarios import (
     scenario_drift,
     scenario_lines,
 )
-from leanpmo.services import (
-    REVIEW_AFTER_DAYS,
-    PlanRowError,
+from leanpmo.services.decisions import REVIEW_AFTER_DAYS
+from leanpmo.services.money_plans import PlanRowError, VersionConflict
+from leanpmo.services.scenarios import (
     ScenarioStale,
-    VersionConflict,
     promotion_plan,
     scenario_create,
     scenario_lines_save,

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from leanpmo import panels
 from leanpmo.access import get_signals_portfolio
 from leanpmo.detectors import SPECS
 from leanpmo.forms.signals import (
@@ -21,6 +20,11 @@ from leanpmo.forms.signals import (
     ThresholdsForm,
 )
 from leanpmo.models import Signal, SignalAcknowledgement, SignalThresholds
+from leanpmo.panels.digest import digest
+from leanpmo.panels.inbox import inbox_signals, inbox_table
+from leanpmo.panels.inbox import signal_inbox as inbox_section
+from leanpmo.panels.rows import signal_rows
+from leanpmo.panels.scorecard import scorecard, scorecard_table
 from leanpmo.selectors.signals import local_today, signal_list, thresholds_history
 from leanpmo.services.digests import digest_preference_set, receives_digest
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
@@ -47,7 +51,7 @@ def signal_inbox(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio, role = get_signals_portfolio(request.user, pk)
     form = InboxFilterForm(request.GET or None, portfolio=portfolio)
     now = timezone.now()
-    inbox = panels.signal_inbox(
+    inbox = inbox_section(
         portfolio, form.filters(), role=role, now=now, page=request.GET.get("page", 1)
     )
     context = {
@@ -67,13 +71,13 @@ def signal_inbox_csv(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio, role = get_signals_portfolio(request.user, pk)
     form = InboxFilterForm(request.GET or None, portfolio=portfolio)
     now = timezone.now()
-    rows = panels.signal_rows(
-        panels.inbox_signals(portfolio, form.filters(), now=now),
+    rows = signal_rows(
+        inbox_signals(portfolio, form.filters(), now=now),
         show_money=can_see_money(role, portfolio),
         can_edit=can_edit_structure(role),
         now=now,
     )
-    table = panels.inbox_table(rows, portfolio)
+    table = inbox_table(rows, portfolio)
     return table_response(table, name=f"signals-{slugify(portfolio.name)}", fmt="csv")
 
 
@@ -91,7 +95,7 @@ def _render_signal(request, signal: Signal, form: AcknowledgeForm, status: int =
     )
     context = {
         "portfolio": portfolio,
-        "row": panels.signal_rows(
+        "row": signal_rows(
             [annotated],
             show_money=can_see_money(role, portfolio),
             can_edit=can_edit_structure(role),
@@ -181,7 +185,7 @@ def signal_digest(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("signal-digest", pk=portfolio.pk)
     context = {
         "portfolio": portfolio,
-        "digest": panels.digest(request.user, portfolio, role=role, now=timezone.now()),
+        "digest": digest(request.user, portfolio, role=role, now=timezone.now()),
         "form": form,
         "has_email": bool(request.user.email),
     }
@@ -192,9 +196,7 @@ def signal_digest(request: HttpRequest, pk: int) -> HttpResponse:
 def scorecard_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """The value-stream scorecard as CSV (money columns only for those who see money)."""
     portfolio, role = get_signals_portfolio(request.user, pk)
-    card = panels.scorecard(
-        portfolio, role=role, sort=request.GET.get("sort", ""), now=timezone.now()
-    )
+    card = scorecard(portfolio, role=role, sort=request.GET.get("sort", ""), now=timezone.now())
     return table_response(
-        panels.scorecard_table(card), name=f"scorecard-{slugify(portfolio.name)}", fmt="csv"
+        scorecard_table(card), name=f"scorecard-{slugify(portfolio.name)}", fmt="csv"
     )

@@ -47,7 +47,7 @@ def test_the_pmo_moves_cards_by_keyboard_and_sees_the_cap_refuse(org, page, shot
     refusal = page.locator(".refusal")
     refusal.wait_for()
     assert "At most 1 strategic initiative in progress" in refusal.inner_text()
-    assert page.evaluate("document.activeElement.classList.contains('refusal')")
+    expect(refusal).to_be_focused()  # the focus moves to the refusal once it is swapped in
     expect(page.get_by_role("button", name="Ask an executive for an exception")).to_be_visible()
     shot(page, "pmo-kanban-cap-refused")
     waiting.refresh_from_db()

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from leanpmo.models import ExceptionApproval, FundingPeriod, ValueStreamBudget
-from leanpmo.services import DecisionInput, budget_change
+from leanpmo.services.budgets import budget_change
+from leanpmo.services.decisions import DecisionInput
 from tests.browser.conftest import log_in
 from tests.leanpmo.support import NOW, funding_for
 

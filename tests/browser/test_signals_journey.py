@@ -15,7 +15,8 @@ import time_machine
 from django.utils import timezone
 
 from leanpmo.models import ExceptionApproval, Signal
-from leanpmo.services import DecisionInput, budget_create, decision_record
+from leanpmo.services.budgets import budget_create
+from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.periods import period_create, period_transition
 from leanpmo.services.signals import signals_evaluate
 from teams.models import OutcomeUpdate

@@ -14,14 +14,10 @@ from leanpmo.models import (
     Guardrail,
     ValueStreamBudget,
 )
-from leanpmo.services import (
-    DecisionInput,
-    budget_create,
-    decision_record,
-    guardrail_save,
-    period_create,
-    period_transition,
-)
+from leanpmo.services.budgets import budget_create
+from leanpmo.services.decisions import DecisionInput, decision_record
+from leanpmo.services.periods import period_create, period_transition
+from leanpmo.services.structure import guardrail_save
 
 NOW = timezone.make_aware(dt.datetime(2026, 5, 4, 9, 0))
 
@@ -123,7 +119,7 @@ def grid_post(budgets, **overrides) -> dict:
 def review_for(org):
     """Idempotent: a review of the org's first decision."""
     from leanpmo.models import DecisionReview
-    from leanpmo.services import review_record
+    from leanpmo.services.decisions import review_record
 
     decision = funding_for(org).decision
     return DecisionReview.objects.filter(decision=decision).first() or review_record(
@@ -134,7 +130,7 @@ def review_for(org):
 def scenario_for(org):
     """Idempotent: a draft scenario copying the org's funding period."""
     from leanpmo.models import Scenario
-    from leanpmo.services import scenario_create
+    from leanpmo.services.scenarios import scenario_create
 
     period = funding_for(org).period
     return Scenario.objects.filter(period=period).first() or scenario_create(

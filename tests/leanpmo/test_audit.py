@@ -11,7 +11,9 @@ from django.urls import reverse
 from leanpmo.models import FundingPeriod, Guardrail, ValueStreamBudget
 from leanpmo.plan_text import Change
 from leanpmo.selectors.audit import budget_history
-from leanpmo.services import budget_apply, guardrail_save, period_transition
+from leanpmo.services.budgets import budget_apply
+from leanpmo.services.periods import period_transition
+from leanpmo.services.structure import guardrail_save
 from tests.leanpmo.support import NOW, funding_for, grid_post
 
 

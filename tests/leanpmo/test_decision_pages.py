@@ -10,7 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from leanpmo.models import ExceptionApproval, FundingDecision
-from leanpmo.services import DecisionInput, budget_change, decision_record
+from leanpmo.services.budgets import budget_change
+from leanpmo.services.decisions import DecisionInput, decision_record
 from tests.leanpmo.support import NOW, funding_for
 from valuestreams.models import DoraMetric, FlowMetric
 

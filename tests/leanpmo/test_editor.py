@@ -14,7 +14,7 @@ from leanpmo.models import (
     Guardrail,
     ValueStreamBudget,
 )
-from leanpmo.services import budget_apply, budget_create
+from leanpmo.services.budgets import budget_apply, budget_create
 from tests.leanpmo.support import funding_for, grid_post, make_budget, make_period
 
 DECISION = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from leanpmo.selectors.decisions import evidence_snapshot
-from leanpmo.services import DecisionInput, decision_record
+from leanpmo.services.decisions import DecisionInput, decision_record
 from tests.leanpmo.support import funding_for, make_period
 from valuestreams.models import FlowMetric, MetricRun
 

@@ -13,9 +13,9 @@ from leanpmo.models import (
     Initiative,
     InitiativeTransition,
 )
-from leanpmo.services import (
+from leanpmo.services.exception_approvals import exception_decide
+from leanpmo.services.initiatives import (
     CapRefused,
-    exception_decide,
     initiative_create,
     initiative_exception_request,
     initiative_move,

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from leanpmo.guardrails import PlanRow, Rule, check_plan, new_breaches
 from leanpmo.metrics import mix
-from leanpmo.services import actual_record, theme_create
+from leanpmo.services.imports import actual_record
+from leanpmo.services.structure import theme_create
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.leanpmo.support import funding_for, make_budget
 from valuestreams.models import FlowMetric
@@ -101,7 +102,7 @@ def test_investment_page_query_count_does_not_grow_with_value_streams(org, clien
 
 
 def test_decision_log_query_count_does_not_grow_with_decisions(org, client_for):
-    from leanpmo.services import DecisionInput, decision_record, review_record
+    from leanpmo.services.decisions import DecisionInput, decision_record, review_record
     from tests.leanpmo.support import NOW
 
     funding = funding_for(org)
@@ -123,7 +124,7 @@ def test_decision_log_query_count_does_not_grow_with_decisions(org, client_for):
 
 
 def test_exports_neutralise_formula_cells_in_csv_and_xlsx(org, client_for):
-    from leanpmo.services import DecisionInput, decision_record
+    from leanpmo.services.decisions import DecisionInput, decision_record
     from tests.leanpmo.support import NOW
 
     funding = funding_for(org)
@@ -239,7 +240,9 @@ CENTS = re.compile(r"^-?\d+\.\d\d$")
 
 
 def test_every_money_download_writes_exact_decimals_to_the_cent(org, client_for):
-    from leanpmo.services import DecisionInput, budget_apply, decision_record, scenario_line_change
+    from leanpmo.services.budgets import budget_apply
+    from leanpmo.services.decisions import DecisionInput, decision_record
+    from leanpmo.services.scenarios import scenario_line_change
     from tests.leanpmo.support import NOW, scenario_for
 
     funding = funding_for(org)

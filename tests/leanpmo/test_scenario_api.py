@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from leanpmo.models import FundingDecision, Scenario, ScenarioLine, ValueStreamBudget
-from leanpmo.services import budget_apply
+from leanpmo.services.budgets import budget_apply
 from tests.access import API_READERS, AccessContract
 from tests.factories import ValueStreamFactory
 from tests.leanpmo.support import funding_for, make_budget, scenario_for

@@ -19,20 +19,19 @@ from leanpmo.models import (
     ValueStreamBudget,
 )
 from leanpmo.selectors.scenarios import scenario_comparison
-from leanpmo.services import (
-    DecisionInput,
-    PlanRowError,
+from leanpmo.services.budgets import budget_apply
+from leanpmo.services.decisions import DecisionInput
+from leanpmo.services.exception_approvals import exception_decide
+from leanpmo.services.money_plans import PlanRowError, VersionConflict
+from leanpmo.services.scenarios import (
     ScenarioStale,
-    VersionConflict,
-    budget_apply,
-    exception_decide,
-    guardrail_save,
     promotion_plan,
     scenario_create,
     scenario_line_change,
     scenario_promote,
     scenario_refresh,
 )
+from leanpmo.services.structure import guardrail_save
 from tests.access import EDITORS, AccessContract
 from tests.factories import ValueStreamFactory
 from tests.leanpmo.support import NOW, funding_for, make_budget, scenario_for
@@ -126,7 +125,7 @@ def test_a_stale_edit_of_a_scenario_line_conflicts_and_changes_nothing(org, plan
 
 def test_the_comparison_shows_streams_horizons_themes_and_guardrails_beside_the_plan(org, plan):
     funding, cards = plan
-    from leanpmo.services import theme_create
+    from leanpmo.services.structure import theme_create
 
     theme = theme_create(portfolio=org.portfolio, name="Digital first")
     funding.budget.theme_split = {str(theme.pk): 100}

@@ -25,7 +25,7 @@ from leanpmo.models import (
     SignalThresholds,
 )
 from leanpmo.selectors.signals import detector_inputs, signal_list
-from leanpmo.services import DecisionInput, decision_record, guardrail_save, review_record
+from leanpmo.services.decisions import DecisionInput, decision_record, review_record
 from leanpmo.services.signals import (
     signal_acknowledge,
     signal_thresholds_save,
@@ -34,6 +34,7 @@ from leanpmo.services.signals import (
     signals_request,
     signals_sweep,
 )
+from leanpmo.services.structure import guardrail_save
 from teams.models import TeamInteraction
 from tests.factories import ProductTeamFactory
 from tests.leanpmo.signal_support import (

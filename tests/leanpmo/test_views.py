@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from leanpmo.models import DecisionReview, FundingDecision
 from leanpmo.selectors.decisions import decision_log, decision_quality, evidence_snapshot
-from leanpmo.services import DecisionInput, decision_record, review_record
+from leanpmo.services.decisions import DecisionInput, decision_record, review_record
 from tests.access import EDITORS, AccessContract
 from tests.leanpmo.support import NOW, funding_for
 from valuestreams.models import DoraMetric, FlowMetric, MetricRun

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leanpmo.models import ActualSpend, ExceptionApproval, FundingPeriod, ValueStreamBudget
-from leanpmo.services import DecisionInput, decision_record
+from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.signals import signals_evaluate
 from tests.factories import ImportJobFactory, ProductTeamFactory, ValueStreamFactory
 from tests.leanpmo.support import funding_for

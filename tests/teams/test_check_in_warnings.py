@@ -313,7 +313,9 @@ def test_the_home_page_query_count_does_not_grow_with_teams_or_check_ins(
 
 
 def test_the_outcomes_page_shows_each_themes_money_to_those_who_see_money(org, client_for):
-    from leanpmo.services import budget_create, period_create, theme_create
+    from leanpmo.services.budgets import budget_create
+    from leanpmo.services.periods import period_create
+    from leanpmo.services.structure import theme_create
     from teams.models import Objective
 
     digital = theme_create(portfolio=org.portfolio, name="Digital first", position=0)

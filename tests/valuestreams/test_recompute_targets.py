@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from leanpmo.models import FundingPeriod
-from leanpmo.services import budget_apply, period_transition
+from leanpmo.services.budgets import budget_apply
+from leanpmo.services.periods import period_transition
 from tests.leanpmo.support import make_budget, make_period
 from tests.valuestreams.recompute_data import small_dataset
 from valuestreams.models import FlowMetric, RecomputeJob

@@ -15,11 +15,7 @@ from leanpmo.models import (
     FundingPeriod,
     ValueStreamBudget,
 )
-from leanpmo.services import (
-    DecisionInput,
-    decision_record,
-    review_record,
-)
+from leanpmo.services.decisions import DecisionInput, decision_record, review_record
 from portfolio.api.errors import api_validation_error
 
 

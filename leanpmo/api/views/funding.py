@@ -26,12 +26,10 @@ from leanpmo.models import (
     FundingPeriod,
     ValueStreamBudget,
 )
-from leanpmo.services import (
-    DecisionInput,
-    VersionConflict,
-    budget_change,
-    period_create,
-)
+from leanpmo.services.budgets import budget_change
+from leanpmo.services.decisions import DecisionInput
+from leanpmo.services.money_plans import VersionConflict
+from leanpmo.services.periods import period_create
 from portfolio.api.access import ChangeNeedsEditRights
 from portfolio.api.authentication import PeopleOnly
 from portfolio.api.errors import api_validation_error

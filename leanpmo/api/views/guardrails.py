@@ -11,9 +11,7 @@ from leanpmo.api.views.funding import MoneyViewSet
 from leanpmo.models import (
     Guardrail,
 )
-from leanpmo.services import (
-    guardrail_save,
-)
+from leanpmo.services.structure import guardrail_save
 from portfolio.api.errors import api_validation_error
 
 

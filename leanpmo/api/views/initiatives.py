@@ -31,7 +31,7 @@ from leanpmo.models import (
     Initiative,
     InitiativeTransition,
 )
-from leanpmo.services import (
+from leanpmo.services.initiatives import (
     CapRefused,
     initiative_create,
     initiative_exception_request,

@@ -35,11 +35,10 @@ from leanpmo.models import (
 )
 from leanpmo.selectors.funding import period_budgets
 from leanpmo.selectors.scenarios import scenario_drift, scenario_lines
-from leanpmo.services import (
-    DecisionInput,
-    PlanRowError,
+from leanpmo.services.decisions import DecisionInput
+from leanpmo.services.money_plans import PlanRowError, VersionConflict
+from leanpmo.services.scenarios import (
     ScenarioStale,
-    VersionConflict,
     promotion_plan,
     scenario_create,
     scenario_line_change,
