@@ -8,13 +8,13 @@ import random
 
 import pytest
 
-from teams.services import team_update
+from teams.services.teams import team_update
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.test_recompute import published_rows
-from valuestreams.ingest import deployments_ingest, incidents_ingest
 from valuestreams.models import Change, Deployment, DoraMetric, Incident, RecomputeJob
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
 from valuestreams.recompute import rows as recompute_rows
+from valuestreams.services.deliveries import deployments_ingest, incidents_ingest
 
 AS_OF = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
 START = dt.datetime(2025, 11, 3, tzinfo=dt.UTC)

@@ -26,7 +26,7 @@ through them:
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 
 Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
-inputs are small and recomputed whole, caveats are counts over the stored facts (a full run sums
+rows wherever what they are computed from changed (their input hash), caveats are counts over the stored facts (a full run sums
 them, an incremental one updates the previous counts by its changed items).
 
 Changes that move whole histories without naming items — a state/type mapping edit, funding
@@ -250,8 +250,8 @@ def _dora(
     stored one's (new windows and scopes included), and replaces only those and the stored rows
     no longer published — whatever changed the inputs (an ingest, a late or back-dated
     incident linked to an earlier deployment, a re-sent or corrected deployment, a team moved
-    to another value stream, time passing in the open windows, or an edit behind the services'
-    back)."""
+    to another value stream, a new local day in the open windows, or an edit behind the
+    services' back): on the same day with no DORA record changed, no row is computed."""
     deployments = read.deployments_frame(portfolio)
     changes = read.changes_frame(portfolio)
     incidents = read.incidents_frame(portfolio)
