@@ -30,7 +30,8 @@ rows wherever what they are computed from changed (their input hash), caveats ar
 them, an incremental one updates the previous counts by its changed items).
 
 Changes that move whole histories without naming items — a state/type mapping edit, funding
-targets — request ``full=True``; a team moved to another value stream
+targets — request ``full=True``; an ingest of deployments, changes or incidents requests
+``dora_changed=True`` (no work item is read for it); a team moved to another value stream
 (:func:`teams.services.teams.team_update`) requests the team's items by ``team_ids``. The nightly full
 run repairs anything changed behind the services' back (the Django admin, raw SQL).
 """
@@ -79,14 +80,19 @@ def recompute_request(
     portfolio: Portfolio,
     item_ids: Iterable[int] = (),
     team_ids: Iterable[int] = (),
+    dora_changed: bool = False,
     full: bool = False,
     requested_by=None,
 ) -> RecomputeJob:
-    """Ask for a recompute of ``portfolio``: of everything (``full``), or of what the given work
-    items and teams touch. A queued job of the same portfolio absorbs the request (item and team
-    ids are merged; full wins); otherwise a new job is created and its task enqueued on commit."""
+    """Ask for a recompute of ``portfolio``: of everything (``full``), of what the given work
+    items and teams touch, or — ``dora_changed`` alone, what an ingest of deployments, changes
+    or incidents asks — an incremental run that reads no team's work items (its flow part
+    carries the previous rows forward; every run recomputes the DORA rows whose inputs
+    changed). A request naming nothing is a full one. A queued job of the same portfolio
+    absorbs the request (item and team ids are merged, ``dora_changed`` kept; full wins);
+    otherwise a new job is created and its task enqueued on commit."""
     item_ids, team_ids = sorted({int(i) for i in item_ids}), sorted({int(t) for t in team_ids})
-    full = full or not (item_ids or team_ids)
+    full = full or not (item_ids or team_ids or dora_changed)
     job = (
         RecomputeJob.objects.select_for_update()
         .filter(portfolio=portfolio, status=JobStatus.QUEUED)
@@ -96,16 +102,19 @@ def recompute_request(
     if job is not None:
         if full:
             job.kind, job.item_ids, job.team_ids = MetricRun.Kind.FULL, [], []
+            job.dora_changed = False
         elif job.kind == MetricRun.Kind.INCREMENTAL:
             job.item_ids = sorted({*job.item_ids, *item_ids})
             job.team_ids = sorted({*job.team_ids, *team_ids})
-        job.save(update_fields=["kind", "item_ids", "team_ids"])
+            job.dora_changed = job.dora_changed or dora_changed
+        job.save(update_fields=["kind", "item_ids", "team_ids", "dora_changed"])
         return job
     job = RecomputeJob.objects.create(
         portfolio=portfolio,
         kind=MetricRun.Kind.FULL if full else MetricRun.Kind.INCREMENTAL,
         item_ids=[] if full else item_ids,
         team_ids=[] if full else team_ids,
+        dora_changed=dora_changed and not full,
         requested_by=requested_by,
         enqueued_at=timezone.now(),
     )
