@@ -20,8 +20,10 @@ through them:
   facts and rows an incremental run carries forward;
 - :mod:`~valuestreams.recompute.rows` and :mod:`~valuestreams.recompute.carry` — pure: the rows of
   every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
-  carries the previous rows forward by the changed items' old and new contributions when every
-  changed history only grew (otherwise every item reaching the rewritten windows is read);
+  carries the previous rows forward by the changed items' old and new contributions (an item
+  that moved team or value stream subtracts from its old scopes and adds to its new ones) when
+  every changed item's previous history is known — it only grew, or one late row was inserted
+  into it — (otherwise every item reaching the rewritten windows is read);
 - :mod:`~valuestreams.recompute.publish` — one transaction: only the rows whose hash changed are
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 
@@ -338,8 +340,11 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     tz, prev_as_of, changed = portfolio.time_zone, plan.previous.as_of, plan.changed
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
-    old_history = rr.digested_history(changed.history, changed.old_facts["history_rows"], as_of)
-    old_tr, _ = read.transitions_frame(old_history, changed.scopes, changed.mappings)
+    # each changed item's history and scope as the previous run saw them: its old contribution
+    old_history = rr.digested_history(
+        changed.history, changed.old_facts["history_rows"], as_of, plan.inserted
+    )
+    old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
     spans = [
         (a.to_pydatetime(), b.to_pydatetime())
         for a, b in planning.merged_spans(computed, plan.keys)

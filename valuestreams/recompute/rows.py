@@ -399,18 +399,30 @@ def history_digests(
     return item_digests(known.item_id, hashes, flags)
 
 
-def digested_history(history: History, history_rows: pd.Series, as_of: datetime) -> History:
+def digested_history(
+    history: History,
+    history_rows: pd.Series,
+    as_of: datetime,
+    inserted: pd.Series | None = None,
+) -> History:
     """The histories a previous run digested: of each item's rows known at ``as_of``, the first
-    ``history_rows`` (by item id; none for an item without). Only right for histories that grew
-    by appended rows, which the planner checked (for them, the rows known at any as_of since the
-    previous run's begin with the ones it digested)."""
+    ``history_rows`` (by item id; none for an item without), leaving out, for the items in
+    ``inserted``, the row at the position it gives (a row inserted since). Only right for the
+    histories the planner checked: those that grew by appended rows (for them, the rows known
+    at any as_of since the previous run's begin with the ones it digested) and those whose
+    digest, without the inserted row, is the previous one."""
     known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
     item = known.item_id
     if not len(item):
         return known
     first, counts, position = item_runs(item)
     limit = history_rows.reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
-    return known.rows(position < np.repeat(limit, counts))
+    skip = np.full(len(first), -1, dtype=np.int64)
+    if inserted is not None and len(inserted):
+        skip = inserted.reindex(item[first]).fillna(-1).to_numpy(dtype=np.int64)
+    row_skip = np.repeat(skip, counts)
+    keep = (position < np.repeat(limit, counts) + (row_skip >= 0)) & (position != row_skip)
+    return known.rows(keep)
 
 
 # --- DORA ----------------------------------------------------------------------------------------
