@@ -537,6 +537,12 @@ class RecomputeJob(models.Model):
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     item_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     team_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    dora_changed = models.BooleanField(
+        default=False,
+        help_text="DORA inputs (deployments, changes, incidents) changed: an incremental run "
+        "that needs no team's work items read (every run recomputes the DORA rows whose inputs "
+        "changed).",
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="0–100")
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)

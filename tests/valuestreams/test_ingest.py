@@ -335,12 +335,18 @@ def test_deployments_incidents_and_changes_link_by_deployment_key(org, send):
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
 
 
-def test_an_updated_deployment_asks_to_recompute_its_old_and_new_team(org, send):
+def test_an_updated_deployment_asks_for_a_dora_recompute_that_names_no_team(org, send):
     send(DEPLOYMENTS, [{"key": "d-1", "team": org.team.pk, "finished_at": "2024-03-05T10:00:00Z"}])
     RecomputeJob.objects.all().delete()
     moved = [{"key": "d-1", "team": org.other_team.pk, "finished_at": "2024-03-05T10:00:00Z"}]
     assert send(DEPLOYMENTS, moved).json()["updated"] == 1
-    assert RecomputeJob.objects.get().team_ids == sorted([org.team.pk, org.other_team.pk])
+    job = RecomputeJob.objects.get()
+    assert (job.kind, job.dora_changed, job.item_ids, job.team_ids) == (
+        "incremental",
+        True,
+        [],
+        [],
+    )
 
 
 @pytest.mark.parametrize(

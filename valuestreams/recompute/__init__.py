@@ -20,17 +20,20 @@ through them:
   facts and rows an incremental run carries forward;
 - :mod:`~valuestreams.recompute.rows` and :mod:`~valuestreams.recompute.carry` — pure: the rows of
   every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
-  carries the previous rows forward by the changed items' old and new contributions when every
-  changed history only grew (otherwise every item reaching the rewritten windows is read);
+  carries the previous rows forward by the changed items' old and new contributions (an item
+  that moved team or value stream subtracts from its old scopes and adds to its new ones) when
+  every changed item's previous history is known — it only grew, or one late row was inserted
+  into it — (otherwise every item reaching the rewritten windows is read);
 - :mod:`~valuestreams.recompute.publish` — one transaction: only the rows whose hash changed are
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 
 Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
-inputs are small and recomputed whole, caveats are counts over the stored facts (a full run sums
+rows wherever what they are computed from changed (their input hash), caveats are counts over the stored facts (a full run sums
 them, an incremental one updates the previous counts by its changed items).
 
 Changes that move whole histories without naming items — a state/type mapping edit, funding
-targets — request ``full=True``; a team moved to another value stream
+targets — request ``full=True``; an ingest of deployments, changes or incidents requests
+``dora_changed=True`` (no work item is read for it); a team moved to another value stream
 (:func:`teams.services.teams.team_update`) requests the team's items by ``team_ids``. The nightly full
 run repairs anything changed behind the services' back (the Django admin, raw SQL).
 """
@@ -79,14 +82,19 @@ def recompute_request(
     portfolio: Portfolio,
     item_ids: Iterable[int] = (),
     team_ids: Iterable[int] = (),
+    dora_changed: bool = False,
     full: bool = False,
     requested_by=None,
 ) -> RecomputeJob:
-    """Ask for a recompute of ``portfolio``: of everything (``full``), or of what the given work
-    items and teams touch. A queued job of the same portfolio absorbs the request (item and team
-    ids are merged; full wins); otherwise a new job is created and its task enqueued on commit."""
+    """Ask for a recompute of ``portfolio``: of everything (``full``), of what the given work
+    items and teams touch, or — ``dora_changed`` alone, what an ingest of deployments, changes
+    or incidents asks — an incremental run that reads no team's work items (its flow part
+    carries the previous rows forward; every run recomputes the DORA rows whose inputs
+    changed). A request naming nothing is a full one. A queued job of the same portfolio
+    absorbs the request (item and team ids are merged, ``dora_changed`` kept; full wins);
+    otherwise a new job is created and its task enqueued on commit."""
     item_ids, team_ids = sorted({int(i) for i in item_ids}), sorted({int(t) for t in team_ids})
-    full = full or not (item_ids or team_ids)
+    full = full or not (item_ids or team_ids or dora_changed)
     job = (
         RecomputeJob.objects.select_for_update()
         .filter(portfolio=portfolio, status=JobStatus.QUEUED)
@@ -96,16 +104,19 @@ def recompute_request(
     if job is not None:
         if full:
             job.kind, job.item_ids, job.team_ids = MetricRun.Kind.FULL, [], []
+            job.dora_changed = False
         elif job.kind == MetricRun.Kind.INCREMENTAL:
             job.item_ids = sorted({*job.item_ids, *item_ids})
             job.team_ids = sorted({*job.team_ids, *team_ids})
-        job.save(update_fields=["kind", "item_ids", "team_ids"])
+            job.dora_changed = job.dora_changed or dora_changed
+        job.save(update_fields=["kind", "item_ids", "team_ids", "dora_changed"])
         return job
     job = RecomputeJob.objects.create(
         portfolio=portfolio,
         kind=MetricRun.Kind.FULL if full else MetricRun.Kind.INCREMENTAL,
         item_ids=[] if full else item_ids,
         team_ids=[] if full else team_ids,
+        dora_changed=dora_changed and not full,
         requested_by=requested_by,
         enqueued_at=timezone.now(),
     )
@@ -250,8 +261,8 @@ def _dora(
     stored one's (new windows and scopes included), and replaces only those and the stored rows
     no longer published — whatever changed the inputs (an ingest, a late or back-dated
     incident linked to an earlier deployment, a re-sent or corrected deployment, a team moved
-    to another value stream, time passing in the open windows, or an edit behind the services'
-    back)."""
+    to another value stream, a new local day in the open windows, or an edit behind the
+    services' back): on the same day with no DORA record changed, no row is computed."""
     deployments = read.deployments_frame(portfolio)
     changes = read.changes_frame(portfolio)
     incidents = read.incidents_frame(portfolio)
@@ -329,8 +340,11 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     tz, prev_as_of, changed = portfolio.time_zone, plan.previous.as_of, plan.changed
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
-    old_history = rr.digested_history(changed.history, changed.old_facts["history_rows"], as_of)
-    old_tr, _ = read.transitions_frame(old_history, changed.scopes, changed.mappings)
+    # each changed item's history and scope as the previous run saw them: its old contribution
+    old_history = rr.digested_history(
+        changed.history, changed.old_facts["history_rows"], as_of, plan.inserted
+    )
+    old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
     spans = [
         (a.to_pydatetime(), b.to_pydatetime())
         for a, b in planning.merged_spans(computed, plan.keys)

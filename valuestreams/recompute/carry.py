@@ -17,10 +17,14 @@ which items changed since. For the items that did not change, nothing but time m
   their facts (one stored row per item, no history) are read, so percentiles are computed from
   the same values as in a full run.
 
-The old contributions come from the changed items' previous histories, which are known only for
-items whose history grew by appended rows (the first ``history_rows`` rows the previous run
-digested are unchanged): the planner falls back to reading every item reaching the rewritten
-windows otherwise.
+The old contributions come from the changed items' previous histories, counted in the team and
+value stream each item had then (its stored facts'): an item moved to another team or value
+stream leaves its old scopes and joins its new ones. A previous history is known when the
+first ``history_rows`` rows the previous run digested are unchanged (the history grew by
+appended rows, or was sent again as it was), or when leaving one row out gives them (a late
+event inserted among the old rows; see :func:`valuestreams.recompute.plan.plan_incremental`).
+The decision is per item, but one item whose previous history is not known (rows deleted or
+rewritten, two late rows) makes the planner read every item reaching the rewritten windows.
 
 Cells are handled as int64 keys (scope, window, type or status) rather than by joining frames on
 their text columns: a day's run carries a few thousand cells, and pandas joins on five text

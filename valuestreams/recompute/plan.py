@@ -32,7 +32,9 @@ class Plan:
     streams of the changed items that touch each of them (``window_scopes``: window → (team ids,
     value stream ids)) and the portfolio. ``carry``: the previous rows are carried forward (see
     :mod:`valuestreams.recompute.carry`) and only the changed items' histories are read, those
-    planning read (``changed``)."""
+    planning read (``changed``); ``inserted``: for the changed items whose history is the
+    previous one with one row inserted (a late event), the position of that row among the
+    item's rows known now (the others' previous history is the first ``history_rows`` rows)."""
 
     previous: MetricRun
     changed_items: np.ndarray
@@ -45,6 +47,7 @@ class Plan:
         default_factory=dict
     )
     carry: bool = False
+    inserted: pd.Series = field(default_factory=lambda: pd.Series([], dtype=np.int64))
 
     @property
     def keys(self) -> set[tuple[str, pd.Timestamp]]:
@@ -72,7 +75,11 @@ def plan_incremental(
     :func:`~valuestreams.recompute.read.items_with_new_rows`) to this one.
     For each, a history that only grew (digest of the old rows unchanged, same team) touches
     the windows from its first new row on plus the windows of its old and new completion; any
-    other change touches every window of its old and new span."""
+    other change touches every window of its old and new span, for its old and new team and
+    value stream. The previous rows are carried forward (only the changed items read) when the
+    previous history of every changed item that has one is known: it only grew (whatever its
+    team did), or one row was inserted into it (a late event); otherwise every item reaching
+    the rewritten windows is read."""
     previous = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()
     if previous is None or previous.as_of > as_of or not previous.windows:
         return None
@@ -95,10 +102,10 @@ def plan_incremental(
     changes = read.read_changed_items(portfolio, changed, as_of=as_of, mappings=mappings)
     plan = Plan(previous=previous, changed_items=changed, windows=windows, changed=changes)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    intervals, all_grown = _changed_intervals(changed, as_of, changes)
+    intervals, known, plan.inserted = _changed_intervals(changed, as_of, changes)
     plan.window_scopes = _windows_touching(windows, intervals)
     plan.changed_windows = set(plan.window_scopes)
-    plan.carry = previous.exact_sums and all_grown and _windows_known(windows, plan.keys, previous)
+    plan.carry = previous.exact_sums and known and _windows_known(windows, plan.keys, previous)
     if plan.carry:
         plan.read_items = changed
     else:
@@ -139,11 +146,11 @@ def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
 
 def _changed_intervals(
     changed: np.ndarray, as_of: datetime, changes: read.ChangedItems
-) -> tuple[np.ndarray, bool]:
+) -> tuple[np.ndarray, bool, pd.Series]:
     """The closed ns intervals the changed items touch, with the team and value stream of each
-    (rows of begin, end, team, value stream; _MISSING for none), and whether every one with old
-    facts has a history that only grew (the same team and value stream, its old rows
-    unchanged)."""
+    (rows of begin, end, team, value stream; _MISSING for none); whether the previous history
+    of every one with old facts is known (its old rows unchanged, or all but one row inserted
+    since); and, for those with a row inserted, its position (by item id)."""
     old, history = changes.old_facts, changes.history
     new = changes.new_facts.set_index("item_id")
     index = pd.Index(changed)
@@ -154,17 +161,20 @@ def _changed_intervals(
     now_stream = _scope_ids(now["value_stream_id"].where(now["value_stream_id"] != rr.NO_SCOPE))
     was_team, was_stream = _scope_ids(was["team_id"]), _scope_ids(was["value_stream_id"])
 
-    growth = _history_growth(history, as_of, old["history_rows"]).reindex(index)
+    growth = _history_growth(history, as_of, old["history_rows"], old["history_digest"]).reindex(
+        index
+    )
     prefix = growth["prefix_digest"].to_numpy(dtype=np.int64, na_value=0)
     old_digest = was["history_digest"].to_numpy(dtype=np.int64, na_value=0)
-    grown = (
+    appended = (
         has_old
         & has_new
-        & (now_team == was_team)
-        & (now_stream == was_stream)
         & growth["enough"].to_numpy(dtype=bool, na_value=False)
         & (prefix == old_digest)
     )
+    inserted = growth["inserted"].to_numpy(dtype=np.int64, na_value=-1)
+    with_insert = has_old & has_new & ~appended & (inserted >= 0)
+    grown = appended & (now_team == was_team) & (now_stream == was_stream)
     first_new = growth["first_new_ns"].to_numpy(dtype=np.int64, na_value=-1)
     was_done, now_done = _ns_array(was["done"]), _ns_array(now["done"])
     # each interval with the scopes it touches: a grown item kept its team and value stream; any
@@ -179,7 +189,12 @@ def _changed_intervals(
         moved = ~grown & present & (begin != _NAT)
         for team, stream in ((was_team, was_stream), (now_team, now_stream)):
             parts.append(np.column_stack([begin, end, team, stream])[moved])
-    return np.concatenate(parts), not bool((has_old & ~grown).any())
+    known = not bool((has_old & ~(appended | with_insert)).any())
+    return (
+        np.concatenate(parts),
+        known,
+        pd.Series(inserted[with_insert], index=changed[with_insert], dtype=np.int64),
+    )
 
 
 _NEVER = np.iinfo(np.int64).max
@@ -207,24 +222,26 @@ def _influence(facts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return begin, end
 
 
-def _history_growth(history: rr.History, as_of: datetime, old_rows: pd.Series) -> pd.DataFrame:
+def _history_growth(
+    history: rr.History, as_of: datetime, old_rows: pd.Series, old_digests: pd.Series
+) -> pd.DataFrame:
     """Per item (rows at or before ``as_of``): ``enough`` (it has at least ``old_rows`` rows
-    now), ``prefix_digest`` of its first ``old_rows`` rows (0 when not enough) and
-    ``first_new_ns``, the time of the first row beyond them (-1 if none)."""
+    now), ``prefix_digest`` of its first ``old_rows`` rows (0 when not enough),
+    ``first_new_ns``, the time of the first row beyond them (-1 if none), and ``inserted``: the
+    first position whose row, left out, leaves ``old_rows`` rows ahead of the rest with the
+    digest ``old_digests`` (one row inserted among the old ones: a late event; -1 if none)."""
     known, hashes = rr.known_rows(history, as_of)
     item = known.item_id
+    dtypes = {"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"}
+    dtypes["inserted"] = "Int64"
     if not len(item):
-        return pd.DataFrame(
-            {
-                "enough": np.zeros(0, dtype=bool),
-                "prefix_digest": np.zeros(0, dtype=np.int64),
-                "first_new_ns": np.zeros(0, dtype=np.int64),
-            }
-        ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
+        return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in dtypes}).astype(dtypes)
     first, counts, position = rr.item_runs(item)
     limit = old_rows.reindex(item[first]).fillna(-1).to_numpy(dtype=np.int64)
-    within = position < np.repeat(limit, counts)
-    mixed = np.where(within, rr.prefix_digests(hashes, position), np.uint64(0))
+    row_limit = np.repeat(limit, counts)
+    within = position < row_limit
+    at_own = rr.prefix_digests(hashes, position)  # a row's part at its own position
+    mixed = np.where(within, at_own, np.uint64(0))
     with np.errstate(over="ignore"):
         sums = np.add.reduceat(mixed, first).view(np.int64)
     at_ns = known.at_us * 1000
@@ -238,9 +255,48 @@ def _history_growth(history: rr.History, as_of: datetime, old_rows: pd.Series) -
             "enough": enough,
             "prefix_digest": np.where(enough, sums, 0),
             "first_new_ns": first_new,
+            "inserted": _inserted_row(
+                hashes, first, counts, position, limit, old_digests.reindex(item[first]), at_own
+            ),
         },
         index=item[first],
-    ).astype({"enough": "boolean", "prefix_digest": "Int64", "first_new_ns": "Int64"})
+    ).astype(dtypes)
+
+
+def _inserted_row(
+    hashes: np.ndarray,
+    first: np.ndarray,
+    counts: np.ndarray,
+    position: np.ndarray,
+    limit: np.ndarray,
+    old_digest: pd.Series,
+    at_own: np.ndarray,
+) -> np.ndarray:
+    """Per item: the first position ``i`` < ``limit`` such that the item's rows without row
+    ``i``, first ``limit`` of them, have the digest ``old_digest``; -1 if none (or fewer than
+    ``limit + 1`` rows). Digests are position-sensitive sums, so leaving row ``i`` out is the
+    rows before it at their own positions plus rows ``i + 1 .. limit`` one position down:
+    prefix sums give every candidate at once."""
+    with np.errstate(over="ignore"):
+        one_down = rr.prefix_digests(hashes, np.maximum(position - 1, 0))
+        own_sum = np.cumsum(at_own, dtype=np.uint64)
+        down_sum = np.cumsum(one_down, dtype=np.uint64)
+        starts = np.repeat(first, counts)
+        own_before = own_sum - at_own - (own_sum[starts] - at_own[starts])  # rows j < i
+        down_to = down_sum - down_sum[starts]  # rows 1 .. i, one position down
+        row_limit = np.repeat(limit, counts)
+        room = np.repeat((limit >= 0) & (counts >= limit + 1), counts)
+        last = np.where(room, starts + row_limit, 0)  # the row at position ``limit``
+        candidate = own_before + (down_to[last] - down_to)
+    target = np.repeat(old_digest.to_numpy(dtype=np.int64, na_value=0), counts)
+    match = room & (position < row_limit) & (candidate.view(np.int64) == target)
+    found = np.full(len(first), -1, dtype=np.int64)
+    rows = np.flatnonzero(match)
+    item_of_row = np.repeat(np.arange(len(first)), counts)[rows]
+    # the first match of each item: matches are in row order, keep each item's first
+    keep = np.r_[True, item_of_row[1:] != item_of_row[:-1]] if len(rows) else rows.astype(bool)
+    found[item_of_row[keep]] = position[rows[keep]]
+    return found
 
 
 def _windows_touching(windows: pd.DataFrame, intervals: np.ndarray) -> dict:

@@ -761,6 +761,16 @@ class ChangedItems:
     old_facts: pd.DataFrame
     mappings: Mappings
 
+    def old_scopes(self) -> ItemScopes:
+        """The team and value stream each item with stored facts had when they were computed
+        (NO_SCOPE for none): the scopes its previous contribution was counted in."""
+        old = self.old_facts.sort_index()
+        return ItemScopes(
+            old.index.to_numpy(dtype=np.int64),
+            old["team_id"].fillna(NO_SCOPE).to_numpy(dtype=np.int32),
+            old["value_stream_id"].fillna(NO_SCOPE).to_numpy(dtype=np.int32),
+        )
+
 
 def read_changed_items(
     portfolio: Portfolio, changed: np.ndarray, *, as_of: datetime, mappings: Mappings

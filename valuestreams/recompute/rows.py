@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from valuestreams.metrics import dora
+from valuestreams.metrics.dora.frequency import calendar_days
 from valuestreams.metrics.dora.inputs import prepare_inputs
 from valuestreams.metrics.dora.preparation import in_windows
 from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
@@ -398,18 +399,30 @@ def history_digests(
     return item_digests(known.item_id, hashes, flags)
 
 
-def digested_history(history: History, history_rows: pd.Series, as_of: datetime) -> History:
+def digested_history(
+    history: History,
+    history_rows: pd.Series,
+    as_of: datetime,
+    inserted: pd.Series | None = None,
+) -> History:
     """The histories a previous run digested: of each item's rows known at ``as_of``, the first
-    ``history_rows`` (by item id; none for an item without). Only right for histories that grew
-    by appended rows, which the planner checked (for them, the rows known at any as_of since the
-    previous run's begin with the ones it digested)."""
+    ``history_rows`` (by item id; none for an item without), leaving out, for the items in
+    ``inserted``, the row at the position it gives (a row inserted since). Only right for the
+    histories the planner checked: those that grew by appended rows (for them, the rows known
+    at any as_of since the previous run's begin with the ones it digested) and those whose
+    digest, without the inserted row, is the previous one."""
     known = history.rows(history.at_us <= int(pd.Timestamp(as_of).value // 1000))
     item = known.item_id
     if not len(item):
         return known
     first, counts, position = item_runs(item)
     limit = history_rows.reindex(item[first]).fillna(0).to_numpy(dtype=np.int64)
-    return known.rows(position < np.repeat(limit, counts))
+    skip = np.full(len(first), -1, dtype=np.int64)
+    if inserted is not None and len(inserted):
+        skip = inserted.reindex(item[first]).fillna(-1).to_numpy(dtype=np.int64)
+    row_skip = np.repeat(skip, counts)
+    keep = (position < np.repeat(limit, counts) + (row_skip >= 0)) & (position != row_skip)
+    return known.rows(keep)
 
 
 # --- DORA ----------------------------------------------------------------------------------------
@@ -428,75 +441,87 @@ def dora_rows(
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
 ) -> pd.DataFrame:
-    """DoraMetric rows of every scope and window (dense: every scope with DORA data, every window)."""
+    """DoraMetric rows of every scope and window (dense: every scope with DORA data, every
+    window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` per scope
+    kind, over the windows of every grain at once."""
     parts = []
-    as_of_ts = pd.Timestamp(as_of)
-    for grain, grain_windows in windows.groupby("grain", sort=False):
-        win = grain_windows.rename(columns={"window": "label"})[
-            ["label", "window_start", "window_end"]
-        ]
-        for kind, column in scopes:
-            if deployments.empty and changes.empty and incidents.empty:
-                continue
-            summary = dora.dora_summary(
-                deployments,
-                changes,
-                incidents,
-                windows=win,
-                tz=tz,
-                by=[column] if column else None,
-                benchmark=benchmark,
-                max_gap=max_gap,
-                as_of=as_of_ts,
+    if windows.empty or (deployments.empty and changes.empty and incidents.empty):
+        return pd.DataFrame({f: [] for f in DORA_FIELDS})
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    # a window is known by its bounds (a week and a month never share both)
+    bounds = pd.MultiIndex.from_arrays(
+        [win["window_start"].array.asi8, win["window_end"].array.asi8]
+    )
+    grains = windows["grain"].to_numpy()
+    for kind, column in scopes:
+        summary = dora.dora_summary(
+            deployments,
+            changes,
+            incidents,
+            windows=win,
+            tz=tz,
+            by=[column] if column else None,
+            benchmark=benchmark,
+            max_gap=max_gap,
+            as_of=pd.Timestamp(as_of),
+        )
+        if column:
+            summary = summary[summary[column] != NO_SCOPE]
+        if summary.empty:
+            continue
+        position = bounds.get_indexer(
+            pd.MultiIndex.from_arrays(
+                [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
             )
-            if column:
-                summary = summary[summary[column] != NO_SCOPE]
-            if summary.empty:
-                continue
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "scope_kind": kind,
-                        "scope_id": summary[column].to_numpy(dtype=np.int64)
-                        if column
-                        else portfolio_id,
-                        "grain": grain,
-                        "window_start": _naive_utc(summary["window_start"]),
-                        "window_end": _naive_utc(summary["window_end"]),
-                        "label": summary["label"].to_numpy(),
-                        "benchmark": benchmark,
-                        "deployments": summary["deployments"].to_numpy(),
-                        "deployment_days": summary["deployment_days"].to_numpy(),
-                        "median_deployment_days_per_week": summary[
-                            "median_deployment_days_per_week"
-                        ].to_numpy(dtype=float),
-                        "median_deployment_days_per_month": summary[
-                            "median_deployment_days_per_month"
-                        ].to_numpy(dtype=float),
-                        "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
-                        "changes_deployed": summary["changes_deployed"].to_numpy(),
-                        "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(
-                            dtype=float
-                        ),
-                        "lead_time_tier": _tier(summary, "lead_time_for_changes"),
-                        "failed_deployments": summary["failed_deployments"].to_numpy(),
-                        "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
-                        "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
-                        "incidents_recovered": summary["incidents_recovered"].to_numpy(),
-                        "median_recovery_time_minutes": summary[
-                            "median_recovery_time_minutes"
-                        ].to_numpy(dtype=float),
-                        "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
-                        "rework_deployments": summary["rework_deployments"].to_numpy(),
-                        "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(
-                            dtype=float
-                        ),
-                    }
-                )
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scope_kind": kind,
+                    "scope_id": summary[column].to_numpy(dtype=np.int64)
+                    if column
+                    else portfolio_id,
+                    "grain": grains[position],
+                    "window_start": _naive_utc(summary["window_start"]),
+                    "window_end": _naive_utc(summary["window_end"]),
+                    "label": summary["label"].to_numpy(),
+                    "benchmark": benchmark,
+                    "deployments": summary["deployments"].to_numpy(),
+                    "deployment_days": summary["deployment_days"].to_numpy(),
+                    "median_deployment_days_per_week": summary[
+                        "median_deployment_days_per_week"
+                    ].to_numpy(dtype=float),
+                    "median_deployment_days_per_month": summary[
+                        "median_deployment_days_per_month"
+                    ].to_numpy(dtype=float),
+                    "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
+                    "changes_deployed": summary["changes_deployed"].to_numpy(),
+                    "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(
+                        dtype=float
+                    ),
+                    "lead_time_tier": _tier(summary, "lead_time_for_changes"),
+                    "failed_deployments": summary["failed_deployments"].to_numpy(),
+                    "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
+                    "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
+                    "incidents_recovered": summary["incidents_recovered"].to_numpy(),
+                    "median_recovery_time_minutes": summary[
+                        "median_recovery_time_minutes"
+                    ].to_numpy(dtype=float),
+                    "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
+                    "rework_deployments": summary["rework_deployments"].to_numpy(),
+                    "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(
+                        dtype=float
+                    ),
+                }
             )
+        )
     if not parts:
         return pd.DataFrame({f: [] for f in DORA_FIELDS})
-    return pd.concat(parts, ignore_index=True)[DORA_FIELDS]
+    rows = pd.concat(parts, ignore_index=True)
+    # grain by grain, in the windows' order, as one call per grain gave them
+    grain_order = {g: n for n, g in enumerate(pd.unique(grains))}
+    rows = rows.assign(_grain=rows["grain"].map(grain_order)).sort_values("_grain", kind="stable")
+    return rows[DORA_FIELDS].reset_index(drop=True)
 
 
 def _tier(summary: pd.DataFrame, metric: str) -> np.ndarray:
@@ -527,7 +552,7 @@ def dora_caveats(
 
 DORA_KEY = ["scope_kind", "scope_id", "grain", "window_start"]
 # bumped whenever what a DORA row's input hash covers changes: every stored row is then recomputed
-_DORA_INPUTS_VERSION = 1
+_DORA_INPUTS_VERSION = 2
 
 
 def _mixed(*words: np.ndarray) -> np.ndarray:
@@ -581,86 +606,79 @@ def dora_input_hashes(
     """One row per DoraMetric row :func:`dora_rows` computes from the same frames (columns
     :data:`DORA_KEY` and ``input_hash``, an int64): a hash of everything that row is computed
     from, so that a row whose input hash is unchanged is unchanged, and only the others need
-    computing. A row (scope, window) is a function of its window (start, end, label, the end
-    clipped to ``as_of``), ``tz``, ``benchmark`` and, of its scope's records: the successful
-    production deployments finished in the window (time, rework, whether an incident is linked
-    to it — linking reads every deployment and incident, so an incident linked to an earlier
-    deployment changes that deployment's window), the lead time of the changes first deployed
-    in it, and the recovery span of the incidents resolved in it. Cheap: the inputs are
-    prepared and linked once per scope kind and grain, no metric is computed."""
+    computing. A row (scope, window) is a function of its window (start, end, label, and of
+    as_of only the last local day its deployment-frequency calendar covers:
+    :func:`~valuestreams.metrics.dora.frequency.calendar_days`), ``tz``, ``benchmark`` and, of
+    its scope's records known at as_of: the successful production deployments finished in the
+    window (time, rework, whether an incident is linked to it — linking reads every deployment
+    and incident, so an incident linked to an earlier deployment changes that deployment's
+    window), the lead time of the changes first deployed in it, and the recovery span of the
+    incidents resolved in it. So time passing changes no row on the same local day, unless a
+    record becomes known. Cheap: the inputs are prepared and linked once per scope kind (every
+    grain at once), no metric is computed."""
     empty = pd.DataFrame({c: [] for c in [*DORA_KEY, "input_hash"]})
-    if deployments.empty and changes.empty and incidents.empty:
+    if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return empty
     as_of_ts = pd.Timestamp(as_of)
     texts = _name_hashes([benchmark, tz])
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    grains = windows["grain"].to_numpy()
     parts = []
-    for grain, grain_windows in windows.groupby("grain", sort=False):
-        win = grain_windows.rename(columns={"window": "label"})[
-            ["label", "window_start", "window_end"]
+    for kind, column in scopes:
+        i = prepare_inputs(
+            deployments, win, [column] if column else None, as_of_ts, changes, incidents, max_gap
+        )
+        key = i.keys[0]
+        groups = pd.Index(i.groups[key])
+        if groups.empty:
+            continue
+        w = i.win
+        window_part = _mixed(
+            np.full(len(w), np.uint64(_DORA_INPUTS_VERSION)),
+            _ns_words(w["window_start"]),
+            _ns_words(w["window_end"]),
+            calendar_days(w, tz)[1].astype(np.int64).view(np.uint64),
+            _name_hashes(w["label"].astype(str).tolist()),
+            np.full(len(w), texts[0]),
+            np.full(len(w), texts[1]),
+        )
+        sums = np.tile(window_part, len(groups))
+        failed = i.prod["deployment_id"].isin(i.linked["linked_deployment_id"].dropna())
+        rework = i.prod["is_rework"].fillna(value=False).astype(bool)
+        deployed = in_windows(i.prod.assign(_failed=failed, _rework=rework), "finished_at", w)
+        first = in_windows(i.first, "finished_at", w)
+        resolved = i.linked[
+            i.linked["resolved_at"].notna() & i.linked["linked_deployment_id"].notna()
         ]
-        for kind, column in scopes:
-            i = prepare_inputs(
-                deployments,
-                win,
-                [column] if column else None,
-                as_of_ts,
-                changes,
-                incidents,
-                max_gap,
-            )
-            key = i.keys[0]
-            groups = pd.Index(i.groups[key])
-            if groups.empty:
-                continue
-            w = i.win
-            window_part = _mixed(
-                np.full(len(w), np.uint64(_DORA_INPUTS_VERSION)),
-                _ns_words(w["window_start"]),
-                _ns_words(w["window_end"]),
-                _ns_words(w["_grid_end"]),
-                _name_hashes(w["label"].astype(str).tolist()),
-                np.full(len(w), texts[0]),
-                np.full(len(w), texts[1]),
-            )
-            sums = np.tile(window_part, len(groups))
-            failed = i.prod["deployment_id"].isin(i.linked["linked_deployment_id"].dropna())
-            rework = i.prod["is_rework"].fillna(value=False).astype(bool)
-            deployed = in_windows(i.prod.assign(_failed=failed, _rework=rework), "finished_at", w)
-            first = in_windows(i.first, "finished_at", w)
-            resolved = i.linked[
-                i.linked["resolved_at"].notna() & i.linked["linked_deployment_id"].notna()
-            ]
-            span = (
-                resolved["resolved_at"].array.asi8
-                - resolved["linked_deployment_finished_at"].array.asi8
-            )
-            recovered = in_windows(resolved.assign(_span=span), "resolved_at", w)
-            with np.errstate(over="ignore"):
-                for tag, frame, columns in (
-                    (1, deployed, ["finished_at", "_failed", "_rework"]),
-                    (2, first, ["finished_at", "_span"]),
-                    (3, recovered, ["resolved_at", "_span"]),
-                ):
-                    words = [_ns_words(frame[c].astype(np.int64)) for c in columns[1:]]
-                    hashes = _mixed(
-                        np.full(len(frame), np.uint64(tag)), _ns_words(frame[columns[0]]), *words
-                    )
-                    sums += _cell_sums(frame, key, groups, len(w), hashes)
-            scope_ids = groups.to_numpy() if column else np.full(len(groups), portfolio_id)
-            keep = np.repeat(
-                scope_ids != NO_SCOPE if column else np.ones(len(groups), bool), len(w)
-            )
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "scope_kind": kind,
-                        "scope_id": np.repeat(scope_ids.astype(np.int64), len(w)),
-                        "grain": grain,
-                        "window_start": np.tile(_naive_utc(w["window_start"]), len(groups)),
-                        "input_hash": sums.view(np.int64),
-                    }
-                )[keep]
-            )
+        span = (
+            resolved["resolved_at"].array.asi8
+            - resolved["linked_deployment_finished_at"].array.asi8
+        )
+        recovered = in_windows(resolved.assign(_span=span), "resolved_at", w)
+        with np.errstate(over="ignore"):
+            for tag, frame, columns in (
+                (1, deployed, ["finished_at", "_failed", "_rework"]),
+                (2, first, ["finished_at", "_span"]),
+                (3, recovered, ["resolved_at", "_span"]),
+            ):
+                words = [_ns_words(frame[c].astype(np.int64)) for c in columns[1:]]
+                hashes = _mixed(
+                    np.full(len(frame), np.uint64(tag)), _ns_words(frame[columns[0]]), *words
+                )
+                sums += _cell_sums(frame, key, groups, len(w), hashes)
+        scope_ids = groups.to_numpy() if column else np.full(len(groups), portfolio_id)
+        keep = np.repeat(scope_ids != NO_SCOPE if column else np.ones(len(groups), bool), len(w))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scope_kind": kind,
+                    "scope_id": np.repeat(scope_ids.astype(np.int64), len(w)),
+                    "grain": np.tile(grains, len(groups)),
+                    "window_start": np.tile(_naive_utc(w["window_start"]), len(groups)),
+                    "input_hash": sums.view(np.int64),
+                }
+            )[keep]
+        )
     if not parts:
         return empty
     return pd.concat(parts, ignore_index=True)
@@ -710,21 +728,21 @@ def dora_rows_of(
     max_gap: pd.Timedelta | None,
 ) -> pd.DataFrame:
     """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
-    ``input_hash``: for each scope kind and grain, :func:`dora_rows` over the windows holding a
-    cell (a row depends on its own window only), kept for the cells' scopes."""
+    ``input_hash``: for each scope kind, :func:`dora_rows` over the windows (of any grain)
+    holding a cell (a row depends on its own window only), kept for the cells' scopes."""
     parts = []
-    starts = windows["window_start"].array.asi8
-    for (kind, grain), chosen in cells.groupby(["scope_kind", "grain"], sort=False):
-        picked = (
-            np.isin(starts, _key_codes(chosen).get_level_values(3))
-            & (windows["grain"] == grain).to_numpy()
-        )
+    window_keys = pd.MultiIndex.from_arrays(
+        [windows["grain"].astype(str).to_numpy(), windows["window_start"].array.asi8]
+    )
+    for kind, chosen in cells.groupby("scope_kind", sort=False):
+        codes = _key_codes(chosen)
+        wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
         scope = next(s for s in SCOPES if s[0] == kind)
         computed = dora_rows(
             deployments,
             changes,
             incidents,
-            windows=windows[picked],
+            windows=windows[window_keys.isin(wanted)],
             as_of=as_of,
             tz=tz,
             portfolio_id=portfolio_id,
@@ -732,7 +750,7 @@ def dora_rows_of(
             max_gap=max_gap,
             scopes=[scope],
         )
-        position = _key_codes(chosen).get_indexer(_key_codes(computed))
+        position = codes.get_indexer(_key_codes(computed))
         parts.append(
             computed[position >= 0].assign(
                 input_hash=chosen["input_hash"].to_numpy()[position[position >= 0]]

@@ -68,10 +68,8 @@ def _event_ingest(
             dry_run=dry_run,
             warnings=warnings,
         )
-        changed = [*result.created, *result.updated]
-        summary.team_ids = sorted(
-            {obj.team_id for obj in changed if obj.team_id is not None} | result.old_team_ids
-        )
+        # DORA rows are recomputed from their own inputs; no team's work items need reading
+        summary.dora_changed = True
         request_recompute(portfolio, summary)
     return summary
 

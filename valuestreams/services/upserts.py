@@ -5,7 +5,7 @@ Identity is ``(portfolio, source, external_key)``. Each record's normalised cont
 (``content_hash``): a record whose digest is unchanged is not written at all, so the same payload
 twice reports ``unchanged`` and touches nothing. Writes are set-based (one upsert per batch of
 1,000 rows), with a fixed number of queries however many records come. After a write the changed
-items and teams are handed to ``valuestreams.recompute.recompute_request`` in the same
+items and teams (or, for delivery events, the fact that DORA inputs changed) are handed to ``valuestreams.recompute.recompute_request`` in the same
 transaction (it enqueues on commit).
 """
 
@@ -36,6 +36,7 @@ class IngestSummary:
     dry_run: bool = False
     item_ids: list[int] = field(default_factory=list)
     team_ids: list[int] = field(default_factory=list)
+    dora_changed: bool = False  # deployments, changes or incidents written
     warnings: list[IngestError] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,12 +58,11 @@ def content_digest(values: Mapping[str, Any]) -> str:
 
 @dataclass
 class Upserted:
-    """What `upsert` did: the rows it created and updated, and the teams updated rows had."""
+    """What `upsert` did: the rows it created and updated."""
 
     created: list[models.Model]
     updated: list[models.Model]
     unchanged: int
-    old_team_ids: set[int]
 
 
 def upsert(
@@ -75,12 +75,12 @@ def upsert(
     """Insert new rows, update changed ones (by content_hash), leave unchanged ones untouched."""
     keys = {row["external_key"] for row in rows}
     existing = {
-        (source, key): (pk, digest, team_id)
-        for source, key, pk, digest, team_id in model.objects.filter(
+        (source, key): (pk, digest)
+        for source, key, pk, digest in model.objects.filter(
             portfolio=portfolio, external_key__in=keys
-        ).values_list("source", "external_key", "pk", "content_hash", "team_id")
+        ).values_list("source", "external_key", "pk", "content_hash")
     }
-    created, updated, unchanged, old_teams = [], [], 0, set()
+    created, updated, unchanged = [], [], 0
     for row in rows:
         found = existing.get((row["source"], row["external_key"]))
         if found is not None and found[1] == row["content_hash"]:
@@ -92,8 +92,6 @@ def upsert(
         else:
             obj.pk = found[0]
             updated.append(obj)
-            if found[2] is not None:
-                old_teams.add(found[2])
     if not dry_run and (created or updated):
         fields = [
             f.name
@@ -107,7 +105,7 @@ def upsert(
             unique_fields=["portfolio", "source", "external_key"],
             update_fields=fields,
         )
-    return Upserted(created, updated, unchanged, old_teams)
+    return Upserted(created, updated, unchanged)
 
 
 def request_recompute(portfolio: Portfolio, summary: IngestSummary) -> None:
@@ -116,4 +114,9 @@ def request_recompute(portfolio: Portfolio, summary: IngestSummary) -> None:
         return
     from valuestreams.recompute import recompute_request
 
-    recompute_request(portfolio=portfolio, item_ids=summary.item_ids, team_ids=summary.team_ids)
+    recompute_request(
+        portfolio=portfolio,
+        item_ids=summary.item_ids,
+        team_ids=summary.team_ids,
+        dora_changed=summary.dora_changed,
+    )

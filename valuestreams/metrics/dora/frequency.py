@@ -14,23 +14,32 @@ from valuestreams.metrics.dora.preparation import (
 )
 
 
+def local_day(ts: pd.Series, tz: str) -> np.ndarray:
+    """Days since 1970-01-01 of the local dates in ``tz`` of ``ts`` (UTC datetimes)."""
+    naive = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy()
+    return naive.astype("datetime64[D]").astype(np.int64)
+
+
+def calendar_days(win: pd.DataFrame, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last local calendar day (days since 1970-01-01 in ``tz``) each prepared
+    window covers up to as_of (``_grid_end``, exclusive). This, not the exact clipped end, is
+    all the deployment frequency reads of as_of besides the deployments known at it."""
+    first = local_day(win["window_start"], tz)
+    last = local_day(win["_grid_end"] - pd.Timedelta(1, "ns"), tz)
+    return first, last
+
+
 def frequency_of(i: Inputs, tz: str) -> pd.DataFrame:
     """Deployment frequency on prepared inputs (see :func:`deployment_frequency`)."""
-
-    def local_day(ts: pd.Series) -> np.ndarray:  # days since 1970-01-01 in ``tz``
-        naive = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy()
-        return naive.astype("datetime64[D]").astype(np.int64)
 
     def month(days: np.ndarray) -> np.ndarray:  # months since 1970-01
         return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
     keys, win = i.keys, i.win
     hits = in_windows(i.prod[[*keys, "finished_at"]], "finished_at", win)
-    hits = hits.assign(_day=local_day(hits["finished_at"]))
+    hits = hits.assign(_day=local_day(hits["finished_at"], tz))
     days = hits.drop_duplicates([*keys, "_w", "_day"])
-    # The local calendar days each window covers, up to as_of.
-    first = local_day(win["window_start"])
-    last = local_day(win["_grid_end"] - pd.Timedelta(1, "ns"))
+    first, last = calendar_days(win, tz)
     spans = np.clip(last - first + 1, 0, None)
     w = np.repeat(win["_w"].to_numpy(), spans)
     offsets = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)

@@ -136,28 +136,40 @@ def scope_groups(frames: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFram
     return pd.concat(present, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
+def disjoint_layers(starts: np.ndarray, ends: np.ndarray) -> list[np.ndarray]:
+    """Window positions split into layers of pairwise disjoint windows, each sorted by start
+    (first fit in start order: as many layers as windows overlap at one instant, e.g. two for
+    weeks and months together, one for the windows of one grain)."""
+    layers: list[list[int]] = []
+    last_end: list[int] = []
+    for w in np.argsort(starts, kind="stable"):
+        for n, end in enumerate(last_end):
+            if starts[w] >= end:
+                layers[n].append(int(w))
+                last_end[n] = ends[w]
+                break
+        else:
+            layers.append([int(w)])
+            last_end.append(ends[w])
+    return [np.array(layer, dtype=np.int64) for layer in layers]
+
+
 def in_windows(frame: pd.DataFrame, column: str, win: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``frame`` repeated once per window whose ``[start, end)`` holds ``column``,
-    with the window position in ``_w``."""
+    with the window position in ``_w`` (one binary search per layer of disjoint windows)."""
     times = frame[column].array.asi8
     valid = frame[column].notna().to_numpy()
     starts, ends = win["window_start"].array.asi8, win["window_end"].array.asi8
-    order = np.argsort(starts, kind="stable")
-    if len(order) == 0 or len(frame) == 0:
-        rows, hits = np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    elif np.all(starts[order][1:] >= ends[order][:-1]):  # disjoint windows: one binary search
+    if len(starts) == 0 or len(frame) == 0:
+        return frame.iloc[[]].assign(_w=np.array([], dtype=np.int64))
+    rows, hits = [], []
+    for order in disjoint_layers(starts, ends):
         pos = np.searchsorted(starts[order], times, side="right") - 1
         ok = valid & (pos >= 0)
         ok &= times < ends[order][np.clip(pos, 0, None)]
-        rows, hits = np.flatnonzero(ok), order[pos[ok]]
-    else:  # overlapping windows: one vectorised pass per window
-        masks = [
-            np.flatnonzero(valid & (times >= s) & (times < e))
-            for s, e in zip(starts, ends, strict=True)
-        ]
-        rows = np.concatenate(masks)
-        hits = np.repeat(np.arange(len(masks)), [len(m) for m in masks])
-    return frame.iloc[rows].assign(_w=hits)
+        rows.append(np.flatnonzero(ok))
+        hits.append(order[pos[ok]])
+    return frame.iloc[np.concatenate(rows)].assign(_w=np.concatenate(hits))
 
 
 def lower_median(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
