@@ -16,7 +16,7 @@ from leanpmo.detectors.findings import (
     Finding,
     key_of,
 )
-from leanpmo.detectors.inputs import PortfolioInputs
+from leanpmo.detectors.inputs import FixedScopeInitiative, PortfolioInputs
 from leanpmo.detectors.thresholds import Thresholds
 
 PROJECT_ECONOMICS = "project_economics"
@@ -40,9 +40,10 @@ def project_economics(inputs: PortfolioInputs, thresholds: Thresholds) -> Detect
     key results): the budget speaks of projects while the work is judged by outcomes. High
     severity at `fixed_scope_high_percent` % of the stream's budget or more.
 
-    Reads the current period's budgets (their fixed-scope money). Initiatives funded as
-    fixed-scope projects with linked key results are the same finding at initiative level, once
-    initiatives exist.
+    Reads the current period's budgets (their fixed-scope money), and the same finding at
+    initiative level: an initiative funded as a fixed-scope project (scope budget and end date)
+    whose leading indicators are open key results; high severity once it is implementing (the
+    money is committed), medium while it is still planned.
     """
     outcomes = _outcome_counts(inputs)
     result = DetectorResult(checked=len(inputs.budgets))
@@ -76,7 +77,34 @@ def project_economics(inputs: PortfolioInputs, thresholds: Thresholds) -> Detect
                 ),
             )
         )
+    for initiative in inputs.fixed_scope_initiatives:
+        if initiative.key_results:
+            result.findings.append(_initiative_finding(inputs, initiative))
+    result.checked += len(inputs.fixed_scope_initiatives)
     return result
+
+
+def _initiative_finding(inputs: PortfolioInputs, initiative: FixedScopeInitiative) -> Finding:
+    streams = [
+        inputs.value_streams[pk] for pk in initiative.value_stream_ids if pk in inputs.value_streams
+    ]
+    return Finding(
+        detector=PROJECT_ECONOMICS,
+        key=key_of(("initiative", initiative.id)),
+        severity=HIGH if initiative.implementing else MEDIUM,
+        facts={
+            "initiative": initiative.title,
+            "state": initiative.state,
+            "scope_budget": str(initiative.scope_budget),
+            "end_date": initiative.end_date.isoformat(),
+            "key_results": initiative.key_results,
+            "value_streams": streams,
+        },
+        value_stream_id=initiative.value_stream_ids[0]
+        if len(initiative.value_stream_ids) == 1
+        else None,
+        evidence=(Evidence("The initiative", "initiative-detail", (initiative.id,)),),
+    )
 
 
 def completed_mix(flow: pd.DataFrame, *, since: pd.Timestamp) -> pd.DataFrame:

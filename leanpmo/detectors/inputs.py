@@ -101,6 +101,22 @@ class BudgetInfo:
 
 
 @dataclass(frozen=True)
+class FixedScopeInitiative:
+    """An initiative funded as a fixed-scope project (scope budget and end date) that is not done or
+    stopped, with the number of open key results it is expected to move (its leading indicators)
+    and the value streams it is linked to."""
+
+    id: int
+    title: str
+    state: str  # its label, e.g. "Implementing"
+    implementing: bool
+    scope_budget: Decimal
+    end_date: dt.date
+    key_results: int
+    value_stream_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """The latest published recompute: its as-of time and caveat counts, plus the number of items
     with an unmapped status (counted over the stored facts)."""
@@ -158,6 +174,7 @@ class PortfolioInputs:
     work_items: int = 0
     work_shapes: list[ShapedWork] = field(default_factory=list)
     strategic_cap: int | None = None
+    fixed_scope_initiatives: list[FixedScopeInitiative] = field(default_factory=list)
 
     def team_names(self) -> dict[int, str]:
         return {team.id: team.name for team in self.teams}

@@ -110,6 +110,8 @@ def _breach(f: dict, show_money: bool, currency: str) -> str:
 
 
 def _project_economics(f: dict, show_money: bool, currency: str) -> str:
+    if "initiative" in f:
+        return _initiative_economics(f, show_money, currency)
     owner = possessive(f["value_stream"])
     held = (
         f"{money(f['fixed_scope'], currency)} ({percent(f['share'])}) of {owner} "
@@ -120,6 +122,20 @@ def _project_economics(f: dict, show_money: bool, currency: str) -> str:
     return (
         f"{held} in {f['period']} is tied to fixed-scope projects while the value stream is "
         f"expected to move {plural(f['key_results'], 'outcome key result')}."
+    )
+
+
+def _initiative_economics(f: dict, show_money: bool, currency: str) -> str:
+    funded = (
+        f"a fixed-scope project of {money(f['scope_budget'], currency)}"
+        if show_money
+        else "a fixed-scope project"
+    )
+    until = dt.date.fromisoformat(f["end_date"])
+    return (
+        f"“{f['initiative']}” ({f['state'].lower()}) is funded as {funded} ending "
+        f"{until.day} {until:%b %Y} while it is expected to move "
+        f"{plural(f['key_results'], 'outcome key result')}: its scope is fixed, its outcome is not."
     )
 
 

@@ -19,6 +19,7 @@ from leanpmo.detectors.inputs import (
     INTERACTION_COLUMNS,
     BudgetInfo,
     DecisionInfo,
+    FixedScopeInitiative,
     GuardrailCheck,
     KeyResultInfo,
     RunInfo,
@@ -29,6 +30,7 @@ from leanpmo.metrics.scorecard import ScorecardInputs
 from leanpmo.models import (
     ActualSpend,
     ExceptionApproval,
+    FundingMode,
     FundingPeriod,
     Initiative,
     InitiativeState,
@@ -259,6 +261,35 @@ def work_shape_inputs(
     return work, (guardrail.max_count if guardrail is not None else None)
 
 
+def fixed_scope_initiatives(portfolio: Portfolio) -> list[FixedScopeInitiative]:
+    """The portfolio's initiatives funded as fixed-scope projects that are not done or stopped,
+    with their open leading-indicator key results counted and their value streams. Two queries."""
+    rows = (
+        Initiative.objects.filter(portfolio=portfolio, funding_mode=FundingMode.FIXED_SCOPE)
+        .exclude(state__in=[InitiativeState.DONE, InitiativeState.STOPPED])
+        .annotate(
+            open_key_results=Count(
+                "leading_indicators", filter=Q(leading_indicators__closed=False), distinct=True
+            )
+        )
+        .prefetch_related("value_streams")
+        .order_by("pk")
+    )
+    return [
+        FixedScopeInitiative(
+            id=row.pk,
+            title=row.title,
+            state=row.get_state_display(),
+            implementing=row.state == InitiativeState.IMPLEMENTING,
+            scope_budget=row.scope_budget,
+            end_date=row.end_date,
+            key_results=row.open_key_results,
+            value_stream_ids=tuple(sorted(stream.pk for stream in row.value_streams.all())),
+        )
+        for row in rows
+    ]
+
+
 def _run(portfolio: Portfolio) -> tuple[RunInfo | None, int]:
     """The latest published run with the number of items with an unmapped status, or (None, the
     number of work items) when nothing was computed yet."""
@@ -327,6 +358,7 @@ def detector_inputs(
         work_items=items,
         work_shapes=shapes,
         strategic_cap=cap,
+        fixed_scope_initiatives=fixed_scope_initiatives(portfolio),
     )
 
 

@@ -26,11 +26,12 @@ from leanpmo.detectors.decisions import (
     reviews_overdue,
 )
 from leanpmo.detectors.flow import control_band, flow_deviation
-from leanpmo.detectors.funding import money_flow_disagreement, project_economics
+from leanpmo.detectors.funding import PROJECT_ECONOMICS, money_flow_disagreement, project_economics
 from leanpmo.detectors.inputs import (
     FLOW_WEEK_COLUMNS,
     BudgetInfo,
     DecisionInfo,
+    FixedScopeInitiative,
     GuardrailCheck,
     KeyResultInfo,
     PortfolioInputs,
@@ -313,6 +314,49 @@ def test_fixed_scope_money_where_outcomes_are_expected_fires_and_money_is_shown_
 
 def test_no_fixed_scope_money_keeps_project_economics_silent():
     assert project_economics(inputs(budgets=[budget()], key_results=[kr(1)]), T).findings == []
+
+
+def fixed_scope(pk, *, key_results=2, implementing=False, streams=(PAYMENTS,)):
+    return FixedScopeInitiative(
+        id=pk,
+        title=f"Initiative {pk}",
+        state="Implementing" if implementing else "Analysing",
+        implementing=implementing,
+        scope_budget=Decimal("450000"),
+        end_date=dt.date(2026, 9, 30),
+        key_results=key_results,
+        value_stream_ids=streams,
+    )
+
+
+def test_a_fixed_scope_initiative_expected_to_move_key_results_is_the_finding_at_initiative_level():
+    initiatives = [
+        fixed_scope(7, implementing=True),
+        fixed_scope(8, key_results=0),  # a project judged by its scope only: consistent
+        fixed_scope(9, streams=(PAYMENTS, CARDS)),
+    ]
+    result = project_economics(inputs(fixed_scope_initiatives=initiatives), T)
+    found = {f.key: f for f in result.findings}
+    assert sorted(found) == ["initiative:7", "initiative:9"]
+    assert result.checked == 3
+    assert found["initiative:7"].severity == HIGH  # implementing: the money is committed
+    assert found["initiative:9"].severity == MEDIUM  # still planned
+    assert found["initiative:7"].value_stream_id == PAYMENTS
+    assert found["initiative:9"].value_stream_id is None  # it spans two value streams
+    assert found["initiative:9"].facts["value_streams"] == ["Payments", "Cards"]
+    assert [e.url_name for e in found["initiative:7"].evidence] == ["initiative-detail"]
+    facts = found["initiative:7"].facts
+    assert explain(PROJECT_ECONOMICS, facts, show_money=True, currency="EUR") == (
+        "“Initiative 7” (implementing) is funded as a fixed-scope project of €450,000 ending "
+        "30 Sep 2026 while it is expected to move 2 outcome key results: its scope is fixed, "
+        "its outcome is not."
+    )
+    without = explain(PROJECT_ECONOMICS, facts, show_money=False, currency="EUR")
+    assert "€" not in without
+    assert "450" not in without
+    assert without.startswith(
+        "“Initiative 7” (implementing) is funded as a fixed-scope project ending"
+    )
 
 
 def distribution(stream, done: dict[str, int]):
