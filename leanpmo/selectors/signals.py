@@ -287,6 +287,7 @@ def fixed_scope_initiatives(portfolio: Portfolio) -> list[FixedScopeInitiative]:
             value_stream_ids=tuple(sorted(stream.pk for stream in row.value_streams.all())),
         )
         for row in rows
+        if row.scope_budget is not None and row.end_date is not None  # always: a constraint
     ]
 
 
