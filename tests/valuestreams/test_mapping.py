@@ -211,6 +211,17 @@ def test_the_page_shows_unmapped_statuses_first_and_highlighted(org, client_for)
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("role", ["executive", "pmo"])
+def test_a_portfolio_without_items_says_that_no_status_or_type_was_seen(org, client_for, role):
+    html = client_for(role).get(reverse("mapping-page", args=[org.portfolio.pk])).content.decode()
+    assert html.count("No status seen yet.") == 1
+    assert html.count("No type seen yet.") == 1
+    add_item(org, "A-1", ["To Do", "Done"])
+    html = client_for(role).get(reverse("mapping-page", args=[org.portfolio.pk])).content.decode()
+    assert "No status seen yet." not in html
+
+
+@pytest.mark.django_db
 def test_the_lean_pmo_maps_an_unmapped_status_from_the_page(org, client_for):
     add_item(org, "A-1", ["To Do", "Parked", "Done"])
     client = client_for("pmo")
