@@ -45,6 +45,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
@@ -198,10 +199,15 @@ def recompute_nightly() -> list[int]:
 # --- a run: read, compute, publish ----------------------------------------------------------------
 
 
-def _status_change_watermark() -> int:
+def _watermarks() -> tuple[int, int]:
+    """The highest status change id and superseded status change id stored now."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM valuestreams_statuschange")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM valuestreams_statuschange),"
+            " (SELECT coalesce(max(id), 0) FROM valuestreams_supersededstatuschange)"
+        )
+        found = cursor.fetchone()
+        return int(found[0]), int(found[1])
 
 
 def _run(
@@ -214,7 +220,7 @@ def _run(
     """Recompute ``portfolio`` as of ``as_of`` — everything, or what ``plan`` covers — and
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
-    watermark = _status_change_watermark()
+    watermark, superseded = _watermarks()
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
@@ -227,6 +233,7 @@ def _run(
     jobs.progress(job, 80)
     record = publish.RunRecord(
         watermark=watermark,
+        superseded=superseded,
         items_read=items_read,
         started=started,
         benchmark=settings.benchmark,
@@ -341,9 +348,12 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
     # each changed item's history and scope as the previous run saw them: its old contribution
-    old_history = rr.digested_history(
-        changed.history, changed.old_facts["history_rows"], as_of, plan.inserted
-    )
+    rows = changed.old_facts["history_rows"]
+    if plan.rebuilt is not None:  # their old rows are not among the rows known now
+        rows = rows.drop(np.unique(plan.rebuilt.item_id))
+    old_history = rr.digested_history(changed.history, rows, as_of, plan.inserted)
+    if plan.rebuilt is not None:
+        old_history = rr.merged_histories(old_history, plan.rebuilt)
     old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
     spans = [
         (a.to_pydatetime(), b.to_pydatetime())

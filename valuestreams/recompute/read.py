@@ -155,10 +155,46 @@ def read_history(portfolio: Portfolio, *, item_ids: Sequence[int] | None = None)
     """Every status change of the portfolio's work items (or of ``item_ids``, the caller's
     choice among them: rows of other items are dropped by :func:`transitions_frame`), via COPY.
     Rows dated outside the accepted range are not read (:func:`in_date_range`)."""
+    return _history_of(_history_query(portfolio.pk, item_ids))
+
+
+def previous_histories(
+    item_ids: Sequence[int], *, status_change_id: int, superseded_after: int
+) -> History:
+    """The histories of ``item_ids`` as a run that read status changes up to id
+    ``status_change_id`` and superseded ones up to id ``superseded_after`` saw them: the rows
+    stored then that are still there unchanged, and those deleted or updated since as they were
+    then (the first :class:`~valuestreams.models.SupersededStatusChange` of each row superseded
+    after ``superseded_after``). Exact as long as every such row was superseded after that run
+    read; the caller checks each history against the digest that run stored."""
+    query = sql.SQL(
+        "SELECT h.item_id, (EXTRACT(EPOCH FROM h.at) * 1000000)::bigint, h.seq, h.status,"
+        " h.source_type, h.blocked::int FROM ("
+        " SELECT sc.item_id, sc.at, sc.seq, sc.status, sc.source_type, sc.blocked"
+        " FROM valuestreams_statuschange sc WHERE sc.item_id = ANY({ids}) AND sc.id <= {upto}"
+        " AND NOT EXISTS (SELECT 1 FROM valuestreams_supersededstatuschange s"
+        "  WHERE s.item_id = sc.item_id AND s.status_change_id = sc.id AND s.id > {after})"
+        " UNION ALL"
+        " (SELECT DISTINCT ON (s.status_change_id) s.item_id, s.at, s.seq, s.status,"
+        "  s.source_type, s.blocked FROM valuestreams_supersededstatuschange s"
+        " WHERE s.item_id = ANY({ids}) AND s.id > {after} AND s.status_change_id <= {upto}"
+        " ORDER BY s.status_change_id, s.id)"
+        ") h WHERE {dated}"
+    ).format(
+        ids=id_array(item_ids),
+        upto=sql.Literal(status_change_id),
+        after=sql.Literal(superseded_after),
+        dated=in_date_range("h.at"),
+    )
+    return _history_of(query)
+
+
+def _history_of(query: sql.Composable) -> History:
+    """The rows of ``query`` (the columns of :data:`_HISTORY_COLUMNS`) via COPY, sorted."""
     statuses, types = _Codes(), _Codes()
     parts: list[tuple[np.ndarray, ...]] = []
     names = ["item_id", "at_us", "seq", "status", "source_type", "blocked"]
-    for chunk in copy_chunks(_history_query(portfolio.pk, item_ids)):
+    for chunk in copy_chunks(query):
         frame = pd.read_csv(
             io.BytesIO(chunk),
             header=None,

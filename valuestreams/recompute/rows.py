@@ -425,6 +425,36 @@ def digested_history(
     return known.rows(keep)
 
 
+def merged_histories(a: History, b: History) -> History:
+    """The rows of two histories of different items as one, sorted by (item, time, seq): the
+    codes of ``b`` are translated into ``a``'s (its names extended by ``b``'s new ones)."""
+    statuses, types = list(a.statuses), list(a.types)
+    translated = []
+    for names, codes in ((statuses, b.statuses), (types, b.types)):
+        lookup = {n: i for i, n in enumerate(names)}
+        for name in codes:
+            if name not in lookup:
+                lookup[name] = len(names)
+                names.append(name)
+        translated.append(np.array([lookup[n] for n in codes], dtype=np.int32))
+    status_b = translated[0][b.status] if len(b.status) else b.status
+    type_b = translated[1][b.source_type] if len(b.source_type) else b.source_type
+    item = np.concatenate([a.item_id, b.item_id])
+    at_us = np.concatenate([a.at_us, b.at_us])
+    seq = np.concatenate([a.seq, b.seq])
+    merged = History(
+        item,
+        at_us,
+        seq,
+        np.concatenate([a.status, status_b.astype(a.status.dtype)]),
+        np.concatenate([a.source_type, type_b.astype(a.source_type.dtype)]),
+        np.concatenate([a.blocked, b.blocked]),
+        statuses=statuses,
+        types=types,
+    )
+    return merged.rows(np.lexsort((seq, at_us, item)))
+
+
 # --- DORA ----------------------------------------------------------------------------------------
 
 
