@@ -22,8 +22,10 @@ through them:
   every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
   carries the previous rows forward by the changed items' old and new contributions (an item
   that moved team or value stream subtracts from its old scopes and adds to its new ones) when
-  every changed item's previous history is known — it only grew, or one late row was inserted
-  into it — (otherwise every item reaching the rewritten windows is read);
+  every changed item's previous history is known — it only grew, one late row was inserted
+  into it, or it is rebuilt from the rows the previous run read and those superseded since
+  (:class:`~valuestreams.models.SupersededStatusChange`) — (otherwise every item reaching the
+  rewritten windows is read);
 - :mod:`~valuestreams.recompute.publish` — one transaction: only the rows whose hash changed are
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 

@@ -34,7 +34,9 @@ class Plan:
     :mod:`valuestreams.recompute.carry`) and only the changed items' histories are read, those
     planning read (``changed``); ``inserted``: for the changed items whose history is the
     previous one with one row inserted (a late event), the position of that row among the
-    item's rows known now (the others' previous history is the first ``history_rows`` rows)."""
+    item's rows known now (the others' previous history is the first ``history_rows`` rows);
+    ``rebuilt``: the previous histories of the changed items whose old rows are not among the
+    rows known now, rebuilt from what the previous run read and what was superseded since."""
 
     previous: MetricRun
     changed_items: np.ndarray
