@@ -283,14 +283,21 @@ def _dora(
         "benchmark": settings.benchmark,
         "max_gap": settings.max_gap,
     }
-    cells = rr.dora_input_hashes(deployments, changes, incidents, **common)
+    inputs = rr.dora_inputs(
+        deployments, changes, incidents, windows=windows, as_of=as_of, max_gap=settings.max_gap
+    )
+    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
     if plan is None:
-        rows = rr.dora_rows_of(deployments, changes, incidents, cells=cells, **common)
+        rows = rr.dora_rows_of(
+            deployments, changes, incidents, cells=cells, inputs=inputs, **common
+        )
         dora = publish.DoraRows(rows=rows)
     else:
         stored = read.stored_dora_rows(portfolio.pk)
         changed, replaced = rr.dora_changed(cells, stored)
-        rows = rr.dora_rows_of(deployments, changes, incidents, cells=changed, **common)
+        rows = rr.dora_rows_of(
+            deployments, changes, incidents, cells=changed, inputs=inputs, **common
+        )
         dora = publish.DoraRows(
             rows=rows,
             replaced=(
