@@ -184,6 +184,39 @@ class StatusChange(models.Model):
         return f"{self.item_id} → {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class SupersededStatusChange(models.Model):
+    """A status change as it was before it was deleted or updated: the previous rows of an
+    item whose history was rewritten (an ingest re-sending it replaces every row, a correction
+    updates one), kept so that the next incremental recompute can subtract the item's exact old
+    contribution instead of reading every item reaching its windows.
+
+    Written by a trigger on ``valuestreams_statuschange`` (migration 0019) in the transaction
+    that deletes or updates the rows, whoever does it (the ingest services, the admin, raw SQL,
+    an item's deletion). ``status_change_id`` is the row's id; ``portfolio_id`` its item's
+    portfolio when it was superseded (None if the item was already gone). A run reads those
+    superseded after the previous run's ``last_superseded_id`` and deletes those that run had
+    consumed: nothing relies on them being there (the item's stored digest is checked first),
+    they only spare reads."""
+
+    portfolio_id = models.BigIntegerField(null=True)
+    status_change_id = models.BigIntegerField()
+    item_id = models.BigIntegerField()
+    at = models.DateTimeField()
+    seq = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=120)
+    source_type = models.CharField(max_length=120)
+    blocked = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["item_id", "id"]),
+            models.Index(fields=["portfolio_id", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} → {self.status} at {self.at:%Y-%m-%d %H:%M} (superseded)"
+
+
 class SourceRecord(models.Model):
     """What every record from a delivery tool has: its identity (portfolio, source, key) and team."""
 
@@ -284,6 +317,11 @@ class MetricRun(models.Model):
     caveats = models.JSONField(default=dict, blank=True)
     last_status_change_id = models.BigIntegerField(
         default=0, help_text="Highest status change id read; later ids are new to the next run."
+    )
+    last_superseded_id = models.BigIntegerField(
+        default=0,
+        help_text="Highest superseded status change id when the run read; later ones hold "
+        "histories the next run has not seen rewritten.",
     )
     items_read = models.IntegerField(default=0, help_text="Work items whose history was read.")
     windows = models.JSONField(

@@ -380,7 +380,9 @@ def test_an_incremental_run_after_a_team_change_and_a_rewritten_history_equals_a
     later = AS_OF + dt.timedelta(hours=3)
 
     plan = plan_incremental(org.portfolio, as_of=later, item_ids=[a1.pk])
-    assert not plan.carry  # its old history is not known: every item reaching it is read
+    # its old history is rebuilt from the deleted rows kept: only a1 is read
+    assert plan.carry
+    assert plan.read_items.tolist() == [a1.pk]
     recompute_incremental_now(portfolio=org.portfolio, item_ids=[a1.pk], as_of=later)
     incremental = published_rows(org.portfolio)
     recompute_full_now(portfolio=org.portfolio, as_of=later)

@@ -1,6 +1,8 @@
 """The carry path decides per item: a late event inserted into an item's history, a re-sent
-history and a team move are carried forward by the item's old and new contributions (only the
-changed items are read), and the result equals a full run's in every column of every table."""
+history, a team move, rows inserted, corrected or deleted in any number (the previous history
+rebuilt from the rows kept when they were superseded) are carried forward by the item's old and
+new contributions (only the changed items are read), and the result equals a full run's in
+every column of every table."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from teams.services.teams import team_update
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.recompute_data import append_changes, mapped_dataset
 from tests.valuestreams.test_recompute import published_rows
-from valuestreams.models import StatusChange, WorkItem
+from valuestreams.models import StatusChange, SupersededStatusChange, WorkItem
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
 from valuestreams.recompute import rows as rr
 from valuestreams.recompute.plan import _history_growth, plan_incremental
@@ -137,8 +139,87 @@ def test_typical_days_with_late_events_a_resent_history_and_team_moves_are_carri
         assert_equals_full(org.portfolio, as_of=as_of)
 
 
+def _rewritten_history(item: WorkItem, rng: random.Random) -> None:
+    """The ways a history is rewritten that leave its old rows unknown from the rows now: two
+    rows inserted (late), a row corrected in place, a row deleted, or — as the ingest writes a
+    re-sent history with a late status change — a row inserted and the type and blocked flag of
+    every later row rewritten (every row deleted and written anew)."""
+    rows = list(item.status_changes.order_by("at", "seq"))
+    how = rng.choice(["two late", "corrected", "deleted", "type and blocked"])
+    if how == "two late":
+        for a, b in ((rows[0], rows[1]), (rows[-2], rows[-1])):
+            StatusChange.objects.create(
+                item=item,
+                at=a.at + (b.at - a.at) / 2,
+                seq=0,
+                status=rng.choice(STATUSES),
+                source_type=a.source_type,
+            )
+    elif how == "corrected":
+        row = rows[rng.randrange(len(rows))]
+        row.status = next(s for s in STATUSES if s != row.status)
+        row.save()
+    elif how == "deleted":
+        rows[rng.randrange(1, len(rows))].delete()
+    else:
+        k = rng.randrange(1, len(rows))
+        a, b = rows[k - 1], rows[k]
+        late = StatusChange(item=item, at=a.at + (b.at - a.at) / 2, seq=0, status="Review")
+        late.source_type, late.blocked = a.source_type, a.blocked
+        for row in rows[k:]:
+            row.source_type = "Defect" if row.source_type != "Defect" else "Story"
+            row.blocked = not row.blocked
+        fresh = [
+            StatusChange(
+                item=item,
+                at=r.at,
+                seq=r.seq,
+                status=r.status,
+                source_type=r.source_type,
+                blocked=r.blocked,
+            )
+            for r in [*rows[:k], late, *rows[k:]]
+        ]
+        item.status_changes.all().delete()
+        StatusChange.objects.bulk_create(fresh)
+
+
 @pytest.mark.django_db
-def test_two_late_rows_in_one_history_read_every_item_reaching_it_and_equal_a_full_run(org):
+@pytest.mark.parametrize("seed", [7, 8])
+def test_rewritten_histories_cost_only_their_items_and_equal_a_full_run(org, seed):
+    """Two late rows in one history, a corrected row, a deleted row, type and blocked rows
+    rewritten after an inserted change — mixed into typical days: only the changed items are
+    read, and every table equals a full run's."""
+    rng = random.Random(seed)
+    teams = [org.team, org.other_team]
+    start = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+    mapped_dataset(org.portfolio, teams, items=250, start=start, days=150, seed=seed)
+    as_of = dt.datetime(2026, 2, 26, 15, 30, tzinfo=dt.UTC)
+    recompute_full_now(portfolio=org.portfolio, as_of=as_of)
+    for step in range(3):
+        since, as_of = as_of, as_of + dt.timedelta(hours=rng.uniform(14, 40))
+        touched = typical_day(org.portfolio, teams, since=since, rng=rng, step=step)
+        candidates = [i for i in _settled(org.portfolio, since) if i.status_changes.count() >= 3]
+        rewritten = rng.sample(candidates, 8)
+        for item in rewritten:
+            _rewritten_history(item, rng)
+        rewritten[0].status_changes.filter(pk=rewritten[0].status_changes.last().pk).update(
+            blocked=True
+        )  # and one rewritten twice: the row as the previous run read it counts
+        touched += [item.pk for item in rewritten]
+
+        plan = plan_incremental(org.portfolio, as_of=as_of, item_ids=touched)
+
+        assert plan.carry, step
+        assert plan.read_items.tolist() == plan.changed_items.tolist()
+        assert set(np.unique(plan.rebuilt.item_id)) >= {i.pk for i in rewritten[:1]}
+        run = recompute_incremental_now(portfolio=org.portfolio, item_ids=touched, as_of=as_of)
+        assert (run.kind, run.items_read) == ("incremental", len(plan.changed_items))
+        assert_equals_full(org.portfolio, as_of=as_of)
+
+
+@pytest.mark.django_db
+def test_two_late_rows_in_one_history_read_only_that_item_and_equal_a_full_run(org):
     teams = [org.team, org.other_team]
     start = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
     mapped_dataset(org.portfolio, teams, items=120, start=start, days=60, seed=5)
@@ -159,9 +240,56 @@ def test_two_late_rows_in_one_history_read_every_item_reaching_it_and_equal_a_fu
 
     plan = plan_incremental(org.portfolio, as_of=later, item_ids=[item.pk])
 
-    assert not plan.carry  # its previous history is not known
+    assert plan.carry  # its previous history: the rows the previous run read, still there
+    assert plan.read_items.tolist() == [item.pk]
     recompute_incremental_now(portfolio=org.portfolio, item_ids=[item.pk], as_of=later)
     assert_equals_full(org.portfolio, as_of=later)
+
+
+@pytest.mark.django_db
+def test_a_history_rewritten_without_its_old_rows_kept_reads_every_item_reaching_it(org):
+    """Superseded rows lost (or stale): the rebuilt history does not have the stored digest, so
+    the run reads every item reaching the item's windows, and still equals a full run."""
+    teams = [org.team, org.other_team]
+    start = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
+    mapped_dataset(org.portfolio, teams, items=120, start=start, days=60, seed=5)
+    as_of = dt.datetime(2026, 2, 26, 15, 30, tzinfo=dt.UTC)
+    recompute_full_now(portfolio=org.portfolio, as_of=as_of)
+    item = next(i for i in _settled(org.portfolio, as_of) if i.status_changes.count() >= 4)
+    row = item.status_changes.order_by("at", "seq")[1]
+    row.status = "Parked" if row.status != "Parked" else "Review"
+    row.save()
+    SupersededStatusChange.objects.filter(item_id=item.pk).delete()
+    later = as_of + dt.timedelta(hours=5)
+
+    plan = plan_incremental(org.portfolio, as_of=later, item_ids=[item.pk])
+
+    assert not plan.carry
+    assert len(plan.read_items) > 1
+    recompute_incremental_now(portfolio=org.portfolio, item_ids=[item.pk], as_of=later)
+    assert_equals_full(org.portfolio, as_of=later)
+
+
+@pytest.mark.django_db
+def test_superseded_rows_are_kept_by_any_write_and_forgotten_once_no_run_needs_them(org):
+    teams = [org.team, org.other_team]
+    start = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
+    mapped_dataset(org.portfolio, teams, items=20, start=start, days=30, seed=5)
+    as_of = dt.datetime(2026, 2, 26, 15, 30, tzinfo=dt.UTC)
+    recompute_full_now(portfolio=org.portfolio, as_of=as_of)
+    item = WorkItem.objects.filter(portfolio=org.portfolio).order_by("pk").first()
+    old = list(item.status_changes.order_by("pk").values_list("pk", "status"))
+    item.status_changes.update(status="Review")
+    kept = SupersededStatusChange.objects.filter(item_id=item.pk).order_by("status_change_id")
+    assert list(kept.values_list("status_change_id", "status")) == old
+    assert set(kept.values_list("portfolio_id", flat=True)) == {org.portfolio.pk}
+
+    recompute_incremental_now(
+        portfolio=org.portfolio, item_ids=[item.pk], as_of=as_of + dt.timedelta(hours=1)
+    )
+    assert kept.exists()  # the run built on the full one, which had not seen them
+    recompute_full_now(portfolio=org.portfolio, as_of=as_of + dt.timedelta(hours=2))
+    assert not kept.exists()
 
 
 # --- finding the inserted row (pure) --------------------------------------------------------------

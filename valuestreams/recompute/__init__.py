@@ -22,8 +22,10 @@ through them:
   every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
   carries the previous rows forward by the changed items' old and new contributions (an item
   that moved team or value stream subtracts from its old scopes and adds to its new ones) when
-  every changed item's previous history is known — it only grew, or one late row was inserted
-  into it — (otherwise every item reaching the rewritten windows is read);
+  every changed item's previous history is known — it only grew, one late row was inserted
+  into it, or it is rebuilt from the rows the previous run read and those superseded since
+  (:class:`~valuestreams.models.SupersededStatusChange`) — (otherwise every item reaching the
+  rewritten windows is read);
 - :mod:`~valuestreams.recompute.publish` — one transaction: only the rows whose hash changed are
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 
@@ -45,6 +47,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
@@ -198,10 +201,15 @@ def recompute_nightly() -> list[int]:
 # --- a run: read, compute, publish ----------------------------------------------------------------
 
 
-def _status_change_watermark() -> int:
+def _watermarks() -> tuple[int, int]:
+    """The highest status change id and superseded status change id stored now."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM valuestreams_statuschange")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM valuestreams_statuschange),"
+            " (SELECT coalesce(max(id), 0) FROM valuestreams_supersededstatuschange)"
+        )
+        found = cursor.fetchone()
+        return int(found[0]), int(found[1])
 
 
 def _run(
@@ -214,7 +222,7 @@ def _run(
     """Recompute ``portfolio`` as of ``as_of`` — everything, or what ``plan`` covers — and
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
-    watermark = _status_change_watermark()
+    watermark, superseded = _watermarks()
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
@@ -227,6 +235,7 @@ def _run(
     jobs.progress(job, 80)
     record = publish.RunRecord(
         watermark=watermark,
+        superseded=superseded,
         items_read=items_read,
         started=started,
         benchmark=settings.benchmark,
@@ -274,14 +283,21 @@ def _dora(
         "benchmark": settings.benchmark,
         "max_gap": settings.max_gap,
     }
-    cells = rr.dora_input_hashes(deployments, changes, incidents, **common)
+    inputs = rr.dora_inputs(
+        deployments, changes, incidents, windows=windows, as_of=as_of, max_gap=settings.max_gap
+    )
+    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
     if plan is None:
-        rows = rr.dora_rows_of(deployments, changes, incidents, cells=cells, **common)
+        rows = rr.dora_rows_of(
+            deployments, changes, incidents, cells=cells, inputs=inputs, **common
+        )
         dora = publish.DoraRows(rows=rows)
     else:
         stored = read.stored_dora_rows(portfolio.pk)
         changed, replaced = rr.dora_changed(cells, stored)
-        rows = rr.dora_rows_of(deployments, changes, incidents, cells=changed, **common)
+        rows = rr.dora_rows_of(
+            deployments, changes, incidents, cells=changed, inputs=inputs, **common
+        )
         dora = publish.DoraRows(
             rows=rows,
             replaced=(
@@ -341,9 +357,12 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
     # each changed item's history and scope as the previous run saw them: its old contribution
-    old_history = rr.digested_history(
-        changed.history, changed.old_facts["history_rows"], as_of, plan.inserted
-    )
+    rows = changed.old_facts["history_rows"]
+    if plan.rebuilt is not None:  # their old rows are not among the rows known now
+        rows = rows.drop(np.unique(plan.rebuilt.item_id))
+    old_history = rr.digested_history(changed.history, rows, as_of, plan.inserted)
+    if plan.rebuilt is not None:
+        old_history = rr.merged_histories(old_history, plan.rebuilt)
     old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
     spans = [
         (a.to_pydatetime(), b.to_pydatetime())

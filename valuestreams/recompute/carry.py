@@ -22,9 +22,13 @@ value stream each item had then (its stored facts'): an item moved to another te
 stream leaves its old scopes and joins its new ones. A previous history is known when the
 first ``history_rows`` rows the previous run digested are unchanged (the history grew by
 appended rows, or was sent again as it was), or when leaving one row out gives them (a late
-event inserted among the old rows; see :func:`valuestreams.recompute.plan.plan_incremental`).
-The decision is per item, but one item whose previous history is not known (rows deleted or
-rewritten, two late rows) makes the planner read every item reaching the rewritten windows.
+event inserted among the old rows), or when the rows the previous run read that are still
+stored, with those deleted or updated since as they were then (kept by a trigger in
+:class:`~valuestreams.models.SupersededStatusChange`), have the digest it stored (rows inserted,
+corrected or deleted in any number; see :func:`valuestreams.recompute.plan.plan_incremental`).
+The decision is per item; only an item whose previous history cannot be rebuilt (superseded
+rows lost, or the item deleted with its facts) makes the planner read every item reaching the
+rewritten windows.
 
 Cells are handled as int64 keys (scope, window, type or status) rather than by joining frames on
 their text columns: a day's run carries a few thousand cells, and pandas joins on five text

@@ -34,7 +34,9 @@ class Plan:
     :mod:`valuestreams.recompute.carry`) and only the changed items' histories are read, those
     planning read (``changed``); ``inserted``: for the changed items whose history is the
     previous one with one row inserted (a late event), the position of that row among the
-    item's rows known now (the others' previous history is the first ``history_rows`` rows)."""
+    item's rows known now (the others' previous history is the first ``history_rows`` rows);
+    ``rebuilt``: the previous histories of the changed items whose old rows are not among the
+    rows known now, rebuilt from what the previous run read and what was superseded since."""
 
     previous: MetricRun
     changed_items: np.ndarray
@@ -48,6 +50,7 @@ class Plan:
     )
     carry: bool = False
     inserted: pd.Series = field(default_factory=lambda: pd.Series([], dtype=np.int64))
+    rebuilt: rr.History | None = None
 
     @property
     def keys(self) -> set[tuple[str, pd.Timestamp]]:
@@ -78,8 +81,11 @@ def plan_incremental(
     other change touches every window of its old and new span, for its old and new team and
     value stream. The previous rows are carried forward (only the changed items read) when the
     previous history of every changed item that has one is known: it only grew (whatever its
-    team did), or one row was inserted into it (a late event); otherwise every item reaching
-    the rewritten windows is read."""
+    team did), one row was inserted into it (a late event), or it is rebuilt from the rows the
+    previous run read that are still stored and those superseded since (rows inserted, deleted
+    or rewritten in any number, the item deleted:
+    :func:`~valuestreams.recompute.read.previous_histories`) with the digest stored with the
+    item's facts; otherwise every item reaching the rewritten windows is read."""
     previous = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at").first()
     if previous is None or previous.as_of > as_of or not previous.windows:
         return None
@@ -102,7 +108,9 @@ def plan_incremental(
     changes = read.read_changed_items(portfolio, changed, as_of=as_of, mappings=mappings)
     plan = Plan(previous=previous, changed_items=changed, windows=windows, changed=changes)
     plan.all_scope_windows = _windows_new_or_open(windows, previous)
-    intervals, known, plan.inserted = _changed_intervals(changed, as_of, changes)
+    intervals, unknown, plan.inserted = _changed_intervals(changed, as_of, changes)
+    plan.rebuilt, rebuilt = _rebuilt(unknown, previous, as_of, changes)
+    known = len(rebuilt) == len(unknown)
     plan.window_scopes = _windows_touching(windows, intervals)
     plan.changed_windows = set(plan.window_scopes)
     plan.carry = previous.exact_sums and known and _windows_known(windows, plan.keys, previous)
@@ -111,6 +119,38 @@ def plan_incremental(
     else:
         plan.read_items = read.items_reaching(portfolio, merged_spans(windows, plan.keys), changed)
     return plan
+
+
+def _rebuilt(
+    unknown: np.ndarray, previous: MetricRun, as_of: datetime, changes: read.ChangedItems
+) -> tuple[rr.History | None, np.ndarray]:
+    """For the items whose previous history is not the rows known now: the histories the
+    previous run digested, rebuilt from what it read and what was superseded since, of those
+    whose rebuilt history has the stored row count and digest (the others stay unknown); and
+    their ids."""
+    if not len(unknown):
+        return None, unknown
+    old = changes.old_facts.reindex(unknown)
+    rows = old["history_rows"].astype("Int64")
+    history = read.previous_histories(
+        unknown.tolist(),
+        status_change_id=previous.last_status_change_id,
+        superseded_after=previous.last_superseded_id,
+    )
+    digested = rr.digested_history(history, rows, as_of)
+    found = rr.history_digests(digested, as_of, changes.mappings.type_is_mapped)
+    found = found.set_index("item_id").reindex(unknown)
+    expected = rows.to_numpy(dtype=np.int64, na_value=0)
+    same = (
+        (expected > 0)
+        & (found["history_rows"].to_numpy(dtype=np.int64, na_value=-1) == expected)
+        & (
+            found["history_digest"].to_numpy(dtype=np.int64, na_value=0)
+            == old["history_digest"].to_numpy(dtype=np.int64, na_value=0)
+        )
+    )
+    rebuilt = unknown[same]
+    return digested.rows(np.isin(digested.item_id, rebuilt)), rebuilt
 
 
 def _windows_known(windows: pd.DataFrame, keys: set, previous: MetricRun) -> bool:
@@ -148,9 +188,9 @@ def _changed_intervals(
     changed: np.ndarray, as_of: datetime, changes: read.ChangedItems
 ) -> tuple[np.ndarray, bool, pd.Series]:
     """The closed ns intervals the changed items touch, with the team and value stream of each
-    (rows of begin, end, team, value stream; _MISSING for none); whether the previous history
-    of every one with old facts is known (its old rows unchanged, or all but one row inserted
-    since); and, for those with a row inserted, its position (by item id)."""
+    (rows of begin, end, team, value stream; _MISSING for none); those with old facts whose
+    previous history is not the rows known now (neither its old rows unchanged, nor all but
+    one row inserted since); and, for those with a row inserted, its position (by item id)."""
     old, history = changes.old_facts, changes.history
     new = changes.new_facts.set_index("item_id")
     index = pd.Index(changed)
@@ -189,10 +229,9 @@ def _changed_intervals(
         moved = ~grown & present & (begin != _NAT)
         for team, stream in ((was_team, was_stream), (now_team, now_stream)):
             parts.append(np.column_stack([begin, end, team, stream])[moved])
-    known = not bool((has_old & ~(appended | with_insert)).any())
     return (
         np.concatenate(parts),
-        known,
+        changed[has_old & ~(appended | with_insert)],
         pd.Series(inserted[with_insert], index=changed[with_insert], dtype=np.int64),
     )
 

@@ -90,6 +90,7 @@ class RunRecord:
     settings_ignored: tuple[str, ...]
     dora_caveats: dict[str, int]
     mappings: read.Mappings
+    superseded: int = 0  # the superseded status changes' id it read up to
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -122,14 +123,38 @@ def publish(
             as_of=as_of,
             caveats=_caveats(portfolio, as_of, plan, record, new_facts),
             last_status_change_id=record.watermark,
+            last_superseded_id=record.superseded,
             items_read=record.items_read,
             windows=_window_span(windows),
             duration_s=round(time.monotonic() - record.started, 3),
             # a full run writes every row exactly; an incremental one only some of them
             exact_sums=plan is None or plan.previous.exact_sums,
         )
+        _forget_superseded(portfolio, plan, run)
         jobs.succeeded(job, run)
     return run
+
+
+def _forget_superseded(portfolio: Portfolio, plan: planning.Plan | None, run: MetricRun) -> None:
+    """Delete the portfolio's superseded status changes that the run this one builds on (the
+    latest before it, for a full run) had already seen: every later run builds on a run at
+    least as recent, so none reads them again."""
+    previous = plan.previous if plan is not None else None
+    if previous is None:
+        previous = (
+            MetricRun.objects.filter(portfolio=portfolio)
+            .exclude(pk=run.pk)
+            .order_by("-computed_at", "-pk")
+            .only("last_superseded_id")
+            .first()
+        )
+    if previous is None or not previous.last_superseded_id:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM valuestreams_supersededstatuschange WHERE portfolio_id = %s AND id <= %s",
+            [portfolio.pk, previous.last_superseded_id],
+        )
 
 
 @dataclass

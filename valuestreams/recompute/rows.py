@@ -25,7 +25,7 @@ import pandas as pd
 
 from valuestreams.metrics import dora
 from valuestreams.metrics.dora.frequency import calendar_days
-from valuestreams.metrics.dora.inputs import prepare_inputs
+from valuestreams.metrics.dora.inputs import Inputs, prepare_inputs
 from valuestreams.metrics.dora.preparation import in_windows
 from valuestreams.metrics.flow_completion import completion_cells, distribution_cells
 from valuestreams.metrics.flow_facts import (
@@ -425,6 +425,36 @@ def digested_history(
     return known.rows(keep)
 
 
+def merged_histories(a: History, b: History) -> History:
+    """The rows of two histories of different items as one, sorted by (item, time, seq): the
+    codes of ``b`` are translated into ``a``'s (its names extended by ``b``'s new ones)."""
+    statuses, types = list(a.statuses), list(a.types)
+    translated = []
+    for names, codes in ((statuses, b.statuses), (types, b.types)):
+        lookup = {n: i for i, n in enumerate(names)}
+        for name in codes:
+            if name not in lookup:
+                lookup[name] = len(names)
+                names.append(name)
+        translated.append(np.array([lookup[n] for n in codes], dtype=np.int32))
+    status_b = translated[0][b.status] if len(b.status) else b.status
+    type_b = translated[1][b.source_type] if len(b.source_type) else b.source_type
+    item = np.concatenate([a.item_id, b.item_id])
+    at_us = np.concatenate([a.at_us, b.at_us])
+    seq = np.concatenate([a.seq, b.seq])
+    merged = History(
+        item,
+        at_us,
+        seq,
+        np.concatenate([a.status, status_b.astype(a.status.dtype)]),
+        np.concatenate([a.source_type, type_b.astype(a.source_type.dtype)]),
+        np.concatenate([a.blocked, b.blocked]),
+        statuses=statuses,
+        types=types,
+    )
+    return merged.rows(np.lexsort((seq, at_us, item)))
+
+
 # --- DORA ----------------------------------------------------------------------------------------
 
 
@@ -440,10 +470,12 @@ def dora_rows(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
+    inputs: dict[str, Inputs] | None = None,
 ) -> pd.DataFrame:
     """DoraMetric rows of every scope and window (dense: every scope with DORA data, every
     window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` per scope
-    kind, over the windows of every grain at once."""
+    kind, over the windows of every grain at once (from ``inputs``, the frames prepared per
+    scope kind by :func:`dora_inputs`, when given)."""
     parts = []
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return pd.DataFrame({f: [] for f in DORA_FIELDS})
@@ -464,6 +496,7 @@ def dora_rows(
             benchmark=benchmark,
             max_gap=max_gap,
             as_of=pd.Timestamp(as_of),
+            inputs=None if inputs is None else inputs[kind],
         )
         if column:
             summary = summary[summary[column] != NO_SCOPE]
@@ -602,6 +635,7 @@ def dora_input_hashes(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
+    inputs: dict[str, Inputs] | None = None,
 ) -> pd.DataFrame:
     """One row per DoraMetric row :func:`dora_rows` computes from the same frames (columns
     :data:`DORA_KEY` and ``input_hash``, an int64): a hash of everything that row is computed
@@ -615,7 +649,7 @@ def dora_input_hashes(
     window), the lead time of the changes first deployed in it, and the recovery span of the
     incidents resolved in it. So time passing changes no row on the same local day, unless a
     record becomes known. Cheap: the inputs are prepared and linked once per scope kind (every
-    grain at once), no metric is computed."""
+    grain at once, or taken from ``inputs``: :func:`dora_inputs`), no metric is computed."""
     empty = pd.DataFrame({c: [] for c in [*DORA_KEY, "input_hash"]})
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return empty
@@ -625,9 +659,18 @@ def dora_input_hashes(
     grains = windows["grain"].to_numpy()
     parts = []
     for kind, column in scopes:
-        i = prepare_inputs(
-            deployments, win, [column] if column else None, as_of_ts, changes, incidents, max_gap
-        )
+        if inputs is not None:
+            i = inputs[kind]
+        else:
+            i = prepare_inputs(
+                deployments,
+                win,
+                [column] if column else None,
+                as_of_ts,
+                changes,
+                incidents,
+                max_gap,
+            )
         key = i.keys[0]
         groups = pd.Index(i.groups[key])
         if groups.empty:
@@ -684,6 +727,38 @@ def dora_input_hashes(
     return pd.concat(parts, ignore_index=True)
 
 
+def dora_inputs(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    max_gap: pd.Timedelta | None,
+    scopes: Sequence[tuple[str, str | None]] = SCOPES,
+) -> dict[str, Inputs]:
+    """Per scope kind, the three DORA frames prepared and linked once
+    (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs` over ``windows``), for
+    :func:`dora_input_hashes` and :func:`dora_rows` to share: preparing them costs more than
+    hashing every cell or computing a day's changed rows. Empty without windows or records
+    (then neither computes anything)."""
+    if windows.empty or (deployments.empty and changes.empty and incidents.empty):
+        return {}
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    return {
+        kind: prepare_inputs(
+            deployments,
+            win,
+            [column] if column else None,
+            pd.Timestamp(as_of),
+            changes,
+            incidents,
+            max_gap,
+        )
+        for kind, column in scopes
+    }
+
+
 def _key_codes(frame: pd.DataFrame) -> pd.MultiIndex:
     starts = pd.to_datetime(frame["window_start"], utc=True).dt.as_unit("ns").array.asi8
     return pd.MultiIndex.from_arrays(
@@ -726,6 +801,7 @@ def dora_rows_of(
     portfolio_id: int,
     benchmark: str,
     max_gap: pd.Timedelta | None,
+    inputs: dict[str, Inputs] | None = None,
 ) -> pd.DataFrame:
     """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
     ``input_hash``: for each scope kind, :func:`dora_rows` over the windows (of any grain)
@@ -749,6 +825,7 @@ def dora_rows_of(
             benchmark=benchmark,
             max_gap=max_gap,
             scopes=[scope],
+            inputs=inputs,
         )
         position = codes.get_indexer(_key_codes(computed))
         parts.append(

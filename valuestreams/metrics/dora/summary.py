@@ -20,6 +20,7 @@ from valuestreams.metrics.dora.preparation import (
     MaxGap,
     Scope,
     in_windows,
+    prepare_windows,
 )
 from valuestreams.metrics.dora.rates import failure_rate_of, rework_of
 from valuestreams.metrics.dora.tiers import load_benchmark, tier_series
@@ -42,6 +43,7 @@ def dora_summary(
     benchmark: str = "dora-2023",
     max_gap: MaxGap = None,
     as_of: AsOf = None,
+    inputs: Inputs | None = None,
 ) -> pd.DataFrame:
     """All five DORA metrics, their tiers under ``benchmark`` and the data-quality caveats, one
     tidy row per scope group x window (groups found in any of the three inputs).
@@ -50,9 +52,15 @@ def dora_summary(
     is missing or the benchmark has no tiers for the metric. Caveats: ``incidents_unlinked``
     (incidents created in the window that no deployment could be linked to),
     ``changes_negative_lead_time`` and ``incidents_negative_recovery`` (spans dropped).
+    ``inputs``: the three frames already prepared for ``by`` and ``as_of`` (:func:`prepare_inputs`,
+    over any windows: only ``windows`` are computed), when the caller prepared them for another
+    use (preparing and linking costs more than the metrics of a few windows).
     """
     load_benchmark(benchmark)  # fail fast on an unknown version
-    i = prepare_inputs(deployments, windows, by, as_of, changes, incidents, max_gap)
+    if inputs is None:
+        i = prepare_inputs(deployments, windows, by, as_of, changes, incidents, max_gap)
+    else:
+        i = inputs._replace(win=prepare_windows(windows, as_of))
     scope = [k for k in i.keys if k != SCOPE_ALL]
     on = [*scope, *WINDOW_COLUMNS]
     out = frequency_of(i, tz)
