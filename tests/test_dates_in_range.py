@@ -79,6 +79,8 @@ SET_BY_THE_SERVER = {
     "valuestreams.WorkItemFact": {"start", "done", "canceled_at"},
     "valuestreams.RecomputeJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
     "valuestreams.ImportJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
+    # a trigger's copy of a status change being replaced (its time was checked when it came in)
+    "valuestreams.SupersededStatusChange": {"at"},
     "teams.OutcomeUpdate": {"posted_at"},
     "leanpmo.FundingPeriod": {"approved_at"},
     "leanpmo.FundingDecision": {"decided_at"},
