@@ -210,11 +210,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portfolio.tasks.beat_heartbeat", "schedule": 60.0},
-    # lost recompute and import jobs are sent again; every portfolio is recomputed fully at night
+    # lost recompute and import jobs are sent again; every portfolio is recomputed fully once a
+    # day, by the first hourly beat after its own local midnight
     "job-sweep": {"task": "valuestreams.tasks.sweep_jobs", "schedule": 60.0},
     "recompute-nightly": {
         "task": "valuestreams.tasks.recompute_all_portfolios_nightly",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(minute=10),
     },
     # signals: lost evaluations re-enqueued; every portfolio nightly; digests hourly (each
     # portfolio's Monday morning in its own time zone)

@@ -28,7 +28,8 @@ def sweep_jobs() -> None:
 
 @shared_task(ignore_result=True)
 def recompute_all_portfolios_nightly() -> None:
-    """Request a full recompute of every portfolio (beat, nightly)."""
+    """Request a full recompute of every portfolio past its local midnight that has not had one
+    today (beat, hourly)."""
     recompute_nightly()
 
 

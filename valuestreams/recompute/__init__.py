@@ -3,7 +3,7 @@
 - :func:`recompute_request` records (or merges into) a queued :class:`RecomputeJob` and enqueues
   its Celery task after commit; the job row, not the broker message, is the source of truth.
 - :func:`recompute_job_run` is what the worker runs; :func:`recompute_jobs_sweep` sends lost jobs
-  again; :func:`recompute_nightly` requests a full recompute of every portfolio.
+  again; :func:`recompute_nightly` requests a full recompute of every portfolio after its local midnight.
 - :func:`recompute_full_now` and :func:`recompute_incremental_now` recompute synchronously (the
   demo seed, the benchmark, tests); :func:`live_flow_rows` and :func:`live_dora_rows` compute one
   scope as of another time and store nothing (the API's ``?as_of=``).
@@ -46,6 +46,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -190,12 +191,34 @@ def recompute_jobs_sweep(*, now: datetime | None = None) -> list[int]:
     return jobs.sweep(now=now)
 
 
-def recompute_nightly() -> list[int]:
-    """Request a full recompute of every portfolio (the nightly beat entry); returns job ids."""
-    return [
-        recompute_request(portfolio=portfolio, full=True).pk
-        for portfolio in Portfolio.objects.order_by("pk")
-    ]
+def _local_midnight(portfolio: Portfolio, now: datetime) -> datetime:
+    """The start of ``now``'s local day in the portfolio's time zone (UTC's where the stored zone
+    is unknown: its run then fails and says why)."""
+    try:
+        zone = ZoneInfo(portfolio.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def recompute_nightly(*, now: datetime | None = None) -> list[int]:
+    """Request a full recompute of every portfolio that has not had one requested since its own
+    local midnight (the hourly beat entry: the first beat after each portfolio's midnight asks,
+    a beat missed while workers were down is made up by the next); returns the job ids. So the
+    day's incremental runs build on a run of the same local day, and the rows that the date
+    alone changes (the open windows' DORA calendar days) are recomputed once a day, here."""
+    now = now or timezone.now()
+    requested = []
+    for portfolio in Portfolio.objects.order_by("pk"):
+        since = RecomputeJob.objects.filter(
+            portfolio=portfolio,
+            kind=MetricRun.Kind.FULL,
+            created_at__gte=_local_midnight(portfolio, now),
+        )
+        if not since.exists():
+            requested.append(recompute_request(portfolio=portfolio, full=True).pk)
+    return requested
 
 
 # --- a run: read, compute, publish ----------------------------------------------------------------
