@@ -1,0 +1,117 @@
+"""The DORA rows of a few cells, computed from the prepared inputs narrowed to those cells'
+scopes and time span (:func:`valuestreams.recompute.rows.narrowed_inputs`), equal the same rows
+of a computation over every record (pure: no database)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from valuestreams.recompute import rows as rr
+
+AS_OF = pd.Timestamp("2026-03-02 12:00", tz="UTC")
+START = pd.Timestamp("2025-09-01", tz="UTC")
+TZ = "Europe/Zurich"
+TEAMS = {1: 10, 2: 10, 3: 20, 4: 20, 5: 30, -1: -1}  # team → value stream (-1: none)
+
+
+def frames(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Deployments of five teams (and some without a team), changes, incidents named or left to
+    be linked, some linked across teams, some resolved long after."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    span = (AS_OF - START).value
+    finished = START + pd.to_timedelta(rng.uniform(0, span, n).astype(np.int64), "ns")
+    teams = rng.choice(list(TEAMS), n)
+    deployments = pd.DataFrame(
+        {
+            "deployment_id": np.arange(1, n + 1),
+            "finished_at": finished,
+            "successful": rng.random(n) > 0.1,
+            "environment": np.where(rng.random(n) > 0.1, "production", "staging"),
+            "is_rework": rng.random(n) < 0.15,
+            "team_id": teams,
+            "value_stream_id": [TEAMS[t] for t in teams],
+        }
+    )
+    m = 600
+    of = rng.integers(0, n, m)
+    changes = pd.DataFrame(
+        {
+            "change_id": np.arange(1, m + 1),
+            "first_commit_at": finished[of]
+            - pd.to_timedelta(rng.uniform(-2, 300, m), "h").floor("s"),
+            "deployment_id": pd.array(
+                np.where(rng.random(m) > 0.1, of + 1, 0), dtype="Int64"
+            ).astype("Int64"),
+            "team_id": teams[of],
+            "value_stream_id": [TEAMS[t] for t in teams[of]],
+        }
+    )
+    changes.loc[changes["deployment_id"] == 0, "deployment_id"] = pd.NA
+    k = 150
+    cause = rng.integers(0, n, k)
+    created = finished[cause] + pd.to_timedelta(rng.uniform(0, 96, k), "h").floor("s")
+    resolved = created + pd.to_timedelta(rng.uniform(0.2, 24 * 40, k), "h").floor("s")
+    incident_teams = np.where(rng.random(k) < 0.1, rng.choice(list(TEAMS), k), teams[cause])
+    incidents = pd.DataFrame(
+        {
+            "incident_id": np.arange(1, k + 1),
+            "created_at": created,
+            "resolved_at": pd.Series(resolved).where(rng.random(k) > 0.2),
+            "deployment_id": pd.array(np.where(rng.random(k) < 0.4, cause + 1, 0), dtype="Int64"),
+            "team_id": incident_teams,
+            "value_stream_id": [TEAMS[t] for t in incident_teams],
+        }
+    )
+    incidents.loc[incidents["deployment_id"] == 0, "deployment_id"] = pd.NA
+    return deployments, changes, incidents
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(seed):
+    deployments, changes, incidents = frames(seed)
+    windows = rr.report_windows(start=START.to_pydatetime(), as_of=AS_OF.to_pydatetime(), tz=TZ)
+    common = {
+        "windows": windows,
+        "as_of": AS_OF.to_pydatetime(),
+        "tz": TZ,
+        "portfolio_id": 7,
+        "benchmark": "dora-2023",
+        "max_gap": pd.Timedelta(hours=48) if seed % 2 else None,
+    }
+    inputs = rr.dora_inputs(
+        deployments,
+        changes,
+        incidents,
+        windows=windows,
+        as_of=AS_OF.to_pydatetime(),
+        max_gap=common["max_gap"],
+    )
+    every = rr.dora_rows(deployments, changes, incidents, inputs=inputs, **common)
+    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    rng = np.random.default_rng(100 + seed)
+    # a day's few cells: the open windows, a late week, some scopes of each kind
+    chosen = cells[rng.random(len(cells)) < 0.08]
+    chosen = pd.concat([chosen, cells[cells["window_start"] == cells["window_start"].max()]])
+    chosen = chosen.drop_duplicates(rr.DORA_KEY).reset_index(drop=True)
+    few = rr.dora_rows_of(deployments, changes, incidents, cells=chosen, inputs=inputs, **common)
+    assert len(few) == len(chosen)
+    expected = every.merge(chosen[rr.DORA_KEY], on=rr.DORA_KEY)
+    got = few.drop(columns=["input_hash"])[rr.DORA_FIELDS]
+    order = rr.DORA_KEY
+    pd.testing.assert_frame_equal(
+        got.sort_values(order).reset_index(drop=True),
+        expected[rr.DORA_FIELDS].sort_values(order).reset_index(drop=True),
+        check_dtype=False,
+    )
+    # and without narrowing (inputs prepared inside): the same rows
+    plain = rr.dora_rows_of(deployments, changes, incidents, cells=chosen, **common)
+    pd.testing.assert_frame_equal(
+        plain.drop(columns=["input_hash"])[rr.DORA_FIELDS]
+        .sort_values(order)
+        .reset_index(drop=True),
+        got.sort_values(order).reset_index(drop=True),
+        check_dtype=False,
+    )
