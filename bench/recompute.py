@@ -25,9 +25,12 @@ Then, in one run and side by side, it measures:
 - the floor: a plain scan of the rows a recompute reads (``COPY (SELECT ...) TO STDOUT`` of every
   status change, deployment, change and incident of the portfolio; nothing parsed; best of two);
 - a first full recompute (empty tables, every row written) and a full one over published rows;
-- two days, each written through the real ingest services (the API's work item and delivery
-  ingest, ``team_update``), each then recomputed incrementally with exactly what the services
-  asked for (the queued RecomputeJob's items and teams):
+- two days, each starting with the nightly full run at 00:30 local (as the hourly beat requests
+  it after the portfolio's own midnight), its events written over the next 22 hours through the
+  real ingest services (the API's work item and delivery ingest, ``team_update``), then
+  recomputed incrementally at 23:30 local with exactly what the services asked for (the queued
+  RecomputeJob's items and teams) — the largest incremental run of the day: every event since
+  the nightly run in one run:
 
   * the best case: status changes appended to 0.4 % of the items, the day's new items;
   * the typical day: the same, plus late status changes (stamped 1-10 days back) and re-sent
@@ -78,8 +81,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-AS_OF = datetime(2026, 6, 1, 6, tzinfo=UTC)
+# the history ends, and each measured day starts, with the nightly full run at 00:30 local
+# (Europe/Zurich, UTC+2 in June), as the hourly beat requests it after the portfolio's midnight;
+# the day's events arrive over the next 22 hours and its incremental run is at 23:30 local
+AS_OF = datetime(2026, 5, 31, 22, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
+EVENTS = timedelta(hours=22)  # the day's events: from the nightly run on, for 22 hours
+RUN_AT = timedelta(hours=23)  # the day's incremental run, after its events
 HISTORY_DAYS = 730
 ITEMS_PER_TEAM = 1400
 TEAMS_PER_STREAM = 10
@@ -570,7 +578,8 @@ def appended_and_new(portfolio, rng, *, day_start: datetime, size: int, tag: str
     touched = [int(i) for i in np.concatenate([moving, reopened])]
     records = item_records(touched)
     when = (
-        pd.Timestamp(day_start) + pd.to_timedelta(rng.uniform(60, 86000, len(touched)), "s")
+        pd.Timestamp(day_start)
+        + pd.to_timedelta(rng.uniform(60, EVENTS.total_seconds(), len(touched)), "s")
     ).floor("us")
     for n, pk in enumerate(touched):
         status = "In Progress" if n >= len(moving) else str(rng.choice(NEXT_STATUS))
@@ -583,7 +592,7 @@ def appended_and_new(portfolio, rng, *, day_start: datetime, size: int, tag: str
     )
     fresh = []
     for n in range(max(size // HISTORY_DAYS, 1)):
-        created = day_start + timedelta(hours=1 + n * 20 / max(size // HISTORY_DAYS, 1))
+        created = day_start + timedelta(hours=1 + n * 19 / max(size // HISTORY_DAYS, 1))
         fresh.append(
             {
                 "key": f"N-{tag}-{n}",
@@ -620,7 +629,7 @@ def typical_day(portfolio, rng, *, day_start: datetime, size: int) -> dict[str, 
         incidents_ingest,
     )
 
-    day_end = day_start + DAY
+    day_end = day_start + EVENTS
     records, touched, fresh = appended_and_new(
         portfolio, rng, day_start=day_start, size=size, tag="typical"
     )
@@ -668,7 +677,9 @@ def typical_day(portfolio, rng, *, day_start: datetime, size: int) -> dict[str, 
     deployments, changes, incidents = [], [], []
     for index, team in enumerate(teams):
         for n in range(rng.poisson(rates[index])):
-            finished = day_start + timedelta(seconds=float(rng.uniform(600, 86000)))
+            finished = day_start + timedelta(
+                seconds=float(rng.uniform(600, EVENTS.total_seconds()))
+            )
             key = f"D-{day_start:%Y%m%d}-{team.pk}-{n}"
             deployments.append(
                 {
@@ -1140,7 +1151,7 @@ def measure(size: int, repeats: int) -> dict[str, Any]:
     save_state("base", portfolio.pk)
     stages.done("floor and full runs")
 
-    day_one = AS_OF + DAY
+    day_one = AS_OF + RUN_AT
     result["best_events"] = best_case_day(portfolio, rng, day_start=AS_OF, size=size)
     items, teams = requested(portfolio)
     result["best_named"] = (len(items), len(teams))
@@ -1149,9 +1160,12 @@ def measure(size: int, repeats: int) -> dict[str, Any]:
     result["best"] = paired_day(portfolio, "base", day_one, items, teams, repeats)
     stages.done("best-case day's pairs")
 
-    save_state("base", portfolio.pk)  # the full run of the last pair: the next day starts here
-    day_two = day_one + DAY
-    result["typical_events"] = typical_day(portfolio, rng, day_start=day_one, size=size)
+    # the next day starts with its nightly full run (00:30 local), and its events come after it
+    night = AS_OF + DAY
+    result["nightly"] = measured("full", portfolio, night)
+    save_state("base", portfolio.pk)
+    day_two = night + RUN_AT
+    result["typical_events"] = typical_day(portfolio, rng, day_start=night, size=size)
     items, teams = requested(portfolio)
     result["typical_named"] = (len(items), len(teams))
     result["typical_affected"] = affected_items(items, teams)
