@@ -80,7 +80,7 @@ def measure(portfolio, repeats: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from leanpmo.detectors import DETECTORS, run_detectors
+    from leanpmo.detectors.registry import DETECTORS, run_detectors
     from leanpmo.selectors.signals import detector_inputs, portfolio_thresholds
     from leanpmo.services.signals import signals_evaluate
 

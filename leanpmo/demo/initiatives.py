@@ -16,11 +16,8 @@ from django.db import transaction
 from django.db.models import Count
 
 from leanpmo.models import FundingPeriod, Guardrail, Initiative
-from leanpmo.services.initiatives import (
-    initiative_create,
-    initiative_exception_request,
-    initiative_move,
-)
+from leanpmo.services.initiative_edits import initiative_create
+from leanpmo.services.initiative_moves import initiative_exception_request, initiative_move
 from leanpmo.services.structure import guardrail_save
 from portfolio.models import Portfolio
 from teams.models import KeyResult, ProductTeam

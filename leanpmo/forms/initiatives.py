@@ -21,7 +21,7 @@ from leanpmo.selectors.initiatives import (
     streams_of,
     teams_of,
 )
-from leanpmo.services.initiatives import LINK_FIELDS, SCALAR_FIELDS
+from leanpmo.services.initiative_edits import LINK_FIELDS, SCALAR_FIELDS
 from portfolio.models import Portfolio
 from portfolio.widgets import date_input
 

@@ -6,7 +6,9 @@ import datetime as dt
 
 from django import forms
 
-from leanpmo.detectors import DETECTORS, SEVERITY_LABELS, THRESHOLD_NAMES
+from leanpmo.detectors.findings import SEVERITY_LABELS
+from leanpmo.detectors.registry import DETECTORS
+from leanpmo.detectors.thresholds import THRESHOLD_NAMES
 from leanpmo.models import SignalThresholds
 from leanpmo.panels.rows import STATE_LABELS
 from portfolio.models import Portfolio

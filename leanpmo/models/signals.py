@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from leanpmo import detectors
+from leanpmo.detectors import findings, registry, thresholds, wording
 from portfolio.models import Portfolio
 from valuestreams.models import ValueStream
 
@@ -21,14 +21,14 @@ from valuestreams.models import ValueStream
 # acknowledgements, the per-portfolio thresholds and the evaluation bookkeeping.
 
 SignalDetector = models.TextChoices(
-    "SignalDetector", [(info.code.upper(), (info.code, info.label)) for info in detectors.DETECTORS]
+    "SignalDetector", [(info.code.upper(), (info.code, info.label)) for info in registry.DETECTORS]
 )
 
 
 class SignalSeverity(models.IntegerChoices):
-    LOW = detectors.LOW, "Low"
-    MEDIUM = detectors.MEDIUM, "Medium"
-    HIGH = detectors.HIGH, "High"
+    LOW = findings.LOW, "Low"
+    MEDIUM = findings.MEDIUM, "Medium"
+    HIGH = findings.HIGH, "High"
 
 
 class SignalQuerySet(models.QuerySet):
@@ -123,7 +123,7 @@ class Signal(models.Model):
 
     def explanation(self, *, show_money: bool) -> str:
         """The signal's one sentence; amounts only with `show_money`."""
-        return detectors.explain(
+        return wording.explain(
             self.detector, self.facts, show_money=show_money, currency=self.portfolio.currency
         )
 
@@ -164,12 +164,12 @@ class SignalAcknowledgement(models.Model):
 
 
 def _threshold(name: str) -> models.Field:
-    spec = next(spec for spec in detectors.SPECS if spec.name == name)
+    spec = next(spec for spec in thresholds.SPECS if spec.name == name)
     bounds = [
         MinValueValidator(spec.minimum, message=f"At least {spec.minimum:g} {spec.unit}."),
         MaxValueValidator(spec.maximum, message=f"At most {spec.maximum:g} {spec.unit}."),
     ]
-    default = getattr(detectors.DEFAULTS, name)
+    default = getattr(thresholds.DEFAULTS, name)
     if isinstance(default, float):
         return models.DecimalField(
             spec.label, max_digits=3, decimal_places=1, default=Decimal(str(default)),
@@ -222,11 +222,11 @@ class SignalThresholds(models.Model):
     def __str__(self) -> str:
         return f"signal thresholds of {self.portfolio_id}"
 
-    def as_thresholds(self) -> detectors.Thresholds:
+    def as_thresholds(self) -> thresholds.Thresholds:
         """The pure thresholds the detectors take."""
-        values = {name: getattr(self, name) for name in detectors.THRESHOLD_NAMES}
+        values = {name: getattr(self, name) for name in thresholds.THRESHOLD_NAMES}
         values["flow_band_sigmas"] = float(values["flow_band_sigmas"])
-        return detectors.Thresholds(**values)
+        return thresholds.Thresholds(**values)
 
 
 class SignalEvaluation(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Case, CharField, Count, F, Max, Q, Value, When, Win
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
-from leanpmo.detectors import DATA_QUALITY
+from leanpmo.detectors.registry import DATA_QUALITY
 from leanpmo.detectors.wording import money, plural
 from leanpmo.models import DecisionKind, FundingDecision, Signal
 from leanpmo.panels.rows import SignalRow, signal_rows

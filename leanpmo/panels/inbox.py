@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from django.core.paginator import Page, Paginator
 from django.db.models import Sum
 
-from leanpmo.detectors import DETECTORS
+from leanpmo.detectors.registry import DETECTORS
 from leanpmo.models import Signal, SignalDailyCount, SignalEvaluation
 from leanpmo.panels.rows import NEW_FOR, SignalRow, signal_rows
 from leanpmo.selectors.signals import local_today, signal_list

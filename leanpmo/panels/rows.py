@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from leanpmo.detectors import DETECTOR_LABELS, SEVERITY_LABELS
-from leanpmo.detectors.findings import EDITORS, MONEY
+from leanpmo.detectors.findings import EDITORS, MONEY, SEVERITY_LABELS
+from leanpmo.detectors.registry import DETECTOR_LABELS
 from leanpmo.models import Signal
 
 STATE_LABELS = {

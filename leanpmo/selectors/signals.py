@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
-from leanpmo.detectors import DEFAULTS, SPECS, THRESHOLD_NAMES, PortfolioInputs, Thresholds
 from leanpmo.detectors.inputs import (
     BLOCKED_COLUMNS,
     FLOW_WEEK_COLUMNS,
@@ -22,10 +21,12 @@ from leanpmo.detectors.inputs import (
     FixedScopeInitiative,
     GuardrailCheck,
     KeyResultInfo,
+    PortfolioInputs,
     RunInfo,
     ShapedWork,
     TeamInfo,
 )
+from leanpmo.detectors.thresholds import DEFAULTS, SPECS, THRESHOLD_NAMES, Thresholds
 from leanpmo.metrics.scorecard import ScorecardInputs
 from leanpmo.models import (
     ActualSpend,

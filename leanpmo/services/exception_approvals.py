@@ -13,7 +13,7 @@ from leanpmo.models import DecisionKind, ExceptionApproval, FundingDecision, Val
 from leanpmo.plan_fields import MONEY_FIELDS
 from leanpmo.services.audit import actor
 from leanpmo.services.budgets import budget_apply
-from leanpmo.services.initiatives import initiative_exception_apply
+from leanpmo.services.initiative_moves import initiative_exception_apply
 from leanpmo.services.signals import signals_request
 from portfolio.access import portfolio_role
 from portfolio.models import Portfolio

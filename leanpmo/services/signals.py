@@ -28,7 +28,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-from leanpmo.detectors import DETECTORS, DetectorRun, Finding, run_detectors
+from leanpmo.detectors.findings import Finding
+from leanpmo.detectors.registry import DETECTORS, DetectorRun, run_detectors
 from leanpmo.detectors.thresholds import THRESHOLD_NAMES
 from leanpmo.models import (
     Signal,

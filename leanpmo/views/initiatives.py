@@ -39,13 +39,9 @@ from leanpmo.selectors.initiatives import (
     pending_exception,
 )
 from leanpmo.services.exception_approvals import may_approve_exceptions
-from leanpmo.services.initiatives import (
-    CapRefused,
-    initiative_create,
-    initiative_exception_request,
-    initiative_move,
-    initiative_update,
-)
+from leanpmo.services.initiative_cap import CapRefused
+from leanpmo.services.initiative_edits import initiative_create, initiative_update
+from leanpmo.services.initiative_moves import initiative_exception_request, initiative_move
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors

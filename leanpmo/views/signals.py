@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from leanpmo.access import get_signals_portfolio
-from leanpmo.detectors import SPECS
+from leanpmo.detectors.thresholds import SPECS
 from leanpmo.forms.signals import (
     AcknowledgeForm,
     DigestPreferenceForm,

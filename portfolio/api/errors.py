@@ -11,7 +11,7 @@ the same for any service error a view lets through, and wraps a bare list of mes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +48,15 @@ def api_validation_error(
             node = node.setdefault(parent, {})
         node.setdefault(leaf, []).extend(messages)
     return ValidationError(detail)
+
+
+def service_call(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a service with `kwargs`; its ValidationError becomes the API's 400 (one error shape,
+    a message per field)."""
+    try:
+        return function(**kwargs)
+    except DjangoValidationError as exc:
+        raise api_validation_error(exc) from exc
 
 
 class BodyTooLarge(APIException):

@@ -7,6 +7,9 @@ warning and saved once the Lean PMO confirms it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +24,7 @@ from teams import selectors
 from teams.confirmation import focus_first_error, warnings_digest, write_when_confirmed
 from teams.forms.seats import SeatChangeForm, SeatEndForm, SeatForm
 from teams.models import ProductTeam, TeamMembership
-from teams.plausibility import day
+from teams.plausibility import PlausibilityWarning, day
 from teams.services.seats import team_membership_add, team_membership_change, team_membership_end
 
 MAX_QUERY = 100
@@ -33,6 +36,45 @@ def _people_url(team: ProductTeam) -> str:
 
 def _name(person) -> str:
     return person.get_full_name() or person.username
+
+
+def _seat_form_page(
+    request: HttpRequest,
+    form: SeatForm | SeatChangeForm,
+    *,
+    team: ProductTeam,
+    warnings_for: Callable[[dict[str, Any]], list[PlausibilityWarning]],
+    write: Callable[[dict[str, Any]], TeamMembership],
+    success: Callable[[TeamMembership], str],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A seat form whose write may ask to confirm allocation warnings: on a valid POST, the warnings
+    for the cleaned data, then `write` (a service call) kept once they are confirmed; a refusal
+    names its fields and asks nothing. A kept seat says `success(seat)` and goes back to the team's
+    people; otherwise the form is shown again (`context` adds to it) with the warnings to confirm."""
+    warnings: list[PlausibilityWarning] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        warnings = warnings_for(data)
+        try:
+            seat = write_when_confirmed(lambda: write(data), data=request.POST, warnings=warnings)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            warnings = []  # refused: nothing to confirm
+        else:
+            if seat is not None:
+                messages.success(request, success(seat))
+                return redirect(_people_url(team))
+    focus_first_error(form)
+    context = {
+        "form": form,
+        "team": team,
+        **context,
+        "warnings": warnings,
+        "warnings_digest": warnings_digest(warnings),
+    }
+    return render(request, template, context, status=form_status(form))
 
 
 def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -47,44 +89,26 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
         portfolio_ids=set(Portfolio.objects.visible_to(request.user).values_list("pk", flat=True)),
         initial={"start_date": timezone.localdate(), "allocation_percent": 100},
     )
-    warnings = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        warnings = selectors.seat_allocation_warnings(
+    return _seat_form_page(
+        request,
+        form,
+        team=team,
+        warnings_for=lambda data: selectors.seat_allocation_warnings(
             person=data["person"],
             team=team,
             allocation_percent=data["allocation_percent"],
             start_date=data["start_date"],
             end_date=data["end_date"],
             viewer=request.user,
-        )
-        try:
-            seat = write_when_confirmed(
-                lambda: team_membership_add(team=team, by=request.user, **data),
-                data=request.POST,
-                warnings=warnings,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            warnings = []  # refused: nothing to confirm
-        else:
-            if seat is not None:
-                messages.success(
-                    request,
-                    f"{_name(seat.person)} joins {team.name} at {seat.allocation_percent} % "
-                    f"from {day(seat.start_date)}.",
-                )
-                return redirect(_people_url(team))
-    focus_first_error(form)
-    context = {
-        "form": form,
-        "team": team,
-        "portfolio": portfolio,
-        "query": query,
-        "warnings": warnings,
-        "warnings_digest": warnings_digest(warnings),
-    }
-    return render(request, "teams/seat_form.html", context, status=form_status(form))
+        ),
+        write=lambda data: team_membership_add(team=team, by=request.user, **data),
+        success=lambda seat: (
+            f"{_name(seat.person)} joins {team.name} at {seat.allocation_percent} % "
+            f"from {day(seat.start_date)}."
+        ),
+        template="teams/seat_form.html",
+        context={"portfolio": portfolio, "query": query},
+    )
 
 
 def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
@@ -121,10 +145,11 @@ def seat_change(request: HttpRequest, pk: int) -> HttpResponse:
             "role_title": seat.role_title,
         },
     )
-    warnings = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        warnings = selectors.seat_allocation_warnings(
+    return _seat_form_page(
+        request,
+        form,
+        team=team,
+        warnings_for=lambda data: selectors.seat_allocation_warnings(
             person=seat.person,
             team=team,
             allocation_percent=data["allocation_percent"],
@@ -132,31 +157,12 @@ def seat_change(request: HttpRequest, pk: int) -> HttpResponse:
             end_date=seat.end_date,
             viewer=request.user,
             replaces=seat,
-        )
-        try:
-            new = write_when_confirmed(
-                lambda: team_membership_change(membership=seat, by=request.user, **data),
-                data=request.POST,
-                warnings=warnings,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            warnings = []  # refused: nothing to confirm
-        else:
-            if new is not None:
-                messages.success(
-                    request,
-                    f"{_name(seat.person)} is in {team.name} at {new.allocation_percent} % "
-                    f"from {day(new.start_date)}.",
-                )
-                return redirect(_people_url(team))
-    focus_first_error(form)
-    context = {
-        "form": form,
-        "seat": seat,
-        "team": team,
-        "portfolio": team.value_stream.portfolio,
-        "warnings": warnings,
-        "warnings_digest": warnings_digest(warnings),
-    }
-    return render(request, "teams/seat_change_form.html", context, status=form_status(form))
+        ),
+        write=lambda data: team_membership_change(membership=seat, by=request.user, **data),
+        success=lambda new: (
+            f"{_name(seat.person)} is in {team.name} at {new.allocation_percent} % "
+            f"from {day(new.start_date)}."
+        ),
+        template="teams/seat_change_form.html",
+        context={"seat": seat, "portfolio": team.value_stream.portfolio},
+    )

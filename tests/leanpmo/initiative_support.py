@@ -8,7 +8,8 @@ import datetime as dt
 from django.utils import timezone
 
 from leanpmo.models import Guardrail, Initiative, InitiativeState
-from leanpmo.services.initiatives import initiative_create, initiative_move
+from leanpmo.services.initiative_edits import initiative_create
+from leanpmo.services.initiative_moves import initiative_move
 from leanpmo.services.structure import guardrail_save
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.leanpmo.support import funding_for

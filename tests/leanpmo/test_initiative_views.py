@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from leanpmo.models import Initiative
-from leanpmo.services.initiatives import initiative_create, initiative_update
+from leanpmo.services.initiative_edits import initiative_create, initiative_update
 from tests.access import EDITORS, READERS, AccessContract
 from tests.leanpmo.initiative_support import (
     HYPOTHESIS,
@@ -338,7 +338,7 @@ def test_the_investment_page_shows_the_pyramid_and_a_stop_changes_it(org, client
     assert "Work-shape pyramid" in before.content.decode()
     counts = {row[0]: row[1] for row in pyramid["rows"]}
     assert counts["Strategic initiative"] == "1"
-    from leanpmo.services.initiatives import initiative_move
+    from leanpmo.services.initiative_moves import initiative_move
     from tests.leanpmo.test_initiatives import LATER
 
     initiative_move(
@@ -357,7 +357,7 @@ def test_the_investment_page_shows_the_pyramid_and_a_stop_changes_it(org, client
 
 
 def test_the_decision_log_lists_start_and_stop_as_initiative_decisions(org, client_for):
-    from leanpmo.services.initiatives import initiative_move
+    from leanpmo.services.initiative_moves import initiative_move
     from tests.leanpmo.test_initiatives import LATER
 
     running = start(org, strategic(org, "Open banking"))

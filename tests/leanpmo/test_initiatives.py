@@ -14,13 +14,9 @@ from leanpmo.models import (
     InitiativeTransition,
 )
 from leanpmo.services.exception_approvals import exception_decide
-from leanpmo.services.initiatives import (
-    CapRefused,
-    initiative_create,
-    initiative_exception_request,
-    initiative_move,
-    initiative_update,
-)
+from leanpmo.services.initiative_cap import CapRefused
+from leanpmo.services.initiative_edits import initiative_create, initiative_update
+from leanpmo.services.initiative_moves import initiative_exception_request, initiative_move
 from tests.factories import ProductTeamFactory
 from tests.leanpmo.initiative_support import (
     HYPOTHESIS,

@@ -11,20 +11,13 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from leanpmo.detectors import (
-    DETECTORS,
-    HIGH,
-    MEDIUM,
-    Thresholds,
-    explain,
-    run_detectors,
-)
 from leanpmo.detectors.data_quality import untrusted_data
 from leanpmo.detectors.decisions import (
     decisions_without_evidence,
     guardrail_breaches,
     reviews_overdue,
 )
+from leanpmo.detectors.findings import HIGH, MEDIUM
 from leanpmo.detectors.flow import control_band, flow_deviation
 from leanpmo.detectors.funding import PROJECT_ECONOMICS, money_flow_disagreement, project_economics
 from leanpmo.detectors.inputs import (
@@ -40,9 +33,11 @@ from leanpmo.detectors.inputs import (
     TeamInfo,
 )
 from leanpmo.detectors.outcomes import output_only_teams, stale_outcomes
+from leanpmo.detectors.registry import DETECTORS, run_detectors
 from leanpmo.detectors.shape import top_heavy_pyramid
 from leanpmo.detectors.team_health import dependency_hotspots, unstable_teams
-from leanpmo.detectors.wording import duration, money, percent
+from leanpmo.detectors.thresholds import Thresholds
+from leanpmo.detectors.wording import duration, explain, money, percent
 from leanpmo.guardrails import Result
 
 AS_OF = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # a Monday morning
@@ -664,7 +659,7 @@ def test_people_friendly_numbers():
 
 
 def test_the_detectors_are_pure_they_import_no_django():
-    code = "import sys, leanpmo.detectors; print(any(m.startswith('django') for m in sys.modules))"
+    code = "import sys, leanpmo.detectors.registry; print(any(m.startswith('django') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

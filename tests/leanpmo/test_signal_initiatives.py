@@ -11,7 +11,7 @@ import pytest
 
 from leanpmo.models import Signal
 from leanpmo.selectors.signals import fixed_scope_initiatives, work_shape_inputs
-from leanpmo.services.initiatives import initiative_move
+from leanpmo.services.initiative_moves import initiative_move
 from leanpmo.services.signals import signals_evaluate
 from tests.leanpmo.initiative_support import T0, set_cap, start, strategic
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leanpmo import detectors
+from leanpmo.detectors import findings, registry, thresholds
 from leanpmo.models import (
     DecisionReview,
     ExceptionApproval,
@@ -116,10 +116,10 @@ def test_a_failing_detector_neither_raises_nor_resolves_its_signals(org, monkeyp
         raise RuntimeError("bad data")
 
     infos = tuple(
-        detectors.DetectorInfo(i.code, i.label, i.number, broken) if i.code == "stale_outcomes" else i
-        for i in detectors.DETECTORS
+        registry.DetectorInfo(i.code, i.label, i.number, broken) if i.code == "stale_outcomes" else i
+        for i in registry.DETECTORS
     )  # fmt: skip
-    monkeypatch.setattr(detectors, "DETECTORS", infos)
+    monkeypatch.setattr(registry, "DETECTORS", infos)
     outcome = evaluate(org, AS_OF + dt.timedelta(days=1))
     assert open_signals(org, "stale_outcomes").count() == 1
     assert outcome.resolved == []
@@ -132,7 +132,7 @@ def test_each_evaluation_records_its_detectors_and_the_day_s_open_counts(org):
     evaluate(org)
     evaluation = SignalEvaluation.objects.get(portfolio=org.portfolio)
     assert evaluation.as_of == AS_OF
-    assert set(evaluation.detectors) == {info.code for info in detectors.DETECTORS}
+    assert set(evaluation.detectors) == {info.code for info in registry.DETECTORS}
     assert evaluation.detectors["stale_outcomes"]["findings"] == 1
     assert evaluation.detectors["flow_deviation"]["not_enough_data"] == [
         "No weekly flow metrics yet"
@@ -217,7 +217,7 @@ def test_fixed_scope_money_young_teams_output_only_and_hotspots_from_the_databas
     evaluate(org, in_period)
     economics = open_signals(org, "project_economics").get()
     assert economics.facts["share"] == 30.0
-    assert economics.severity == detectors.HIGH  # at least 25 %
+    assert economics.severity == findings.HIGH  # at least 25 %
     assert open_signals(org, "unstable_team").get().team == young
     assert open_signals(org, "output_only_team").get().team == org.other_team
     assert open_signals(org, "dependency_hotspot").get().key == (
@@ -275,7 +275,7 @@ def test_the_inputs_take_a_fixed_number_of_queries_however_big_the_portfolio(
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as captured:
-            detector_inputs(org.portfolio, as_of=AS_OF, thresholds=detectors.DEFAULTS)
+            detector_inputs(org.portfolio, as_of=AS_OF, thresholds=thresholds.DEFAULTS)
         return len(captured)
 
     small = count()
@@ -324,11 +324,11 @@ def test_a_worse_severity_brings_an_acknowledged_signal_back(org):
     KeyResultFactory(objective__team=org.team, starts_on=AS_OF.date())  # fresh: not stale
     evaluate(org)
     signal = open_signals(org, "stale_outcomes").get()
-    assert signal.severity == detectors.HIGH  # 1 of 2 = 50 %
+    assert signal.severity == findings.HIGH  # 1 of 2 = 50 %
     signal_thresholds_save(portfolio=org.portfolio, user=org.users["pmo"], stale_share_high=80)
     evaluate(org, AS_OF + dt.timedelta(hours=1))
     signal.refresh_from_db()
-    assert signal.severity == detectors.MEDIUM
+    assert signal.severity == findings.MEDIUM
     signal_acknowledge(signal=signal, user=org.users["pmo"], reason="Known.", until=dt.date(2026, 4, 1), now=AS_OF)  # fmt: skip
     now = AS_OF + dt.timedelta(hours=2)
     assert not signal_list(org.portfolio, now=now).in_state("open", now).exists()
@@ -391,7 +391,7 @@ def test_thresholds_default_until_saved_and_changes_are_audited(org):
     saved = signal_thresholds_save(
         portfolio=org.portfolio, user=org.users["pmo"], churn_max_percent=30
     )
-    assert saved.as_thresholds() == detectors.Thresholds(churn_max_percent=30)
+    assert saved.as_thresholds() == thresholds.Thresholds(churn_max_percent=30)
     signal_thresholds_save(
         portfolio=org.portfolio, user=org.users["pmo"], flow_band_sigmas=Decimal("2.5")
     )

@@ -200,7 +200,7 @@ def test_an_acknowledgement_without_reason_or_in_the_past_says_why_and_changes_n
 
 
 def _threshold_post(**changes) -> dict:
-    from leanpmo.detectors import DEFAULTS, THRESHOLD_NAMES
+    from leanpmo.detectors.thresholds import DEFAULTS, THRESHOLD_NAMES
 
     data = {name: str(getattr(DEFAULTS, name)) for name in THRESHOLD_NAMES}
     data.update({name: str(value) for name, value in changes.items()})

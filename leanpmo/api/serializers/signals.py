@@ -9,7 +9,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from leanpmo.detectors import DEFAULTS, DETECTOR_LABELS, SEVERITY_LABELS, SPECS
+from leanpmo.detectors.findings import SEVERITY_LABELS
+from leanpmo.detectors.registry import DETECTOR_LABELS
+from leanpmo.detectors.thresholds import DEFAULTS, SPECS
 from leanpmo.detectors.wording import MONEY_FACTS
 from leanpmo.models import Signal
 from leanpmo.panels.rows import evidence_links, signal_state

@@ -31,13 +31,9 @@ from leanpmo.models import (
     Initiative,
     InitiativeTransition,
 )
-from leanpmo.services.initiatives import (
-    CapRefused,
-    initiative_create,
-    initiative_exception_request,
-    initiative_move,
-    initiative_update,
-)
+from leanpmo.services.initiative_cap import CapRefused
+from leanpmo.services.initiative_edits import initiative_create, initiative_update
+from leanpmo.services.initiative_moves import initiative_exception_request, initiative_move
 from portfolio.access import money_portfolio_ids
 from portfolio.api.access import writable_parent
 from portfolio.api.errors import api_validation_error

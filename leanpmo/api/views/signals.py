@@ -29,7 +29,7 @@ from leanpmo.api.serializers.signals import (
     SignalSerializer,
     ThresholdsSerializer,
 )
-from leanpmo.detectors import DEFAULTS, THRESHOLD_NAMES
+from leanpmo.detectors.thresholds import DEFAULTS, THRESHOLD_NAMES
 from leanpmo.models import Signal, SignalAcknowledgement
 from leanpmo.services.signals import signal_acknowledge, signal_thresholds_save
 from portfolio.access import money_portfolio_ids

@@ -5,7 +5,6 @@ more than 100 % in total is saved, and the answer carries the warning."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portfolio.api.access import writable_parent
-from portfolio.api.errors import api_validation_error
+from portfolio.api.errors import service_call
 from teams import selectors
 from teams.api.serializers.seats import (
     SeatCreateSerializer,
@@ -26,15 +25,6 @@ from teams.api.serializers.seats import (
 )
 from teams.models import ProductTeam, TeamMembership
 from teams.services.seats import team_membership_add, team_membership_end
-
-
-def _service_call(function, **kwargs):
-    """Call a service; its ValidationError becomes the API's 400 (one error shape)."""
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as exc:
-        raise api_validation_error(exc) from exc
-
 
 SEATS_REFUSAL = "Only Lean PMO of the team's portfolio changes who is in it."
 
@@ -108,7 +98,7 @@ class TeamSeatViewSet(
             end_date=data.get("end_date"),
             viewer=request.user,
         )
-        seat = _service_call(team_membership_add, team=team, by=request.user, **data)
+        seat = service_call(team_membership_add, team=team, by=request.user, **data)
         body = {
             **TeamSeatSerializer(seat, context=self.get_serializer_context()).data,
             "warnings": [{"code": w.code, "message": w.message} for w in warnings],
@@ -125,7 +115,7 @@ class TeamSeatViewSet(
         serializer = SeatEndSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         end_date = serializer.validated_data.get("end_date") or timezone.localdate()
-        seat = _service_call(
+        seat = service_call(
             team_membership_end, membership=seat, end_date=end_date, by=request.user
         )
         return Response(TeamSeatSerializer(seat, context=self.get_serializer_context()).data)

@@ -1,5 +1,5 @@
-"""Initiatives: create and change them (WSJF inputs included), move them on the portfolio kanban
-under the strategic WIP cap, and ask an executive for an exception to the cap.
+"""Initiatives on the portfolio kanban: move them under the strategic WIP cap, and ask an executive
+for an exception to the cap (its approval makes the move).
 
 Every move appends an InitiativeTransition; starting (→ implementing) and stopping also record a
 funding decision with its evidence frozen. Moves into implementing lock the portfolio's row first
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -25,257 +23,17 @@ from leanpmo.models import (
     DecisionKind,
     ExceptionApproval,
     FundingDecision,
-    Guardrail,
     Initiative,
     InitiativeState,
     InitiativeTransition,
-    StrategicTheme,
-    WorkShape,
 )
 from leanpmo.selectors.funding import current_period
-from leanpmo.selectors.initiatives import pending_exception, strategic_cap, strategic_in_progress
+from leanpmo.selectors.initiatives import pending_exception
 from leanpmo.services.audit import actor
 from leanpmo.services.decisions import DecisionInput, decision_record
+from leanpmo.services.initiative_cap import cap_refusal, lock_portfolio
 from leanpmo.services.signals import signals_request
 from portfolio.models import Portfolio
-from teams.models import KeyResult, ProductTeam
-from valuestreams.models import ValueStream
-
-SCALAR_FIELDS = (
-    "title",
-    "description",
-    "owner",
-    "hypothesis_belief",
-    "hypothesis_outcome",
-    "hypothesis_measure",
-    "mvp",
-    "in_scope",
-    "out_of_scope",
-    "cost_estimate",
-    "sponsors",
-    "alternatives",
-    "funding_mode",
-    "end_date",
-    "scope_budget",
-    "user_business_value",
-    "time_criticality",
-    "risk_reduction",
-    "job_size",
-)
-LINK_FIELDS = ("themes", "value_streams", "teams", "leading_indicators")
-CREATION_REASON = "Added to the funnel."
-
-
-class CapRefused(Exception):
-    """A move into implementing would put more strategic initiatives in progress than the
-    portfolio's guardrail allows. `guardrail` names the rule, `in_progress` the initiatives that
-    hold the slots."""
-
-    def __init__(
-        self, *, initiative: Initiative, guardrail: Guardrail, in_progress: list[Initiative]
-    ):
-        self.initiative, self.guardrail, self.in_progress = initiative, guardrail, in_progress
-        names = ", ".join(item.title for item in in_progress)
-        count = len(in_progress)
-        super().__init__(
-            f"Refused by the guardrail “{guardrail.describe()}”: {count} strategic "
-            f"initiative{'s are' if count != 1 else ' is'} already in progress ({names}). "
-            "Finish or stop one first, or ask an executive to approve an exception."
-        )
-
-
-def _link_errors(portfolio: Portfolio, links: dict[str, list]) -> dict[str, str]:
-    """Every linked object must belong to the initiative's portfolio."""
-    owners = {
-        "themes": lambda item: item.portfolio_id,
-        "value_streams": lambda item: item.portfolio_id,
-        "teams": lambda item: item.value_stream.portfolio_id,
-        "leading_indicators": lambda item: item.objective.portfolio_id,
-    }
-    nouns = {
-        "themes": "strategic theme",
-        "value_streams": "value stream",
-        "teams": "team",
-        "leading_indicators": "key result",
-    }
-    errors = {}
-    for name, items in links.items():
-        foreign = [item for item in items if owners[name](item) != portfolio.pk]
-        if foreign:
-            errors[name] = (
-                f"{nouns[name].capitalize()} {foreign[0].pk} is not a {nouns[name]} of {portfolio}."
-            )
-    return errors
-
-
-def _owner_error(portfolio: Portfolio, owner) -> str | None:
-    if owner is None or Portfolio.objects.visible_to(owner).filter(pk=portfolio.pk).exists():
-        return None
-    return f"The owner needs a role or a seat in a team of {portfolio}."
-
-
-def _check_and_save(
-    initiative: Initiative,
-    *,
-    links: dict[str, list],
-    declared_shape: str,
-    user,
-    was_strategic_in_progress: bool,
-) -> Initiative:
-    """Validate the initiative with its new links (field-named errors), then write both."""
-    errors: dict[str, Any] = {}
-    try:
-        initiative.full_clean()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    errors.update(_link_errors(initiative.portfolio, links))
-    owner_problem = _owner_error(initiative.portfolio, initiative.owner)
-    if owner_problem:
-        errors["owner"] = owner_problem
-    teams = links.get("teams")
-    if teams is None and initiative.pk:
-        teams = list(initiative.teams.select_related("value_stream"))
-    teams = teams or []
-    if declared_shape:
-        if declared_shape not in WorkShape.values:
-            errors["work_shape"] = "Choose team mission, product group or strategic initiative."
-        else:
-            problem = metrics.shape_contradiction(
-                declared_shape, [(team.name, team.value_stream.name) for team in teams]
-            )
-            if problem:
-                errors["work_shape"] = problem
-    in_progress = initiative.state == InitiativeState.IMPLEMENTING
-    if in_progress and "teams" in links and not teams:
-        errors["teams"] = "An initiative in progress keeps at least one team: stop it instead."
-    if errors:
-        raise ValidationError(errors)
-    shape = metrics.work_shape(team.value_stream_id for team in teams)
-    if in_progress and shape == metrics.STRATEGIC and not was_strategic_in_progress:
-        # relinking teams would make it strategic while it runs: the cap applies as to a start
-        _lock_portfolio(initiative.portfolio_id)
-        refusal = _cap_refusal(initiative, shape=shape)
-        if refusal is not None:
-            raise refusal
-    with pghistory.context(**actor(user)):
-        initiative.save()
-        for name, items in links.items():
-            getattr(initiative, name).set(items)
-        if teams and ("teams" in links or "value_streams" in links):
-            # a team's value stream is always among the initiative's value streams
-            initiative.value_streams.add(*{team.value_stream for team in teams})
-    signals_request(portfolio_id=initiative.portfolio_id)  # shapes and funding feed detectors 5, 8
-    return initiative
-
-
-@transaction.atomic
-def initiative_create(
-    *,
-    portfolio: Portfolio,
-    user,
-    now: dt.datetime,
-    title: str,
-    declared_shape: str = "",
-    themes: Iterable[StrategicTheme] = (),
-    value_streams: Iterable[ValueStream] = (),
-    teams: Iterable[ProductTeam] = (),
-    leading_indicators: Iterable[KeyResult] = (),
-    **fields: Any,
-) -> Initiative:
-    """Add an initiative to the portfolio's funnel (its first transition says so).
-
-    `fields` are the scalar fields (SCALAR_FIELDS); `declared_shape`, when given, must agree with
-    the linked teams. Raises ValidationError naming the field.
-    """
-    unknown = set(fields) - set(SCALAR_FIELDS)
-    if unknown:
-        raise TypeError(f"initiative_create got unexpected fields: {sorted(unknown)}")
-    initiative = Initiative(
-        portfolio=portfolio,
-        title=title,
-        state=InitiativeState.FUNNEL,
-        state_changed_at=now,
-        created_at=now,
-        created_by=user if user is not None and user.is_authenticated else None,
-        **fields,
-    )
-    links = {
-        "themes": list(themes),
-        "value_streams": list(value_streams),
-        "teams": list(teams),
-        "leading_indicators": list(leading_indicators),
-    }
-    _check_and_save(
-        initiative,
-        links=links,
-        declared_shape=declared_shape,
-        user=user,
-        was_strategic_in_progress=False,
-    )
-    InitiativeTransition.objects.create(
-        initiative=initiative,
-        from_state="",
-        to_state=InitiativeState.FUNNEL,
-        reason=CREATION_REASON,
-        moved_by=user,
-        moved_at=now,
-    )
-    return initiative
-
-
-@transaction.atomic
-def initiative_update(
-    *, initiative: Initiative, user, declared_shape: str = "", **changes: Any
-) -> Initiative:
-    """Change an initiative's fields and links (only those given); WSJF inputs included.
-
-    The state changes only by moves. Relinking teams so that an initiative in progress becomes
-    strategic is held to the WIP cap like a start (CapRefused). Raises ValidationError naming the
-    field; on any refusal nothing is written.
-    """
-    unknown = set(changes) - set(SCALAR_FIELDS) - set(LINK_FIELDS)
-    if unknown:
-        raise TypeError(f"initiative_update got unexpected fields: {sorted(unknown)}")
-    locked = (
-        Initiative.objects.select_for_update(of=("self",))
-        .select_related("portfolio")
-        .get(pk=initiative.pk)
-    )
-    was = locked.state == InitiativeState.IMPLEMENTING and locked.work_shape == metrics.STRATEGIC
-    for name in SCALAR_FIELDS:
-        if name in changes:
-            setattr(locked, name, changes[name])
-    links = {name: list(changes[name]) for name in LINK_FIELDS if name in changes}
-    return _check_and_save(
-        locked,
-        links=links,
-        declared_shape=declared_shape,
-        user=user,
-        was_strategic_in_progress=was,
-    )
-
-
-def _lock_portfolio(portfolio_id: int) -> None:
-    """Serialise everything that can take a strategic slot in this portfolio until commit.
-
-    FOR NO KEY UPDATE: other transactions may still insert rows that reference the portfolio.
-    """
-    Portfolio.objects.select_for_update(no_key=True).filter(pk=portfolio_id).values_list("pk").get()
-
-
-def _cap_refusal(initiative: Initiative, *, shape: str | None) -> CapRefused | None:
-    """CapRefused if starting `initiative` (of `shape`) would exceed the strategic WIP cap."""
-    if shape != metrics.STRATEGIC:
-        return None
-    guardrail = strategic_cap(initiative.portfolio)
-    if guardrail is None or guardrail.max_count is None:
-        return None
-    running = [
-        item for item in strategic_in_progress(initiative.portfolio) if item.pk != initiative.pk
-    ]
-    if len(running) + 1 <= guardrail.max_count:
-        return None
-    return CapRefused(initiative=initiative, guardrail=guardrail, in_progress=running)
 
 
 def _local_day(portfolio: Portfolio, now: dt.datetime) -> dt.date:
@@ -388,7 +146,7 @@ def initiative_move(
     Raises ValidationError (field-named) or CapRefused; on either nothing is written.
     """
     if to_state == InitiativeState.IMPLEMENTING:
-        _lock_portfolio(initiative.portfolio_id)
+        lock_portfolio(initiative.portfolio_id)
     locked = (
         Initiative.objects.select_for_update(of=("self",))
         .select_related("portfolio")
@@ -415,7 +173,7 @@ def initiative_move(
         raise ValidationError(errors)
     decision = exception
     if to_state == InitiativeState.IMPLEMENTING and exception is None:
-        refusal = _cap_refusal(locked, shape=locked.work_shape)
+        refusal = cap_refusal(locked, shape=locked.work_shape)
         if refusal is not None:
             raise refusal
         decision = _record_decision(
@@ -465,7 +223,7 @@ def initiative_exception_request(
     (exception_decide) then makes the move, linked to the decision. Refused (ValidationError) when
     the move is not refused by the cap, when one is already waiting, or the move itself is invalid.
     """
-    _lock_portfolio(initiative.portfolio_id)
+    lock_portfolio(initiative.portfolio_id)
     locked = (
         Initiative.objects.select_for_update(of=("self",))
         .select_related("portfolio")
@@ -477,7 +235,7 @@ def initiative_exception_request(
         errors["expected_outcome"] = "Say what the bet should achieve: an exception is reviewed."
     if errors:
         raise ValidationError(errors)
-    refusal = _cap_refusal(locked, shape=locked.work_shape)
+    refusal = cap_refusal(locked, shape=locked.work_shape)
     if refusal is None:
         raise ValidationError(
             {"to_state": "No exception is needed: this start fits under the cap. Move it."}
