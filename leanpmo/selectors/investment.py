@@ -11,6 +11,7 @@ from django.db.models import Sum
 
 from leanpmo.models import (
     ActualSpend,
+    FundingDecision,
     FundingPeriod,
     ValueStreamBudget,
 )
@@ -110,14 +111,19 @@ def completed_distribution_frame(portfolio: Portfolio, period: FundingPeriod) ->
 
 
 def investment_frames(
-    portfolio: Portfolio, period: FundingPeriod | None
+    portfolio: Portfolio,
+    period: FundingPeriod | None,
+    *,
+    decisions: list[FundingDecision] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every table of the executive page for `period` (constant queries whatever the row counts)."""
+    """Every table of the executive page for `period` (constant queries whatever the row counts).
+    `decisions`: the portfolio's decision log when the caller has read it already."""
     from leanpmo.metrics import mix
 
     all_budgets = budget_frame(portfolio)
     budgets = all_budgets[all_budgets["period_id"] == (period.pk if period else None)]
-    decisions = list(decision_log(portfolio))
+    if decisions is None:
+        decisions = list(decision_log(portfolio))
     empty_teams = pd.DataFrame(columns=["value_stream_id", "team", "fte", "cost"])
     empty_done = pd.DataFrame(columns=["value_stream_id", "item_type", "done"])
     return {
