@@ -26,6 +26,23 @@ def _ordered(mix: pd.DataFrame) -> pd.DataFrame:
     return mix.set_index("shape").reindex(list(SHAPES)).fillna(0)
 
 
+def _by_period(mix: pd.DataFrame) -> dict[Any, tuple[dict[str, tuple[Any, Any]], Any]]:
+    """Period → (shape → (count, cost_share) in SHAPES order with shapes without work as (0, 0.0),
+    the period's count in all), periods in the mix's order: one pass, not a frame per period."""
+    parts: dict[Any, dict[str, tuple[Any, Any]]] = {}
+    totals: dict[Any, Any] = {}
+    for period, shape, count, share in zip(
+        mix["period"], mix["shape"], mix["count"], mix["cost_share"], strict=True
+    ):
+        count = 0 if pd.isna(count) else count
+        parts.setdefault(period, {})[shape] = (count, 0.0 if pd.isna(share) else share)
+        totals[period] = totals.get(period, 0) + count
+    return {
+        period: ({shape: part.get(shape, (0, 0.0)) for shape in SHAPES}, totals[period])
+        for period, part in parts.items()
+    }
+
+
 def pyramid_chart(mix: pd.DataFrame) -> Figure:
     """The pyramid of one period: each shape's share of the work in progress by count and by
     team cost in whole percent (each adding up to 100 %), strategic initiatives on top
@@ -87,14 +104,15 @@ def pyramid_title(mix: pd.DataFrame) -> str:
 def pyramid_trend_chart(mix: pd.DataFrame) -> Figure:
     """Each shape's share of the team cost of the work in progress, period by period (stacked,
     whole percent adding up to 100 % in each period that has work)."""
-    periods = list(dict.fromkeys(mix["period"].tolist()))
+    by_period = _by_period(mix)
+    periods = list(by_period)
     shares: dict[str, list[int]] = {shape: [] for shape in SHAPES}
     counts: dict[str, list[int]] = {shape: [] for shape in SHAPES}
-    for period in periods:
-        part = _ordered(mix[mix["period"] == period])
-        for shape, pct in zip(SHAPES, whole_percents(list(part["cost_share"])), strict=True):
+    for part, _ in by_period.values():
+        pcts = whole_percents([part[shape][1] for shape in SHAPES])
+        for shape, pct in zip(SHAPES, pcts, strict=True):
             shares[shape].append(pct)
-            counts[shape].append(int(part.loc[shape, "count"]))
+            counts[shape].append(int(part[shape][0]))
     return {
         "data": [
             {
@@ -120,13 +138,12 @@ def pyramid_trend_chart(mix: pd.DataFrame) -> Figure:
 
 def pyramid_trend_title(mix: pd.DataFrame) -> str:
     """The latest period's share of team cost in strategic initiatives."""
-    periods = [
-        p for p in dict.fromkeys(mix["period"].tolist()) if mix[mix["period"] == p]["count"].sum()
-    ]
+    by_period = _by_period(mix)
+    periods = [period for period, (_, in_progress) in by_period.items() if in_progress]
     if not periods:
         return "Work-shape mix over periods: nothing in progress yet"
-    last = _ordered(mix[mix["period"] == periods[-1]])
-    pct = whole_percents(list(last["cost_share"]))[list(last.index).index(STRATEGIC)]
+    last, _ = by_period[periods[-1]]
+    pct = whole_percents([last[shape][1] for shape in SHAPES])[SHAPES.index(STRATEGIC)]
     return f"{periods[-1]}: {pct} % of the team cost in strategic initiatives"
 
 

@@ -34,30 +34,33 @@ def stream_team_chart(mix: pd.DataFrame, currency: str) -> Figure:
     """Sorted horizontal bars: each value stream's money, largest first, with its whole-percent
     share (adding up to 100 %); hovering a bar lists the stream's teams with their part (split by
     team cost). `mix`: value_stream, team, amount (leanpmo.metrics.mix.stream_team_mix)."""
-    streams = (
-        mix.groupby("value_stream", as_index=False, sort=False)["amount"]
-        .agg(lambda s: decimal_total(list(s)))
-        .sort_values(["amount", "value_stream"], ascending=[False, True])
+    parts: dict[str, list[tuple[str, Decimal]]] = {}  # stream → its teams' (team, amount), in order
+    for stream, team, amount in zip(mix["value_stream"], mix["team"], mix["amount"], strict=True):
+        parts.setdefault(stream, []).append((team, amount))
+    totals = sorted(
+        ((stream, decimal_total([amount for _, amount in own])) for stream, own in parts.items()),
+        key=lambda pair: (-pair[1], pair[0]),
     )
-    shares = whole_percents(list(streams["amount"]))
+    names = [stream for stream, _ in totals]
+    amounts = [amount for _, amount in totals]
+    shares = whole_percents(amounts)
     teams = {
-        name: "<br>".join(
-            f"{row.team}: {money_short(row.amount, currency)}"
-            for row in part.sort_values("amount", ascending=False).itertuples()
+        stream: "<br>".join(
+            f"{team}: {money_short(amount, currency)}"
+            for team, amount in sorted(own, key=lambda part: part[1], reverse=True)
         )
-        for name, part in mix.groupby("value_stream")
+        for stream, own in parts.items()
     }
-    names = streams["value_stream"].tolist()
     texts = [
         f"<b>{name}</b> · {money_short(amount, currency)} · {pct} %"
-        for name, amount, pct in zip(names, streams["amount"], shares, strict=True)
+        for name, amount, pct in zip(names, amounts, shares, strict=True)
     ]
     return {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
-                "x": as_floats(streams["amount"].tolist()),
+                "x": as_floats(amounts),
                 "y": names,
                 "marker": {"color": "#1f4e79"},
                 "customdata": [teams.get(name, "") for name in names],

@@ -9,10 +9,10 @@ from django import forms
 
 from leanpmo.models import FundingPeriod
 from leanpmo.plan_fields import ALLOCATION_FIELD, FIELD_LABELS, GRID_FIELDS, MONEY_FIELDS
-from portfolio.widgets import date_input
+from portfolio.widgets import DirectHiddenInput, DirectTextInput, date_input
 
-MONEY_WIDGET = forms.TextInput(attrs={"inputmode": "decimal", "class": "money", "size": 10})
-PERCENT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "class": "percent", "size": 3})
+MONEY_WIDGET = DirectTextInput(attrs={"inputmode": "decimal", "class": "money", "size": 10})
+PERCENT_WIDGET = DirectTextInput(attrs={"inputmode": "numeric", "class": "percent", "size": 3})
 
 
 def money_field(label: str) -> forms.DecimalField:
@@ -38,8 +38,8 @@ class PlanRowForm(forms.Form):
     def __init__(self, *args, key: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.key = key
-        self.fields[key] = forms.IntegerField(widget=forms.HiddenInput)
-        self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
+        self.fields[key] = forms.IntegerField(widget=DirectHiddenInput)
+        self.fields["version"] = forms.IntegerField(widget=DirectHiddenInput)
         for name in MONEY_FIELDS:
             self.fields[name] = money_field(FIELD_LABELS[name])
         for name in ALLOCATION_FIELD.values():

@@ -316,60 +316,85 @@ def pyramid_mix(
     order. Initiatives without teams have no shape and are left out.
     """
     shapes = initiative_shapes(links)
-    rows = []
+    ordered = periods.sort_values("start", ignore_index=True)
     implementing = intervals[intervals["state"] == "implementing"]
     implementing = implementing[implementing["initiative_id"].isin(shapes.index)]
-    if not implementing.empty:
+    counts: dict[tuple[int, str], int] = {}
+    costs: dict[tuple[int, str], float] = {}
+    if not implementing.empty and not ordered.empty:
         implementing = implementing.assign(
             shape=implementing["initiative_id"].map(shapes),
             until=_projected_ends(implementing, as_of),
         )
-    for period in periods.sort_values("start").itertuples():
-        snapshot = min(period.end - pd.Timedelta(microseconds=1), as_of)
-        counts = dict.fromkeys(SHAPES, 0)
-        costs = dict.fromkeys(SHAPES, 0.0)
-        if not implementing.empty:
-            running = implementing[
-                (implementing["start"] <= snapshot)
-                & (implementing["end"].isna() | (implementing["end"] > snapshot))
-            ]
-            for shape, number in running.groupby("shape")["initiative_id"].nunique().items():
-                counts[shape] = int(number)
-            costs.update(_period_costs(implementing, links, period.start, period.end))
-        total_count, total_cost = sum(counts.values()), sum(costs.values())
+        # every stay beside every period (slot: the period's place in `ordered`): all periods in
+        # one pass, each group summed in the same order as one pass per period would
+        slots = pd.DataFrame(
+            {
+                "slot": ordered.index,
+                "period_start": ordered["start"],
+                "period_end": ordered["end"],
+                "snapshot": [
+                    min(end - pd.Timedelta(microseconds=1), as_of) for end in ordered["end"]
+                ],
+            }
+        )
+        pairs = slots.merge(implementing, how="cross")
+        counts = _running_counts(pairs)
+        period_days = [
+            (end - start).total_seconds() / DAY_SECONDS
+            for start, end in zip(ordered["start"], ordered["end"], strict=True)
+        ]
+        costs = _slot_costs(pairs, links, period_days)
+    rows = []
+    for slot, period in enumerate(ordered.itertuples()):
+        shape_counts = {shape: counts.get((slot, shape), 0) for shape in SHAPES}
+        shape_costs = {shape: costs.get((slot, shape), 0.0) for shape in SHAPES}
+        total_count, total_cost = sum(shape_counts.values()), sum(shape_costs.values())
         for shape in SHAPES:
             rows.append(
                 (
                     period.period,
                     period.start,
                     shape,
-                    counts[shape],
-                    round(costs[shape], 2),
-                    round(counts[shape] / total_count, 4) if total_count else 0.0,
-                    round(costs[shape] / total_cost, 4) if total_cost else 0.0,
+                    shape_counts[shape],
+                    round(shape_costs[shape], 2),
+                    round(shape_counts[shape] / total_count, 4) if total_count else 0.0,
+                    round(shape_costs[shape] / total_cost, 4) if total_cost else 0.0,
                 )
             )
     return pd.DataFrame(rows, columns=PYRAMID_COLUMNS)
 
 
-def _period_costs(
-    implementing: pd.DataFrame, links: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-) -> dict[str, float]:
-    """Team cost per shape for the stays in implementing that overlap [start, end)."""
-    overlap_start = implementing["start"].clip(lower=start)
-    overlap_end = implementing["until"].clip(upper=end)
+def _running_counts(pairs: pd.DataFrame) -> dict[tuple[int, str], int]:
+    """(slot, shape) → initiatives implementing at the slot's snapshot; `pairs`: stays in
+    implementing beside each period (slot, snapshot, initiative_id, shape, start, end)."""
+    running = pairs[
+        (pairs["start"] <= pairs["snapshot"])
+        & (pairs["end"].isna() | (pairs["end"] > pairs["snapshot"]))
+    ]
+    numbers = running.groupby(["slot", "shape"])["initiative_id"].nunique()
+    return {(int(slot), str(shape)): int(number) for (slot, shape), number in numbers.items()}
+
+
+def _slot_costs(
+    pairs: pd.DataFrame, links: pd.DataFrame, period_days: list[float]
+) -> dict[tuple[int, str], float]:
+    """(slot, shape) → team cost of the stays in implementing within each period [period_start,
+    period_end); `period_days`: each slot's length in days. A team's cost is never counted beyond
+    its capacity: when its initiatives add up to more days than the period has, each gets its
+    share."""
+    start, until = pairs["start"], pairs["until"]
+    overlap_start = start.where(start >= pairs["period_start"], pairs["period_start"])
+    overlap_end = until.where(until <= pairs["period_end"], pairs["period_end"])
     days = (overlap_end - overlap_start).dt.total_seconds() / DAY_SECONDS
-    stays = implementing.assign(days=days)
+    stays = pairs.assign(days=days)
     stays = stays[stays["days"] > 0]
     if stays.empty:
         return {}
-    per_initiative = stays.groupby(["initiative_id", "shape"], as_index=False)["days"].sum()
+    per_initiative = stays.groupby(["slot", "initiative_id", "shape"], as_index=False)["days"].sum()
     team_days = per_initiative.merge(links, on="initiative_id")
-    period_days = (end - start).total_seconds() / DAY_SECONDS
-    busy = team_days.groupby("team_id")["days"].transform("sum")
-    scale = (period_days / busy).clip(upper=1.0)
+    busy = team_days.groupby(["slot", "team_id"])["days"].transform("sum")
+    scale = (team_days["slot"].map(dict(enumerate(period_days))) / busy).clip(upper=1.0)
     cost = team_days["year_cost"] * team_days["days"] / YEAR_DAYS * scale
-    return {
-        str(shape): float(value)
-        for shape, value in team_days.assign(cost=cost).groupby("shape")["cost"].sum().items()
-    }
+    sums = team_days.assign(cost=cost).groupby(["slot", "shape"])["cost"].sum()
+    return {(int(slot), str(shape)): float(value) for (slot, shape), value in sums.items()}

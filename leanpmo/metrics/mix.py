@@ -24,16 +24,22 @@ def stream_team_mix(budgets: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     fte, cost (Decimal). Returns value_stream, team, amount, team_cost (Decimal, to the cent). A
     stream without teams (or without team cost) keeps its money on one row named "(no team)".
     """
+    own_teams: dict[object, list[tuple[str, Decimal]]] = {}
+    for stream_id, team, cost in zip(
+        teams["value_stream_id"], teams["team"], teams["cost"], strict=True
+    ):
+        own_teams.setdefault(stream_id, []).append((team, cost))
     rows = []
-    for budget in budgets.itertuples():
-        own = teams[teams["value_stream_id"] == budget.value_stream_id]
-        cost = money_sum(own["cost"])
-        if own.empty or cost == 0:
-            rows.append((budget.value_stream, "(no team)", cents(budget.total), ZERO))
+    for stream_id, stream, total in zip(
+        budgets["value_stream_id"], budgets["value_stream"], budgets["total"], strict=True
+    ):
+        own = own_teams.get(stream_id, [])
+        cost = money_sum(team_cost for _, team_cost in own)
+        if not own or cost == 0:
+            rows.append((stream, "(no team)", cents(total), ZERO))
             continue
-        for team in own.itertuples():
-            share = cents(budget.total * team.cost / cost)
-            rows.append((budget.value_stream, team.team, share, cents(team.cost)))
+        for team, team_cost in own:
+            rows.append((stream, team, cents(total * team_cost / cost), cents(team_cost)))
     return pd.DataFrame(rows, columns=["value_stream", "team", "amount", "team_cost"])
 
 

@@ -11,10 +11,17 @@ from django.db.models import Sum
 
 from leanpmo.models import (
     ActualSpend,
+    FundingDecision,
     FundingPeriod,
     ValueStreamBudget,
 )
-from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD
+from leanpmo.plan_fields import (
+    ALLOCATION_FIELD,
+    FIXED_SCOPE_FIELD,
+    HORIZON_AMOUNT_FIELD,
+    PLAN_FIELDS,
+    THEME_SPLIT_FIELD,
+)
 from leanpmo.selectors.decisions import decision_log, decision_timeline_frame
 from leanpmo.selectors.funding import themes_by_id
 from portfolio.models import Portfolio
@@ -50,24 +57,25 @@ def budget_frame(portfolio: Portfolio) -> pd.DataFrame:
         )
     }
     records = []
-    for budget in ValueStreamBudget.objects.filter(period__portfolio=portfolio).select_related(
-        "period", "value_stream"
-    ):
-        actual = actuals.get((budget.period_id, budget.value_stream_id))
+    for row in ValueStreamBudget.objects.filter(period__portfolio=portfolio).values(
+        "period_id", "period__name", "period__starts_on", "period__status", "value_stream_id",
+        "value_stream__name", *PLAN_FIELDS,
+    ):  # fmt: skip
         records.append(
             {
-                "period_id": budget.period_id,
-                "period": budget.period.name,
-                "period_start": budget.period.starts_on,
-                "status": budget.period.status,
-                "value_stream_id": budget.value_stream_id,
-                "value_stream": budget.value_stream.name,
-                **{code: getattr(budget, field) for code, field in HORIZON_AMOUNT_FIELD.items()},
-                "total": budget.total,
-                "fixed_scope": budget.fixed_scope_amount,
-                **{kind: getattr(budget, field) for kind, field in ALLOCATION_FIELD.items()},
-                "theme_split": budget.theme_split,
-                "actual": actual,
+                "period_id": row["period_id"],
+                "period": row["period__name"],
+                "period_start": row["period__starts_on"],
+                "status": row["period__status"],
+                "value_stream_id": row["value_stream_id"],
+                "value_stream": row["value_stream__name"],
+                **{code: row[field] for code, field in HORIZON_AMOUNT_FIELD.items()},
+                # as ValueStreamBudget.total adds them
+                "total": sum((row[field] for field in HORIZON_AMOUNT_FIELD.values()), Decimal(0)),
+                "fixed_scope": row[FIXED_SCOPE_FIELD],
+                **{kind: row[field] for kind, field in ALLOCATION_FIELD.items()},
+                "theme_split": row[THEME_SPLIT_FIELD],
+                "actual": actuals.get((row["period_id"], row["value_stream_id"])),
             }
         )
     columns = [
@@ -103,14 +111,19 @@ def completed_distribution_frame(portfolio: Portfolio, period: FundingPeriod) ->
 
 
 def investment_frames(
-    portfolio: Portfolio, period: FundingPeriod | None
+    portfolio: Portfolio,
+    period: FundingPeriod | None,
+    *,
+    decisions: list[FundingDecision] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every table of the executive page for `period` (constant queries whatever the row counts)."""
+    """Every table of the executive page for `period` (constant queries whatever the row counts).
+    `decisions`: the portfolio's decision log when the caller has read it already."""
     from leanpmo.metrics import mix
 
     all_budgets = budget_frame(portfolio)
     budgets = all_budgets[all_budgets["period_id"] == (period.pk if period else None)]
-    decisions = list(decision_log(portfolio))
+    if decisions is None:
+        decisions = list(decision_log(portfolio))
     empty_teams = pd.DataFrame(columns=["value_stream_id", "team", "fte", "cost"])
     empty_done = pd.DataFrame(columns=["value_stream_id", "item_type", "done"])
     return {

@@ -10,7 +10,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BoundField
+from django.forms.utils import ErrorList
 from django.http import QueryDict
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 from leanpmo.forms.funding import PlanRowForm, PlanRowFormSet
 from leanpmo.guardrails import Result, check_plan
@@ -28,7 +32,38 @@ from leanpmo.selectors.funding import (
     previous_totals,
 )
 from leanpmo.services.money_plans import PlanRowError, PlanRowInput
+from portfolio.formatting import money, percent
 from portfolio.models import Portfolio
+
+ALLOCATION_NAMES = frozenset(ALLOCATION_FIELD.values())
+
+
+class GridCell:
+    """One money or allocation cell of a grid row, with what the template writes for it worked out
+    once here (a grid has hundreds of cells: lookups and filters per cell in the template were most
+    of the page's time): whether it is an allocation share (else money), the label a screen reader
+    reads, the field's errors, and, when asked, its input or its value as text (read-only grids)."""
+
+    __slots__ = ("alloc", "errors", "field", "id", "label")
+
+    def __init__(self, field: BoundField, *, stream: str, currency: str):
+        self.field = field
+        self.alloc = field.name in ALLOCATION_NAMES
+        self.id = field.id_for_label
+        self.errors: ErrorList = field.errors
+        unit = "of capacity" if self.alloc else f"in {currency}"
+        self.label = f"{stream} {field.label} {unit}"
+
+    @property
+    def input(self) -> SafeString:
+        """The cell's input as the form renders it."""
+        return conditional_escape(self.field)
+
+    @property
+    def text(self) -> str:
+        """The cell's value for people: "30 %" or whole money ("1,250,000")."""
+        value = self.field.value()
+        return percent(value) if self.alloc else money(value)
 
 
 @dataclass
@@ -43,6 +78,7 @@ class GridRow:
     allocation: int | None
     previous: Decimal | None = None
     change: Decimal | None = None
+    cells: list[GridCell] | None = None
 
 
 def _change(total: Decimal | None, previous: Decimal | None) -> Decimal | None:
@@ -111,10 +147,15 @@ class MoneyGrid:
         return [typed.get(item.pk, item) for item in self.items], problems
 
     def rows(
-        self, typed: Sequence[MoneyPlan], previous: Mapping[int, Decimal] | None = None
+        self,
+        typed: Sequence[MoneyPlan],
+        previous: Mapping[int, Decimal] | None = None,
+        *,
+        currency: str = "",
     ) -> list[GridRow]:
-        """The rows to render, each with its total and allocation sum from `typed`, and its value
-        stream's previous total from `previous` (value stream id → total)."""
+        """The rows to render, each with its total and allocation sum from `typed`, its value
+        stream's previous total from `previous` (value stream id → total), and its cells (money
+        labelled in `currency`)."""
         by_id = {item.pk: item for item in typed}
         previous = previous or {}
         rows = []
@@ -122,14 +163,20 @@ class MoneyGrid:
             item = by_id.get(form.row_id)
             total, allocation = (_total(item), _allocation(item)) if item else (None, None)
             before = previous.get(item.value_stream_id) if item else None
+            stored = self.by_id.get(form.row_id)
+            stream = stored.value_stream.name if stored else ""
             rows.append(
                 GridRow(
                     form,
-                    self.by_id.get(form.row_id),
+                    stored,
                     total,
                     allocation,
                     before,
                     _change(total, before),
+                    [
+                        GridCell(field, stream=stream, currency=currency)
+                        for field in form.visible_fields()
+                    ],
                 )
             )
         return rows
@@ -224,7 +271,7 @@ def plan_summary(
     typed, problems = grid.typed() if grid.formset.is_bound else (grid.items, [])
     before = previous_period(period)
     before_totals = previous_totals(period)
-    rows = grid.rows(typed, before_totals)
+    rows = grid.rows(typed, before_totals, currency=portfolio.currency)
     readable = _readable_plan(typed)
     plan = [budget_plan_row(item) for item in typed] if readable else []
     results: list[Result] = (

@@ -24,10 +24,10 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the money goes and whether decisions held: the executive's view of a portfolio."""
     portfolio, role = get_money_portfolio(request.user, pk)
     period = get_chosen_period(request, portfolio)
-    frames = investment_frames(portfolio, period)
+    decisions = list(decision_log(portfolio))
+    frames = investment_frames(portfolio, period, decisions=decisions)
     query = f"?period={period.pk}" if period else ""
     check = period_check(period) if period else None
-    decisions = list(decision_log(portfolio)[:8])
     context = {
         "portfolio": portfolio,
         "funding_nav": funding_nav(portfolio, request.user),
@@ -40,7 +40,7 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
             csv_url=lambda key: reverse("investment-chart-csv", args=[portfolio.pk, key]) + query,
         ),
         "check": check,
-        "recent_decisions": decisions,
+        "recent_decisions": decisions[:8],
         "total": check.totals["total"] if check else None,
         "pyramid": pyramid_section(portfolio, period=period, as_of=timezone.now()),
     }
