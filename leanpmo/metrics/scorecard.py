@@ -83,12 +83,27 @@ def _number(value, scale: float = 1.0, digits: int = 1) -> float | None:
     return round(float(value) / scale, digits)
 
 
-def _flow(rows: pd.DataFrame, as_of: pd.Timestamp) -> dict:
-    complete = rows[rows["window_end"] <= as_of].sort_values("window_start")
-    if complete.empty:
+def _last_complete(frame: pd.DataFrame, as_of: pd.Timestamp, order: str, count: int) -> dict:
+    """Per scope_id, the last ``count`` rows (as dicts, oldest first) of those complete at
+    ``as_of`` (window_end <= as_of), in ``order``: one sort and one pass for every value stream."""
+    if frame.empty:
         return {}
-    last = complete.iloc[-1]
-    before = complete.iloc[-2] if len(complete) > 1 else None
+    complete = frame[frame["window_end"] <= as_of]
+    complete = complete.sort_values(["scope_id", order], kind="stable")
+    last = complete.groupby("scope_id", sort=False).tail(count)
+    found: dict = {}
+    for record in last.to_dict("records"):
+        found.setdefault(record["scope_id"], []).append(record)
+    return found
+
+
+def _flow(rows: list[dict]) -> dict:
+    """The flow figures of a value stream's last complete month (``rows``: its last two complete
+    months, oldest first) against the month before."""
+    if not rows:
+        return {}
+    last = rows[-1]
+    before = rows[-2] if len(rows) > 1 else None
     get = (lambda column: before[column]) if before is not None else (lambda column: None)
     return {
         "velocity": int(last["velocity"]),
@@ -102,11 +117,11 @@ def _flow(rows: pd.DataFrame, as_of: pd.Timestamp) -> dict:
     }
 
 
-def _dora(rows: pd.DataFrame, as_of: pd.Timestamp) -> dict:
-    complete = rows[rows["window_end"] <= as_of].sort_values("window_end")
-    if complete.empty:
+def _dora(rows: list[dict]) -> dict:
+    """The DORA tiers of a value stream's last complete month (``rows``: that month)."""
+    if not rows:
         return {}
-    last = complete.iloc[-1]
+    last = rows[-1]
     tiers = (
         "deployment_frequency_tier",
         "lead_time_tier",
@@ -116,11 +131,13 @@ def _dora(rows: pd.DataFrame, as_of: pd.Timestamp) -> dict:
     return {**{tier: last[tier] or None for tier in tiers}, "dora_month": str(last["label"])}
 
 
-def _outcomes(rows: pd.DataFrame, today: dt.date) -> dict:
-    if rows.empty:
+def _outcomes(rows: list, today: dt.date) -> dict:
+    """Outcome progress and stale share of a value stream's open key results (``rows``: tuples
+    with the key result columns)."""
+    if not rows:
         return {"key_results": 0}
     progress, stale = [], 0
-    for row in rows.itertuples(index=False):
+    for row in rows:
         value = None if row.value is None or pd.isna(row.value) else row.value
         share = key_result_progress(baseline=row.baseline, target=row.target, value=value)
         if share is not None:
@@ -158,13 +175,32 @@ def _realisation(rows: pd.DataFrame, today: dt.date) -> dict:
     }
 
 
-def _of(frame: pd.DataFrame, column: str, value) -> pd.DataFrame:
-    return frame[frame[column] == value] if not frame.empty else frame
+def _tuples_by(frame: pd.DataFrame, column: str) -> dict:
+    """The rows of ``frame`` as named tuples per value of ``column`` (in their order), read in
+    one pass (a pass per value stream built a tuple class each time)."""
+    found: dict = {}
+    if not frame.empty:
+        for row in frame.itertuples(index=False):
+            found.setdefault(getattr(row, column), []).append(row)
+    return found
+
+
+def _split(frame: pd.DataFrame, column: str) -> tuple[dict, pd.DataFrame]:
+    """The rows of ``frame`` per value of ``column`` (in their order), in one pass, and the empty
+    frame a value without rows gets: a boolean filter per value stream cost a scan of the whole
+    frame each (most of the portfolio page's time with 80 value streams)."""
+    if frame.empty:
+        return {}, frame
+    return dict(tuple(frame.groupby(column, sort=False))), frame.iloc[:0]
 
 
 def scorecard_frame(inputs: ScorecardInputs, *, as_of: dt.datetime, today: dt.date) -> pd.DataFrame:
     """One row per value stream (COLUMNS), in name order; None where there is nothing to show."""
     moment = pd.Timestamp(as_of)
+    flow = _last_complete(inputs.flow, moment, "window_start", 2)
+    dora = _last_complete(inputs.dora, moment, "window_end", 1)
+    key_results = _tuples_by(inputs.key_results, "value_stream_id")
+    realisation, no_realisation = _split(inputs.realisation, "value_stream_id")
     rows = []
     for stream_id, name in inputs.streams:
         budget = inputs.budgets.get(stream_id)
@@ -183,10 +219,10 @@ def scorecard_frame(inputs: ScorecardInputs, *, as_of: dt.datetime, today: dt.da
             ),
             open_signals=inputs.signals.get(stream_id, 0),
         )
-        row.update(_flow(_of(inputs.flow, "scope_id", stream_id), moment))
-        row.update(_dora(_of(inputs.dora, "scope_id", stream_id), moment))
-        row.update(_outcomes(_of(inputs.key_results, "value_stream_id", stream_id), today))
-        row.update(_realisation(_of(inputs.realisation, "value_stream_id", stream_id), today))
+        row.update(_flow(flow.get(stream_id, [])))
+        row.update(_dora(dora.get(stream_id, [])))
+        row.update(_outcomes(key_results.get(stream_id, []), today))
+        row.update(_realisation(realisation.get(stream_id, no_realisation), today))
         rows.append(row)
     # objects, not floats: an id stays 5 (not 5.0, which no URL takes) and a missing value None
     frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
