@@ -86,7 +86,9 @@ def test_the_first_run_after_local_midnight_recomputes_the_open_windows_exactly(
 
 
 @pytest.mark.django_db
-def test_a_deployment_ingest_runs_a_recompute_that_reads_no_work_item(org, teams, monkeypatch):
+def test_a_deployment_ingest_runs_a_recompute_that_reads_no_work_item(
+    org, teams, monkeypatch, client_for
+):
     map_statuses(org.portfolio)
     generated_dataset(
         org.portfolio, teams, items=150, start=AS_OF - dt.timedelta(days=120), days=120, seed=23
@@ -106,6 +108,8 @@ def test_a_deployment_ingest_runs_a_recompute_that_reads_no_work_item(org, teams
     )
     job = RecomputeJob.objects.get(portfolio=org.portfolio, status="queued")
     assert (job.kind, job.dora_changed, job.team_ids, job.item_ids) == ("incremental", True, [], [])
+    shown = client_for("pmo").get(f"/api/v1/recompute-jobs/{job.pk}/").json()
+    assert (shown["kind"], shown["dora_changed"], shown["item_ids"]) == ("incremental", True, [])
     histories_read = []
     real_read_history = read.read_history
 

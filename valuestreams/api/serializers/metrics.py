@@ -105,6 +105,7 @@ class RecomputeJobSerializer(serializers.ModelSerializer):
             "progress",
             "item_ids",
             "team_ids",
+            "dora_changed",
             "attempts",
             "error",
             "run",
