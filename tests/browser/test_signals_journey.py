@@ -15,6 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from leanpmo.models import ExceptionApproval, Signal
+from leanpmo.selectors.signals import local_today
 from leanpmo.services.budgets import budget_create
 from leanpmo.services.decisions import DecisionInput, decision_record
 from leanpmo.services.periods import period_create, period_transition
@@ -111,7 +112,9 @@ def test_the_pmo_sets_a_stale_outcome_aside_for_two_weeks_and_three_weeks_later_
     card.get_by_role("link", name="Acknowledge").click()
     page.get_by_label("Reason").fill("The team is at the scheme certification this fortnight.")
     until = page.get_by_label("Until")
-    assert until.input_value() == (timezone.localdate() + dt.timedelta(days=14)).isoformat()
+    # two weeks from the portfolio's own today (its date, not the server's, near midnight)
+    today = local_today(org.portfolio, timezone.now())
+    assert until.input_value() == (today + dt.timedelta(days=14)).isoformat()
     shot(page, "signals-pmo-acknowledge")
     page.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(f"**/portfolios/{org.portfolio.pk}/signals/")
