@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from psycopg import sql
 
@@ -209,16 +210,17 @@ def recompute_nightly(*, now: datetime | None = None) -> list[int]:
     day's incremental runs build on a run of the same local day, and the rows that the date
     alone changes (the open windows' DORA calendar days) are recomputed once a day, here."""
     now = now or timezone.now()
-    requested = []
-    for portfolio in Portfolio.objects.order_by("pk"):
-        since = RecomputeJob.objects.filter(
-            portfolio=portfolio,
-            kind=MetricRun.Kind.FULL,
-            created_at__gte=_local_midnight(portfolio, now),
-        )
-        if not since.exists():
-            requested.append(recompute_request(portfolio=portfolio, full=True).pk)
-    return requested
+    last_full = dict(
+        RecomputeJob.objects.filter(kind=MetricRun.Kind.FULL)
+        .values_list("portfolio")
+        .annotate(last=Max("created_at"))
+        .order_by()
+    )
+    return [
+        recompute_request(portfolio=portfolio, full=True).pk
+        for portfolio in Portfolio.objects.order_by("pk")
+        if (last := last_full.get(portfolio.pk)) is None or last < _local_midnight(portfolio, now)
+    ]
 
 
 # --- a run: read, compute, publish ----------------------------------------------------------------
