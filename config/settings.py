@@ -210,6 +210,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portfolio.tasks.beat_heartbeat", "schedule": 60.0},
+    # the page sections' data version forgets changes older than an hour (portfolio.sections)
+    "data-changes-prune": {
+        "task": "portfolio.tasks.prune_data_changes",
+        "schedule": crontab(minute=40),
+    },
     # lost recompute and import jobs are sent again; every portfolio is recomputed fully once a
     # day, by the first hourly beat after its own local midnight
     "job-sweep": {"task": "valuestreams.tasks.sweep_jobs", "schedule": 60.0},
@@ -349,6 +354,12 @@ SPECTACULAR_SETTINGS = {
 # (DRF's rate syntax), and the same question is answered from the cache until the next recompute.
 LIVE_METRICS_RATE = os.environ.get("STEWARD_LIVE_METRICS_RATE", "30/hour")
 LIVE_METRICS_CACHE_SECONDS = 3600
+
+# Page sections (scorecard, investment charts, outcome roll-ups) are kept per process and data
+# version and built again after any write (portfolio.sections); off: built on every request.
+STEWARD_KEEP_SECTIONS = env_bool("STEWARD_KEEP_SECTIONS", True)
+# A kept section that reads a table without a data-change trigger fails (on in the tests).
+STEWARD_CHECK_KEPT_READS = env_bool("STEWARD_CHECK_KEPT_READS")
 
 DEMO_PASSWORD = os.environ.get("STEWARD_DEMO_PASSWORD", "demo")
 

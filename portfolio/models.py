@@ -220,3 +220,25 @@ class IntegrationToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.PREFIX}{self.key_id}…) for {self.portfolio}"
+
+
+class DataChange(models.Model):
+    """One row per committed transaction that wrote to a table the pages read (a trigger on every
+    such table adds it; see portfolio.sections). The number of rows and the largest id change
+    whenever the data does, which is what page sections are kept by. Pruned hourly."""
+
+    txid = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"data change {self.pk} (transaction {self.txid})"
+
+
+class DataChangeEpoch(models.Model):
+    """How many times old data changes were pruned (one row): part of the data version, so that a
+    count of data changes is never seen twice for different data."""
+
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"data change epoch {self.n}"

@@ -43,6 +43,7 @@ PEOPLE = ("anonymous", "outsider", "member", "executive", "pmo", "admin")
 def _test_settings(settings):
     """Fast password hashing; static files straight from the source tree (no collectstatic run)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STEWARD_CHECK_KEPT_READS = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

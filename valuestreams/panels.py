@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from portfolio.charting import Figure, chart_panel
@@ -145,7 +146,9 @@ TEAM_CHARTS = ("velocity", "flow-time", "efficiency", "load", "dora")
 def flow_panels(
     dashboard: FlowDashboard, names: tuple[str, ...], csv_url: Callable[[str], str], prefix: str
 ) -> list[dict[str, Any]]:
-    """`chart_panel` dicts for the named charts of a dashboard, each with its CSV link."""
+    """`chart_panel` dicts for the named charts of a dashboard, each with its CSV link and its
+    markup (`html`: `_partials/chart.html` rendered once, as pages show the panels of a published
+    run many times)."""
     has_target = dashboard.distribution["target"].notna().any()
     target = ", against the target allocation" if has_target else " (no target allocation set)"
     benchmark = dashboard.dora[0].benchmark_name if dashboard.dora else ""
@@ -170,6 +173,8 @@ def flow_panels(
                 ),
             )
         )
+    for panel in panels:
+        panel["html"] = render_to_string("_partials/chart.html", {"chart": panel})
     return panels
 
 

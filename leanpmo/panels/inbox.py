@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 from django.core.paginator import Page, Paginator
 from django.db.models import Sum
 
@@ -17,8 +16,9 @@ from leanpmo.models import Signal, SignalDailyCount, SignalEvaluation
 from leanpmo.panels.rows import NEW_FOR, SignalRow, signal_rows
 from leanpmo.selectors.signals import local_today, signal_list
 from portfolio.access import can_edit_structure, can_see_money
-from portfolio.charting import chart_panel
+from portfolio.charting import Figure, chart_panel, figure
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 
 
 @dataclass
@@ -97,27 +97,30 @@ def _detector_counts(portfolio: Portfolio, now: dt.datetime) -> list[DetectorCou
     ]
 
 
-def signal_trend_chart(counts: pd.DataFrame, *, start: dt.date, end: dt.date) -> go.Figure:
-    """Open signals per day (columns day, open), one line over the days from `start` to `end`."""
-    figure = go.Figure(
-        go.Scatter(
-            x=list(counts["day"]),
-            y=list(counts["open"]),
-            mode="lines+markers",
-            name="Open signals",
-            line={"color": "#1f4e79"},
-        )
-    )
-    figure.update_layout(
-        xaxis={
-            "type": "date",
-            "range": [start.isoformat(), end.isoformat()],
-            "tickformat": "%-d %b",
+def signal_trend_chart(counts: pd.DataFrame, *, start: dt.date, end: dt.date) -> Figure:
+    """Open signals per day (columns day, open), one line over the days from `start` to `end`
+    (a plain figure: portfolio.charting)."""
+    return figure(
+        [
+            {
+                "type": "scatter",
+                "x": list(counts["day"]),
+                "y": list(counts["open"]),
+                "mode": "lines+markers",
+                "name": "Open signals",
+                "line": {"color": "#1f4e79"},
+            }
+        ],
+        {
+            "xaxis": {
+                "type": "date",
+                "range": [start.isoformat(), end.isoformat()],
+                "tickformat": "%-d %b",
+            },
+            "yaxis": {"title": {"text": "Open signals"}, "rangemode": "tozero"},
+            "showlegend": False,
         },
-        yaxis={"title": "Open signals", "rangemode": "tozero"},
-        showlegend=False,
     )
-    return figure
 
 
 def _trend(portfolio: Portfolio, today: dt.date) -> dict:
@@ -161,7 +164,12 @@ def signal_inbox(
         ),
         page=current,
         counts=_detector_counts(portfolio, now),
-        trend=_trend(portfolio, local_today(portfolio, now)),
+        trend=kept(
+            "signal-trend",
+            (portfolio.pk, local_today(portfolio, now)),
+            lambda: _trend(portfolio, local_today(portfolio, now)),
+            now=now,
+        ),
         evaluated_at=evaluation.evaluated_at if evaluation else None,
         as_of=evaluation.as_of if evaluation else None,
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from leanpmo.detectors.wording import money, percent
 from leanpmo.metrics.scorecard import movers, scorecard_frame, sort_scorecard
@@ -48,6 +51,11 @@ class Scorecard:
     month: str
     frame: pd.DataFrame
     movers: list[dict]
+
+    @cached_property
+    def rows_markup(self) -> list[SafeString]:
+        """Each row's cells as markup (built once: a kept scorecard is shown many times)."""
+        return [row_markup(row) for row in self.rows]
 
     def sort_url(self, column: str) -> str:
         descending = self.sort == column
@@ -174,6 +182,39 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
         ),
     }
     return [cells[column.key] for column in columns]
+
+
+def _cell_markup(cell: Cell, first: bool) -> str:
+    """One cell's markup (every value escaped)."""
+    e = conditional_escape
+    if first:
+        opening, closing = '<th scope="row">', "</th>"
+    else:
+        css = "" if cell.badges or cell.css == "name" else "num"
+        opening, closing = f'<td class="{css}">', "</td>"
+    if cell.badges:
+        badges = "".join(
+            f'<span class="tier-badge small tier-{e(tier)}" title="{e(title)}">'
+            f'<span class="visually-hidden">{e(title)}</span>'
+            f'<span aria-hidden="true">{e(text)}</span></span>'
+            for tier, text, title in cell.badges
+        )
+        content = f'<a class="tier-set" href="{e(cell.url)}">{badges}</a>\n          '
+    elif cell.url:
+        note = f' title="{e(cell.note)}"' if cell.note else ""
+        content = f'<a class="{e(cell.css)}" href="{e(cell.url)}"{note}>{e(cell.text)}</a>'
+    else:
+        content = f'<span class="{e(cell.css)}">{e(cell.text)}</span>'
+    return f"{opening}\n          {content}\n        {closing}"
+
+
+def row_markup(row: list[Cell]) -> SafeString:
+    """A row's cells: the value stream as the row's header, the figures as cells. Written here
+    rather than by a template loop: 80 value streams of 13 cells each cost ~20 ms in the
+    template engine."""
+    return mark_safe(
+        "".join(_cell_markup(cell, n == 0) for n, cell in enumerate(row))
+    )  # every value escaped above
 
 
 def scorecard(portfolio: Portfolio, *, role: str | None, sort: str, now: dt.datetime) -> Scorecard:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 
 from leanpmo import plan_text
 from leanpmo.guardrails import Result, explain
@@ -48,37 +46,3 @@ def within_streams(rows: list[dict]) -> list[dict]:
     """The scenario comparison's per-value-stream checks within their guardrail on both sides
     (shown folded)."""
     return [row for row in rows if row["verdict"] == "within" and row["scope"] != "Portfolio"]
-
-
-def _scorecard_cell(cell, first: bool) -> str:
-    """One scorecard cell's markup, exactly as the cell loop of ``leanpmo/_scorecard.html``
-    wrote it before (every value escaped)."""
-    e = conditional_escape
-    if first:
-        opening, closing = '<th scope="row">', "</th>"
-    else:
-        css = "" if cell.badges or cell.css == "name" else "num"
-        opening, closing = f'<td class="{css}">', "</td>"
-    if cell.badges:
-        badges = "".join(
-            f'<span class="tier-badge small tier-{e(tier)}" title="{e(title)}">'
-            f'<span class="visually-hidden">{e(title)}</span>'
-            f'<span aria-hidden="true">{e(text)}</span></span>'
-            for tier, text, title in cell.badges
-        )
-        content = f'<a class="tier-set" href="{e(cell.url)}">{badges}</a>\n          '
-    elif cell.url:
-        note = f' title="{e(cell.note)}"' if cell.note else ""
-        content = f'<a class="{e(cell.css)}" href="{e(cell.url)}"{note}>{e(cell.text)}</a>'
-    else:
-        content = f'<span class="{e(cell.css)}">{e(cell.text)}</span>'
-    return f"{opening}\n          {content}\n        {closing}"
-
-
-@register.filter
-def scorecard_cells(row) -> str:
-    """A scorecard row's cells (leanpmo.panels.scorecard.Cell): the value stream as the row's
-    header, the figures as cells. Written here rather than by a template loop: 80 value streams
-    of 13 cells each cost the portfolio page ~20 ms in the template engine."""
-    # every value is escaped in _scorecard_cell
-    return mark_safe("".join(_scorecard_cell(cell, n == 0) for n, cell in enumerate(row)))

@@ -38,6 +38,7 @@ from leanpmo.selectors.initiatives import (
     initiative_list,
     pending_exception,
 )
+from leanpmo.selectors.signals import local_today
 from leanpmo.services.exception_approvals import may_approve_exceptions
 from leanpmo.services.initiative_cap import CapRefused
 from leanpmo.services.initiative_edits import initiative_create, initiative_update
@@ -47,6 +48,7 @@ from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 
 
 def _portfolio(
@@ -75,13 +77,19 @@ def _board_context(
     show_money = can_see_money(role, portfolio)
     if page and show_money:
         extra = {"funding_nav": funding_nav(portfolio, request.user), **extra}
+    now = timezone.now()
     return {
         "portfolio": portfolio,
         "role": role,
         "can_edit": can_edit_structure(role),
         "can_see_money": show_money,
         "can_approve": may_approve_exceptions(request.user, portfolio),
-        "board": board_section(portfolio, as_of=timezone.now()),
+        "board": kept(
+            "kanban",
+            (portfolio.pk, local_today(portfolio, now)),
+            lambda: board_section(portfolio, as_of=now),
+            now=now,
+        ),
         **extra,
     }
 

@@ -15,6 +15,7 @@ from leanpmo.selectors.funding import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.form_errors import add_service_errors
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 from teams.forms.objectives import KeyResultForm, ObjectiveForm
 from teams.models import KeyResult, Objective
 from teams.panels.outcome_tree import outcome_branch, outcome_tree
@@ -46,16 +47,15 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
-    themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
-    if themes:
-        money = theme_money(portfolio, today=timezone.localdate())
-        for theme in themes:
-            theme.money = money.get(theme.pk)
+    today = timezone.localdate()
     opened = request.GET.get("open", "")
     context = {
         "portfolio": portfolio,
-        "tree": outcome_tree(
-            portfolio, as_of=timezone.localdate(), show_themes=show_themes, themes=themes
+        "tree": kept(
+            "outcome-tree",
+            (portfolio.pk, today, show_themes),
+            lambda: _outcome_tree(portfolio, today, show_themes),
+            now=timezone.now(),
         ),
         "show_themes": show_themes,
         "can_edit": can_edit_structure(role),
@@ -63,6 +63,17 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
         "open_branch": int(opened) if opened.isdigit() else None,
     }
     return render(request, "teams/portfolio_outcomes.html", context)
+
+
+def _outcome_tree(portfolio: Portfolio, today, show_themes: bool):
+    """The outcomes page's cascade, with the strategic themes' money for those who see money
+    (kept per data version: portfolio.sections)."""
+    themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
+    if themes:
+        money = theme_money(portfolio, today=today)
+        for theme in themes:
+            theme.money = money.get(theme.pk)
+    return outcome_tree(portfolio, as_of=today, show_themes=show_themes, themes=themes)
 
 
 @require_safe

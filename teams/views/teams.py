@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.http import form_status
+from portfolio.sections import kept
 from teams.access import may_write_outcomes
 from teams.forms.outcomes import OutcomeUpdateForm
 from teams.forms.teams import ProductTeamForm
@@ -39,7 +40,12 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit_structure(role),
         "can_see_money": can_see_money(role, portfolio),
         "is_my_team": any(seat.person_id == request.user.pk for seat in roster),
-        "outcomes": team_outcomes(team, roster, as_of=today),
+        "outcomes": kept(
+            "team-outcomes",
+            (team.pk, today),
+            lambda: team_outcomes(team, team_people(team, as_of=today).current, as_of=today),
+            now=timezone.now(),
+        ),
         "can_write_outcomes": can_write,
         "update_form": OutcomeUpdateForm(team=team) if can_write else None,
         "open_pulse": open_pulse_round_for(team, request.user, as_of=today) if can_write else None,
