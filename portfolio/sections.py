@@ -22,16 +22,21 @@ that reads an untracked table fails loudly.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections, transaction
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 MAX_AGE = dt.timedelta(minutes=5)
 KEEP_HOURS = 1  # data-change rows older than this are pruned (hourly, by a beat task)
@@ -142,6 +147,53 @@ class KeptSections:
 KEPT = KeptSections()
 
 
+class SharedSections:
+    """The same sections shared between processes through the cache (Redis): one gunicorn
+    worker builds a section after a write, the others read it. A cache that fails is left alone
+    for `PAUSE` (sections are then built by each process) and never fails a page."""
+
+    PAUSE = dt.timedelta(seconds=30)
+
+    def __init__(self) -> None:
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(full_key: tuple) -> str:
+        return "steward:section:" + hashlib.sha1(repr(full_key).encode()).hexdigest()
+
+    def _usable(self) -> bool:
+        return time.monotonic() >= self._paused_until
+
+    def _pause(self, exc: Exception) -> None:
+        logger.warning("page sections not shared for %s: %s", self.PAUSE, exc)
+        with self._lock:
+            self._paused_until = time.monotonic() + self.PAUSE.total_seconds()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        if not self._usable():
+            return False, None
+        try:
+            found = cache.get(key, _MISSING)
+        except Exception as exc:  # any cache failure: build it here
+            self._pause(exc)
+            return False, None
+        return (False, None) if found is _MISSING else (True, found)
+
+    def put(self, key: str, value: Any, lasts: dt.timedelta) -> None:
+        seconds = int(lasts.total_seconds())
+        if seconds < 1 or not self._usable():
+            return
+        try:
+            cache.set(key, value, seconds)
+        except Exception as exc:
+            self._pause(exc)
+
+
+_MISSING = object()
+SHARED = SharedSections()
+
+
 def kept(name: str, key: tuple, build: Callable[[], T], *, now: dt.datetime) -> T:
     """`build()`, or what it returned for the same `name`, `key` and data version in this process
     (until the next registered clock, at most `MAX_AGE`). `key` names everything else the section
@@ -154,10 +206,16 @@ def kept(name: str, key: tuple, build: Callable[[], T], *, now: dt.datetime) -> 
     found, value = KEPT.get(full_key, now)
     if found:
         return value
-    value = _checked(build)
     until = now + MAX_AGE
     if version.next_clock is not None:
         until = min(until, version.next_clock)
+    shared = SHARED.key(full_key)
+    found, stored = SHARED.get(shared)
+    if found and stored[1] > now:  # built by another process: it ends when that one's does
+        value, until = stored
+    else:
+        value = _checked(build)
+        SHARED.put(shared, (value, until), until - now)
     KEPT.put(full_key, value, until)
     return value
 

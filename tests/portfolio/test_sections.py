@@ -20,7 +20,15 @@ from django.utils import timezone
 from leanpmo.models import FundingPeriod, SignalAcknowledgement, ValueStreamBudget
 from portfolio import sections
 from portfolio.models import DataChange
-from portfolio.sections import KEPT, MAX_AGE, UNTRACKED, data_version, kept, prune_data_changes
+from portfolio.sections import (
+    KEPT,
+    MAX_AGE,
+    SHARED,
+    UNTRACKED,
+    data_version,
+    kept,
+    prune_data_changes,
+)
 from tests.conftest import make_org
 from tests.factories import PortfolioFactory
 from valuestreams.models import ValueStream
@@ -33,6 +41,7 @@ def _empty():
     KEPT.clear()
     yield
     KEPT.clear()
+    SHARED._paused_until = 0.0
 
 
 class Builds:
@@ -124,6 +133,34 @@ def test_a_kept_section_lasts_until_max_age_and_the_next_acknowledgement_expiry(
     assert kept("s", (), build, now=now) == 3  # the write
     assert kept("s", (), build, now=expires - dt.timedelta(seconds=1)) == 3
     assert kept("s", (), build, now=expires) == 4  # the acknowledgement ran out
+
+
+def test_a_section_built_by_one_process_is_read_by_the_others():
+    build = Builds()
+    now = timezone.now()
+    assert kept("s", (1,), build, now=now) == 1
+    KEPT.clear()  # another gunicorn worker: its own memory, the same Redis
+    assert kept("s", (1,), build, now=now + dt.timedelta(seconds=1)) == 1
+    KEPT.clear()  # ... and it ends when the first one's did
+    assert kept("s", (1,), build, now=now + MAX_AGE) == 2
+
+
+def test_a_failing_cache_never_fails_a_page(settings, client_for, org, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nobody listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    build = Builds()
+    now = timezone.now()
+    assert kept("s", (), build, now=now) == 1
+    assert "not shared" in caplog.text
+    KEPT.clear()
+    assert kept("s", (), build, now=now) == 2  # paused: built here, without waiting on Redis
+    html, _ = _get(client_for("executive"), reverse("portfolio-detail", args=[org.portfolio.pk]))
+    assert "Payments" in html
 
 
 def test_nothing_is_kept_inside_a_transaction():
