@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 from django.urls import reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from leanpmo.detectors.wording import money, percent
@@ -184,9 +184,14 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
     return [cells[column.key] for column in columns]
 
 
+def _escape(value: object) -> str:
+    return html.escape(str(value))
+
+
 def _cell_markup(cell: Cell, first: bool) -> str:
-    """One cell's markup (every value escaped)."""
-    e = conditional_escape
+    """One cell's markup (every value escaped: the cells hold plain text, never markup, so the
+    standard library's escape, which Django's own uses, is enough)."""
+    e = _escape
     if first:
         opening, closing = '<th scope="row">', "</th>"
     else:
