@@ -18,6 +18,7 @@ from leanpmo.models import DecisionKind, FundingDecision, Signal
 from leanpmo.panels.rows import SignalRow, signal_rows
 from portfolio.access import can_edit_structure
 from portfolio.models import Portfolio, PortfolioMembership
+from portfolio.sections import kept
 from teams.metrics import is_stale
 from teams.models import KeyResult, TeamMembership
 from valuestreams.models import ImportJob, JobStatus
@@ -218,6 +219,31 @@ def _key_result_items(user, portfolios: Sequence[Portfolio], now: dt.datetime) -
     return items
 
 
+def _steward_items(
+    groups: dict[int, AttentionGroup], stewards: list[int], pmo: set[int], now: dt.datetime
+) -> tuple[list[tuple[int, AttentionItem]], dict[int, int]]:
+    """The exceptions and top signals of the portfolios where the person is a steward, and how
+    many more signals wait per portfolio (kept per data version and roles: portfolio.sections)."""
+    items = []
+    for decision in _pending_exceptions(stewards):
+        group = groups[decision.portfolio_id]
+        items.append(
+            (
+                decision.portfolio_id,
+                _exception_item(decision, group.role, group.portfolio.currency),
+            )
+        )
+    signals, totals = _top_signals(stewards, data_quality_for=pmo, now=now)
+    for signal in signals:
+        group = groups[signal.portfolio_id]
+        row = signal_rows(
+            [signal], show_money=True, can_edit=can_edit_structure(group.role), now=now
+        )[0]
+        items.append((signal.portfolio_id, _signal_item(row, signal.section)))
+    shown = Counter(signal.portfolio_id for signal in signals)
+    return items, {pk: total - shown[pk] for pk, total in totals.items()}
+
+
 def attention(
     user, portfolios: Sequence[Portfolio], *, now: dt.datetime, limit: int | None = None
 ) -> list[AttentionGroup]:
@@ -239,22 +265,16 @@ def attention(
     pmo = {pk for pk, role in roles.items() if role in {"lean_pmo", "admin"}}
     groups = {p.pk: AttentionGroup(p, roles[p.pk]) for p in portfolios}
     if stewards:
-        for decision in _pending_exceptions(stewards):
-            group = groups[decision.portfolio_id]
-            group.items.append(_exception_item(decision, group.role, group.portfolio.currency))
-        signals, totals = _top_signals(stewards, data_quality_for=pmo, now=now)
-        for signal in signals:
-            group = groups[signal.portfolio_id]
-            row = signal_rows(
-                [signal],
-                show_money=True,
-                can_edit=can_edit_structure(group.role),
-                now=now,
-            )[0]
-            group.items.append(_signal_item(row, signal.section))
-        shown = Counter(signal.portfolio_id for signal in signals)
-        for pk, total in totals.items():
-            groups[pk].more_signals = total - shown[pk]
+        items, more = kept(
+            "attention",
+            tuple(sorted((pk, roles[pk]) for pk in stewards)),
+            lambda: _steward_items(groups, stewards, pmo, now),
+            now=now,
+        )
+        for pk, item in items:
+            groups[pk].items.append(item)
+        for pk, count in more.items():
+            groups[pk].more_signals = count
     if pmo:
         for job in _failed_imports(sorted(pmo), now):
             groups[job.portfolio_id].items.append(
