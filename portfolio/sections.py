@@ -42,10 +42,17 @@ MAX_AGE = dt.timedelta(minutes=5)
 KEEP_HOURS = 1  # data-change rows older than this are pruned (hourly, by a beat task)
 
 # Written often without changing what a page shows (sessions, sign-in throttling, job progress
-# and heartbeats, the digest log) or the version's own tables: no trigger. A kept section must not
-# read them (checked in the tests).
+# and heartbeats, the digest log; the raw work items, status changes, deployments, changes and
+# incidents, which pages show only once a recompute has published them) or the version's own
+# tables: no trigger. A kept section must not read them (checked in the tests).
 UNTRACKED = frozenset(
     {
+        "valuestreams_workitem",
+        "valuestreams_statuschange",
+        "valuestreams_supersededstatuschange",
+        "valuestreams_deployment",
+        "valuestreams_change",
+        "valuestreams_incident",
         "django_migrations",
         "django_session",
         "axes_accessattempt",
