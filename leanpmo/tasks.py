@@ -1,7 +1,10 @@
-"""Celery tasks of the leanpmo app: ids in, one service call out."""
+"""Celery tasks of the leanpmo app: ids in, a service call out (and, after an evaluation, the
+portfolio's pages warmed)."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from leanpmo.panels.warming import warm_portfolio_pages
 from leanpmo.services.signals import (
     signals_evaluate_requested,
     signals_request,
@@ -13,8 +16,13 @@ from portfolio.models import Portfolio
 
 @shared_task(ignore_result=True, acks_late=True, time_limit=900)
 def evaluate_signals(portfolio_id: int) -> None:
-    """Evaluate the portfolio's signals as of now (a request made meanwhile runs it again)."""
-    signals_evaluate_requested(portfolio_id=portfolio_id)
+    """Evaluate the portfolio's signals as of now (a request made meanwhile runs it again), then
+    build its costliest page sections for the data as it now is: every write that changes what
+    pages show asks for an evaluation, so this is where the pages are warmed."""
+    if signals_evaluate_requested(portfolio_id=portfolio_id) is not None:
+        portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
+        if portfolio is not None:
+            warm_portfolio_pages(portfolio, now=timezone.now())
 
 
 @shared_task(ignore_result=True)

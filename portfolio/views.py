@@ -1,17 +1,14 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from leanpmo.panels.attention import attention
-from leanpmo.panels.scorecard import scorecard
-from leanpmo.selectors.signals import local_today
+from leanpmo.panels.scorecard import scorecard_section
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.models import Portfolio
-from portfolio.sections import kept
-from portfolio.selectors import portfolio_list, portfolio_tree
-from teams.panels.outcomes import portfolio_outcomes_section
+from portfolio.panels import tree_section
+from portfolio.selectors import portfolio_list
 from teams.panels.your_teams import your_teams
 from valuestreams.selectors.recompute_state import recompute_failure
 
@@ -40,21 +37,12 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     now = timezone.now()
-    today = timezone.localdate()
     sort = request.GET.get("sort", "")
     money = can_see_money(role, portfolio)
     context = {
         "attention": attention(request.user, [portfolio], now=now),
-        "scorecard_html": kept(
-            "scorecard",
-            (portfolio.pk, local_today(portfolio, now), money, sort),
-            lambda: render_to_string(
-                "leanpmo/_scorecard.html",
-                {"scorecard": scorecard(portfolio, role=role, sort=sort, now=now)},
-            ),
-            now=now,
-        ),
-        **kept("portfolio-tree", (portfolio.pk, today), lambda: _tree(portfolio, today), now=now),
+        "scorecard_html": scorecard_section(portfolio, role=role, sort=sort, now=now),
+        **tree_section(portfolio, now=now),
         "portfolio": portfolio,
         "role": role,
         "can_edit": can_edit_structure(role),
@@ -62,22 +50,3 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recompute_failure": recompute_failure(portfolio),
     }
     return render(request, "portfolio/portfolio_detail.html", context)
-
-
-def _tree(portfolio: Portfolio, today) -> dict:
-    """The portfolio page's tree of value streams and teams with its counts, and its outcome
-    check-ins per value stream, as markup (kept per data version: portfolio.sections)."""
-    value_streams = list(portfolio_tree(portfolio))
-    return {
-        "value_stream_count": len(value_streams),
-        "team_count": sum(len(vs.teams.all()) for vs in value_streams),
-        "people_count": sum(team.headcount for vs in value_streams for team in vs.teams.all()),
-        "tree_html": render_to_string("portfolio/_tree.html", {"value_streams": value_streams}),
-        "outcomes_html": render_to_string(
-            "teams/_portfolio_outcomes.html",
-            {
-                "portfolio": portfolio,
-                "section": portfolio_outcomes_section(portfolio, as_of=today),
-            },
-        ),
-    }

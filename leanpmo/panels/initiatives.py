@@ -26,9 +26,11 @@ from leanpmo.selectors.initiatives import (
     strategic_in_progress,
     transition_frame,
 )
+from leanpmo.selectors.signals import local_today
 from portfolio.charting import chart_panel
 from portfolio.formatting import nobreak
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 
 RECENT_FINISHED = 8
 
@@ -132,6 +134,16 @@ def board_section(portfolio: Portfolio, *, as_of: dt.datetime) -> dict[str, Any]
         "flow": kanban_flow_section(portfolio, as_of=as_of, initiatives=by_id),
         "total": len(initiatives),
     }
+
+
+def kept_board(portfolio: Portfolio, *, now: dt.datetime) -> dict[str, Any]:
+    """`board_section` as of now, kept per data version and local date (portfolio.sections)."""
+    return kept(
+        "kanban",
+        (portfolio.pk, local_today(portfolio, now)),
+        lambda: board_section(portfolio, as_of=now),
+        now=now,
+    )
 
 
 FLOW_TABLES = {

@@ -3,10 +3,13 @@ CSV link, built from the investment frames (leanpmo.selectors.investment.investm
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from leanpmo.charts.decisions import decision_timeline_chart, decision_timeline_title
 from leanpmo.charts.investment import (
@@ -22,8 +25,16 @@ from leanpmo.charts.investment import (
     work_type_title,
 )
 from leanpmo.charts.tables import people_table
+from leanpmo.models import FundingPeriod
+from leanpmo.panels.initiatives import pyramid_section
+from leanpmo.selectors.decisions import decision_log
+from leanpmo.selectors.funding import period_check
+from leanpmo.selectors.investment import investment_frames
+from leanpmo.selectors.signals import local_today
 from portfolio.charting import chart_panel
 from portfolio.formatting import nobreak
+from portfolio.models import Portfolio
+from portfolio.sections import kept
 
 
 @dataclass(frozen=True)
@@ -129,3 +140,37 @@ def chart_table(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
     frame = frames[chart]
     frame.columns = CHARTS[chart].names
     return frame
+
+
+def investment_section(portfolio: Portfolio, period: FundingPeriod, *, now: dt.datetime) -> str:
+    """The investment page's figures, charts, guardrails, decisions and pyramid for `period`, as
+    markup kept per data version and local date (portfolio.sections)."""
+    return kept(
+        "investment-mix",
+        (portfolio.pk, period.pk, local_today(portfolio, now)),
+        lambda: _investment_sections(portfolio, period, now),
+        now=now,
+    )
+
+
+def _investment_sections(portfolio: Portfolio, period: FundingPeriod, now: dt.datetime) -> str:
+    """The investment page's figures, charts, guardrail check, recent decisions and pyramid for
+    a period, as markup (kept per data version: portfolio.sections)."""
+    decisions = list(decision_log(portfolio))
+    frames = investment_frames(portfolio, period, decisions=decisions)
+    query = f"?period={period.pk}"
+    check = period_check(period)
+    context = {
+        "portfolio": portfolio,
+        "period": period,
+        "charts": chart_panels(
+            frames,
+            currency=portfolio.currency,
+            csv_url=lambda key: reverse("investment-chart-csv", args=[portfolio.pk, key]) + query,
+        ),
+        "check": check,
+        "recent_decisions": decisions[:8],
+        "total": check.totals["total"],
+        "pyramid": pyramid_section(portfolio, period=period, as_of=now),
+    }
+    return render_to_string("leanpmo/_investment_sections.html", context)

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -17,6 +18,7 @@ from leanpmo.metrics.scorecard import movers, scorecard_frame, sort_scorecard
 from leanpmo.selectors.signals import local_today, scorecard_inputs
 from portfolio.access import can_see_money
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,22 @@ def scorecard(portfolio: Portfolio, *, role: str | None, sort: str, now: dt.date
         month=max(months) if months else "",
         frame=frame,
         movers=movers(frame, money=show_money),
+    )
+
+
+def scorecard_section(
+    portfolio: Portfolio, *, role: str | None, sort: str, now: dt.datetime
+) -> str:
+    """The portfolio page's scorecard as markup, kept per data version (portfolio.sections): by
+    portfolio, local date, whether the viewer sees money, and sort."""
+    return kept(
+        "scorecard",
+        (portfolio.pk, local_today(portfolio, now), can_see_money(role, portfolio), sort),
+        lambda: render_to_string(
+            "leanpmo/_scorecard.html",
+            {"scorecard": scorecard(portfolio, role=role, sort=sort, now=now)},
+        ),
+        now=now,
     )
 
 

@@ -23,8 +23,8 @@ from leanpmo.models import Initiative
 from leanpmo.panels.initiatives import (
     FLOW_TABLES,
     PYRAMID_CHARTS,
-    board_section,
     kanban_flow_tables,
+    kept_board,
     pyramid_tables,
     timeline_section,
 )
@@ -38,7 +38,6 @@ from leanpmo.selectors.initiatives import (
     initiative_list,
     pending_exception,
 )
-from leanpmo.selectors.signals import local_today
 from leanpmo.services.exception_approvals import may_approve_exceptions
 from leanpmo.services.initiative_cap import CapRefused
 from leanpmo.services.initiative_edits import initiative_create, initiative_update
@@ -48,7 +47,6 @@ from portfolio.downloads import table_response
 from portfolio.form_errors import add_service_errors
 from portfolio.http import form_status
 from portfolio.models import Portfolio
-from portfolio.sections import kept
 
 
 def _portfolio(
@@ -84,12 +82,7 @@ def _board_context(
         "can_edit": can_edit_structure(role),
         "can_see_money": show_money,
         "can_approve": may_approve_exceptions(request.user, portfolio),
-        "board": kept(
-            "kanban",
-            (portfolio.pk, local_today(portfolio, now)),
-            lambda: board_section(portfolio, as_of=now),
-            now=now,
-        ),
+        "board": kept_board(portfolio, now=now),
         **extra,
     }
 

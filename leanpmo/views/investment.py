@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from leanpmo.access import get_chosen_period, get_money_portfolio
 from leanpmo.models import FundingPeriod
-from leanpmo.panels.initiatives import pyramid_section
-from leanpmo.panels.investment import CHARTS, chart_panels, chart_table
+from leanpmo.panels.investment import CHARTS, chart_table, investment_section
 from leanpmo.panels.navigation import funding_nav
-from leanpmo.selectors.decisions import decision_export_frame, decision_log
-from leanpmo.selectors.funding import period_check
+from leanpmo.selectors.decisions import decision_export_frame
 from leanpmo.selectors.investment import budget_export_frame, investment_frames
-from leanpmo.selectors.signals import local_today
 from portfolio.downloads import table_response
-from portfolio.sections import kept
 
 
 @require_safe
@@ -29,14 +23,7 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
     period = get_chosen_period(request, portfolio)
     now = timezone.now()
     context = {
-        "sections_html": kept(
-            "investment-mix",
-            (portfolio.pk, period.pk, local_today(portfolio, now)),
-            lambda: _investment_sections(portfolio, period, now),
-            now=now,
-        )
-        if period
-        else "",
+        "sections_html": investment_section(portfolio, period, now=now) if period else "",
         "portfolio": portfolio,
         "funding_nav": funding_nav(portfolio, request.user),
         "role": role,
@@ -44,29 +31,6 @@ def investment_mix(request: HttpRequest, pk: int) -> HttpResponse:
         "periods": FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"),
     }
     return render(request, "leanpmo/investment_mix.html", context)
-
-
-def _investment_sections(portfolio, period: FundingPeriod, now) -> str:
-    """The investment page's figures, charts, guardrail check, recent decisions and pyramid for
-    a period, as markup (kept per data version: portfolio.sections)."""
-    decisions = list(decision_log(portfolio))
-    frames = investment_frames(portfolio, period, decisions=decisions)
-    query = f"?period={period.pk}"
-    check = period_check(period)
-    context = {
-        "portfolio": portfolio,
-        "period": period,
-        "charts": chart_panels(
-            frames,
-            currency=portfolio.currency,
-            csv_url=lambda key: reverse("investment-chart-csv", args=[portfolio.pk, key]) + query,
-        ),
-        "check": check,
-        "recent_decisions": decisions[:8],
-        "total": check.totals["total"],
-        "pyramid": pyramid_section(portfolio, period=period, as_of=now),
-    }
-    return render_to_string("leanpmo/_investment_sections.html", context)
 
 
 @require_safe

@@ -228,3 +228,17 @@ def test_a_new_local_day_builds_the_sections_again(org, client_for):
         _, next_day = _get(client, url)
     assert again < built
     assert next_day == built
+
+
+def test_a_signal_evaluation_warms_the_portfolio_pages_for_every_process(org, client_for):
+    from leanpmo.tasks import evaluate_signals
+
+    client = client_for("executive")
+    url = reverse("portfolio-detail", args=[org.portfolio.pk])
+    _, built = _get(client, url)
+    PortfolioFactory(name="Cards")  # a write: nothing kept is current any more
+    evaluate_signals(org.portfolio.pk)  # what the worker runs after a write
+    KEPT.clear()  # a web process that built nothing itself
+    html, warmed = _get(client, url)
+    assert warmed < built
+    assert "Value-stream scorecard" in html
