@@ -40,7 +40,7 @@ def _maintenance() -> Iterator[psycopg.Connection]:
         yield admin
 
 
-def _copy(template: str, name: str) -> None:
+def copy_database(template: str, name: str) -> None:
     """Replace database ``name`` by a copy of ``template``. PostgreSQL copies only a database
     nobody is connected to: this thread's connections are closed, and those other threads of this
     test process left open (a live server's, a heartbeat's) are ended; Django reconnects them."""
@@ -101,7 +101,7 @@ def demo_template(django_db_setup, django_db_blocker) -> Iterator[str]:
     test_database = connections["default"].settings_dict["NAME"]
     template = f"{test_database}_demo"
     with django_db_blocker.unblock():
-        _copy(test_database, template)
+        copy_database(test_database, template)
         with using_database(template):
             _seed()
     yield template
@@ -114,7 +114,7 @@ def demo_copy(template: str, django_db_blocker) -> Iterator[None]:
     """A fresh copy of the seeded demo as the default database while the block runs."""
     copy = f"{template}_copy"
     with django_db_blocker.unblock():
-        _copy(template, copy)
+        copy_database(template, copy)
     with using_database(copy):
         yield
     with django_db_blocker.unblock():
