@@ -25,7 +25,12 @@ from django.test import Client
 from config.embedded import EmbeddedServices
 from portfolio.models import Portfolio
 from teams.models import ProductTeam
-from tests.demo_database import demo, demo_per_test, demo_template  # noqa: F401 (fixtures)
+from tests.demo_database import (  # noqa: F401 (fixtures)
+    demo,
+    demo_per_test,
+    demo_template,
+    drop_shared_template,
+)
 from tests.factories import (
     PortfolioFactory,
     PortfolioMembershipFactory,
@@ -37,6 +42,13 @@ from tests.factories import (
 from valuestreams.models import ValueStream
 
 PEOPLE = ("anonymous", "outsider", "member", "executive", "pmo", "admin")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """In pytest-xdist's controller, once every worker is done: drop the run's seeded demo."""
+    if session.config.pluginmanager.hasplugin("dsession"):
+        drop_shared_template()
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,15 @@
 """The demo bank, seeded once per test run and lent to the modules that read it.
 
-Seeding the whole demo takes many seconds, and a dozen modules read it. The first module that asks
-seeds it once into a PostgreSQL database of its own (``<test database>_demo``, made from the empty
-migrated test database as a template); every module that asks then gets a fresh copy of that
-database (``CREATE DATABASE … TEMPLATE``, a file copy that takes a second), and Django's default
-connection points at the copy while the module runs. Tests inside the module still run in their own
+Seeding the whole demo takes many seconds, and a dozen modules read it. The first module that asks,
+in whichever pytest-xdist worker, seeds it once into a PostgreSQL database of its own
+(``test_<database>_demo``, made from that worker's empty migrated test database as a template)
+while it holds an advisory lock; a worker that asks meanwhile waits for the lock and then finds the
+demo seeded for this run (the database's comment names the run's id). Every module that asks then
+gets a fresh copy of that database in its worker (``<worker's test database>_demo``, ``CREATE
+DATABASE … TEMPLATE``, a file copy that takes a second), and Django's default connection points at
+the copy while the module runs. The run's last step drops the seeded database (the session's end in
+a run without workers, xdist's controller's `pytest_sessionfinish` otherwise; a database left by an
+interrupted run is seeded anew by the next, whose id differs). Tests inside the module still run in their own
 transaction (``db``) or flush what they committed (``transactional_db``, the browser journeys): the
 copy is dropped at the end of the module and the seeded template stays as it was.
 
@@ -15,6 +20,9 @@ another date). Tasks the seed enqueued after its commits are purged from this wo
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +37,13 @@ from psycopg import sql
 DEMO_NOON = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 DEMO_TODAY = DEMO_NOON.date()
 DEMO_PASSWORD = "secret-pass-123"  # the factories' users' too, so log_in() needs no argument
+# the same in every worker of one pytest-xdist run, another in every run
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+
+
+def shared_template_name(test_database: str) -> str:
+    """The seeded demo's database for a test database (a worker's ``test_x_gw3`` → ``test_x_demo``)."""
+    return re.sub(r"_gw\d+$", "", test_database) + "_demo"
 
 
 @contextmanager
@@ -40,7 +55,7 @@ def _maintenance() -> Iterator[psycopg.Connection]:
         yield admin
 
 
-def _copy(template: str, name: str) -> None:
+def copy_database(template: str, name: str) -> None:
     """Replace database ``name`` by a copy of ``template``. PostgreSQL copies only a database
     nobody is connected to: this thread's connections are closed, and those other threads of this
     test process left open (a live server's, a heartbeat's) are ended; Django reconnects them."""
@@ -95,26 +110,54 @@ def _seed() -> None:
     app.control.purge()  # what the seed's commits enqueued is for no worker of this run
 
 
+def _seeded_for_this_run(admin: psycopg.Connection, template: str) -> bool:
+    row = admin.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        [template],
+    ).fetchone()
+    return row is not None and row[0] == f"steward demo seeded by run {RUN_ID}"
+
+
 @pytest.fixture(scope="session")
 def demo_template(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """The name of a database holding the seeded demo bank (seeded once per run and worker)."""
+    """The name of a database holding the seeded demo bank (seeded once per run, by the first
+    worker that asks; the others wait for it)."""
     test_database = connections["default"].settings_dict["NAME"]
-    template = f"{test_database}_demo"
-    with django_db_blocker.unblock():
-        _copy(test_database, template)
-        with using_database(template):
-            _seed()
+    template = shared_template_name(test_database)
+    with django_db_blocker.unblock(), _maintenance() as admin:
+        admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
+        try:
+            if not _seeded_for_this_run(admin, template):
+                copy_database(test_database, template)
+                with using_database(template):
+                    _seed()
+                admin.execute(
+                    sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                        sql.Identifier(template),
+                        sql.Literal(f"steward demo seeded by run {RUN_ID}"),
+                    )
+                )
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
     yield template
-    with django_db_blocker.unblock():
-        _drop(template)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # else the controller drops it (conftest.py)
+        with django_db_blocker.unblock():
+            _drop(template)
+
+
+def drop_shared_template() -> None:
+    """Drop this run's seeded demo (called by xdist's controller once every worker is done)."""
+    creation = connection.creation
+    _drop(shared_template_name(creation._get_test_db_name()))
 
 
 @contextmanager
 def demo_copy(template: str, django_db_blocker) -> Iterator[None]:
-    """A fresh copy of the seeded demo as the default database while the block runs."""
-    copy = f"{template}_copy"
+    """A fresh copy of the seeded demo, in this worker, as the default database while the block
+    runs."""
+    copy = f"{connections['default'].settings_dict['NAME']}_demo_copy"
     with django_db_blocker.unblock():
-        _copy(template, copy)
+        copy_database(template, copy)
     with using_database(copy):
         yield
     with django_db_blocker.unblock():
