@@ -72,6 +72,7 @@ def test_the_accepted_range_and_its_message(value, inside):
 SET_BY_THE_SERVER = {
     "portfolio.IntegrationToken": {"expires_at", "last_used_at", "revoked_at"},
     "portfolio.OidcIdentity": {"last_login_at"},
+    "portfolio.DataChange": {"at"},  # the data-change trigger's clock (portfolio.sections)
     "valuestreams.MetricRun": {"as_of"},
     "valuestreams.FlowMetric": {"window_start", "window_end"},
     "valuestreams.DoraMetric": {"window_start", "window_end"},

@@ -45,10 +45,10 @@ RUNS = [(role, width) for role in ROLES for width in WIDTHS]
 # downloads, fragments htmx swaps in, and pages that end the session
 NOT_PAGES = ("-csv", "-export", "-progress", "-errors", "-branch", "logout", "sso-")
 # what a page for people never shows: raw money ("342157.00"), field names, dict dumps, None, NaN,
-# a lone 1 with a plural ("1 days"; "18.1 days" is right)
+# a lone 1 with a plural ("1 days"; "18.1 days" and "2027 Q1 changes" are right)
 RAW = re.compile(
     r"\b\d{4,}\.\d\d\b|amount_(run|grow|transform)|alloc_|theme_split|fixed_scope_amount"
-    r"|\{'|\bNone\b|\bnan\b|\[object|\d+\.0[ \xa0]min|(?<![\d.,])1[ \xa0][a-z]+s\b"
+    r"|\{'|\bNone\b|\bnan\b|\[object|\d+\.0[ \xa0]min|(?<![\w.,])1[ \xa0][a-z]+s\b"
 )
 # the executive screens: what the executive and the member read at every width
 SCREENS = ("home", "portfolio-detail", "value-stream-detail", "team-detail", "portfolio-outcomes")
