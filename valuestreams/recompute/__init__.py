@@ -376,8 +376,9 @@ def _recomputed(
 def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> rr.FlowRows:
     """The rows of an incremental run that carries the previous rows forward (see
     :mod:`valuestreams.recompute.carry`): it reads the changed items' histories (kept from
-    planning), the stored facts of the items done in the rewritten windows and the previous
-    rows of those windows, never the histories of unchanged items."""
+    planning), the previous rows of the rewritten windows and the stored facts of the items done
+    in the units (scope, window) whose completion columns a change moved, never the histories
+    of unchanged items."""
     tz, prev_as_of, changed = portfolio.time_zone, plan.previous.as_of, plan.changed
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
@@ -389,11 +390,15 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     if plan.rebuilt is not None:
         old_history = rr.merged_histories(old_history, plan.rebuilt)
     old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
-    spans = [
-        (a.to_pydatetime(), b.to_pydatetime())
-        for a, b in planning.merged_spans(computed, plan.keys)
-    ]
-    done = read.done_facts(portfolio, spans=spans, exclude=plan.changed_items.tolist())
+    # the completion columns are computed only for the units (scope, window) a changed item's
+    # done, type, flow time or scope moved, and for windows the previous run did not publish;
+    # every other unit's are carried: only the facts of those units are read
+    affected = carry.affected_units(changed.old_facts, facts, computed, portfolio_id=portfolio.pk)
+    fresh = np.flatnonzero(planning.unpublished(computed, plan.previous))
+    spans, scoped = carry.unit_spans(affected, fresh, computed)
+    done = read.done_facts(
+        portfolio, spans=spans, scoped=scoped, exclude=plan.changed_items.tolist()
+    )
     changed_done = facts.loc[
         facts["done"].notna(),
         ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
@@ -429,6 +434,8 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
         old_transitions=old_tr,
         new_transitions=new_tr,
         done_facts=pd.concat([done, changed_done], ignore_index=True),
+        affected=affected,
+        fresh=fresh,
         prev_as_of=prev_as_of,
         as_of=as_of,
         tz=tz,

@@ -61,6 +61,11 @@ FLOW_FIELDS = [
     "share",
     "target",
 ]
+# the FlowMetric columns computed from the items done in a window
+FLOW_COMPLETION = [
+    *FLOW_FIELDS[FLOW_FIELDS.index("velocity") : FLOW_FIELDS.index("load_mean")],
+    "share",
+]
 STATUS_FIELDS = [*WINDOW_FIELDS, "status", "flow_state", "items", "time_s", "time_us", "share"]
 # the DoraMetric columns after its window, in one place for rows, API and pages
 DORA_METRIC_FIELDS = [
