@@ -463,6 +463,88 @@ def merged_histories(a: History, b: History) -> History:
 # --- DORA ----------------------------------------------------------------------------------------
 
 
+# --- DORA: every scope kind in one pass -------------------------------------------------------------
+#
+# The three DORA frames are stacked once per scope kind with one scope key column (the kind's code
+# above bit 40, the scope id + 1 below: -1 for "no team" stays apart), and every deployment id
+# made the kind's own (id × 4 + code), so that links named or inferred, first deployments and
+# failed flags never cross kinds: one preparation, one hash pass and one summary give what a call
+# per scope kind gave, for a third of pandas' per-call cost (what a day's few cells cost).
+
+SCOPE_KEY = "_scope"
+_KIND_SHIFT = 40
+_KIND_CODE = {kind: code for code, (kind, _) in enumerate(SCOPES)}
+_KIND_NAME = np.array([kind for kind, _ in SCOPES], dtype=object)
+_PORTFOLIO = _KIND_CODE["portfolio"]
+
+
+def _stacked(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    scopes: Sequence[tuple[str, str | None]],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three frames once per scope kind of ``scopes``, with :data:`SCOPE_KEY` and kind-own
+    deployment ids. A change without its scope column (absent or all null) takes its
+    deployment's, as the metrics borrow it."""
+
+    def ids(frame: pd.DataFrame, column: str | None, name: str) -> np.ndarray:
+        if column is None:
+            return np.zeros(len(frame), dtype=np.int64)
+        if column not in frame.columns:
+            if len(frame):
+                raise KeyError(f"{name} lacks columns {[column]}")
+            return np.zeros(0, dtype=np.int64)
+        values = pd.to_numeric(frame[column]).astype("Int64")
+        return values.fillna(NO_SCOPE).to_numpy(dtype=np.int64)
+
+    def change_ids(frame: pd.DataFrame, column: str | None, name: str) -> np.ndarray:
+        if column is None or (column in frame.columns and not frame[column].isna().all()):
+            return ids(frame, column, name)
+        if not len(frame):
+            return np.zeros(0, dtype=np.int64)
+        owner = pd.Series(
+            ids(deployments, column, "deployments"),
+            index=deployments["deployment_id"].to_numpy() if len(deployments) else None,
+            dtype=np.int64,
+        )
+        owner = owner[~owner.index.duplicated()]
+        found = frame["deployment_id"].map(owner)
+        return pd.to_numeric(found).fillna(NO_SCOPE).to_numpy(dtype=np.int64)
+
+    def stack(frame: pd.DataFrame, name: str, scope_ids) -> pd.DataFrame:
+        parts = []
+        for kind, column in scopes:
+            code = _KIND_CODE[kind]
+            part = frame.assign(
+                **{SCOPE_KEY: (code << _KIND_SHIFT) + scope_ids(frame, column, name) + 1}
+            )
+            if "deployment_id" in frame.columns:
+                part["deployment_id"] = frame["deployment_id"] * len(SCOPES) + code
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    return (
+        stack(deployments, "deployments", ids),
+        stack(changes, "changes", change_ids),
+        stack(incidents, "incidents", ids),
+    )
+
+
+def _scope_of(keys: np.ndarray, portfolio_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kind codes and scope ids of :data:`SCOPE_KEY` values (the portfolio's id for its kind)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    code = keys >> _KIND_SHIFT
+    scope_id = (keys & ((1 << _KIND_SHIFT) - 1)) - 1
+    return code, np.where(code == _PORTFOLIO, portfolio_id, scope_id)
+
+
+def _kept_scopes(code: np.ndarray, scope_id: np.ndarray, scopes) -> np.ndarray:
+    """Scopes of a kind of ``scopes``, and of a team / value stream (not "none")."""
+    wanted = [_KIND_CODE[kind] for kind, _ in scopes]
+    return np.isin(code, wanted) & ((code == _PORTFOLIO) | (scope_id != NO_SCOPE))
+
+
 def dora_rows(
     deployments: pd.DataFrame,
     changes: pd.DataFrame,
@@ -475,13 +557,12 @@ def dora_rows(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
-    inputs: dict[str, Inputs] | None = None,
+    inputs: Inputs | None = None,
 ) -> pd.DataFrame:
     """DoraMetric rows of every scope and window (dense: every scope with DORA data, every
-    window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` per scope
-    kind, over the windows of every grain at once (from ``inputs``, the frames prepared per
-    scope kind by :func:`dora_inputs`, when given)."""
-    parts = []
+    window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` over every
+    scope kind of ``scopes`` stacked, over the windows of every grain at once (from ``inputs``,
+    the frames prepared by :func:`dora_inputs`, when given)."""
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return pd.DataFrame({f: [] for f in DORA_FIELDS})
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
@@ -490,75 +571,73 @@ def dora_rows(
         [win["window_start"].array.asi8, win["window_end"].array.asi8]
     )
     grains = windows["grain"].to_numpy()
-    for kind, column in scopes:
-        summary = dora.dora_summary(
-            deployments,
-            changes,
-            incidents,
-            windows=win,
-            tz=tz,
-            by=[column] if column else None,
-            benchmark=benchmark,
-            max_gap=max_gap,
-            as_of=pd.Timestamp(as_of),
-            inputs=None if inputs is None else inputs[kind],
+    stacked = (
+        _stacked(deployments, changes, incidents, scopes)
+        if inputs is None
+        else (
+            deployments.iloc[:0],
+            changes.iloc[:0],
+            incidents.iloc[:0],
         )
-        if column:
-            summary = summary[summary[column] != NO_SCOPE]
-        if summary.empty:
-            continue
-        position = bounds.get_indexer(
-            pd.MultiIndex.from_arrays(
-                [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
-            )
-        )
-        parts.append(
-            pd.DataFrame(
-                {
-                    "scope_kind": kind,
-                    "scope_id": summary[column].to_numpy(dtype=np.int64)
-                    if column
-                    else portfolio_id,
-                    "grain": grains[position],
-                    "window_start": _naive_utc(summary["window_start"]),
-                    "window_end": _naive_utc(summary["window_end"]),
-                    "label": summary["label"].to_numpy(),
-                    "benchmark": benchmark,
-                    "deployments": summary["deployments"].to_numpy(),
-                    "deployment_days": summary["deployment_days"].to_numpy(),
-                    "median_deployment_days_per_week": summary[
-                        "median_deployment_days_per_week"
-                    ].to_numpy(dtype=float),
-                    "median_deployment_days_per_month": summary[
-                        "median_deployment_days_per_month"
-                    ].to_numpy(dtype=float),
-                    "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
-                    "changes_deployed": summary["changes_deployed"].to_numpy(),
-                    "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(
-                        dtype=float
-                    ),
-                    "lead_time_tier": _tier(summary, "lead_time_for_changes"),
-                    "failed_deployments": summary["failed_deployments"].to_numpy(),
-                    "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
-                    "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
-                    "incidents_recovered": summary["incidents_recovered"].to_numpy(),
-                    "median_recovery_time_minutes": summary[
-                        "median_recovery_time_minutes"
-                    ].to_numpy(dtype=float),
-                    "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
-                    "rework_deployments": summary["rework_deployments"].to_numpy(),
-                    "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(
-                        dtype=float
-                    ),
-                }
-            )
-        )
-    if not parts:
+    )
+    summary = dora.dora_summary(
+        *stacked,
+        windows=win,
+        tz=tz,
+        by=[SCOPE_KEY],
+        benchmark=benchmark,
+        max_gap=max_gap,
+        as_of=pd.Timestamp(as_of),
+        inputs=inputs,
+    )
+    code, scope_id = _scope_of(summary[SCOPE_KEY].to_numpy(dtype=np.int64), portfolio_id)
+    kept = _kept_scopes(code, scope_id, scopes)
+    summary, code, scope_id = summary[kept], code[kept], scope_id[kept]
+    if summary.empty:
         return pd.DataFrame({f: [] for f in DORA_FIELDS})
-    rows = pd.concat(parts, ignore_index=True)
-    # grain by grain, in the windows' order, as one call per grain gave them
+    position = bounds.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
+        )
+    )
+    rows = pd.DataFrame(
+        {
+            "scope_kind": _KIND_NAME[code],
+            "scope_id": scope_id,
+            "grain": grains[position],
+            "window_start": _naive_utc(summary["window_start"]),
+            "window_end": _naive_utc(summary["window_end"]),
+            "label": summary["label"].to_numpy(),
+            "benchmark": benchmark,
+            "deployments": summary["deployments"].to_numpy(),
+            "deployment_days": summary["deployment_days"].to_numpy(),
+            "median_deployment_days_per_week": summary["median_deployment_days_per_week"].to_numpy(
+                dtype=float
+            ),
+            "median_deployment_days_per_month": summary[
+                "median_deployment_days_per_month"
+            ].to_numpy(dtype=float),
+            "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
+            "changes_deployed": summary["changes_deployed"].to_numpy(),
+            "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(dtype=float),
+            "lead_time_tier": _tier(summary, "lead_time_for_changes"),
+            "failed_deployments": summary["failed_deployments"].to_numpy(),
+            "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
+            "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
+            "incidents_recovered": summary["incidents_recovered"].to_numpy(),
+            "median_recovery_time_minutes": summary["median_recovery_time_minutes"].to_numpy(
+                dtype=float
+            ),
+            "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
+            "rework_deployments": summary["rework_deployments"].to_numpy(),
+            "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(dtype=float),
+        }
+    )
+    # scope kinds in order, then grain by grain in the windows' order, as one call per scope
+    # kind and grain gave them
     grain_order = {g: n for n, g in enumerate(pd.unique(grains))}
-    rows = rows.assign(_grain=rows["grain"].map(grain_order)).sort_values("_grain", kind="stable")
+    rows = rows.assign(_kind=code, _grain=rows["grain"].map(grain_order))
+    rows = rows.sort_values(["_grain", "_kind"], kind="stable")
     return rows[DORA_FIELDS].reset_index(drop=True)
 
 
@@ -640,7 +719,7 @@ def dora_input_hashes(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
-    inputs: dict[str, Inputs] | None = None,
+    inputs: Inputs | None = None,
 ) -> pd.DataFrame:
     """One row per DoraMetric row :func:`dora_rows` computes from the same frames (columns
     :data:`DORA_KEY` and ``input_hash``, an int64): a hash of everything that row is computed
@@ -653,8 +732,9 @@ def dora_input_hashes(
     and incident, so an incident linked to an earlier deployment changes that deployment's
     window), the lead time of the changes first deployed in it, and the recovery span of the
     incidents resolved in it. So time passing changes no row on the same local day, unless a
-    record becomes known. Cheap: the inputs are prepared and linked once per scope kind (every
-    grain at once, or taken from ``inputs``: :func:`dora_inputs`), no metric is computed."""
+    record becomes known. Cheap: the inputs are prepared and linked once, every scope kind
+    stacked and every grain at once (or taken from ``inputs``: :func:`dora_inputs`), no metric
+    is computed."""
     empty = pd.DataFrame({c: [] for c in [*DORA_KEY, "input_hash"]})
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return empty
@@ -662,24 +742,14 @@ def dora_input_hashes(
     texts = _name_hashes([benchmark, tz])
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
     grains = windows["grain"].to_numpy()
+    i = inputs
+    if i is None:
+        stacked = _stacked(deployments, changes, incidents, scopes)
+        i = prepare_inputs(stacked[0], win, [SCOPE_KEY], as_of_ts, *stacked[1:], max_gap)
     parts = []
-    for kind, column in scopes:
-        if inputs is not None:
-            i = inputs[kind]
-        else:
-            i = prepare_inputs(
-                deployments,
-                win,
-                [column] if column else None,
-                as_of_ts,
-                changes,
-                incidents,
-                max_gap,
-            )
-        key = i.keys[0]
-        groups = pd.Index(i.groups[key])
-        if groups.empty:
-            continue
+    key = SCOPE_KEY
+    groups = pd.Index(i.groups[key])
+    if not groups.empty:
         w = i.win
         window_part = _mixed(
             np.full(len(w), np.uint64(_DORA_INPUTS_VERSION)),
@@ -714,13 +784,13 @@ def dora_input_hashes(
                     np.full(len(frame), np.uint64(tag)), _ns_words(frame[columns[0]]), *words
                 )
                 sums += _cell_sums(frame, key, groups, len(w), hashes)
-        scope_ids = groups.to_numpy() if column else np.full(len(groups), portfolio_id)
-        keep = np.repeat(scope_ids != NO_SCOPE if column else np.ones(len(groups), bool), len(w))
+        code, scope_id = _scope_of(groups.to_numpy(dtype=np.int64), portfolio_id)
+        keep = np.repeat(_kept_scopes(code, scope_id, scopes), len(w))
         parts.append(
             pd.DataFrame(
                 {
-                    "scope_kind": kind,
-                    "scope_id": np.repeat(scope_ids.astype(np.int64), len(w)),
+                    "scope_kind": np.repeat(_KIND_NAME[code], len(w)),
+                    "scope_id": np.repeat(scope_id.astype(np.int64), len(w)),
                     "grain": np.tile(grains, len(groups)),
                     "window_start": np.tile(_naive_utc(w["window_start"]), len(groups)),
                     "input_hash": sums.view(np.int64),
@@ -741,27 +811,27 @@ def dora_inputs(
     as_of: datetime,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
-) -> dict[str, Inputs]:
-    """Per scope kind, the three DORA frames prepared and linked once
-    (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs` over ``windows``), for
+) -> Inputs | None:
+    """The three DORA frames of every scope kind stacked (:func:`_stacked`), prepared and linked
+    once (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs` over ``windows``), for
     :func:`dora_input_hashes` and :func:`dora_rows` to share: preparing them costs more than
-    hashing every cell or computing a day's changed rows. Empty without windows or records
+    hashing every cell or computing a day's changed rows. None without windows or records
     (then neither computes anything)."""
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
-        return {}
+        return None
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
-    return {
-        kind: prepare_inputs(
-            deployments,
-            win,
-            [column] if column else None,
-            pd.Timestamp(as_of),
-            changes,
-            incidents,
-            max_gap,
-        )
-        for kind, column in scopes
-    }
+    stacked_deployments, stacked_changes, stacked_incidents = _stacked(
+        deployments, changes, incidents, scopes
+    )
+    return prepare_inputs(
+        stacked_deployments,
+        win,
+        [SCOPE_KEY],
+        pd.Timestamp(as_of),
+        stacked_changes,
+        stacked_incidents,
+        max_gap,
+    )
 
 
 def _key_codes(frame: pd.DataFrame) -> pd.MultiIndex:
@@ -794,12 +864,9 @@ def dora_changed(cells: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFram
     return cells[~kept].reset_index(drop=True), ~same
 
 
-def narrowed_inputs(
-    i: Inputs, *, column: str | None, scope_ids: np.ndarray, windows: pd.DataFrame
-) -> Inputs:
-    """``i`` (prepared and linked over every record) kept to what the rows of the scopes
-    ``scope_ids`` (of the scope column ``column``; every scope for the portfolio's ``None``) in
-    ``windows`` are computed from, so that computing a day's few changed rows costs what they
+def narrowed_inputs(i: Inputs, *, scope_keys: np.ndarray, windows: pd.DataFrame) -> Inputs:
+    """``i`` (prepared and linked over every record, :func:`dora_inputs`) kept to what the rows
+    of the scopes ``scope_keys`` (:data:`SCOPE_KEY` values) in ``windows`` are computed from, so that computing a day's few changed rows costs what they
     hold, not the whole history: the groups of those scopes, their deployments and first
     deployments finished in one of the windows, their incidents created or resolved in one, and
     every incident linked to a kept deployment (it makes that deployment failed, whatever its
@@ -821,16 +888,14 @@ def narrowed_inputs(
         return valid & (pos >= 0) & (times < hi[np.clip(pos, 0, None)])
 
     def ours(frame: pd.DataFrame) -> np.ndarray:
-        if column is None:
-            return np.ones(len(frame), dtype=bool)
-        return frame[column].isin(scope_ids).to_numpy(dtype=bool)
+        return frame[SCOPE_KEY].isin(scope_keys).to_numpy(dtype=bool)
 
     prod = i.prod[ours(i.prod) & within(i.prod, "finished_at")]
     first = i.first[ours(i.first) & within(i.first, "finished_at")]
     linked = i.linked
     keep = ours(linked) & (within(linked, "created_at") | within(linked, "resolved_at"))
     keep |= linked["linked_deployment_id"].isin(prod["deployment_id"]).to_numpy(dtype=bool)
-    groups = i.groups if column is None else i.groups[i.groups[column].isin(scope_ids)]
+    groups = i.groups[i.groups[SCOPE_KEY].isin(scope_keys)]
     return i._replace(
         groups=groups.reset_index(drop=True),
         prod=prod,
@@ -851,52 +916,47 @@ def dora_rows_of(
     portfolio_id: int,
     benchmark: str,
     max_gap: pd.Timedelta | None,
-    inputs: dict[str, Inputs] | None = None,
+    inputs: Inputs | None = None,
 ) -> pd.DataFrame:
     """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
-    ``input_hash``: for each scope kind, :func:`dora_rows` over the windows (of any grain)
-    holding a cell (a row depends on its own window only), kept for the cells' scopes."""
-    parts = []
+    ``input_hash``: :func:`dora_rows` over the windows (of any grain) holding a cell (a row
+    depends on its own window only), from ``inputs`` narrowed to the cells' scopes, kept for
+    the cells."""
+    if cells.empty:
+        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
+    codes = _key_codes(cells)
     window_keys = pd.MultiIndex.from_arrays(
         [windows["grain"].astype(str).to_numpy(), windows["window_start"].array.asi8]
     )
-    for kind, chosen in cells.groupby("scope_kind", sort=False):
-        codes = _key_codes(chosen)
-        wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
-        scope = next(s for s in SCOPES if s[0] == kind)
-        held = windows[window_keys.isin(wanted)]
-        narrowed = None
-        if inputs is not None and kind in inputs:
-            narrowed = {
-                kind: narrowed_inputs(
-                    inputs[kind],
-                    column=scope[1],
-                    scope_ids=chosen["scope_id"].to_numpy(dtype=np.int64),
-                    windows=held,
-                )
-            }
-        computed = dora_rows(
-            deployments,
-            changes,
-            incidents,
-            windows=held,
-            as_of=as_of,
-            tz=tz,
-            portfolio_id=portfolio_id,
-            benchmark=benchmark,
-            max_gap=max_gap,
-            scopes=[scope],
-            inputs=narrowed,
-        )
-        position = codes.get_indexer(_key_codes(computed))
-        parts.append(
-            computed[position >= 0].assign(
-                input_hash=chosen["input_hash"].to_numpy()[position[position >= 0]]
-            )
-        )
-    if not parts:
-        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
-    return pd.concat(parts, ignore_index=True)
+    wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
+    held = windows[window_keys.isin(wanted)]
+    kinds = set(cells["scope_kind"].astype(str))
+    scopes = [scope for scope in SCOPES if scope[0] in kinds]
+    narrowed = None
+    if inputs is not None:
+        code = np.array([_KIND_CODE[k] for k in cells["scope_kind"].astype(str)], dtype=np.int64)
+        ids = np.where(code == _PORTFOLIO, 0, cells["scope_id"].to_numpy(dtype=np.int64))
+        keys = np.unique((code << _KIND_SHIFT) + ids + 1)
+        narrowed = narrowed_inputs(inputs, scope_keys=keys, windows=held)
+    computed = dora_rows(
+        deployments,
+        changes,
+        incidents,
+        windows=held,
+        as_of=as_of,
+        tz=tz,
+        portfolio_id=portfolio_id,
+        benchmark=benchmark,
+        max_gap=max_gap,
+        scopes=scopes,
+        inputs=narrowed,
+    )
+    position = codes.get_indexer(_key_codes(computed))
+    return (
+        computed[position >= 0]
+        .assign(input_hash=cells["input_hash"].to_numpy()[position[position >= 0]])
+        .reset_index(drop=True)
+    )
 
 
 def with_targets(
