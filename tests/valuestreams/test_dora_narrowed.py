@@ -119,11 +119,12 @@ def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(
 
 @pytest.mark.parametrize("seed", range(6))
 def test_every_scope_kind_in_one_pass_equals_a_summary_per_scope_kind(seed):
-    """The scope kinds stacked in one preparation and one summary (:func:`rr.dora_rows`) give,
+    """Every scope kind's prepared inputs stacked into one summary (:func:`rr.stacked_inputs`:
+    what a day's few changed cells are computed with) give,
     for every scope and window, the rows of one :func:`dora_summary` per scope kind over the
     records as they are: links named or inferred, first deployments and failed deployments
     never cross kinds (incidents here name or follow deployments of other teams), and changes
-    without a team take their deployment's."""
+    without a team take their deployment's. Every cell of every scope here."""
     from valuestreams.metrics import dora
 
     deployments, changes, incidents = frames(seed)
@@ -131,16 +132,20 @@ def test_every_scope_kind_in_one_pass_equals_a_summary_per_scope_kind(seed):
         changes = changes.assign(team_id=pd.NA, value_stream_id=pd.NA)
     windows = rr.report_windows(start=START.to_pydatetime(), as_of=AS_OF.to_pydatetime(), tz=TZ)
     max_gap = pd.Timedelta(hours=48) if seed % 2 else None
-    rows = rr.dora_rows(
-        deployments,
-        changes,
-        incidents,
-        windows=windows,
-        as_of=AS_OF.to_pydatetime(),
-        tz=TZ,
-        portfolio_id=7,
-        benchmark="dora-2023",
-        max_gap=max_gap,
+    common = {
+        "windows": windows,
+        "as_of": AS_OF.to_pydatetime(),
+        "tz": TZ,
+        "portfolio_id": 7,
+        "benchmark": "dora-2023",
+        "max_gap": max_gap,
+    }
+    inputs = rr.dora_inputs(
+        deployments, changes, incidents, windows=windows, as_of=common["as_of"], max_gap=max_gap
+    )
+    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    rows = rr.dora_rows_of(
+        deployments, changes, incidents, cells=cells, inputs=inputs, one_pass=True, **common
     )
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
     compared = [c for c in rr.DORA_FIELDS if c not in rr.WINDOW_FIELDS and c != "benchmark"]

@@ -249,7 +249,7 @@ def _run(
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
     watermark, superseded = _watermarks()
-    delivery = _delivery_records(portfolio)
+    delivery = _delivery_records(portfolio, aside=plan is not None)
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
@@ -302,13 +302,15 @@ def _read_records(portfolio: Portfolio, *, aside: bool = False) -> Records:
             connection.close()
 
 
-def _delivery_records(portfolio: Portfolio) -> Callable[[], Records]:
-    """The DORA records, read on a second connection while the flow part runs (the server
-    scans and aggregates them while this process computes; ~a sixth of a day's incremental
-    run at 200k items) — or, inside a transaction (tests; its rows are not visible to another
-    connection), on this one when asked for. Nothing in a run depends on reading them after
-    the flow part: DORA records are not watermarked, each read is its own statement."""
-    if connection.in_atomic_block:
+def _delivery_records(portfolio: Portfolio, *, aside: bool) -> Callable[[], Records]:
+    """The DORA records of an incremental run (``aside``), read on a second connection while
+    the flow part runs (the server scans and aggregates them while this process computes: a
+    sixth of a day's incremental run at 200k items). A full run reads them after its flow part,
+    on its own connection: read during it, they would add to its peak memory (~25 MiB at 200k
+    items); so does a run inside a transaction (tests: its rows are invisible to another
+    connection). Nothing in a run depends on reading them after the flow part: DORA records are
+    not watermarked, each read is its own statement."""
+    if not aside or connection.in_atomic_block:
         return lambda: _read_records(portfolio)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recompute-dora-read")
     future = pool.submit(_read_records, portfolio, aside=True)

@@ -463,148 +463,20 @@ def merged_histories(a: History, b: History) -> History:
 # --- DORA ----------------------------------------------------------------------------------------
 
 
-# --- DORA: every scope kind in one pass -------------------------------------------------------------
-#
-# The three DORA frames are stacked once per scope kind with one scope key column (the kind's code
-# above bit 40, the scope id + 1 below: -1 for "no team" stays apart), and every deployment id
-# made the kind's own (id × 4 + code), so that links named or inferred, first deployments and
-# failed flags never cross kinds: one preparation, one hash pass and one summary give what a call
-# per scope kind gave, for a third of pandas' per-call cost (what a day's few cells cost).
-
-SCOPE_KEY = "_scope"
-_KIND_SHIFT = 40
-_KIND_CODE = {kind: code for code, (kind, _) in enumerate(SCOPES)}
-_KIND_NAME = np.array([kind for kind, _ in SCOPES], dtype=object)
-_PORTFOLIO = _KIND_CODE["portfolio"]
-
-
-def _stacked(
-    deployments: pd.DataFrame,
-    changes: pd.DataFrame,
-    incidents: pd.DataFrame,
-    scopes: Sequence[tuple[str, str | None]],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The three frames once per scope kind of ``scopes``, with :data:`SCOPE_KEY` and kind-own
-    deployment ids. A change without its scope column (absent or all null) takes its
-    deployment's, as the metrics borrow it."""
-
-    def ids(frame: pd.DataFrame, column: str | None, name: str) -> np.ndarray:
-        if column is None:
-            return np.zeros(len(frame), dtype=np.int64)
-        if column not in frame.columns:
-            if len(frame):
-                raise KeyError(f"{name} lacks columns {[column]}")
-            return np.zeros(0, dtype=np.int64)
-        values = pd.to_numeric(frame[column]).astype("Int64")
-        return values.fillna(NO_SCOPE).to_numpy(dtype=np.int64)
-
-    def change_ids(frame: pd.DataFrame, column: str | None, name: str) -> np.ndarray:
-        if column is None or (column in frame.columns and not frame[column].isna().all()):
-            return ids(frame, column, name)
-        if not len(frame):
-            return np.zeros(0, dtype=np.int64)
-        owner = pd.Series(
-            ids(deployments, column, "deployments"),
-            index=deployments["deployment_id"].to_numpy() if len(deployments) else None,
-            dtype=np.int64,
-        )
-        owner = owner[~owner.index.duplicated()]
-        found = frame["deployment_id"].map(owner)
-        return pd.to_numeric(found).fillna(NO_SCOPE).to_numpy(dtype=np.int64)
-
-    def stack(frame: pd.DataFrame, name: str, scope_ids) -> pd.DataFrame:
-        parts = []
-        for kind, column in scopes:
-            code = _KIND_CODE[kind]
-            part = frame.assign(
-                **{SCOPE_KEY: (code << _KIND_SHIFT) + scope_ids(frame, column, name) + 1}
-            )
-            if "deployment_id" in frame.columns:
-                part["deployment_id"] = frame["deployment_id"] * len(SCOPES) + code
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
-
-    return (
-        stack(deployments, "deployments", ids),
-        stack(changes, "changes", change_ids),
-        stack(incidents, "incidents", ids),
-    )
-
-
-def _scope_of(keys: np.ndarray, portfolio_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Kind codes and scope ids of :data:`SCOPE_KEY` values (the portfolio's id for its kind)."""
-    keys = np.asarray(keys, dtype=np.int64)
-    code = keys >> _KIND_SHIFT
-    scope_id = (keys & ((1 << _KIND_SHIFT) - 1)) - 1
-    return code, np.where(code == _PORTFOLIO, portfolio_id, scope_id)
-
-
-def _kept_scopes(code: np.ndarray, scope_id: np.ndarray, scopes) -> np.ndarray:
-    """Scopes of a kind of ``scopes``, and of a team / value stream (not "none")."""
-    wanted = [_KIND_CODE[kind] for kind, _ in scopes]
-    return np.isin(code, wanted) & ((code == _PORTFOLIO) | (scope_id != NO_SCOPE))
-
-
-def dora_rows(
-    deployments: pd.DataFrame,
-    changes: pd.DataFrame,
-    incidents: pd.DataFrame,
-    *,
-    windows: pd.DataFrame,
-    as_of: datetime,
-    tz: str,
-    portfolio_id: int,
+def _dora_frame(
+    summary: pd.DataFrame,
+    kinds: np.ndarray,
+    scope_ids: np.ndarray,
+    grains: np.ndarray,
     benchmark: str,
-    max_gap: pd.Timedelta | None,
-    scopes: Sequence[tuple[str, str | None]] = SCOPES,
-    inputs: Inputs | None = None,
 ) -> pd.DataFrame:
-    """DoraMetric rows of every scope and window (dense: every scope with DORA data, every
-    window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` over every
-    scope kind of ``scopes`` stacked, over the windows of every grain at once (from ``inputs``,
-    the frames prepared by :func:`dora_inputs`, when given)."""
-    if windows.empty or (deployments.empty and changes.empty and incidents.empty):
-        return pd.DataFrame({f: [] for f in DORA_FIELDS})
-    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
-    # a window is known by its bounds (a week and a month never share both)
-    bounds = pd.MultiIndex.from_arrays(
-        [win["window_start"].array.asi8, win["window_end"].array.asi8]
-    )
-    grains = windows["grain"].to_numpy()
-    stacked = (
-        _stacked(deployments, changes, incidents, scopes)
-        if inputs is None
-        else (
-            deployments.iloc[:0],
-            changes.iloc[:0],
-            incidents.iloc[:0],
-        )
-    )
-    summary = dora.dora_summary(
-        *stacked,
-        windows=win,
-        tz=tz,
-        by=[SCOPE_KEY],
-        benchmark=benchmark,
-        max_gap=max_gap,
-        as_of=pd.Timestamp(as_of),
-        inputs=inputs,
-    )
-    code, scope_id = _scope_of(summary[SCOPE_KEY].to_numpy(dtype=np.int64), portfolio_id)
-    kept = _kept_scopes(code, scope_id, scopes)
-    summary, code, scope_id = summary[kept], code[kept], scope_id[kept]
-    if summary.empty:
-        return pd.DataFrame({f: [] for f in DORA_FIELDS})
-    position = bounds.get_indexer(
-        pd.MultiIndex.from_arrays(
-            [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
-        )
-    )
-    rows = pd.DataFrame(
+    """DoraMetric rows (:data:`DORA_FIELDS`) of a :func:`dora_summary` result, one per row, with
+    their scope kinds, ids and grains."""
+    return pd.DataFrame(
         {
-            "scope_kind": _KIND_NAME[code],
-            "scope_id": scope_id,
-            "grain": grains[position],
+            "scope_kind": kinds,
+            "scope_id": scope_ids,
+            "grain": grains,
             "window_start": _naive_utc(summary["window_start"]),
             "window_end": _naive_utc(summary["window_end"]),
             "label": summary["label"].to_numpy(),
@@ -632,12 +504,77 @@ def dora_rows(
             "rework_deployments": summary["rework_deployments"].to_numpy(),
             "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(dtype=float),
         }
+    )[DORA_FIELDS]
+
+
+def dora_rows(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+    benchmark: str,
+    max_gap: pd.Timedelta | None,
+    scopes: Sequence[tuple[str, str | None]] = SCOPES,
+    inputs: dict[str, Inputs] | None = None,
+) -> pd.DataFrame:
+    """DoraMetric rows of every scope and window (dense: every scope with DORA data, every
+    window), weeks before months; one :func:`~valuestreams.metrics.dora.dora_summary` per scope
+    kind, over the windows of every grain at once (from ``inputs``, the frames prepared per
+    scope kind by :func:`dora_inputs`, when given)."""
+    parts = []
+    if windows.empty or (deployments.empty and changes.empty and incidents.empty):
+        return pd.DataFrame({f: [] for f in DORA_FIELDS})
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    # a window is known by its bounds (a week and a month never share both)
+    bounds = pd.MultiIndex.from_arrays(
+        [win["window_start"].array.asi8, win["window_end"].array.asi8]
     )
-    # scope kinds in order, then grain by grain in the windows' order, as one call per scope
-    # kind and grain gave them
+    grains = windows["grain"].to_numpy()
+    for kind, column in scopes:
+        summary = dora.dora_summary(
+            deployments,
+            changes,
+            incidents,
+            windows=win,
+            tz=tz,
+            by=[column] if column else None,
+            benchmark=benchmark,
+            max_gap=max_gap,
+            as_of=pd.Timestamp(as_of),
+            inputs=None if inputs is None else inputs[kind],
+        )
+        if column:
+            summary = summary[summary[column] != NO_SCOPE]
+        if summary.empty:
+            continue
+        position = bounds.get_indexer(
+            pd.MultiIndex.from_arrays(
+                [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
+            )
+        )
+        if column:
+            scope_ids = summary[column].to_numpy(dtype=np.int64)
+        else:
+            scope_ids = np.full(len(summary), portfolio_id, dtype=np.int64)
+        parts.append(
+            _dora_frame(
+                summary,
+                np.full(len(summary), kind, dtype=object),
+                scope_ids,
+                grains[position],
+                benchmark,
+            )
+        )
+    if not parts:
+        return pd.DataFrame({f: [] for f in DORA_FIELDS})
+    rows = pd.concat(parts, ignore_index=True)
+    # grain by grain, in the windows' order, as one call per grain gave them
     grain_order = {g: n for n, g in enumerate(pd.unique(grains))}
-    rows = rows.assign(_kind=code, _grain=rows["grain"].map(grain_order))
-    rows = rows.sort_values(["_grain", "_kind"], kind="stable")
+    rows = rows.assign(_grain=rows["grain"].map(grain_order)).sort_values("_grain", kind="stable")
     return rows[DORA_FIELDS].reset_index(drop=True)
 
 
@@ -719,7 +656,7 @@ def dora_input_hashes(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
-    inputs: Inputs | None = None,
+    inputs: dict[str, Inputs] | None = None,
 ) -> pd.DataFrame:
     """One row per DoraMetric row :func:`dora_rows` computes from the same frames (columns
     :data:`DORA_KEY` and ``input_hash``, an int64): a hash of everything that row is computed
@@ -732,9 +669,8 @@ def dora_input_hashes(
     and incident, so an incident linked to an earlier deployment changes that deployment's
     window), the lead time of the changes first deployed in it, and the recovery span of the
     incidents resolved in it. So time passing changes no row on the same local day, unless a
-    record becomes known. Cheap: the inputs are prepared and linked once, every scope kind
-    stacked and every grain at once (or taken from ``inputs``: :func:`dora_inputs`), no metric
-    is computed."""
+    record becomes known. Cheap: the inputs are prepared and linked once per scope kind (every
+    grain at once, or taken from ``inputs``: :func:`dora_inputs`), no metric is computed."""
     empty = pd.DataFrame({c: [] for c in [*DORA_KEY, "input_hash"]})
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
         return empty
@@ -742,14 +678,24 @@ def dora_input_hashes(
     texts = _name_hashes([benchmark, tz])
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
     grains = windows["grain"].to_numpy()
-    i = inputs
-    if i is None:
-        stacked = _stacked(deployments, changes, incidents, scopes)
-        i = prepare_inputs(stacked[0], win, [SCOPE_KEY], as_of_ts, *stacked[1:], max_gap)
     parts = []
-    key = SCOPE_KEY
-    groups = pd.Index(i.groups[key])
-    if not groups.empty:
+    for kind, column in scopes:
+        if inputs is not None:
+            i = inputs[kind]
+        else:
+            i = prepare_inputs(
+                deployments,
+                win,
+                [column] if column else None,
+                as_of_ts,
+                changes,
+                incidents,
+                max_gap,
+            )
+        key = i.keys[0]
+        groups = pd.Index(i.groups[key])
+        if groups.empty:
+            continue
         w = i.win
         window_part = _mixed(
             np.full(len(w), np.uint64(_DORA_INPUTS_VERSION)),
@@ -784,13 +730,13 @@ def dora_input_hashes(
                     np.full(len(frame), np.uint64(tag)), _ns_words(frame[columns[0]]), *words
                 )
                 sums += _cell_sums(frame, key, groups, len(w), hashes)
-        code, scope_id = _scope_of(groups.to_numpy(dtype=np.int64), portfolio_id)
-        keep = np.repeat(_kept_scopes(code, scope_id, scopes), len(w))
+        scope_ids = groups.to_numpy() if column else np.full(len(groups), portfolio_id)
+        keep = np.repeat(scope_ids != NO_SCOPE if column else np.ones(len(groups), bool), len(w))
         parts.append(
             pd.DataFrame(
                 {
-                    "scope_kind": np.repeat(_KIND_NAME[code], len(w)),
-                    "scope_id": np.repeat(scope_id.astype(np.int64), len(w)),
+                    "scope_kind": kind,
+                    "scope_id": np.repeat(scope_ids.astype(np.int64), len(w)),
                     "grain": np.tile(grains, len(groups)),
                     "window_start": np.tile(_naive_utc(w["window_start"]), len(groups)),
                     "input_hash": sums.view(np.int64),
@@ -811,27 +757,27 @@ def dora_inputs(
     as_of: datetime,
     max_gap: pd.Timedelta | None,
     scopes: Sequence[tuple[str, str | None]] = SCOPES,
-) -> Inputs | None:
-    """The three DORA frames of every scope kind stacked (:func:`_stacked`), prepared and linked
-    once (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs` over ``windows``), for
+) -> dict[str, Inputs]:
+    """Per scope kind, the three DORA frames prepared and linked once
+    (:func:`~valuestreams.metrics.dora.inputs.prepare_inputs` over ``windows``), for
     :func:`dora_input_hashes` and :func:`dora_rows` to share: preparing them costs more than
-    hashing every cell or computing a day's changed rows. None without windows or records
+    hashing every cell or computing a day's changed rows. Empty without windows or records
     (then neither computes anything)."""
     if windows.empty or (deployments.empty and changes.empty and incidents.empty):
-        return None
+        return {}
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
-    stacked_deployments, stacked_changes, stacked_incidents = _stacked(
-        deployments, changes, incidents, scopes
-    )
-    return prepare_inputs(
-        stacked_deployments,
-        win,
-        [SCOPE_KEY],
-        pd.Timestamp(as_of),
-        stacked_changes,
-        stacked_incidents,
-        max_gap,
-    )
+    return {
+        kind: prepare_inputs(
+            deployments,
+            win,
+            [column] if column else None,
+            pd.Timestamp(as_of),
+            changes,
+            incidents,
+            max_gap,
+        )
+        for kind, column in scopes
+    }
 
 
 def _key_codes(frame: pd.DataFrame) -> pd.MultiIndex:
@@ -864,9 +810,12 @@ def dora_changed(cells: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFram
     return cells[~kept].reset_index(drop=True), ~same
 
 
-def narrowed_inputs(i: Inputs, *, scope_keys: np.ndarray, windows: pd.DataFrame) -> Inputs:
-    """``i`` (prepared and linked over every record, :func:`dora_inputs`) kept to what the rows
-    of the scopes ``scope_keys`` (:data:`SCOPE_KEY` values) in ``windows`` are computed from, so that computing a day's few changed rows costs what they
+def narrowed_inputs(
+    i: Inputs, *, column: str | None, scope_ids: np.ndarray, windows: pd.DataFrame
+) -> Inputs:
+    """``i`` (prepared and linked over every record) kept to what the rows of the scopes
+    ``scope_ids`` (of the scope column ``column``; every scope for the portfolio's ``None``) in
+    ``windows`` are computed from, so that computing a day's few changed rows costs what they
     hold, not the whole history: the groups of those scopes, their deployments and first
     deployments finished in one of the windows, their incidents created or resolved in one, and
     every incident linked to a kept deployment (it makes that deployment failed, whatever its
@@ -888,19 +837,125 @@ def narrowed_inputs(i: Inputs, *, scope_keys: np.ndarray, windows: pd.DataFrame)
         return valid & (pos >= 0) & (times < hi[np.clip(pos, 0, None)])
 
     def ours(frame: pd.DataFrame) -> np.ndarray:
-        return frame[SCOPE_KEY].isin(scope_keys).to_numpy(dtype=bool)
+        if column is None:
+            return np.ones(len(frame), dtype=bool)
+        return frame[column].isin(scope_ids).to_numpy(dtype=bool)
 
     prod = i.prod[ours(i.prod) & within(i.prod, "finished_at")]
     first = i.first[ours(i.first) & within(i.first, "finished_at")]
     linked = i.linked
     keep = ours(linked) & (within(linked, "created_at") | within(linked, "resolved_at"))
     keep |= linked["linked_deployment_id"].isin(prod["deployment_id"]).to_numpy(dtype=bool)
-    groups = i.groups[i.groups[SCOPE_KEY].isin(scope_keys)]
+    groups = i.groups if column is None else i.groups[i.groups[column].isin(scope_ids)]
     return i._replace(
         groups=groups.reset_index(drop=True),
         prod=prod,
         first=first,
         linked=linked[keep],
+    )
+
+
+# a day's changed cells are computed in one pass over every scope kind (below) when they are at
+# most this share of every scope's cells: pandas' per-call cost, paid once instead of once per
+# kind, is then most of their cost; more (a full run) are computed kind by kind, so that no
+# temporary frame holds every kind's records at once (peak memory)
+ONE_PASS_MAX_SHARE = 0.25
+_KIND_SHIFT = 40
+_KIND_CODE = {kind: code for code, (kind, _) in enumerate(SCOPES)}
+_KIND_NAME = np.array([kind for kind, _ in SCOPES], dtype=object)
+SCOPE_KEY = "_scope"
+
+
+def _inputs_rows(i: Inputs) -> int:
+    return len(i.prod) + len(i.first) + len(i.linked)
+
+
+def stacked_inputs(parts: dict[str, Inputs]) -> Inputs:
+    """The prepared inputs of several scope kinds as those of one: each kind's rows with one
+    scope key :data:`SCOPE_KEY` (the kind's code above bit 40, its scope id + 1 below; 0 for the
+    portfolio) and its deployment ids made its own (id × 4 + code), so that links and failed
+    deployments never cross kinds: one :func:`dora_summary` over it gives, per scope, what one
+    per kind gives (tested)."""
+    frames: dict[str, list[pd.DataFrame]] = {"groups": [], "prod": [], "first": [], "linked": []}
+    win = None
+    for kind, i in parts.items():
+        code = _KIND_CODE[kind]
+        column = dict(SCOPES)[kind]
+        win = i.win
+
+        def keyed(frame: pd.DataFrame, code=code, column=column) -> pd.DataFrame:
+            if column is None:
+                ids = np.zeros(len(frame), dtype=np.int64)
+            else:
+                ids = pd.to_numeric(frame[column]).astype("Int64").fillna(NO_SCOPE)
+                ids = ids.to_numpy(dtype=np.int64)
+            out = frame.assign(**{SCOPE_KEY: (code << _KIND_SHIFT) + ids + 1})
+            for name in ("deployment_id", "linked_deployment_id"):
+                if name in out.columns:
+                    out[name] = out[name] * len(SCOPES) + code
+            return out
+
+        frames["groups"].append(keyed(i.groups)[[SCOPE_KEY]])
+        for name in ("prod", "first", "linked"):
+            frames[name].append(keyed(getattr(i, name)))
+    return Inputs(
+        [SCOPE_KEY],
+        win,
+        pd.concat(frames["groups"], ignore_index=True),
+        pd.concat(frames["prod"], ignore_index=True),
+        pd.concat(frames["first"], ignore_index=True),
+        pd.concat(frames["linked"], ignore_index=True),
+    )
+
+
+def _one_pass_rows(
+    i: Inputs,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+    benchmark: str,
+    max_gap: pd.Timedelta | None,
+) -> pd.DataFrame:
+    """:func:`dora_rows` of every scope of the stacked inputs ``i``, in one summary."""
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    empty = pd.DataFrame()
+    summary = dora.dora_summary(
+        empty,
+        empty,
+        empty,
+        windows=win,
+        tz=tz,
+        by=[SCOPE_KEY],
+        benchmark=benchmark,
+        max_gap=max_gap,
+        as_of=pd.Timestamp(as_of),
+        inputs=i,
+    )
+    key = summary[SCOPE_KEY].to_numpy(dtype=np.int64)
+    code = key >> _KIND_SHIFT
+    scope_id = (key & ((1 << _KIND_SHIFT) - 1)) - 1
+    portfolio = code == _KIND_CODE["portfolio"]
+    kept = portfolio | (scope_id != NO_SCOPE)
+    summary = summary[kept].assign(
+        _kind=_KIND_NAME[code[kept]],
+        _id=np.where(portfolio, portfolio_id, scope_id)[kept],
+    )
+    bounds = pd.MultiIndex.from_arrays(
+        [win["window_start"].array.asi8, win["window_end"].array.asi8]
+    )
+    position = bounds.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
+        )
+    )
+    return _dora_frame(
+        summary,
+        summary["_kind"].to_numpy(),
+        summary["_id"].to_numpy(),
+        windows["grain"].to_numpy()[position],
+        benchmark,
     )
 
 
@@ -916,47 +971,91 @@ def dora_rows_of(
     portfolio_id: int,
     benchmark: str,
     max_gap: pd.Timedelta | None,
-    inputs: Inputs | None = None,
+    inputs: dict[str, Inputs] | None = None,
+    one_pass: bool | None = None,
 ) -> pd.DataFrame:
     """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
-    ``input_hash``: :func:`dora_rows` over the windows (of any grain) holding a cell (a row
-    depends on its own window only), from ``inputs`` narrowed to the cells' scopes, kept for
-    the cells."""
-    if cells.empty:
-        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
-    codes = _key_codes(cells)
+    ``input_hash``: for each scope kind, :func:`dora_rows` over the windows (of any grain)
+    holding a cell (a row depends on its own window only), kept for the cells' scopes. With
+    ``inputs``, each kind's are narrowed to its cells' scopes and windows first, and when the
+    cells are at most :data:`ONE_PASS_MAX_SHARE` of every scope's cells (or ``one_pass``),
+    every kind is computed in one pass (:func:`stacked_inputs`)."""
     window_keys = pd.MultiIndex.from_arrays(
         [windows["grain"].astype(str).to_numpy(), windows["window_start"].array.asi8]
     )
-    wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
-    held = windows[window_keys.isin(wanted)]
-    kinds = set(cells["scope_kind"].astype(str))
-    scopes = [scope for scope in SCOPES if scope[0] in kinds]
-    narrowed = None
-    if inputs is not None:
-        code = np.array([_KIND_CODE[k] for k in cells["scope_kind"].astype(str)], dtype=np.int64)
-        ids = np.where(code == _PORTFOLIO, 0, cells["scope_id"].to_numpy(dtype=np.int64))
-        keys = np.unique((code << _KIND_SHIFT) + ids + 1)
-        narrowed = narrowed_inputs(inputs, scope_keys=keys, windows=held)
-    computed = dora_rows(
-        deployments,
-        changes,
-        incidents,
-        windows=held,
-        as_of=as_of,
-        tz=tz,
-        portfolio_id=portfolio_id,
-        benchmark=benchmark,
-        max_gap=max_gap,
-        scopes=scopes,
-        inputs=narrowed,
-    )
-    position = codes.get_indexer(_key_codes(computed))
-    return (
-        computed[position >= 0]
-        .assign(input_hash=cells["input_hash"].to_numpy()[position[position >= 0]])
-        .reset_index(drop=True)
-    )
+    jobs = []
+    for kind, chosen in cells.groupby("scope_kind", sort=False):
+        codes = _key_codes(chosen)
+        wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
+        scope = next(s for s in SCOPES if s[0] == kind)
+        jobs.append((scope, chosen, codes, windows[window_keys.isin(wanted)]))
+    if not jobs:
+        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
+
+    def narrowed(scope, chosen, held) -> Inputs | None:
+        if inputs is None or scope[0] not in inputs:
+            return None
+        return narrowed_inputs(
+            inputs[scope[0]],
+            column=scope[1],
+            scope_ids=chosen["scope_id"].to_numpy(dtype=np.int64),
+            windows=held,
+        )
+
+    if one_pass is None:  # a day's few cells (decided before narrowing: memory)
+        possible = sum(len(i.groups) for i in (inputs or {}).values()) * len(windows)
+        one_pass = len(cells) <= ONE_PASS_MAX_SHARE * possible
+    if one_pass and inputs is not None and all(scope[0] in inputs for scope, *_ in jobs):
+        held = windows[
+            window_keys.isin(
+                pd.MultiIndex.from_arrays(
+                    [cells["grain"].astype(str).to_numpy(), _key_codes(cells).get_level_values(3)]
+                )
+            )
+        ]
+        stacked = stacked_inputs(
+            {scope[0]: narrowed(scope, chosen, held) for scope, chosen, _, held in jobs}
+        )
+        computed = _one_pass_rows(
+            stacked,
+            windows=held,
+            as_of=as_of,
+            tz=tz,
+            portfolio_id=portfolio_id,
+            benchmark=benchmark,
+            max_gap=max_gap,
+        )
+        codes = _key_codes(cells)
+        position = codes.get_indexer(_key_codes(computed))
+        return (
+            computed[position >= 0]
+            .assign(input_hash=cells["input_hash"].to_numpy()[position[position >= 0]])
+            .reset_index(drop=True)
+        )
+    parts = []
+    for scope, chosen, codes, held in jobs:
+        few = narrowed(scope, chosen, held)
+        computed = dora_rows(
+            deployments,
+            changes,
+            incidents,
+            windows=held,
+            as_of=as_of,
+            tz=tz,
+            portfolio_id=portfolio_id,
+            benchmark=benchmark,
+            max_gap=max_gap,
+            scopes=[scope],
+            inputs=None if few is None else {scope[0]: few},
+        )
+        del few
+        position = codes.get_indexer(_key_codes(computed))
+        parts.append(
+            computed[position >= 0].assign(
+                input_hash=chosen["input_hash"].to_numpy()[position[position >= 0]]
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def with_targets(
