@@ -115,3 +115,68 @@ def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(
         got.sort_values(order).reset_index(drop=True),
         check_dtype=False,
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_scope_kind_in_one_pass_equals_a_summary_per_scope_kind(seed):
+    """Every scope kind's prepared inputs stacked into one summary (:func:`rr.stacked_inputs`:
+    what a day's few changed cells are computed with) give,
+    for every scope and window, the rows of one :func:`dora_summary` per scope kind over the
+    records as they are: links named or inferred, first deployments and failed deployments
+    never cross kinds (incidents here name or follow deployments of other teams), and changes
+    without a team take their deployment's. Every cell of every scope here."""
+    from valuestreams.metrics import dora
+
+    deployments, changes, incidents = frames(seed)
+    if seed % 3 == 2:  # changes sent without their scope: each takes its deployment's
+        changes = changes.assign(team_id=pd.NA, value_stream_id=pd.NA)
+    windows = rr.report_windows(start=START.to_pydatetime(), as_of=AS_OF.to_pydatetime(), tz=TZ)
+    max_gap = pd.Timedelta(hours=48) if seed % 2 else None
+    common = {
+        "windows": windows,
+        "as_of": AS_OF.to_pydatetime(),
+        "tz": TZ,
+        "portfolio_id": 7,
+        "benchmark": "dora-2023",
+        "max_gap": max_gap,
+    }
+    inputs = rr.dora_inputs(
+        deployments, changes, incidents, windows=windows, as_of=common["as_of"], max_gap=max_gap
+    )
+    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    rows = rr.dora_rows_of(
+        deployments, changes, incidents, cells=cells, inputs=inputs, one_pass=True, **common
+    )
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    compared = [c for c in rr.DORA_FIELDS if c not in rr.WINDOW_FIELDS and c != "benchmark"]
+    compared = [c for c in compared if not c.endswith("_tier")]
+    for kind, column in rr.SCOPES:
+        own = changes
+        if column and changes[column].isna().all():
+            own = changes.drop(columns=["team_id", "value_stream_id"])
+        summary = dora.dora_summary(
+            deployments,
+            own,
+            incidents,
+            windows=win,
+            tz=TZ,
+            by=[column] if column else None,
+            max_gap=max_gap,
+            as_of=AS_OF,
+        )
+        if column:
+            summary = summary[summary[column] != rr.NO_SCOPE]
+        expected = summary.assign(
+            scope_id=summary[column].to_numpy(dtype=np.int64) if column else 7,
+            window_start=pd.to_datetime(summary["window_start"]).dt.tz_localize(None),
+        )
+        got = rows[rows["scope_kind"] == kind].assign(
+            window_start=pd.to_datetime(rows["window_start"])
+        )
+        assert len(got) == len(expected) > 0
+        key = ["scope_id", "window_start", "label"]
+        pd.testing.assert_frame_equal(
+            got[key + compared].sort_values(key).reset_index(drop=True),
+            expected[key + compared].sort_values(key).reset_index(drop=True),
+            check_dtype=False,
+        )

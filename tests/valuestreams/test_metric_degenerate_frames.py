@@ -266,6 +266,13 @@ def test_carried_rows_equal_a_full_computation_for_a_degenerate_change(name: str
         old_transitions=frame([]),
         new_transitions=frame(shifted),
         done_facts=facts[facts["done"].notna()].astype({"item_type": str}),
+        affected=carry.affected_units(
+            item_flow_facts(frame([]), as_of=PREVIOUS).set_index("item_id"),
+            item_flow_facts(frame(shifted), as_of=AS_OF),
+            windows(),
+            portfolio_id=9,
+        ),
+        fresh=np.zeros(0, dtype=np.int64),
         prev_as_of=PREVIOUS,
         as_of=AS_OF,
         tz=ZURICH,

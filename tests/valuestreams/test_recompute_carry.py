@@ -84,6 +84,17 @@ def full(transitions: pd.DataFrame, as_of: pd.Timestamp):
     return flow_rows(transitions, windows=windows(), as_of=as_of, tz=ZURICH, portfolio_id=99)
 
 
+def completion(old: list[dict], added: list[dict], prev_as_of: pd.Timestamp) -> dict:
+    """What the run passes for the completion columns: the units the changed items' old and new
+    facts move, and no fresh window (the previous run computed every window of ``windows()``)."""
+    was = item_flow_facts(frame(old), as_of=prev_as_of).set_index("item_id")
+    now = item_flow_facts(frame(old + added), as_of=NOW)
+    return {
+        "affected": carry.affected_units(was, now, windows(), portfolio_id=99),
+        "fresh": np.zeros(0, dtype=np.int64),
+    }
+
+
 def carried(old: list[dict], added: list[dict]):
     previous = full(frame(UNCHANGED + old), PREVIOUS)
     changed_now = frame(old + added)
@@ -100,6 +111,7 @@ def carried(old: list[dict], added: list[dict]):
         old_transitions=frame(old),
         new_transitions=changed_now,
         done_facts=done,
+        **completion(old, added, PREVIOUS),
         prev_as_of=PREVIOUS,
         as_of=NOW,
         tz=ZURICH,
@@ -152,6 +164,7 @@ def test_a_wrong_previous_sum_shows_in_the_result():
         done_facts=item_flow_facts(frame(UNCHANGED + OLD + ADDED), as_of=NOW).astype(
             {"item_type": str}
         ),
+        **completion(OLD, ADDED, PREVIOUS),
         prev_as_of=PREVIOUS,
         as_of=NOW,
         tz=ZURICH,
@@ -199,6 +212,7 @@ def test_carried_rows_equal_a_full_computation_across_midnight_stamped_changes()
         old_transitions=frame(old),
         new_transitions=frame(old + added),
         done_facts=facts[facts["done"].notna()].astype({"item_type": str}),
+        **completion(old, added, midnight),
         prev_as_of=midnight,
         as_of=NOW,
         tz=ZURICH,
@@ -211,3 +225,138 @@ def test_carried_rows_equal_a_full_computation_across_midnight_stamped_changes()
     # team 3's item entered the load at Thursday's first instant: not at the end of Wednesday 26
     week = expected.flow.query("scope_kind == 'team' and scope_id == 3 and label == '2025-W13'")
     assert week.set_index("item_type").loc["All", "load_mean"] == pytest.approx(2 / 7)
+
+
+def test_the_completion_columns_of_a_unit_no_change_moved_are_the_stored_ones():
+    """A unit (scope, window) that no changed item's done, type, flow time or scope moved keeps
+    the stored completion columns (here tampered, and the tampering shows), and one that a
+    change moved is computed (telling the run that nothing moved leaves it stale)."""
+    flow, _ = carried(OLD, ADDED)
+    previous = full(frame(UNCHANGED + OLD), PREVIOUS)
+    stored = previous.flow.assign(
+        window_start=pd.to_datetime(previous.flow["window_start"]).dt.tz_localize("UTC")
+    )
+    facts = item_flow_facts(frame(UNCHANGED + OLD + ADDED), as_of=NOW)
+    args = {
+        "windows": windows(),
+        "anchor": period_windows(
+            PREVIOUS - pd.Timedelta(1, "ns"), PREVIOUS, grain="week", tz=ZURICH
+        ),
+        "stored_status": previous.status,
+        "old_transitions": frame(OLD),
+        "new_transitions": frame(OLD + ADDED),
+        "done_facts": facts[facts["done"].notna()].astype({"item_type": str}),
+        "fresh": np.zeros(0, dtype=np.int64),
+        "prev_as_of": PREVIOUS,
+        "as_of": NOW,
+        "tz": ZURICH,
+        "portfolio_id": 99,
+    }
+    affected = completion(OLD, ADDED, PREVIOUS)["affected"]
+    # team 1's item 2 was done on 20 March and did not change: its units are carried
+    team_1 = (stored["scope_kind"] == "team") & (stored["scope_id"] == 1)
+    tampered = stored.assign(
+        flow_time_p50_s=np.where(
+            team_1, stored["flow_time_p50_s"] * 2 + 1, stored["flow_time_p50_s"]
+        )
+    )
+    carried_tampered = carry.carried_rows(stored_flow=tampered, affected=affected, **args)[0]
+    kept = carried_tampered[carried_tampered["velocity"] > 0]
+    assert (kept["scope_kind"] == "team").any()
+    with pytest.raises(AssertionError):
+        same_rows(carried_tampered, flow, FLOW_KEY)
+    stale = carry.carried_rows(stored_flow=stored, affected=np.zeros(0, dtype=np.int64), **args)[0]
+    with pytest.raises(AssertionError):
+        same_rows(stale, flow, FLOW_KEY)
+
+
+def _random_rows(rng: np.random.Generator, item: int, team: int, stream: int) -> list[dict]:
+    """A history before PREVIOUS: new, then waiting / active spells, maybe done or canceled."""
+    at = pd.Timestamp("2025-03-01 06:00", tz="UTC") + pd.Timedelta(hours=int(rng.integers(0, 400)))
+    kind = str(rng.choice(["Feature", "Defect", "Debt", "Risk"]))
+    states = ["new", *rng.choice(["waiting", "active"], size=int(rng.integers(1, 4)))]
+    states.append(str(rng.choice(["done", "done", "canceled", "active"])))
+    rows = []
+    for state in states:
+        rows.append(
+            {**row(item, "2025-03-01", state, 1, kind), "entered_at": at}
+            | {"team_id": team, "value_stream_id": stream}
+        )
+        at = at + pd.Timedelta(minutes=int(rng.integers(30, 3000)))
+    return [r for r in rows if r["entered_at"] < PREVIOUS] or rows[:1]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_changes_are_carried_exactly(seed):
+    """Random histories in three teams of two value streams (and items without a team); then
+    random changes of some items: rows appended after the previous run (done since), a late row
+    inserted among the old ones (its flow or active time moves, or only its flow time: an
+    earlier start), an item moved to another team
+    and value stream, a type changed, and one team moved to the other value stream (its items'
+    value-stream units move, their team units do not). Carried rows = a full computation."""
+    rng = np.random.default_rng(seed)
+    teams = {1: 10, 2: 10, 3: 11, -1: -1}
+    before = {
+        item: _random_rows(rng, item, team, teams[team])
+        for item, team in enumerate(rng.choice([1, 2, 3, -1], size=40, p=[0.3, 0.3, 0.3, 0.1]), 1)
+    }
+    after = {item: [dict(r) for r in rows] for item, rows in before.items()}
+    changed: set[int] = set()
+    waiting = {"status": STATUS["waiting"], "flow_state": "waiting"}
+    moved_team = int(rng.choice([1, 2, 3]))
+    for item, rows in after.items():
+        if rows[0]["team_id"] == moved_team and seed % 2:
+            for r in rows:
+                r["value_stream_id"] = 21
+            changed.add(item)
+    for item in rng.choice(list(after), size=12, replace=False).tolist():
+        rows = after[item]
+        how = str(rng.choice(["append", "late", "early", "move", "type"]))
+        changed.add(item)
+        if how == "append":
+            when = PREVIOUS + pd.Timedelta(hours=int(rng.integers(1, 140)))
+            rows.append({**rows[-1], "entered_at": when, "status": "Done", "flow_state": "done"})
+        elif how == "late" and len(rows) > 1:
+            k = int(rng.integers(1, len(rows)))
+            a, b = rows[k - 1]["entered_at"], rows[k]["entered_at"]
+            state = str(rng.choice(["waiting", "active"]))
+            late = {**rows[k - 1], "entered_at": a + (b - a) / 2}
+            rows.insert(k, late | {"status": STATUS[state], "flow_state": state})
+        elif how == "early" and len(rows) > 1:  # an earlier start: only the flow time moves
+            a, b = rows[0]["entered_at"], rows[1]["entered_at"]
+            rows.insert(1, {**rows[0], "entered_at": a + (b - a) / 2} | waiting)
+        elif how == "move":
+            team = int(rng.choice([t for t in (1, 2, 3, -1) if t != rows[0]["team_id"]]))
+            for r in rows:
+                r["team_id"], r["value_stream_id"] = team, teams[team]
+        else:
+            kind = str(rng.choice(["Feature", "Defect", "Debt", "Risk"]))
+            for r in rows:
+                r["item_type"] = kind
+    unchanged = [r for item, rows in before.items() if item not in changed for r in rows]
+    old = [r for item, rows in before.items() if item in changed for r in rows]
+    new = [r for item, rows in after.items() if item in changed for r in rows]
+    previous = full(frame(unchanged + old), PREVIOUS)
+    facts = item_flow_facts(frame(unchanged + new), as_of=NOW)
+    was = item_flow_facts(frame(old), as_of=PREVIOUS).set_index("item_id")
+    now = item_flow_facts(frame(new), as_of=NOW)
+    flow, status = carry.carried_rows(
+        windows=windows(),
+        anchor=period_windows(PREVIOUS - pd.Timedelta(1, "ns"), PREVIOUS, grain="week", tz=ZURICH),
+        stored_flow=previous.flow.assign(
+            window_start=pd.to_datetime(previous.flow["window_start"]).dt.tz_localize("UTC")
+        ),
+        stored_status=previous.status,
+        old_transitions=frame(old),
+        new_transitions=frame(new),
+        done_facts=facts[facts["done"].notna()].astype({"item_type": str}),
+        affected=carry.affected_units(was, now, windows(), portfolio_id=99),
+        fresh=np.zeros(0, dtype=np.int64),
+        prev_as_of=PREVIOUS,
+        as_of=NOW,
+        tz=ZURICH,
+        portfolio_id=99,
+    )
+    expected = full(frame(unchanged + new), NOW)
+    same_rows(flow, expected.flow, FLOW_KEY)
+    same_rows(status, expected.status, STATUS_KEY)

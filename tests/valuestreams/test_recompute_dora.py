@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
 import pytest
 
 from teams.services.teams import team_update
 from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.test_recompute import published_rows
+from valuestreams import recompute
 from valuestreams.models import Change, Deployment, DoraMetric, Incident, RecomputeJob
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
 from valuestreams.recompute import rows as recompute_rows
@@ -278,3 +280,34 @@ def test_randomized_days_of_dora_events_give_incremental_runs_equal_to_full_runs
             moved = [teams[2].pk]
         cost = assert_incremental_equals_full(org.portfolio, as_of=as_of, team_ids=moved)
         assert cost["computed"] < cost["published"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_records_read_aside_while_the_flow_part_runs_give_a_full_runs_rows(org, teams, monkeypatch):
+    """Outside a transaction an incremental run reads the DORA records on a connection of its
+    own, in a thread, while the flow part runs on the run's connection; what it publishes is
+    what a full run publishes, after days of random DORA events and a team move."""
+    reads = []
+    real = recompute._read_records
+
+    def spy(portfolio, *, aside=False):
+        reads.append((threading.current_thread().name, aside))
+        return real(portfolio, aside=aside)
+
+    monkeypatch.setattr(recompute, "_read_records", spy)
+    rng = random.Random(13)
+    dora_dataset(org.portfolio, teams, seed=13, deployments=100)
+    as_of = AS_OF - dt.timedelta(days=4)
+    recompute_full_now(portfolio=org.portfolio, as_of=as_of)
+    lending = ValueStreamFactory(portfolio=org.portfolio, name="Lending")
+    for step in range(2):
+        as_of += dt.timedelta(hours=rng.uniform(10, 40))
+        _mutate(org.portfolio, teams, rng, step, as_of)
+        moved = []
+        if step == 1:
+            team_update(team=teams[2], value_stream=lending)
+            moved = [teams[2].pk]
+        assert_incremental_equals_full(org.portfolio, as_of=as_of, team_ids=moved)
+    # the incremental runs' reads went aside, the full runs' stayed on the run's connection
+    assert [aside for _, aside in reads] == [False, True, False, True, False]
+    assert all(name.startswith("recompute-dora-read") == aside for name, aside in reads)

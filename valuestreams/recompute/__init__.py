@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -248,6 +249,7 @@ def _run(
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
     watermark, superseded = _watermarks()
+    delivery = _delivery_records(portfolio, aside=plan is not None)
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
@@ -256,7 +258,9 @@ def _run(
         flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
     jobs.progress(job, 60)
     settings = read.dora_settings(portfolio)
-    dora, dora_caveats = _dora(portfolio, plan, windows=windows, as_of=as_of, settings=settings)
+    dora, dora_caveats = _dora(
+        portfolio, plan, windows=windows, as_of=as_of, settings=settings, records=delivery()
+    )
     jobs.progress(job, 80)
     record = publish.RunRecord(
         watermark=watermark,
@@ -280,6 +284,40 @@ def _run(
     )
 
 
+Records = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
+
+
+def _read_records(portfolio: Portfolio, *, aside: bool = False) -> Records:
+    """The DORA inputs (deployments, changes, incidents) and the stored DORA rows; ``aside``:
+    on this thread's own connection, closed when done."""
+    try:
+        return (
+            read.deployments_frame(portfolio),
+            read.changes_frame(portfolio),
+            read.incidents_frame(portfolio),
+            read.stored_dora_rows(portfolio.pk),
+        )
+    finally:
+        if aside:
+            connection.close()
+
+
+def _delivery_records(portfolio: Portfolio, *, aside: bool) -> Callable[[], Records]:
+    """The DORA records of an incremental run (``aside``), read on a second connection while
+    the flow part runs (the server scans and aggregates them while this process computes: a
+    sixth of a day's incremental run at 200k items). A full run reads them after its flow part,
+    on its own connection: read during it, they would add to its peak memory (~25 MiB at 200k
+    items); so does a run inside a transaction (tests: its rows are invisible to another
+    connection). Nothing in a run depends on reading them after the flow part: DORA records are
+    not watermarked, each read is its own statement."""
+    if not aside or connection.in_atomic_block:
+        return lambda: _read_records(portfolio)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recompute-dora-read")
+    future = pool.submit(_read_records, portfolio, aside=True)
+    pool.shutdown(wait=False)
+    return future.result
+
+
 def _dora(
     portfolio: Portfolio,
     plan: planning.Plan | None,
@@ -287,6 +325,7 @@ def _dora(
     windows: pd.DataFrame,
     as_of: datetime,
     settings: read.DoraSettings,
+    records: Records,
 ) -> tuple[publish.DoraRows, dict[str, int]]:
     """The DORA rows a run publishes, with the run's DORA caveats. Every run reads the DORA
     inputs and hashes, per row it would publish, what that row is computed from
@@ -297,9 +336,7 @@ def _dora(
     incident linked to an earlier deployment, a re-sent or corrected deployment, a team moved
     to another value stream, a new local day in the open windows, or an edit behind the
     services' back): on the same day with no DORA record changed, no row is computed."""
-    deployments = read.deployments_frame(portfolio)
-    changes = read.changes_frame(portfolio)
-    incidents = read.incidents_frame(portfolio)
+    deployments, changes, incidents, stored = records
     common = {
         "windows": windows,
         "as_of": as_of,
@@ -318,7 +355,6 @@ def _dora(
         )
         dora = publish.DoraRows(rows=rows)
     else:
-        stored = read.stored_dora_rows(portfolio.pk)
         changed, replaced = rr.dora_changed(cells, stored)
         rows = rr.dora_rows_of(
             deployments, changes, incidents, cells=changed, inputs=inputs, **common
@@ -376,8 +412,9 @@ def _recomputed(
 def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> rr.FlowRows:
     """The rows of an incremental run that carries the previous rows forward (see
     :mod:`valuestreams.recompute.carry`): it reads the changed items' histories (kept from
-    planning), the stored facts of the items done in the rewritten windows and the previous
-    rows of those windows, never the histories of unchanged items."""
+    planning), the previous rows of the rewritten windows and the stored facts of the items done
+    in the units (scope, window) whose completion columns a change moved, never the histories
+    of unchanged items."""
     tz, prev_as_of, changed = portfolio.time_zone, plan.previous.as_of, plan.changed
     computed = plan.computed_windows
     new_tr, facts = changed.transitions, changed.new_facts
@@ -389,11 +426,15 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
     if plan.rebuilt is not None:
         old_history = rr.merged_histories(old_history, plan.rebuilt)
     old_tr, _ = read.transitions_frame(old_history, changed.old_scopes(), changed.mappings)
-    spans = [
-        (a.to_pydatetime(), b.to_pydatetime())
-        for a, b in planning.merged_spans(computed, plan.keys)
-    ]
-    done = read.done_facts(portfolio, spans=spans, exclude=plan.changed_items.tolist())
+    # the completion columns are computed only for the units (scope, window) a changed item's
+    # done, type, flow time or scope moved, and for windows the previous run did not publish;
+    # every other unit's are carried: only the facts of those units are read
+    affected = carry.affected_units(changed.old_facts, facts, computed, portfolio_id=portfolio.pk)
+    fresh = np.flatnonzero(planning.unpublished(computed, plan.previous))
+    spans, scoped = carry.unit_spans(affected, fresh, computed)
+    done = read.done_facts(
+        portfolio, spans=spans, scoped=scoped, exclude=plan.changed_items.tolist()
+    )
     changed_done = facts.loc[
         facts["done"].notna(),
         ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id", "value_stream_id"],
@@ -429,6 +470,8 @@ def _carried(portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime) -> r
         old_transitions=old_tr,
         new_transitions=new_tr,
         done_facts=pd.concat([done, changed_done], ignore_index=True),
+        affected=affected,
+        fresh=fresh,
         prev_as_of=prev_as_of,
         as_of=as_of,
         tz=tz,

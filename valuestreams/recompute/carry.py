@@ -13,9 +13,16 @@ which items changed since. For the items that did not change, nothing but time m
 - **Time in status** sums whole microseconds as integers, so a cell's items and time are the
   previous ones minus the changed items' old contributions plus their new ones, exactly; the
   shares follow from the cells' totals.
-- **Velocity, flow time, efficiency and distribution** of a window need every item done in it;
-  their facts (one stored row per item, no history) are read, so percentiles are computed from
-  the same values as in a full run.
+- **Velocity, flow time, efficiency and distribution** of a unit (scope, window) are a function
+  of the items done in it and their type, flow time and active time (summed in item-id order).
+  A unit that no changed item entered, left or changed within (:func:`affected_units`: its
+  done, type, flow time, active time or, per scope kind, its scope moved) keeps those items
+  and values, so its stored columns are a full run's. Only the affected units (and windows
+  the previous run did not publish) are computed, from the facts of the items done in them
+  (one stored row per item, no history: the unit's scope's facts, or every item's for a
+  portfolio unit), so percentiles and sums are computed from the same values, in the same
+  order, as in a full run. A team moved to another value stream moves its items' value-stream
+  units only; a late event that moves no done item's flow time moves no completion.
 
 The old contributions come from the changed items' previous histories, counted in the team and
 value stream each item had then (its stored facts'): an item moved to another team or value
@@ -57,19 +64,22 @@ from valuestreams.metrics.flow_status import (
     sums_by_key,
     time_in_status,
 )
-from valuestreams.metrics.flow_windows import build_grid, window_bounds
-from valuestreams.recompute.rows import FLOW_FIELDS, NO_SCOPE, SCOPES, STATUS_FIELDS
+from valuestreams.metrics.flow_windows import build_grid, moments_in_windows, window_bounds
+from valuestreams.recompute.rows import (
+    FLOW_COMPLETION,
+    FLOW_FIELDS,
+    NO_SCOPE,
+    SCOPES,
+    STATUS_FIELDS,
+)
 
+NAT_NS = np.iinfo(np.int64).min  # NaT as int64 ns
 KINDS = np.array([kind for kind, _ in SCOPES], dtype=object)  # team, value_stream, portfolio
 TYPES = np.array([*FLOW_ITEM_TYPES, ALL_TYPES], dtype=object)
 STATES = np.array(FLOW_STATES, dtype=object)
 GRAINS = np.array(["week", "month"], dtype=object)
 _FINEST = ["team_id", "value_stream_id"]
-# the FlowMetric columns computed from the items done in a window
-_COMPLETION = [
-    *FLOW_FIELDS[FLOW_FIELDS.index("velocity") : FLOW_FIELDS.index("load_mean")],
-    "share",
-]
+_COMPLETION = FLOW_COMPLETION
 
 
 def _codes(values, names: np.ndarray) -> np.ndarray:
@@ -362,6 +372,132 @@ def _completion_cells(facts: pd.DataFrame, windows: pd.DataFrame, portfolio_id: 
     return pd.concat(parts, ignore_index=True)
 
 
+def _done_ns(column) -> np.ndarray:
+    values = pd.to_datetime(pd.Series(column), utc=True).dt.tz_localize(None)
+    return values.dt.as_unit("ns").to_numpy().view(np.int64)
+
+
+def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def affected_units(
+    old: pd.DataFrame, new: pd.DataFrame, windows: pd.DataFrame, *, portfolio_id: int
+) -> np.ndarray:
+    """The units (``scope key << 16 | window position`` in ``windows``) whose completion columns
+    the changed items can move: for an item whose done, type, flow time or active time changed,
+    every scope of its old and its new facts in the windows holding its old and its new done;
+    for any other, the scopes of a kind whose id it changed (a team moved to another value
+    stream moves its items' value-stream units only). ``old``: the stored facts (indexed by item
+    id; ``item_type``, ``done``, ``flow_time_s``, ``active_s``, ``team_id``, ``value_stream_id``,
+    missing ids nullable); ``new``: the facts now (``item_id`` and the same columns, NO_SCOPE
+    for none). Every other unit keeps the items it had with the values they had: the previous
+    run's completion columns are still right there."""
+    ids = np.union1d(old.index.to_numpy(np.int64), new["item_id"].to_numpy(np.int64))
+    was = old.reindex(ids)
+    now = new.set_index("item_id").reindex(ids)
+    was_done, now_done = _done_ns(was["done"]), _done_ns(now["done"])
+    same = (
+        (was_done == now_done)
+        & (was["item_type"].astype(object).to_numpy() == now["item_type"].astype(object).to_numpy())
+        & _same_floats(
+            was["flow_time_s"].to_numpy(float, na_value=np.nan),
+            now["flow_time_s"].to_numpy(float, na_value=np.nan),
+        )
+        & _same_floats(
+            was["active_s"].to_numpy(float, na_value=np.nan),
+            now["active_s"].to_numpy(float, na_value=np.nan),
+        )
+    )
+    units = [np.zeros(0, dtype=np.int64)]
+    for code, (_, column) in enumerate(SCOPES):
+        if column:
+            was_id, now_id = (
+                pd.to_numeric(frame[column])
+                .astype("Int64")
+                .fillna(NO_SCOPE)
+                .to_numpy(dtype=np.int64, na_value=NO_SCOPE)
+                for frame in (was, now)
+            )
+        else:
+            was_id = now_id = np.full(len(ids), portfolio_id, dtype=np.int64)
+        moved = ~same | (was_id != now_id)
+        for done, scope_id in ((was_done, was_id), (now_done, now_id)):
+            rows = np.flatnonzero(moved & (done != NAT_NS) & (scope_id != NO_SCOPE))
+            item, window = moments_in_windows(done[rows], windows)
+            scope = _scope_keys(np.full(len(item), code), scope_id[rows][item])
+            units.append(scope << 16 | window)
+    return np.unique(np.concatenate(units))
+
+
+def unit_spans(
+    units: np.ndarray, fresh: np.ndarray, windows: pd.DataFrame
+) -> tuple[list, list[tuple[str, list[int], list]]]:
+    """Where the facts of ``units`` (and of every scope in the windows ``fresh``: positions in
+    ``windows``) are: the closed spans where every item done counts (windows of a portfolio
+    unit or fresh), and arms (``team_id`` / ``value_stream_id``, ids, spans) for the teams and
+    value streams of the other units, those with the same windows in one arm."""
+    starts, ends = window_bounds(windows)
+    scope, window = units >> 16, units & 0xFFFF
+    kind = scope >> 40
+
+    def spans(positions) -> list:
+        merged: list[list[int]] = []
+        for start, end in sorted({(int(starts[w]), int(ends[w])) for w in positions}):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return [
+            (pd.Timestamp(a, tz="UTC").to_pydatetime(), pd.Timestamp(b, tz="UTC").to_pydatetime())
+            for a, b in merged
+        ]
+
+    everything = set(window[kind == 2].tolist()) | set(np.asarray(fresh).tolist())
+    arms = []
+    for code, (_, column) in enumerate(SCOPES[:2]):
+        by_windows: dict[tuple, list[int]] = {}
+        mine = (kind == code) & ~np.isin(window, list(everything))
+        for scope_id in np.unique(scope[mine]):
+            held = tuple(sorted(set(window[mine & (scope == scope_id)].tolist())))
+            by_windows.setdefault(held, []).append(int(scope_id & ((1 << 40) - 1)))
+        arms += [(str(column), ids, spans(held)) for held, ids in by_windows.items()]
+    return spans(everything), arms
+
+
+def _carried_completion(
+    table: _Windows, stored: pd.DataFrame, *, skip: np.ndarray, n_windows: int
+) -> pd.DataFrame:
+    """``cell`` and the completion columns of every type of each unit (scope, window among the
+    first ``n_windows``) with a stored row, but those of the units ``skip``: the stored values
+    (a type without a row has none done: velocity 0, share 0 where the unit has completions)."""
+    window = table.positions(stored["grain"], start_ns(stored["window_start"]))
+    unit = np.where(window >= 0, _stored_scope(stored) << 16 | np.maximum(window, 0), -1)
+    keep = (window >= 0) & (window < n_windows) & ~np.isin(unit, skip)
+    rows = stored[keep]
+    cell = unit[keep] << 3 | _codes(rows["item_type"], TYPES)
+    cell, first = np.unique(cell, return_index=True)
+    rows = rows.iloc[first]
+    units = np.unique(cell >> 3)
+    dense = (units[:, None] << 3 | np.arange(len(TYPES))[None, :]).reshape(-1)
+    index = pd.Index(cell)
+    found = index.get_indexer(dense)
+    at = np.maximum(found, 0)
+    out: dict[str, np.ndarray] = {"cell": dense}
+    velocity = rows["velocity"].to_numpy(np.int64)
+    out["velocity"] = np.where(found >= 0, velocity[at], 0)
+    for name in _COMPLETION[1:]:
+        values = rows[name].to_numpy(float)
+        out[name] = np.where(found >= 0, values[at], np.nan)
+    all_velocity = out["velocity"].reshape(-1, len(TYPES))[:, -1]
+    share = out["share"].reshape(-1, len(TYPES))
+    missing = (found < 0).reshape(-1, len(TYPES))
+    fill = np.where(all_velocity > 0, 0.0, np.nan)[:, None]
+    share[missing] = np.broadcast_to(fill, share.shape)[missing]
+    share[:, -1] = np.nan
+    return pd.DataFrame(out)
+
+
 def _window_columns(table: _Windows, scope: np.ndarray, window: np.ndarray) -> dict:
     return {
         "scope_kind": KINDS[scope >> 40],
@@ -471,6 +607,8 @@ def carried_rows(
     old_transitions: pd.DataFrame,
     new_transitions: pd.DataFrame,
     done_facts: pd.DataFrame,
+    affected: np.ndarray,
+    fresh: np.ndarray,
     prev_as_of: datetime,
     as_of: datetime,
     tz: str,
@@ -484,8 +622,10 @@ def carried_rows(
     of ``windows`` and ``anchor``; ``stored_status``: its StatusTime rows (…, status,
     flow_state, items, time_us) of ``windows``; ``old_transitions`` and ``new_transitions``: the
     changed items' histories as the previous run digested them and now; ``done_facts``: the
-    facts of every item done in ``windows`` now (unchanged items' stored ones, changed items'
-    new ones)."""
+    facts now (unchanged items' stored ones, changed items' new ones) of every item done in
+    each unit of ``affected`` (:func:`affected_units`) and in the windows ``fresh`` (positions
+    in ``windows``: not published by the previous run), whose completion columns are computed;
+    every other unit's are the stored ones (``stored_flow`` with its completion columns)."""
     both = pd.concat([windows, anchor], ignore_index=True)
     both = both.drop_duplicates(["grain", "window_start"], ignore_index=True)
     prev_ns, now_ns = pd.Timestamp(prev_as_of).value, pd.Timestamp(as_of).value
@@ -496,7 +636,13 @@ def carried_rows(
     )
     new = load_contribution(new_transitions, windows, as_of=as_of, tz=tz, portfolio_id=portfolio_id)
     load = _load_cells(table, stored_flow, old, new, anchor=anchor_at)
-    completion = _completion_cells(done_facts, windows, portfolio_id)
+    computed = _completion_cells(done_facts, windows, portfolio_id)
+    unit = computed["cell"].to_numpy() >> 3
+    computed = computed[np.isin(unit, affected) | np.isin(unit & 0xFFFF, fresh)]
+    skip = np.union1d(np.unique(computed["cell"].to_numpy() >> 3), affected)
+    carried = _carried_completion(table, stored_flow, skip=skip, n_windows=len(windows))
+    carried = carried[~np.isin(carried["cell"].to_numpy() >> 3 & 0xFFFF, fresh)]
+    completion = pd.concat([computed, carried], ignore_index=True)
     flow = _flow_rows(table, completion, load, len(windows))
     status = _status_rows(
         table,

@@ -170,18 +170,23 @@ def _window_keys(windows: pd.DataFrame, mask: np.ndarray) -> set[tuple[str, pd.T
     return set(zip(chosen["grain"], chosen["window_start"], strict=True))
 
 
-def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
-    span = previous.windows
-    mask = windows["window_end"].array.asi8 > pd.Timestamp(previous.as_of).value
+def unpublished(windows: pd.DataFrame, previous: MetricRun) -> np.ndarray:
+    """Which ``windows`` the previous run did not publish (outside its span of the grain)."""
+    mask = np.zeros(len(windows), dtype=bool)
     for grain in ("week", "month"):
-        first, last = span.get(grain, [None, None])
+        first, last = previous.windows.get(grain, [None, None])
         rows = (windows["grain"] == grain).to_numpy()
         if first is None:
             mask |= rows
             continue
         starts = windows["window_start"]
         mask |= rows & ((starts < pd.Timestamp(first)) | (starts > pd.Timestamp(last))).to_numpy()
-    return _window_keys(windows, mask)
+    return mask
+
+
+def _windows_new_or_open(windows: pd.DataFrame, previous: MetricRun) -> set:
+    mask = windows["window_end"].array.asi8 > pd.Timestamp(previous.as_of).value
+    return _window_keys(windows, mask | unpublished(windows, previous))
 
 
 def _changed_intervals(

@@ -38,7 +38,7 @@ from valuestreams.metrics.flow_facts import (
     ns_to_utc,
 )
 from valuestreams.models import MetricSettings, WorkItem, WorkItemFact
-from valuestreams.recompute.rows import History
+from valuestreams.recompute.rows import FLOW_COMPLETION, History
 from valuestreams.selectors.mappings import Lookup, state_lookup, type_lookup
 
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -611,11 +611,17 @@ def _utc_from_us(values: pd.Series) -> pd.Series:
 
 
 def done_facts(
-    portfolio: Portfolio, *, spans: Sequence[tuple[datetime, datetime]], exclude: Sequence[int]
+    portfolio: Portfolio,
+    *,
+    spans: Sequence[tuple[datetime, datetime]],
+    exclude: Sequence[int],
+    scoped: Sequence[tuple[str, Sequence[int], Sequence[tuple[datetime, datetime]]]] = (),
 ) -> pd.DataFrame:
     """Stored facts of the portfolio's items done within ``spans`` (closed [start, end] pairs),
-    but not of the ``exclude``d items: ``item_id``, ``item_type``, ``done`` (UTC),
-    ``flow_time_s``, ``active_s``, ``team_id`` and ``value_stream_id`` (NO_SCOPE if none)."""
+    or done within the spans of an arm of ``scoped`` (``team_id`` or ``value_stream_id``, the
+    ids, the spans) and of one of its teams / value streams, but not of the ``exclude``d items:
+    ``item_id``, ``item_type``, ``done`` (UTC), ``flow_time_s``, ``active_s``, ``team_id`` and
+    ``value_stream_id`` (NO_SCOPE if none)."""
     names = ["item_id", "item_type", "done", "flow_time_s", "active_s", "team_id"]
     names.append("value_stream_id")
     dtype = {
@@ -627,15 +633,27 @@ def done_facts(
         "team_id": np.int64,
         "value_stream_id": np.int64,
     }
-    inside = sql.SQL(" OR ").join(
-        sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
-        for a, b in spans
-    )
+
+    def within(pairs) -> sql.Composable:
+        return sql.SQL(" OR ").join(
+            sql.SQL("(done >= {} AND done <= {})").format(sql.Literal(a), sql.Literal(b))
+            for a, b in pairs
+        )
+
+    arms = [within(spans)] if spans else []
+    arms += [
+        sql.SQL("{} = ANY({}) AND ({})").format(
+            sql.Identifier(column), id_array(ids), within(pairs)
+        )
+        for column, ids, pairs in scoped
+        if len(ids) and pairs
+    ]
+    inside = sql.SQL("({})").format(sql.SQL(") OR (").join(arms)) if arms else sql.SQL("false")
     query = sql.SQL(
         "SELECT item_id, item_type, " + _MICROS.format("done") + ", flow_time_s, active_s,"
         " coalesce(team_id, -1), coalesce(value_stream_id, -1)"
         " FROM valuestreams_workitemfact WHERE portfolio_id = {} AND ({})"
-    ).format(sql.Literal(portfolio.pk), inside if spans else sql.SQL("false"))
+    ).format(sql.Literal(portfolio.pk), inside)
     frame = _aggregated_frame(query, names, dtype)
     # excluded here, not in SQL: PostgreSQL tests NOT (x = ANY(array)) element by element
     frame = frame[~np.isin(frame["item_id"].to_numpy(), np.asarray(exclude, dtype=np.int64))]
@@ -666,11 +684,14 @@ def _stored_rows(table: str, where: sql.Composable, values: dict) -> pd.DataFram
 
 def stored_load_rows(where: sql.Composable) -> pd.DataFrame:
     """Published FlowMetric rows matching ``where``: id, row_hash (0 if none), scope_kind,
-    scope_id, grain, window_start (UTC), item_type, load_mean, load_end."""
+    scope_id, grain, window_start (UTC), item_type, load_mean, load_end and the completion
+    columns (velocity, the flow-time percentiles and mean, flow_efficiency, share)."""
     values = {
         "item_type": ("item_type", str),
         "load_mean": ("load_mean", float),
         "load_end": ("load_end", float),
+        "velocity": ("velocity", np.int64),
+        **{name: (name, float) for name in FLOW_COMPLETION[1:]},
     }
     return _stored_rows("valuestreams_flowmetric", where, values)
 
@@ -698,16 +719,20 @@ def stored_dora_rows(portfolio_id: int) -> pd.DataFrame:
 def stored_facts(item_ids: Sequence[int]) -> pd.DataFrame:
     """Stored facts of the given items (what the previous runs published for them): item_id,
     start / done / canceled_at (UTC, NaT if none), team_id and value_stream_id (nullable
-    Int64), history_rows, history_digest (Int64) and the caveat counts and flags."""
+    Int64), history_rows, history_digest (Int64), the caveat counts and flags, item_type,
+    flow_time_s and active_s (NaN if none)."""
     names = ["item_id", "start", "done", "canceled_at", "team_id", "value_stream_id"]
     names += ["history_rows", "history_digest", "unmapped_count", "unmapped_type_count"]
     names += ["truncated", "done_without_start", "reopen_count"]
-    dtype = dict.fromkeys(names, "Int64")
+    dtype: dict = dict.fromkeys(names, "Int64")
+    names += ["item_type", "flow_time_s", "active_s"]
+    dtype.update(item_type=str, flow_time_s=float, active_s=float)
     micros = ", ".join(_MICROS.format(c) for c in ("start", "done", "canceled_at"))
     query = sql.SQL(
         "SELECT item_id, " + micros + ", team_id, value_stream_id, history_rows,"
         " history_digest, unmapped_count, unmapped_type_count, truncated::int,"
-        " done_without_start::int, reopen_count FROM valuestreams_workitemfact"
+        " done_without_start::int, reopen_count, item_type, flow_time_s, active_s"
+        " FROM valuestreams_workitemfact"
         " WHERE item_id = ANY({})"
     ).format(id_array(item_ids))
     frame = _aggregated_frame(query, names, dtype)

@@ -61,6 +61,11 @@ FLOW_FIELDS = [
     "share",
     "target",
 ]
+# the FlowMetric columns computed from the items done in a window
+FLOW_COMPLETION = [
+    *FLOW_FIELDS[FLOW_FIELDS.index("velocity") : FLOW_FIELDS.index("load_mean")],
+    "share",
+]
 STATUS_FIELDS = [*WINDOW_FIELDS, "status", "flow_state", "items", "time_s", "time_us", "share"]
 # the DoraMetric columns after its window, in one place for rows, API and pages
 DORA_METRIC_FIELDS = [
@@ -458,6 +463,50 @@ def merged_histories(a: History, b: History) -> History:
 # --- DORA ----------------------------------------------------------------------------------------
 
 
+def _dora_frame(
+    summary: pd.DataFrame,
+    kinds: np.ndarray,
+    scope_ids: np.ndarray,
+    grains: np.ndarray,
+    benchmark: str,
+) -> pd.DataFrame:
+    """DoraMetric rows (:data:`DORA_FIELDS`) of a :func:`dora_summary` result, one per row, with
+    their scope kinds, ids and grains."""
+    return pd.DataFrame(
+        {
+            "scope_kind": kinds,
+            "scope_id": scope_ids,
+            "grain": grains,
+            "window_start": _naive_utc(summary["window_start"]),
+            "window_end": _naive_utc(summary["window_end"]),
+            "label": summary["label"].to_numpy(),
+            "benchmark": benchmark,
+            "deployments": summary["deployments"].to_numpy(),
+            "deployment_days": summary["deployment_days"].to_numpy(),
+            "median_deployment_days_per_week": summary["median_deployment_days_per_week"].to_numpy(
+                dtype=float
+            ),
+            "median_deployment_days_per_month": summary[
+                "median_deployment_days_per_month"
+            ].to_numpy(dtype=float),
+            "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
+            "changes_deployed": summary["changes_deployed"].to_numpy(),
+            "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(dtype=float),
+            "lead_time_tier": _tier(summary, "lead_time_for_changes"),
+            "failed_deployments": summary["failed_deployments"].to_numpy(),
+            "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
+            "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
+            "incidents_recovered": summary["incidents_recovered"].to_numpy(),
+            "median_recovery_time_minutes": summary["median_recovery_time_minutes"].to_numpy(
+                dtype=float
+            ),
+            "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
+            "rework_deployments": summary["rework_deployments"].to_numpy(),
+            "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(dtype=float),
+        }
+    )[DORA_FIELDS]
+
+
 def dora_rows(
     deployments: pd.DataFrame,
     changes: pd.DataFrame,
@@ -507,45 +556,17 @@ def dora_rows(
                 [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
             )
         )
+        if column:
+            scope_ids = summary[column].to_numpy(dtype=np.int64)
+        else:
+            scope_ids = np.full(len(summary), portfolio_id, dtype=np.int64)
         parts.append(
-            pd.DataFrame(
-                {
-                    "scope_kind": kind,
-                    "scope_id": summary[column].to_numpy(dtype=np.int64)
-                    if column
-                    else portfolio_id,
-                    "grain": grains[position],
-                    "window_start": _naive_utc(summary["window_start"]),
-                    "window_end": _naive_utc(summary["window_end"]),
-                    "label": summary["label"].to_numpy(),
-                    "benchmark": benchmark,
-                    "deployments": summary["deployments"].to_numpy(),
-                    "deployment_days": summary["deployment_days"].to_numpy(),
-                    "median_deployment_days_per_week": summary[
-                        "median_deployment_days_per_week"
-                    ].to_numpy(dtype=float),
-                    "median_deployment_days_per_month": summary[
-                        "median_deployment_days_per_month"
-                    ].to_numpy(dtype=float),
-                    "deployment_frequency_tier": _tier(summary, "deployment_frequency"),
-                    "changes_deployed": summary["changes_deployed"].to_numpy(),
-                    "median_lead_time_minutes": summary["median_lead_time_minutes"].to_numpy(
-                        dtype=float
-                    ),
-                    "lead_time_tier": _tier(summary, "lead_time_for_changes"),
-                    "failed_deployments": summary["failed_deployments"].to_numpy(),
-                    "change_failure_rate": summary["change_failure_rate"].to_numpy(dtype=float),
-                    "change_failure_rate_tier": _tier(summary, "change_failure_rate"),
-                    "incidents_recovered": summary["incidents_recovered"].to_numpy(),
-                    "median_recovery_time_minutes": summary[
-                        "median_recovery_time_minutes"
-                    ].to_numpy(dtype=float),
-                    "recovery_time_tier": _tier(summary, "failed_deployment_recovery_time"),
-                    "rework_deployments": summary["rework_deployments"].to_numpy(),
-                    "deployment_rework_rate": summary["deployment_rework_rate"].to_numpy(
-                        dtype=float
-                    ),
-                }
+            _dora_frame(
+                summary,
+                np.full(len(summary), kind, dtype=object),
+                scope_ids,
+                grains[position],
+                benchmark,
             )
         )
     if not parts:
@@ -834,6 +855,110 @@ def narrowed_inputs(
     )
 
 
+# a day's changed cells are computed in one pass over every scope kind (below) when they are at
+# most this share of every scope's cells: pandas' per-call cost, paid once instead of once per
+# kind, is then most of their cost; more (a full run) are computed kind by kind, so that no
+# temporary frame holds every kind's records at once (peak memory)
+ONE_PASS_MAX_SHARE = 0.25
+_KIND_SHIFT = 40
+_KIND_CODE = {kind: code for code, (kind, _) in enumerate(SCOPES)}
+_KIND_NAME = np.array([kind for kind, _ in SCOPES], dtype=object)
+SCOPE_KEY = "_scope"
+
+
+def _inputs_rows(i: Inputs) -> int:
+    return len(i.prod) + len(i.first) + len(i.linked)
+
+
+def stacked_inputs(parts: dict[str, Inputs]) -> Inputs:
+    """The prepared inputs of several scope kinds as those of one: each kind's rows with one
+    scope key :data:`SCOPE_KEY` (the kind's code above bit 40, its scope id + 1 below; 0 for the
+    portfolio) and its deployment ids made its own (id × 4 + code), so that links and failed
+    deployments never cross kinds: one :func:`dora_summary` over it gives, per scope, what one
+    per kind gives (tested)."""
+    frames: dict[str, list[pd.DataFrame]] = {"groups": [], "prod": [], "first": [], "linked": []}
+    win = None
+    for kind, i in parts.items():
+        code = _KIND_CODE[kind]
+        column = dict(SCOPES)[kind]
+        win = i.win
+
+        def keyed(frame: pd.DataFrame, code=code, column=column) -> pd.DataFrame:
+            if column is None:
+                ids = np.zeros(len(frame), dtype=np.int64)
+            else:
+                ids = pd.to_numeric(frame[column]).astype("Int64").fillna(NO_SCOPE)
+                ids = ids.to_numpy(dtype=np.int64)
+            out = frame.assign(**{SCOPE_KEY: (code << _KIND_SHIFT) + ids + 1})
+            for name in ("deployment_id", "linked_deployment_id"):
+                if name in out.columns:
+                    out[name] = out[name] * len(SCOPES) + code
+            return out
+
+        frames["groups"].append(keyed(i.groups)[[SCOPE_KEY]])
+        for name in ("prod", "first", "linked"):
+            frames[name].append(keyed(getattr(i, name)))
+    return Inputs(
+        [SCOPE_KEY],
+        win,
+        pd.concat(frames["groups"], ignore_index=True),
+        pd.concat(frames["prod"], ignore_index=True),
+        pd.concat(frames["first"], ignore_index=True),
+        pd.concat(frames["linked"], ignore_index=True),
+    )
+
+
+def _one_pass_rows(
+    i: Inputs,
+    *,
+    windows: pd.DataFrame,
+    as_of: datetime,
+    tz: str,
+    portfolio_id: int,
+    benchmark: str,
+    max_gap: pd.Timedelta | None,
+) -> pd.DataFrame:
+    """:func:`dora_rows` of every scope of the stacked inputs ``i``, in one summary."""
+    win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
+    empty = pd.DataFrame()
+    summary = dora.dora_summary(
+        empty,
+        empty,
+        empty,
+        windows=win,
+        tz=tz,
+        by=[SCOPE_KEY],
+        benchmark=benchmark,
+        max_gap=max_gap,
+        as_of=pd.Timestamp(as_of),
+        inputs=i,
+    )
+    key = summary[SCOPE_KEY].to_numpy(dtype=np.int64)
+    code = key >> _KIND_SHIFT
+    scope_id = (key & ((1 << _KIND_SHIFT) - 1)) - 1
+    portfolio = code == _KIND_CODE["portfolio"]
+    kept = portfolio | (scope_id != NO_SCOPE)
+    summary = summary[kept].assign(
+        _kind=_KIND_NAME[code[kept]],
+        _id=np.where(portfolio, portfolio_id, scope_id)[kept],
+    )
+    bounds = pd.MultiIndex.from_arrays(
+        [win["window_start"].array.asi8, win["window_end"].array.asi8]
+    )
+    position = bounds.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [summary["window_start"].array.asi8, summary["window_end"].array.asi8]
+        )
+    )
+    return _dora_frame(
+        summary,
+        summary["_kind"].to_numpy(),
+        summary["_id"].to_numpy(),
+        windows["grain"].to_numpy()[position],
+        benchmark,
+    )
+
+
 def dora_rows_of(
     deployments: pd.DataFrame,
     changes: pd.DataFrame,
@@ -847,29 +972,69 @@ def dora_rows_of(
     benchmark: str,
     max_gap: pd.Timedelta | None,
     inputs: dict[str, Inputs] | None = None,
+    one_pass: bool | None = None,
 ) -> pd.DataFrame:
     """The DoraMetric rows of ``cells`` only (:data:`DORA_KEY` and ``input_hash``), with their
     ``input_hash``: for each scope kind, :func:`dora_rows` over the windows (of any grain)
-    holding a cell (a row depends on its own window only), kept for the cells' scopes."""
-    parts = []
+    holding a cell (a row depends on its own window only), kept for the cells' scopes. With
+    ``inputs``, each kind's are narrowed to its cells' scopes and windows first, and when the
+    cells are at most :data:`ONE_PASS_MAX_SHARE` of every scope's cells (or ``one_pass``),
+    every kind is computed in one pass (:func:`stacked_inputs`)."""
     window_keys = pd.MultiIndex.from_arrays(
         [windows["grain"].astype(str).to_numpy(), windows["window_start"].array.asi8]
     )
+    jobs = []
     for kind, chosen in cells.groupby("scope_kind", sort=False):
         codes = _key_codes(chosen)
         wanted = pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
         scope = next(s for s in SCOPES if s[0] == kind)
-        held = windows[window_keys.isin(wanted)]
-        narrowed = None
-        if inputs is not None and kind in inputs:
-            narrowed = {
-                kind: narrowed_inputs(
-                    inputs[kind],
-                    column=scope[1],
-                    scope_ids=chosen["scope_id"].to_numpy(dtype=np.int64),
-                    windows=held,
+        jobs.append((scope, chosen, codes, windows[window_keys.isin(wanted)]))
+    if not jobs:
+        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
+
+    def narrowed(scope, chosen, held) -> Inputs | None:
+        if inputs is None or scope[0] not in inputs:
+            return None
+        return narrowed_inputs(
+            inputs[scope[0]],
+            column=scope[1],
+            scope_ids=chosen["scope_id"].to_numpy(dtype=np.int64),
+            windows=held,
+        )
+
+    if one_pass is None:  # a day's few cells (decided before narrowing: memory)
+        possible = sum(len(i.groups) for i in (inputs or {}).values()) * len(windows)
+        one_pass = len(cells) <= ONE_PASS_MAX_SHARE * possible
+    if one_pass and inputs is not None and all(scope[0] in inputs for scope, *_ in jobs):
+        held = windows[
+            window_keys.isin(
+                pd.MultiIndex.from_arrays(
+                    [cells["grain"].astype(str).to_numpy(), _key_codes(cells).get_level_values(3)]
                 )
-            }
+            )
+        ]
+        stacked = stacked_inputs(
+            {scope[0]: narrowed(scope, chosen, held) for scope, chosen, _, held in jobs}
+        )
+        computed = _one_pass_rows(
+            stacked,
+            windows=held,
+            as_of=as_of,
+            tz=tz,
+            portfolio_id=portfolio_id,
+            benchmark=benchmark,
+            max_gap=max_gap,
+        )
+        codes = _key_codes(cells)
+        position = codes.get_indexer(_key_codes(computed))
+        return (
+            computed[position >= 0]
+            .assign(input_hash=cells["input_hash"].to_numpy()[position[position >= 0]])
+            .reset_index(drop=True)
+        )
+    parts = []
+    for scope, chosen, codes, held in jobs:
+        few = narrowed(scope, chosen, held)
         computed = dora_rows(
             deployments,
             changes,
@@ -881,16 +1046,15 @@ def dora_rows_of(
             benchmark=benchmark,
             max_gap=max_gap,
             scopes=[scope],
-            inputs=narrowed,
+            inputs=None if few is None else {scope[0]: few},
         )
+        del few
         position = codes.get_indexer(_key_codes(computed))
         parts.append(
             computed[position >= 0].assign(
                 input_hash=chosen["input_hash"].to_numpy()[position[position >= 0]]
             )
         )
-    if not parts:
-        return pd.DataFrame({c: [] for c in [*DORA_FIELDS, "input_hash"]})
     return pd.concat(parts, ignore_index=True)
 
 
