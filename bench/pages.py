@@ -87,6 +87,7 @@ def setup_django(name: str) -> None:
     import django
 
     django.setup()
+    import config.wsgi  # noqa: F401 (the server's start: its application and its gc.freeze())
 
 
 def load_average() -> str:
