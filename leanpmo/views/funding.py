@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -36,6 +37,7 @@ from portfolio.access import can_edit_structure
 from portfolio.form_errors import add_service_errors
 from portfolio.formatting import money, money_change, plural
 from portfolio.http import form_status
+from portfolio.sections import kept
 
 UNKNOWN_ROW = "This row names a value stream budget that is not in this period."
 
@@ -70,20 +72,50 @@ def funding_periods(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leanpmo/funding_periods.html", context, status=form_status(form))
 
 
-def _editor_context(
-    portfolio, role, period, grid: MoneyGrid, decision_form, *, user, **extra
-) -> dict:
+def _editable(role, period: FundingPeriod) -> bool:
+    return can_edit_structure(role) and period.status != FundingPeriod.Status.CLOSED
+
+
+def _grid_markup(portfolio, period: FundingPeriod, can_edit: bool) -> str:
+    """The period's grid as stored, with its summary, as markup: what every GET of the editor
+    shows (kept per data version: portfolio.sections)."""
+    grid = MoneyGrid(period_budgets(period), None, key="budget")
     rows, summary = plan_summary(grid, portfolio=portfolio, period=period)
+    importable = can_edit and period.status == FundingPeriod.Status.DRAFT
+    return render_to_string(
+        "leanpmo/_money_grid.html",
+        {
+            "portfolio": portfolio,
+            "period": period,
+            "formset": grid.formset,
+            "rows": rows,
+            "summary": summary,
+            "can_edit": can_edit,
+            "empty": "No budgets in this period yet",
+            "empty_url": reverse("budget-import", args=[portfolio.pk, period.pk])
+            if importable
+            else "",
+            "empty_link": "import them from CSV",
+        },
+    )
+
+
+def _editor_context(
+    portfolio, role, period, grid: MoneyGrid | None, decision_form, *, user, **extra
+) -> dict:
+    """The editor's context; without a `grid` (a GET), the grid as stored comes as `grid_html`
+    in `extra`."""
+    rows, summary = plan_summary(grid, portfolio=portfolio, period=period) if grid else ([], {})
     return {
         "portfolio": portfolio,
         "funding_nav": funding_nav(portfolio, user),
         "period": period,
         "periods": FundingPeriod.objects.filter(portfolio=portfolio).order_by("starts_on"),
-        "formset": grid.formset,
+        "formset": grid.formset if grid else None,
         "rows": rows,
         "decision_form": decision_form,
         "summary": summary,
-        "can_edit": can_edit_structure(role) and period.status != FundingPeriod.Status.CLOSED,
+        "can_edit": _editable(role, period),
         "needs_decision": period.status == FundingPeriod.Status.APPROVED,
         "pending": FundingDecision.objects.filter(
             period=period, kind="exception", approval__isnull=True, value_stream__isnull=False
@@ -97,11 +129,19 @@ def _editor_context(
 def funding_editor(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
     """One grid per period: value streams × money by horizon and allocation; saved in one transaction."""
     portfolio, role, period = _period_for(request, pk, period_pk, write=request.method == "POST")
-    data = request.POST if request.method == "POST" else None
-    grid = MoneyGrid(period_budgets(period), data, key="budget")
     if request.method != "POST":
-        context = _editor_context(portfolio, role, period, grid, DecisionForm(), user=request.user)
+        can_edit = _editable(role, period)
+        grid_html = kept(
+            "funding-grid",
+            (period.pk, can_edit),
+            lambda: _grid_markup(portfolio, period, can_edit),
+            now=timezone.now(),
+        )
+        context = _editor_context(
+            portfolio, role, period, None, DecisionForm(), user=request.user, grid_html=grid_html
+        )
         return render(request, "leanpmo/funding_editor.html", context)
+    grid = MoneyGrid(period_budgets(period), request.POST, key="budget")
     decision_form = DecisionForm(request.POST)
     status, conflict = 400, None
     valid = grid.formset.is_valid() and decision_form.is_valid()

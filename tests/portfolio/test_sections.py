@@ -200,6 +200,7 @@ def test_the_pages_that_keep_sections_show_a_write_at_once(org, client_for):
     pages = {
         "portfolio": reverse("portfolio-detail", args=[org.portfolio.pk]),
         "investment": reverse("investment-mix", args=[org.portfolio.pk]) + f"?period={period.pk}",
+        "funding editor": reverse("funding-editor", args=[org.portfolio.pk, period.pk]),
     }
     for url in pages.values():
         first, built = _get(client, url)
