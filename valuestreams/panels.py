@@ -4,8 +4,7 @@ behind each chart for its CSV download."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,8 +12,10 @@ from typing import Any
 import pandas as pd
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from portfolio.charting import Figure, chart_panel
+from portfolio.sections import KeptSections
 from teams.models import ProductTeam
 from valuestreams.charts.breakdowns import (
     flow_distribution_chart,
@@ -178,40 +179,13 @@ def flow_panels(
     return panels
 
 
-class PublishedFlow:
-    """The flow part of value-stream and team pages for the runs published last, per process.
-
-    A dashboard and its chart panels are a pure function of a published run (a recompute that
-    changes any row publishes a new run), the scope, the grain and the names of the teams; so a
-    process builds them once per run, and a page view then costs two queries (the latest run,
-    whether a recompute failed since) and its rendering. The least recently used go first.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[FlowDashboard, dict[str, Any]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(
-        self, key: tuple, build: Callable[[], tuple[FlowDashboard, dict[str, Any]]]
-    ) -> tuple[FlowDashboard, dict[str, Any]]:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-PUBLISHED = PublishedFlow()
+# The flow part of value-stream and team pages for the runs published last, per process. A
+# dashboard and its chart panels are a pure function of a published run (a recompute that changes
+# any row publishes a new run), the scope, the grain and the names of the teams; so a process
+# builds them once per run, and a page view then costs two queries (the latest run, whether a
+# recompute failed since) and its rendering. The least recently used go first.
+PUBLISHED = KeptSections()
+_FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # a run's flow part ends with the run
 
 
 def _published(key: tuple, run, build) -> tuple[FlowDashboard, dict[str, Any]]:
@@ -219,15 +193,13 @@ def _published(key: tuple, run, build) -> tuple[FlowDashboard, dict[str, Any]]:
     recompute failure is read fresh each time (it is not part of a run)."""
     if run is None:
         return build()
-    built = []
-
-    def building() -> tuple[FlowDashboard, dict[str, Any]]:
-        built.append(True)
-        return build()
-
-    dashboard, panels = PUBLISHED.get((*key, run.pk, run.computed_at), building)
-    if built:  # read just now, with the failure
+    key = (*key, run.pk, run.computed_at)
+    found, kept = PUBLISHED.get(key, timezone.now())
+    if not found:  # built just now, with the failure
+        dashboard, panels = build()
+        PUBLISHED.put(key, (dashboard, panels), _FOREVER)
         return dashboard, panels
+    dashboard, panels = kept
     return replace(dashboard, recompute_failure=recompute_failure(run.portfolio_id)), panels
 
 
