@@ -7,6 +7,7 @@ Built when shown rather than stored, so that money appears only to people who ma
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -60,6 +61,16 @@ def day(iso: str) -> str:
     except (TypeError, ValueError):
         return str(iso)
     return f"{date.day} {date:%b %Y}"
+
+
+def week(label: str) -> str:
+    """An ISO week as people name it: “2026-W46” → “the week of 9 Nov 2026” (its Monday)."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", str(label))
+    try:
+        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
+    except ValueError:
+        monday = None
+    return f"the week of {monday.day} {monday:%b %Y}" if monday else str(label)
 
 
 def possessive(name: str) -> str:
@@ -205,7 +216,7 @@ def _flow_deviation(f: dict, show_money: bool, currency: str) -> str:
     lasting = " for the second week running" if f.get("lasting") else ""
     label = f["label"][0].upper() + f["label"][1:]
     return (
-        f"{label} of {f['name']} was {shown(value)}{unit} in {f['week']}, "
+        f"{label} of {f['name']} was {shown(value)}{unit} in {week(f['week'])}, "
         f"{'below' if below else 'above'} its control band of {shown(low)}–{shown(high)}{unit} "
         f"(the {f['weeks']} weeks before){lasting}."
     )

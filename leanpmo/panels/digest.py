@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from leanpmo.detectors.wording import money, plural
+from leanpmo.detectors.wording import money, plural, week
 from leanpmo.models import Signal
 from leanpmo.panels.attention import AttentionGroup, attention
 from leanpmo.panels.rows import NEW_FOR, SignalRow, signal_rows
@@ -38,7 +38,7 @@ class Digest:
         needs = len(self.attention.items)
         return (
             f"{self.portfolio.name}: {plural(needs, 'thing')} to look at, "
-            f"{self.new_count} new and {self.resolved_count} resolved signals ({self.week})"
+            f"{self.new_count} new and {self.resolved_count} resolved signals ({week(self.week)})"
         )
 
     @property

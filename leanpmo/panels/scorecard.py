@@ -129,8 +129,11 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
     if row["velocity_change"] is not None:
         velocity += f" ({signed_change(row['velocity_change'])[0]})"
     progress = "—" if row["outcome_progress"] is None else percent(row["outcome_progress"])
-    stale = (
-        "—" if not row["key_results"] else f"{percent(row['stale_share'])} of {row['key_results']}"
+    open_results = row["key_results"]
+    stale = (  # "4 of 6": the count beside the total reads at once (the column sorts by share)
+        "—"
+        if not open_results
+        else f"{round(row['stale_share'] * open_results / 100)} of {open_results}"
     )
     realisation_note = (
         f"{row['realisation_improving'] or 0} of {row['realisation_metrics']} realisation metrics "

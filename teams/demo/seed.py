@@ -34,6 +34,7 @@ from teams.demo.surroundings import (
     DEPENDENCIES,
     PULSE_QUESTIONS,
     REALISATION,
+    SPREAD_ARCHITECTS,
     SUCCESSOR_FIRST,
     SUCCESSOR_LAST,
 )
@@ -402,10 +403,11 @@ def _seed_churn(portfolio: Portfolio, *, today: dt.date, rng: random.Random) -> 
                     "start_date": min(today, last_day + dt.timedelta(days=rng.randint(7, 24))),
                 },
             )
-    for number, (first, last) in enumerate((("Robin", "Floater"), ("Kim", "Spread")), start=1):
+    architects = SPREAD_ARCHITECTS[suffix - 1]
+    for number, (first, last) in enumerate(architects, start=1):
         person, _ = get_user_model().objects.get_or_create(
             username=f"harbour.floater{suffix}{'' if number == 1 else number}",
-            defaults={"first_name": first, "last_name": f"{last} {suffix}"},
+            defaults={"first_name": first, "last_name": last},
         )
         for team in teams[number : number + 3]:
             TeamMembership.objects.get_or_create(

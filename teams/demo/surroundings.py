@@ -20,6 +20,12 @@ SUCCESSOR_FIRST = [
     "Lukas",
 ]
 SUCCESSOR_LAST = ["Okafor", "Lindholm", "Brenner", "Castillo", "Haas", "Duarte", "Kovač", "Ekström"]
+# the two architects of each portfolio who sit in three teams each (the spread the stability
+# figures and the unstable-team signal name)
+SPREAD_ARCHITECTS = [
+    [("Robin", "Vermeulen"), ("Kim", "Andersson")],
+    [("Sami", "Korhonen"), ("Alex", "Moreau")],
+]
 
 DEPENDENCIES = [
     (

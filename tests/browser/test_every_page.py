@@ -8,7 +8,8 @@ share them), every check made on that load:
 - the page does not scroll sideways (``scrollWidth`` ≤ ``clientWidth`` ≤ the window's width);
 - no console error and no script error;
 - on the money pages, no raw number, field name, dict dump, None or NaN in the text of
-  ``<main>`` (``RAW``);
+  ``<main>`` (``RAW``), and on every page no ISO week, dict dump, None or NaN (``ANYWHERE``);
+- on a laptop and a projector (1440, 1920 px) no table hides columns behind its scrollbar;
 - the first Tab reaches the skip link and shows a visible focus ring; on the phone, Enter on it
   takes the focus to ``#main``;
 - a full-page screenshot in test-artifacts/every-page/<role>-<page>-<width>.png for people to look at.
@@ -50,6 +51,8 @@ RAW = re.compile(
     r"\b\d{4,}\.\d\d\b|amount_(run|grow|transform)|alloc_|theme_split|fixed_scope_amount"
     r"|\{'|\bNone\b|\bnan\b|\[object|\d+\.0[ \xa0]min|(?<![\w.,])1[ \xa0][a-z]+s\b"
 )
+# what no page for people shows, money or not: an ISO week ("2026-W46"), None, NaN, dict dumps
+ANYWHERE = re.compile(r"\b\d{4}-W\d\d\b|\{'|\bNone\b|\bnan\b|\[object")
 # the executive screens: what the executive and the member read at every width
 SCREENS = ("home", "portfolio-detail", "value-stream-detail", "team-detail", "portfolio-outcomes")
 # the money pages each role reads, by the names of `money_pages`
@@ -260,9 +263,18 @@ def load_problems(
     drawn = page.locator("[data-chart] svg.main-svg").count()
     if charts and drawn < charts:
         problems.append(f"{name}: {drawn} of {charts} charts drawn")
-    if raw:
-        text = page.locator("main").inner_text()
-        problems += [f"{name}: raw text {match.group(0)!r}" for match in RAW.finditer(text)]
+    text = page.locator("main").inner_text()
+    problems += [
+        f"{name}: raw text {match.group(0)!r}"
+        for match in (RAW if raw else ANYWHERE).finditer(text)
+    ]
+    if width >= 1440:  # on a laptop and a projector no table hides columns behind a scrollbar
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('main .table-scroll-x, main .table')]
+                .filter(el => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0)
+                .map(el => (el.id || el.className) + ' ' + el.scrollWidth + '>' + el.clientWidth)"""
+        )
+        problems += [f"{name}: a table is cut at {width} px: {box}" for box in cut]
     page.screenshot(path=str(FOLDER / f"{name.replace(' ', '-')}-{width}.png"), full_page=True)
     problems += focus_problems(page, name, width)
     return problems + [f"{name}: console: {error}" for error in errors]

@@ -555,7 +555,7 @@ def test_flow_time_above_the_band_fires_and_lasting_two_weeks_is_high():
     ]
     sentence = explain(found[0].detector, found[0].facts, show_money=False, currency="EUR")
     assert sentence.startswith(
-        "Flow time p85 of Cards was 25 days in 2026-W09, above its control band of"
+        "Flow time p85 of Cards was 25 days in the week of 23 Feb 2026, above its control band of"
     )
     lasting = weeks("value_stream", CARDS, {"flow_time_p85_s": [*history, 24 * DAY, 25 * DAY]})
     assert flow_deviation(inputs(flow_weeks=lasting), T).findings[0].severity == HIGH
@@ -676,6 +676,6 @@ def test_a_band_never_goes_below_zero():
 def test_a_value_just_outside_its_band_is_shown_with_enough_digits_to_differ():
     facts = {"scope": "team", "name": "Identity & KYC", "measure": "flow_efficiency", "label": "flow efficiency", "week": "2026-W48", "value": 0.20801, "low": 0.20812, "high": 0.637, "mean": 0.42, "weeks": 10, "lasting": False}  # fmt: skip
     assert explain("flow_deviation", facts, show_money=False, currency="EUR") == (
-        "Flow efficiency of Identity & KYC was 20.8 % in 2026-W48, below its control band of "
+        "Flow efficiency of Identity & KYC was 20.8 % in the week of 23 Nov 2026, below its control band of "
         "20.81–63.7 % (the 10 weeks before)."
     )

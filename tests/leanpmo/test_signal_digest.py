@@ -36,7 +36,7 @@ def test_executives_and_the_pmo_get_the_digest_on_monday_morning_once(mailed, ma
     assert sorted(m.to[0] for m in mailoutbox) == ["executive@harbour.example", "pmo@harbour.example"]  # fmt: skip
     message = mailoutbox[0]
     assert message.subject.startswith("Everyday Banking: ")
-    assert "1 new and 0 resolved signals (2026-W10)" in message.subject
+    assert "1 new and 0 resolved signals (the week of 2 Mar 2026)" in message.subject
     assert "Stale outcomes · Instant Payments" in message.body
     assert "http://127.0.0.1:8000/signals/" in message.body
     html = message.alternatives[0].content

@@ -252,7 +252,7 @@ def test_flow_deviation_money_flow_and_untrusted_data_read_the_stored_metrics(or
     deviation = open_signals(org, "flow_deviation").get()
     assert deviation.key == f"value_stream:{org.value_stream.pk}|measure:flow_time_p85_s"
     assert deviation.explanation(show_money=False).startswith(
-        "Flow time p85 of Payments was 30 days in 2026-W09, above its control band"
+        "Flow time p85 of Payments was 30 days in the week of 23 Feb 2026, above its control band"
     )
     money_flow = open_signals(org, "money_flow_disagree").get()
     assert money_flow.facts["item_type"] == "Feature"  # 82 % done against 60 % targeted
