@@ -52,7 +52,7 @@ def stream_team_chart(mix: pd.DataFrame, currency: str) -> Figure:
         for stream, own in parts.items()
     }
     texts = [
-        f"<b>{name}</b> · {money_short(amount, currency)} · {pct} %"
+        f"<b>{name}</b> · {pct} % · {money_short(amount, currency)}"
         for name, amount, pct in zip(names, amounts, shares, strict=True)
     ]
     return {

@@ -4,11 +4,13 @@ reads it on a phone (390 px), a laptop (1440 px) and a projector (1920 px).
 One sweep, each page loaded once per role and width (a test per role and width, so the workers
 share them), every check made on that load:
 
-- the page answers 200; every chart is drawn (a Plotly SVG per ``[data-chart]``, each marked drawn);
+- the page answers 200; every chart is drawn (a Plotly SVG per ``[data-chart]``, each marked drawn)
+  and no label written on a chart runs past its edge;
 - the page does not scroll sideways (``scrollWidth`` ≤ ``clientWidth`` ≤ the window's width);
 - no console error and no script error;
 - on the money pages, no raw number, field name, dict dump, None or NaN in the text of
-  ``<main>`` (``RAW``), and on every page no ISO week, dict dump, None or NaN (``ANYWHERE``);
+  ``<main>`` (``RAW``), and on every page no ISO week, dict dump, None, NaN or internal name
+  (``ANYWHERE``); a member without funding transparency sees no money on any page;
 - on a laptop and a projector (1440, 1920 px) no table hides columns behind its scrollbar;
 - the first Tab reaches the skip link and shows a visible focus ring; on the phone, Enter on it
   takes the focus to ``#main``;
@@ -52,9 +54,19 @@ RAW = re.compile(
     r"|\{'|\bNone\b|\bnan\b|\[object|\d+\.0[ \xa0]min|(?<![\w.,])1[ \xa0][a-z]+s\b"
 )
 # what no page for people shows, money or not: an ISO week ("2026-W46"), None, NaN, dict dumps
-ANYWHERE = re.compile(r"\b\d{4}-W\d\d\b|\{'|\bNone\b|\bnan\b|\[object")
+ANYWHERE = re.compile(
+    r"\b\d{4}-W\d\d\b|\{'|\bNone\b|\bnan\b|\[object"
+    r"|\b(?:stale_outcomes|money_flow_disagree|value_stream_id|team_id|flow_time_p85_s)\b"
+)
 # the executive screens: what the executive and the member read at every width
-SCREENS = ("home", "portfolio-detail", "value-stream-detail", "team-detail", "portfolio-outcomes")
+SCREENS = (
+    "home",
+    "portfolio-detail",
+    "value-stream-detail",
+    "team-detail",
+    "portfolio-outcomes",
+    "signal-inbox",
+)
 # the money pages each role reads, by the names of `money_pages`
 READS = ["periods", "editor", "budget", "guardrails", "decisions", "decision", "decision-reviewed",
          "investment", "board", "initiatives", "initiative"]  # fmt: skip
@@ -263,7 +275,18 @@ def load_problems(
     drawn = page.locator("[data-chart] svg.main-svg").count()
     if charts and drawn < charts:
         problems.append(f"{name}: {drawn} of {charts} charts drawn")
+    cut_notes = page.evaluate(
+        """() => [...document.querySelectorAll('[data-chart]')].flatMap(chart => {
+            const box = chart.getBoundingClientRect();
+            return [...chart.querySelectorAll('g.annotation')]
+                .filter(note => note.getBoundingClientRect().right > box.right + 1)
+                .map(note => note.textContent);
+        })"""
+    )
+    problems += [f"{name}: a chart's label runs past its edge: {text!r}" for text in cut_notes]
     text = page.locator("main").inner_text()
+    if name.startswith("member ") and "€" in text:  # no funding transparency: no money anywhere
+        problems.append(f"{name}: shows money to a member")
     problems += [
         f"{name}: raw text {match.group(0)!r}"
         for match in (RAW if raw else ANYWHERE).finditer(text)

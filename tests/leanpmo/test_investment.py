@@ -38,7 +38,7 @@ def test_investment_page_shows_the_mix_by_stream_team_horizon_theme_and_work_typ
     assert (bars["type"], bars["orientation"]) == ("bar", "h")  # sorted bars, not a sunburst
     assert (bars["y"], bars["x"]) == (["Payments"], [1000000.0])
     notes = charts["streams"]["figure"]["layout"]["annotations"]
-    assert [note["text"] for note in notes] == ["<b>Payments</b> · 1M EUR · 100 %"]
+    assert [note["text"] for note in notes] == ["<b>Payments</b> · 100 % · 1M EUR"]
     assert "Instant Payments: 500k EUR" in bars["customdata"][0]  # the teams, on hover
     assert (
         charts["streams"]["finding"].replace("\xa0", " ")

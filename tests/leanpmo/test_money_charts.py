@@ -90,9 +90,9 @@ def test_the_stream_mix_is_sorted_bars_with_the_teams_on_hover():
     assert bars["y"] == ["Payments", "Cards", "Lending"]  # largest first
     assert bars["x"] == [792330.0, 582659.0, 100000.0]
     assert [note["text"] for note in figure["layout"]["annotations"]] == [
-        "<b>Payments</b> · 792k EUR · 54 %",
-        "<b>Cards</b> · 583k EUR · 39 %",
-        "<b>Lending</b> · 100k EUR · 7 %",
+        "<b>Payments</b> · 54 % · 792k EUR",
+        "<b>Cards</b> · 39 % · 583k EUR",
+        "<b>Lending</b> · 7 % · 100k EUR",
     ]
     assert bars["customdata"][0] == "Instant Payments: 400k EUR<br>Payment Rails: 392k EUR"
     assert figure["layout"]["height"] == 8 + 48 + 58 * 3  # a line of text and a bar per stream
