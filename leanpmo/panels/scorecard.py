@@ -10,13 +10,13 @@ from typing import Any
 
 import pandas as pd
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from leanpmo.detectors.wording import money, percent
 from leanpmo.metrics.scorecard import movers, scorecard_frame, sort_scorecard
 from leanpmo.selectors.signals import local_today, scorecard_inputs
 from portfolio.access import can_see_money
+from portfolio.links import object_url
 from portfolio.models import Portfolio
 from portfolio.sections import kept
 
@@ -120,7 +120,7 @@ def _days(value: float | None) -> str:
 
 def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]:
     stream = row["value_stream_id"]
-    stream_url = reverse("value-stream-detail", args=[stream])
+    stream_url = object_url("value-stream-detail", stream)
     currency = portfolio.currency
     change, change_css = signed_change(row["budget_change"])
     load, load_css = signed_change(row["load_change"], good="down")
@@ -145,15 +145,15 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
         "value_stream": Cell(row["value_stream"], stream_url, "name"),
         "budget": Cell(
             money(row["budget"], currency) if row["budget"] is not None else "—",
-            reverse("budget-detail", args=[row["budget_id"]]) if row["budget_id"] else "",
+            object_url("budget-detail", row["budget_id"]) if row["budget_id"] else "",
         ),
         "actual": Cell(
             money(row["actual"], currency) if row["actual"] is not None else "—",
-            reverse("investment-mix", args=[portfolio.pk]),
+            object_url("investment-mix", portfolio.pk),
         ),
         "budget_change": Cell(
             change,
-            reverse("budget-detail", args=[row["budget_id"]]) if row["budget_id"] else "",
+            object_url("budget-detail", row["budget_id"]) if row["budget_id"] else "",
             change_css,
         ),
         "velocity": Cell(velocity, f"{stream_url}#flow"),
@@ -176,13 +176,13 @@ def _cells(row: dict, portfolio: Portfolio, columns: list[Column]) -> list[Cell]
         "stale_share": Cell(stale, f"{stream_url}#outcomes", "bad" if row["stale_share"] else ""),
         "realisation_change": Cell(
             realisation,
-            reverse("realisation-metrics", args=[stream]),
+            object_url("realisation-metrics", stream),
             realisation_css,
             note=realisation_note,
         ),
         "open_signals": Cell(
             str(row["open_signals"]),
-            reverse("signal-inbox", args=[portfolio.pk]) + f"?value_stream={stream}",
+            object_url("signal-inbox", portfolio.pk) + f"?value_stream={stream}",
             "bad" if row["open_signals"] else "",
         ),
     }

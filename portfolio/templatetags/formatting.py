@@ -21,7 +21,7 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from portfolio import formatting
+from portfolio import formatting, links
 
 register = template.Library()
 
@@ -122,3 +122,10 @@ def table_body(rows) -> str:
 def nobreak(text) -> str:
     """No line break between a figure and its unit: "25 %" never splits."""
     return formatting.nobreak(str(text))
+
+
+@register.filter
+def object_url(pk, name: str) -> str:
+    """`{{ team.pk|object_url:"team-detail" }}`: `{% url "team-detail" team.pk %}` for the rows of a
+    long list, reversed once per URL name (portfolio.links)."""
+    return links.object_url(name, pk)
