@@ -17,11 +17,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
-from django.urls import reverse
 
 from leanpmo.models.scoping import PeriodScopedQuerySet, PortfolioScopedQuerySet
 from leanpmo.plan_fields import ALLOCATION_FIELD, HORIZON_AMOUNT_FIELD, MONEY_FIELDS, PLAN_FIELDS
 from portfolio.fields import LONG_TEXT, LimitedTextField
+from portfolio.links import object_url
 from portfolio.models import Portfolio, validate_date_in_range
 from valuestreams.models import ValueStream
 
@@ -298,7 +298,7 @@ class ValueStreamBudget(MoneyPlan):
         return f"{self.value_stream} in {self.period}"
 
     def get_absolute_url(self) -> str:
-        return reverse("budget-detail", args=[self.pk])
+        return object_url("budget-detail", self.pk)  # one per row of the funding grid
 
     @property
     def funding_period(self) -> FundingPeriod | None:
