@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -49,20 +50,40 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     show_themes = can_see_money(role, portfolio)
     today = timezone.localdate()
     opened = request.GET.get("open", "")
+    now = timezone.now()
+    key = (portfolio.pk, today, show_themes)
     context = {
         "portfolio": portfolio,
-        "tree": kept(
-            "outcome-tree",
-            (portfolio.pk, today, show_themes),
-            lambda: _outcome_tree(portfolio, today, show_themes),
-            now=timezone.now(),
-        ),
         "show_themes": show_themes,
         "can_edit": can_edit_structure(role),
         "fold": True,
         "open_branch": int(opened) if opened.isdigit() else None,
     }
+    if context["can_edit"] or context["open_branch"] is not None:
+        context["tree"] = kept(
+            "outcome-tree", key, lambda: _outcome_tree(portfolio, today, show_themes), now=now
+        )
+    else:
+        # what most people read, the same for all of them (no form, nothing unfolded): kept as
+        # its figures and markup, so that neither reading it again nor sharing it between
+        # processes builds or copies the cascade's objects
+        context["tree"] = kept(
+            "outcome-tree-read",
+            key,
+            lambda: _read_only_tree(_outcome_tree(portfolio, today, show_themes), context),
+            now=now,
+        )
     return render(request, "teams/portfolio_outcomes.html", context)
+
+
+def _read_only_tree(tree, context: dict) -> dict:
+    """The cascade as people without edit rights read it: its counts and its markup."""
+    return {
+        "objective_count": tree.objective_count,
+        "key_result_count": tree.key_result_count,
+        "stale_count": tree.stale_count,
+        "html": render_to_string("teams/_outcome_tree.html", {**context, "tree": tree}),
+    }
 
 
 def _outcome_tree(portfolio: Portfolio, today, show_themes: bool):

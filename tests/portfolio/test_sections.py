@@ -243,3 +243,26 @@ def test_a_signal_evaluation_warms_the_portfolio_pages_for_every_process(org, cl
     html, warmed = _get(client, url)
     assert warmed < built
     assert "Value-stream scorecard" in html
+
+
+def test_the_outcomes_page_kept_as_markup_for_readers_shows_a_check_in_at_once(org, client_for):
+    from tests.teams.factories import KeyResultFactory, OutcomeUpdateFactory
+
+    key_result = KeyResultFactory(objective__team=org.team, metric="Payments settled within 10 s")
+    OutcomeUpdateFactory(key_result=key_result, value=Decimal("85.25"))
+    client = client_for("executive")
+    url = reverse("portfolio-outcomes", args=[org.portfolio.pk])
+    first, built = _get(client, url)
+    again, kept_queries = _get(client, url)
+    assert again == first
+    assert kept_queries < built
+    assert "Payments settled within 10 s" in first
+    assert "85.25" in first
+    assert "&lt;" not in first  # kept markup, not escaped text
+    OutcomeUpdateFactory(key_result=key_result, value=Decimal("91.75"))
+    html, _ = _get(client, url)
+    assert "91.75" in html
+    editor, _ = _get(client_for("pmo"), url)  # the Lean PMO's page has its edit links
+    assert "91.75" in editor
+    assert reverse("key-result-edit", args=[key_result.pk]) in editor
+    assert reverse("key-result-edit", args=[key_result.pk]) not in html
