@@ -13,17 +13,18 @@ from django.utils import timezone
 from leanpmo.panels.initiatives import kept_board
 from leanpmo.panels.investment import investment_section
 from leanpmo.panels.scorecard import scorecard_section
-from leanpmo.selectors.funding import current_period
+from leanpmo.selectors.funding import current_period, theme_money
 from portfolio.models import Portfolio
 from portfolio.panels import tree_section
+from teams.panels.outcome_tree import outcome_page_for_readers
 
 logger = logging.getLogger(__name__)
 
 
 def warm_portfolio_pages(portfolio: Portfolio, *, now: dt.datetime) -> None:
     """The portfolio page's scorecard (as those who see money and those who do not, in its first
-    sort) and tree, the investment page of the current period and the kanban, for the data as it
-    is now. A failure is logged and left to the page, which builds the section itself. Inside a
+    sort) and tree, the investment page of the current period, the kanban and the outcomes page's
+    cascade as its readers see it (with and without the themes' money), for the data as it is now. A failure is logged and left to the page, which builds the section itself. Inside a
     transaction nothing would be kept (portfolio.sections), so nothing is built."""
     if connection.in_atomic_block:
         return
@@ -35,5 +36,9 @@ def warm_portfolio_pages(portfolio: Portfolio, *, now: dt.datetime) -> None:
         if period is not None:
             investment_section(portfolio, period, now=now)
         kept_board(portfolio, now=now)
+        for show_themes in (True, False):
+            outcome_page_for_readers(
+                portfolio, show_themes=show_themes, now=now, theme_money=theme_money
+            )
     except Exception:
         logger.exception("warming the pages of portfolio %s failed", portfolio.pk)

@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.template.loader import render_to_string
+from django.utils import timezone
+
 from portfolio.models import Portfolio
+from portfolio.sections import kept
 from teams import selectors
 from teams.models import Objective
 from teams.panels.key_results import KeyResultRow, key_result_rows
@@ -142,3 +147,60 @@ def outcome_tree(
         key_result_count=len(key_results),
         stale_count=sum(row.stale for row in rows),
     )
+
+
+ThemeMoney = Callable[..., dict]  # leanpmo.selectors.funding.theme_money(portfolio, today=…)
+
+
+def outcome_page_tree(
+    portfolio: Portfolio, *, show_themes: bool, now: dt.datetime, theme_money: ThemeMoney
+) -> OutcomeTree:
+    """The outcomes page's cascade, with the strategic themes' money (`theme_money`) for those
+    who see money, kept per data version (portfolio.sections)."""
+    today = timezone.localdate(now)
+
+    def build() -> OutcomeTree:
+        return _page_tree(portfolio, show_themes=show_themes, today=today, theme_money=theme_money)
+
+    return kept("outcome-tree", (portfolio.pk, today, show_themes), build, now=now)
+
+
+def outcome_page_for_readers(
+    portfolio: Portfolio, *, show_themes: bool, now: dt.datetime, theme_money: ThemeMoney
+) -> dict:
+    """The outcomes page's cascade as everyone without edit rights reads it (no form, nothing
+    unfolded): its counts and its markup, kept per data version, so that neither reading it
+    again nor sharing it between processes builds or copies the cascade's objects."""
+    today = timezone.localdate(now)
+
+    def build() -> dict:
+        # built here, not through `outcome_page_tree`: its objects are not kept (nor copied
+        # into Redis) for the readers' page, which needs only what it renders
+        tree = _page_tree(portfolio, show_themes=show_themes, today=today, theme_money=theme_money)
+        context = {
+            "portfolio": portfolio,
+            "show_themes": show_themes,
+            "can_edit": False,
+            "fold": True,
+            "open_branch": None,
+            "tree": tree,
+        }
+        return {
+            "objective_count": tree.objective_count,
+            "key_result_count": tree.key_result_count,
+            "stale_count": tree.stale_count,
+            "html": render_to_string("teams/_outcome_tree.html", context),
+        }
+
+    return kept("outcome-tree-read", (portfolio.pk, today, show_themes), build, now=now)
+
+
+def _page_tree(
+    portfolio: Portfolio, *, show_themes: bool, today: dt.date, theme_money: ThemeMoney
+) -> OutcomeTree:
+    themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
+    if themes:
+        money = theme_money(portfolio, today=today)
+        for theme in themes:
+            theme.money = money.get(theme.pk)
+    return outcome_tree(portfolio, as_of=today, show_themes=show_themes, themes=themes)

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -16,10 +15,13 @@ from leanpmo.selectors.funding import theme_money
 from portfolio.access import can_edit_structure, can_see_money, get_for_user, portfolio_role
 from portfolio.form_errors import add_service_errors
 from portfolio.models import Portfolio
-from portfolio.sections import kept
 from teams.forms.objectives import KeyResultForm, ObjectiveForm
 from teams.models import KeyResult, Objective
-from teams.panels.outcome_tree import outcome_branch, outcome_tree
+from teams.panels.outcome_tree import (
+    outcome_branch,
+    outcome_page_for_readers,
+    outcome_page_tree,
+)
 from teams.selectors import folded_branch_of
 from teams.services.objectives import (
     key_result_create,
@@ -48,53 +50,22 @@ def portfolio_outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(Portfolio, request.user, pk)
     role = portfolio_role(request.user, portfolio)
     show_themes = can_see_money(role, portfolio)
-    today = timezone.localdate()
     opened = request.GET.get("open", "")
-    now = timezone.now()
-    key = (portfolio.pk, today, show_themes)
     context = {
         "portfolio": portfolio,
         "show_themes": show_themes,
         "can_edit": can_edit_structure(role),
-        "fold": True,
         "open_branch": int(opened) if opened.isdigit() else None,
     }
     if context["can_edit"] or context["open_branch"] is not None:
-        context["tree"] = kept(
-            "outcome-tree", key, lambda: _outcome_tree(portfolio, today, show_themes), now=now
+        context["tree"] = outcome_page_tree(
+            portfolio, show_themes=show_themes, now=timezone.now(), theme_money=theme_money
         )
-    else:
-        # what most people read, the same for all of them (no form, nothing unfolded): kept as
-        # its figures and markup, so that neither reading it again nor sharing it between
-        # processes builds or copies the cascade's objects
-        context["tree"] = kept(
-            "outcome-tree-read",
-            key,
-            lambda: _read_only_tree(_outcome_tree(portfolio, today, show_themes), context),
-            now=now,
+    else:  # what most people read: kept as its figures and markup
+        context["tree"] = outcome_page_for_readers(
+            portfolio, show_themes=show_themes, now=timezone.now(), theme_money=theme_money
         )
-    return render(request, "teams/portfolio_outcomes.html", context)
-
-
-def _read_only_tree(tree, context: dict) -> dict:
-    """The cascade as people without edit rights read it: its counts and its markup."""
-    return {
-        "objective_count": tree.objective_count,
-        "key_result_count": tree.key_result_count,
-        "stale_count": tree.stale_count,
-        "html": render_to_string("teams/_outcome_tree.html", {**context, "tree": tree}),
-    }
-
-
-def _outcome_tree(portfolio: Portfolio, today, show_themes: bool):
-    """The outcomes page's cascade, with the strategic themes' money for those who see money
-    (kept per data version: portfolio.sections)."""
-    themes = list(portfolio.themes.order_by("position", "name")) if show_themes else []
-    if themes:
-        money = theme_money(portfolio, today=today)
-        for theme in themes:
-            theme.money = money.get(theme.pk)
-    return outcome_tree(portfolio, as_of=today, show_themes=show_themes, themes=themes)
+    return render(request, "teams/portfolio_outcomes.html", {**context, "fold": True})
 
 
 @require_safe

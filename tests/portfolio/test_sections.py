@@ -236,13 +236,17 @@ def test_a_signal_evaluation_warms_the_portfolio_pages_for_every_process(org, cl
 
     client = client_for("executive")
     url = reverse("portfolio-detail", args=[org.portfolio.pk])
+    outcomes = reverse("portfolio-outcomes", args=[org.portfolio.pk])
     _, built = _get(client, url)
+    _, outcomes_built = _get(client, outcomes)
     PortfolioFactory(name="Cards")  # a write: nothing kept is current any more
     evaluate_signals(org.portfolio.pk)  # what the worker runs after a write
     KEPT.clear()  # a web process that built nothing itself
     html, warmed = _get(client, url)
     assert warmed < built
     assert "Value-stream scorecard" in html
+    _, outcomes_warmed = _get(client, outcomes)
+    assert outcomes_warmed < outcomes_built
 
 
 def test_the_outcomes_page_kept_as_markup_for_readers_shows_a_check_in_at_once(org, client_for):
