@@ -18,8 +18,10 @@ through them:
   change touched and those time moved;
 - :mod:`~valuestreams.recompute.read` — status histories with COPY, DORA records, the stored
   facts and rows an incremental run carries forward;
-- :mod:`~valuestreams.recompute.rows` and :mod:`~valuestreams.recompute.carry` — pure: the rows of
-  every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
+- :mod:`~valuestreams.recompute.rows`, :mod:`~valuestreams.recompute.dora` and
+  :mod:`~valuestreams.recompute.carry` — pure: the rows of every table from frames with the
+  metrics of :mod:`valuestreams.metrics` (the DORA rows, their input hashes and which of them an
+  incremental run recomputes in ``dora``), and the arithmetic that
   carries the previous rows forward by the changed items' old and new contributions (an item
   that moved team or value stream subtracts from its old scopes and adds to its new ones) when
   every changed item's previous history is known — it only grew, one late row was inserted
@@ -61,6 +63,7 @@ from portfolio.models import Portfolio
 from valuestreams.metrics.flow_windows import period_windows
 from valuestreams.models import JobStatus, MetricRun, RecomputeJob
 from valuestreams.recompute import carry, jobs, publish, read
+from valuestreams.recompute import dora as rd
 from valuestreams.recompute import plan as planning
 from valuestreams.recompute import rows as rr
 from valuestreams.recompute.live import live_dora_rows, live_flow_rows
@@ -329,7 +332,7 @@ def _dora(
 ) -> tuple[publish.DoraRows, dict[str, int]]:
     """The DORA rows a run publishes, with the run's DORA caveats. Every run reads the DORA
     inputs and hashes, per row it would publish, what that row is computed from
-    (:func:`~valuestreams.recompute.rows.dora_input_hashes`: no metric computed). A full run
+    (:func:`~valuestreams.recompute.dora.dora_input_hashes`: no metric computed). A full run
     computes every row; an incremental one only the rows whose input hash differs from the
     stored one's (new windows and scopes included), and replaces only those and the stored rows
     no longer published — whatever changed the inputs (an ingest, a late or back-dated
@@ -345,18 +348,18 @@ def _dora(
         "benchmark": settings.benchmark,
         "max_gap": settings.max_gap,
     }
-    inputs = rr.dora_inputs(
+    inputs = rd.dora_inputs(
         deployments, changes, incidents, windows=windows, as_of=as_of, max_gap=settings.max_gap
     )
-    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    cells = rd.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
     if plan is None:
-        rows = rr.dora_rows_of(
+        rows = rd.dora_rows_of(
             deployments, changes, incidents, cells=cells, inputs=inputs, **common
         )
         dora = publish.DoraRows(rows=rows)
     else:
-        changed, replaced = rr.dora_changed(cells, stored)
-        rows = rr.dora_rows_of(
+        changed, replaced = rd.dora_changed(cells, stored)
+        rows = rd.dora_rows_of(
             deployments, changes, incidents, cells=changed, inputs=inputs, **common
         )
         dora = publish.DoraRows(
@@ -366,7 +369,7 @@ def _dora(
                 stored["row_hash"].to_numpy()[replaced],
             ),
         )
-    caveats = rr.dora_caveats(deployments, incidents, as_of=as_of, max_gap=settings.max_gap)
+    caveats = rd.dora_caveats(deployments, incidents, as_of=as_of, max_gap=settings.max_gap)
     return dora, caveats
 
 
