@@ -290,9 +290,9 @@ def test_records_read_aside_while_the_flow_part_runs_give_a_full_runs_rows(org, 
     reads = []
     real = recompute._read_records
 
-    def spy(portfolio, *, aside=False):
+    def spy(portfolio, plan, *, aside=False, **kwargs):
         reads.append((threading.current_thread().name, aside))
-        return real(portfolio, aside=aside)
+        return real(portfolio, plan, aside=aside, **kwargs)
 
     monkeypatch.setattr(recompute, "_read_records", spy)
     rng = random.Random(13)

@@ -13,6 +13,7 @@ the portfolio's incidents no deployment could be linked to.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -636,3 +637,176 @@ def dora_rows_of(
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+# --- DORA: how far back what changed reaches -------------------------------------------------------
+
+NO_BOUND = np.iinfo(np.int64).min  # a scope every window of which is recomputed
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The DORA rows an incremental run recomputes when only some records changed: per scope
+    kind, the scopes a change reached and, per scope, a moment (ns since the epoch, UTC;
+    :data:`NO_BOUND`: every window) such that its rows of the windows ending after it are the only
+    ones that can have changed. ``portfolio`` is None when no record changed (only teams moved)."""
+
+    teams: pd.Series
+    streams: pd.Series
+    portfolio: int | None
+
+    def lowest(self) -> int:
+        """The earliest moment of every scope's."""
+        found = [*self.teams.tolist(), *self.streams.tolist()]
+        if self.portfolio is not None:
+            found.append(self.portfolio)
+        return int(min(found))
+
+    def bounded(self) -> list[tuple[str, int]]:
+        """The scopes whose rows before their moment are not recomputed (kind, id)."""
+        out = [("team", int(s)) for s, b in self.teams.items() if b != NO_BOUND]
+        out += [("value_stream", int(s)) for s, b in self.streams.items() if b != NO_BOUND]
+        if self.portfolio is not None and self.portfolio != NO_BOUND:
+            out.append(("portfolio", -1))
+        return out
+
+
+def _ns(value) -> int:
+    return int(pd.Timestamp(value).as_unit("ns").value)
+
+
+def _asi8(values) -> np.ndarray:
+    """Aware or naive UTC datetimes (NaT: the smallest int64) as int64 ns since the epoch."""
+    found = pd.to_datetime(pd.Series(values), utc=True).dt.as_unit("ns")
+    return np.asarray(found.array.asi8, dtype=np.int64)
+
+
+def first_moments(events: pd.DataFrame, as_of: datetime) -> tuple[pd.Series, pd.Series, int | None]:
+    """From change events (``team_id``, ``value_stream_id``, ``at``: see
+    :func:`valuestreams.recompute.read.delivery_changes`) the earliest moment each team, value
+    stream and the portfolio was reached (ns, none later than ``as_of``: a record not known yet
+    reaches the rows of the window holding as_of at most)."""
+    cap = _ns(as_of)
+    at = np.minimum(_asi8(events["at"]), cap)
+    frame = events.assign(_at=at)
+    teams = frame[frame["team_id"] != NO_SCOPE].groupby("team_id")["_at"].min()
+    streams = frame[frame["value_stream_id"] != NO_SCOPE].groupby("value_stream_id")["_at"].min()
+    whole = int(at.min()) if len(at) else None
+    return teams.astype(np.int64), streams.astype(np.int64), whole
+
+
+def reach(
+    moments: tuple[pd.Series, pd.Series, int | None],
+    latest: tuple[pd.Series, pd.Series, pd.Timestamp | None],
+    moved: frozenset[int],
+) -> Reach:
+    """Each reached scope's moment: the finish of its latest successful production deployment
+    before the moment it was reached (``latest``: an incident linked to that deployment may
+    now be linked to a deployment the change added, moved or removed, and the other way round;
+    none: the moment itself), and no bound for the value streams a team left or joined."""
+
+    def bounded(first: pd.Series, before: pd.Series) -> pd.Series:
+        found = before.reindex(first.index)
+        earlier = _asi8(found.to_numpy()) if len(found) else np.zeros(0, dtype=np.int64)
+        out = np.where(found.isna().to_numpy(), first.to_numpy(dtype=np.int64), earlier)
+        return pd.Series(out.astype(np.int64), index=first.index.astype(np.int64))
+
+    teams = bounded(moments[0], latest[0])
+    streams = bounded(moments[1], latest[1])
+    for stream in moved:
+        streams.loc[int(stream)] = NO_BOUND
+    whole = moments[2]
+    if whole is not None and latest[2] is not None:
+        whole = _ns(latest[2])
+    return Reach(teams.astype(np.int64), streams.astype(np.int64), whole)
+
+
+def _first_start(windows: pd.DataFrame, bound: int) -> int:
+    """The earliest start of the windows ending after ``bound`` (ns)."""
+    ends = _asi8(windows["window_end"])
+    starts = _asi8(windows["window_start"])
+    return int(starts[ends > bound].min())
+
+
+def read_bounds(
+    r: Reach,
+    windows: pd.DataFrame,
+    open_incidents: pd.DataFrame,
+    team_streams: pd.Series,
+) -> tuple[pd.Series, int]:
+    """From which moment (ns) each team's records are read so that the rows :func:`within`
+    keeps are computed from every record they depend on (see
+    :func:`valuestreams.recompute.read.narrowed_delivery_frames`): a scope's first candidate
+    window's start, or the creation of one of its incidents resolved from then on if earlier
+    (``open_incidents``: ``team_id``, ``value_stream_id``, ``created_at``, ``resolved_at``); a
+    team's is the
+    earliest of its own, its value stream's and the portfolio's. Returns the teams whose moment
+    is earlier than the portfolio's (NO_SCOPE: records without a team), and the portfolio's
+    (that of every other team; the latest window's start when only teams moved)."""
+    created = _asi8(open_incidents["created_at"]) if len(open_incidents) else np.zeros(0, np.int64)
+    resolved = _asi8(open_incidents["resolved_at"]) if len(open_incidents) else created
+
+    def start(bound: int, mask: np.ndarray) -> int:
+        first = _first_start(windows, bound)
+        earlier = created[mask & (created < first) & (resolved >= first)]
+        return int(min(first, earlier.min())) if len(earlier) else first
+
+    none = np.zeros(len(open_incidents), dtype=bool)
+    team_of = open_incidents["team_id"].to_numpy() if len(open_incidents) else none
+    stream_of = open_incidents["value_stream_id"].to_numpy() if len(open_incidents) else none
+    if r.portfolio is not None:
+        default = start(r.portfolio, ~none)
+    else:
+        default = int(_asi8(windows["window_start"]).max())
+    bounds: dict[int, int] = {}
+    for team, bound in r.teams.items():
+        bounds[int(team)] = min(default, start(int(bound), team_of == team))
+    for stream, bound in r.streams.items():
+        moment = start(int(bound), stream_of == stream)
+        for team in team_streams.index[team_streams.to_numpy() == stream]:
+            bounds[int(team)] = min(bounds.get(int(team), default), moment)
+    kept = {team: moment for team, moment in bounds.items() if moment < default}
+    return pd.Series(kept, dtype=np.int64), default
+
+
+def within(frame: pd.DataFrame, windows: pd.DataFrame, r: Reach) -> np.ndarray:
+    """Which rows of ``frame`` (:data:`DORA_KEY` columns: cells or stored rows) lie in the
+    reach ``r``: of a reached scope, in a window ending after the scope's moment."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    window_keys = pd.MultiIndex.from_arrays(
+        [windows["grain"].astype(str).to_numpy(), _asi8(windows["window_start"])]
+    )
+    codes = _key_codes(frame)
+    position = window_keys.get_indexer(
+        pd.MultiIndex.from_arrays([codes.get_level_values(2), codes.get_level_values(3)])
+    )
+    ends = _asi8(windows["window_end"])
+    end = np.where(position >= 0, ends[np.clip(position, 0, None)], NO_BOUND)
+    kind = frame["scope_kind"].astype(str).to_numpy()
+    scope = frame["scope_id"].to_numpy(dtype=np.int64)
+    bound = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)
+    for name, bounds in (("team", r.teams), ("value_stream", r.streams)):
+        mine = kind == name
+        found = bounds.reindex(scope[mine], fill_value=np.iinfo(np.int64).max)
+        bound[mine] = found.to_numpy(dtype=np.int64)
+    if r.portfolio is not None:
+        bound[kind == "portfolio"] = r.portfolio
+    return (position >= 0) & (end > bound)
+
+
+def same_scopes(cells: pd.DataFrame, stored: pd.DataFrame, r: Reach) -> bool:
+    """Whether every reached scope whose earlier rows are kept has rows both before and after
+    (a scope that gained its first DORA record or lost its last one has rows in every window
+    to add or delete: the caller then recomputes the full way)."""
+    bounded = r.bounded()
+    if not bounded:
+        return True
+
+    def scopes(frame: pd.DataFrame) -> set[tuple[str, int]]:
+        kind = frame["scope_kind"].astype(str).to_numpy()
+        ids = np.where(kind == "portfolio", -1, frame["scope_id"].to_numpy(dtype=np.int64))
+        return set(zip(kind.tolist(), ids.tolist(), strict=True))
+
+    wanted = set(bounded)
+    return scopes(cells) & wanted == scopes(stored) & wanted

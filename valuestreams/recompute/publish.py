@@ -49,7 +49,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -91,6 +91,10 @@ class RunRecord:
     dora_caveats: dict[str, int]
     mappings: read.Mappings
     superseded: int = 0  # the superseded status changes' id it read up to
+    # the DeliveryChange rows the run took into account (deleted when it is published), and the
+    # DORA settings it computed with (MetricRun.dora_settings)
+    delivery_log: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dora_settings: str = ""
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -125,12 +129,14 @@ def publish(
             last_status_change_id=record.watermark,
             last_superseded_id=record.superseded,
             items_read=record.items_read,
-            windows=_window_span(windows),
+            windows=window_span(windows),
             duration_s=round(time.monotonic() - record.started, 3),
             # a full run writes every row exactly; an incremental one only some of them
             exact_sums=plan is None or plan.previous.exact_sums,
+            dora_settings=record.dora_settings,
         )
         _forget_superseded(portfolio, plan, run)
+        _forget_delivery_changes(record.delivery_log)
         jobs.succeeded(job, run)
     return run
 
@@ -155,6 +161,15 @@ def _forget_superseded(portfolio: Portfolio, plan: planning.Plan | None, run: Me
             "DELETE FROM valuestreams_supersededstatuschange WHERE portfolio_id = %s AND id <= %s",
             [portfolio.pk, previous.last_superseded_id],
         )
+
+
+def _forget_delivery_changes(ids: np.ndarray) -> None:
+    """Delete the delivery changes the run took into account (those written since stay for the
+    next run: deleted by id, not up to a watermark, since a lower id may commit later)."""
+    if not len(ids):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM valuestreams_deliverychange WHERE id = ANY(%s)", [ids.tolist()])
 
 
 @dataclass
@@ -234,7 +249,7 @@ def _in_window_order(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["grain", "window_start"], kind="stable", ignore_index=True)
 
 
-def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
+def window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
     span = {}
     for grain, starts in windows.groupby("grain")["window_start"]:
         span[str(grain)] = [starts.min().isoformat(), starts.max().isoformat()]

@@ -390,7 +390,11 @@ def dora_settings(portfolio: Portfolio) -> DoraSettings:
 
 
 def _delivery_frame(
-    table: str, columns: list[tuple[str, str, object]], dated: sql.Composable, portfolio: Portfolio
+    table: str,
+    columns: list[tuple[str, str, object]],
+    dated: sql.Composable,
+    portfolio: Portfolio,
+    joins: sql.Composable | None = None,
 ) -> pd.DataFrame:
     """The portfolio's rows of the delivery-record ``table`` that satisfy ``dated``, ordered by
     id: ``columns`` are (name, SQL expression over the record ``r``, dtype; ``"time"`` for a
@@ -412,9 +416,15 @@ def _delivery_frame(
         for e, kind in zip(expressions, kinds, strict=True)
     ]
     query = sql.SQL(
-        "SELECT {} FROM {} r LEFT JOIN teams_productteam t ON t.id = r.team_id"
+        "SELECT {} FROM {} r LEFT JOIN teams_productteam t ON t.id = r.team_id {}"
         " WHERE r.portfolio_id = {} AND {} ORDER BY r.id"
-    ).format(sql.SQL(", ").join(selected), sql.Identifier(table), sql.Literal(portfolio.pk), dated)
+    ).format(
+        sql.SQL(", ").join(selected),
+        sql.Identifier(table),
+        joins if joins is not None else sql.SQL(""),
+        sql.Literal(portfolio.pk),
+        dated,
+    )
     dtype = {
         name: (np.int64 if kind in nullable else kind)
         for name, kind in zip(names, kinds, strict=True)
@@ -431,20 +441,39 @@ def _delivery_frame(
     return frame
 
 
+DEPLOYMENT_COLUMNS: list[tuple[str, str, object]] = [
+    ("deployment_id", "r.id", np.int64),
+    ("finished_at", "r.finished_at", "time"),
+    ("successful", "r.successful", bool),
+    ("environment", "r.environment", str),
+    ("is_rework", "r.is_rework", bool),
+]
+CHANGE_COLUMNS: list[tuple[str, str, object]] = [
+    ("change_id", "r.id", np.int64),
+    ("first_commit_at", "r.first_commit_at", "time"),
+    ("deployment_id", "r.deployment_id", "Int64"),
+]
+INCIDENT_COLUMNS: list[tuple[str, str, object]] = [
+    ("incident_id", "r.id", np.int64),
+    ("created_at", "r.created_at", "time"),
+    ("resolved_at", "r.resolved_at", "time"),
+    ("deployment_id", "r.deployment_id", "Int64"),
+]
+
+
+def _incident_dated(alias: str = "r") -> sql.Composable:
+    return sql.SQL("{} AND ({} IS NULL OR {})").format(
+        in_date_range(f"{alias}.created_at"),
+        sql.SQL(f"{alias}.resolved_at"),
+        in_date_range(f"{alias}.resolved_at"),
+    )
+
+
 def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``
     (deployments finished at a time outside the accepted dates left out)."""
     return _delivery_frame(
-        "valuestreams_deployment",
-        [
-            ("deployment_id", "r.id", np.int64),
-            ("finished_at", "r.finished_at", "time"),
-            ("successful", "r.successful", bool),
-            ("environment", "r.environment", str),
-            ("is_rework", "r.is_rework", bool),
-        ],
-        in_date_range("r.finished_at"),
-        portfolio,
+        "valuestreams_deployment", DEPLOYMENT_COLUMNS, in_date_range("r.finished_at"), portfolio
     )
 
 
@@ -453,14 +482,7 @@ def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
     and the scope columns of the change's team (changes dated outside the accepted dates left
     out)."""
     return _delivery_frame(
-        "valuestreams_change",
-        [
-            ("change_id", "r.id", np.int64),
-            ("first_commit_at", "r.first_commit_at", "time"),
-            ("deployment_id", "r.deployment_id", "Int64"),
-        ],
-        in_date_range("r.first_commit_at"),
-        portfolio,
+        "valuestreams_change", CHANGE_COLUMNS, in_date_range("r.first_commit_at"), portfolio
     )
 
 
@@ -468,20 +490,7 @@ def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``incidents`` frame: ``incident_id``, ``created_at``, ``resolved_at``,
     ``deployment_id`` (Int64) and scope columns (incidents created or resolved at a time outside
     the accepted dates left out)."""
-    dated = sql.SQL("{} AND (r.resolved_at IS NULL OR {})").format(
-        in_date_range("r.created_at"), in_date_range("r.resolved_at")
-    )
-    return _delivery_frame(
-        "valuestreams_incident",
-        [
-            ("incident_id", "r.id", np.int64),
-            ("created_at", "r.created_at", "time"),
-            ("resolved_at", "r.resolved_at", "time"),
-            ("deployment_id", "r.deployment_id", "Int64"),
-        ],
-        dated,
-        portfolio,
-    )
+    return _delivery_frame("valuestreams_incident", INCIDENT_COLUMNS, _incident_dated(), portfolio)
 
 
 def data_start(portfolio: Portfolio, *, as_of: datetime) -> datetime | None:
@@ -879,3 +888,340 @@ def read_changed_items(
         old_facts=stored_facts(ids).set_index("item_id"),
         mappings=mappings,
     )
+
+
+# --- DORA: what changed since the previous run ----------------------------------------------------
+
+_PROD = (
+    "{d}.successful AND lower({d}.environment) = 'production'"
+    " AND {d}.finished_at >= {earliest} AND {d}.finished_at < {end}"
+)
+
+
+def _prod(alias: str) -> sql.Composable:
+    """SQL true for a successful production deployment ``alias`` finished within the accepted
+    dates (what :func:`~valuestreams.metrics.dora.preparation.known_deployments` keeps)."""
+    return sql.SQL(_PROD).format(
+        d=sql.SQL(alias), earliest=sql.Literal(EARLIEST_MOMENT), end=sql.Literal(END_MOMENT)
+    )
+
+
+def _rows(query: sql.Composable) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchall()
+
+
+def delivery_log_ids(portfolio: Portfolio) -> np.ndarray:
+    """The ids of the portfolio's :class:`~valuestreams.models.DeliveryChange` rows stored now:
+    what a run takes into account and, once published, deletes."""
+    found = _rows(
+        sql.SQL(
+            "SELECT id FROM valuestreams_deliverychange WHERE portfolio_id = {} ORDER BY id"
+        ).format(sql.Literal(portfolio.pk))
+    )
+    return np.array([row[0] for row in found], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class DeliveryChanges:
+    """What can have changed DORA rows since the previous run: ``events`` (``team_id``,
+    ``value_stream_id`` — NO_SCOPE where none — and ``at``, UTC: the earliest moment of that
+    team's records that a change reaches; see :func:`delivery_changes`) and ``moved``: the value
+    streams a team left or joined."""
+
+    events: pd.DataFrame
+    moved: frozenset[int]
+
+
+def delivery_changes(
+    portfolio: Portfolio, log_ids: np.ndarray, *, after: datetime, until: datetime
+) -> DeliveryChanges:
+    """The moments DORA records reach for the logged versions ``log_ids`` and the records that
+    time made known between the previous run's as_of ``after`` and ``until``, per team (of the
+    record; its value stream is the team's now): a deployment's finish; an incident's creation
+    (its resolution is later) and the finish of the deployment it names (every logged version
+    of it too); a change's deployment's finish; the creation of every incident naming a logged
+    deployment; the same for the deployments finished, changes committed and incidents created
+    or resolved in (after, until]. Grouped per (team, value stream) to the earliest."""
+    p = sql.Literal(portfolio.pk)
+    ids = sql.SQL("{}::bigint[]").format(sql.Literal(log_ids.tolist()))
+    a, u = sql.Literal(after), sql.Literal(until)
+    query = sql.SQL(
+        """
+        WITH l AS (SELECT * FROM valuestreams_deliverychange WHERE id = ANY({ids})),
+        ev(team_id, at) AS (
+            SELECT team_id, at FROM l WHERE record IN ('deployment', 'incident')
+            UNION ALL
+            SELECT CASE WHEN l.record = 'change' THEN l.team_id ELSE d.team_id END, d.finished_at
+            FROM l JOIN valuestreams_deployment d ON d.id = l.deployment_id
+            WHERE l.record IN ('change', 'incident')
+            UNION ALL
+            SELECT CASE WHEN l.record = 'change' THEN l.team_id ELSE ld.team_id END, ld.at
+            FROM l JOIN l ld ON ld.record = 'deployment' AND ld.record_id = l.deployment_id
+            WHERE l.record IN ('change', 'incident')
+            UNION ALL
+            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p}
+              AND i.deployment_id IN (SELECT record_id FROM l WHERE record = 'deployment')
+            UNION ALL
+            SELECT team_id, finished_at FROM valuestreams_deployment
+            WHERE portfolio_id = {p} AND finished_at > {a} AND finished_at <= {u}
+            UNION ALL
+            SELECT c.team_id, d.finished_at
+            FROM valuestreams_change c JOIN valuestreams_deployment d ON d.id = c.deployment_id
+            WHERE c.portfolio_id = {p} AND c.first_commit_at > {a} AND c.first_commit_at <= {u}
+            UNION ALL
+            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p} AND i.created_at > {a} AND i.created_at <= {u}
+            UNION ALL
+            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p} AND i.resolved_at > {a} AND i.resolved_at <= {u}
+            UNION ALL
+            SELECT d.team_id, d.finished_at
+            FROM valuestreams_incident i JOIN valuestreams_deployment d ON d.id = i.deployment_id
+            WHERE i.portfolio_id = {p}
+              AND ((i.created_at > {a} AND i.created_at <= {u})
+                   OR (i.resolved_at > {a} AND i.resolved_at <= {u}))
+        )
+        SELECT coalesce(ev.team_id, -1), coalesce(t.value_stream_id, -1), min(ev.at)
+        FROM ev LEFT JOIN teams_productteam t ON t.id = ev.team_id
+        WHERE ev.at IS NOT NULL GROUP BY 1, 2
+        """
+    ).format(ids=ids, p=p, a=a, u=u)
+    found = _rows(query)
+    moved = _rows(
+        sql.SQL(
+            "SELECT DISTINCT value_stream_id FROM valuestreams_deliverychange"
+            " WHERE id = ANY({}) AND record = 'team' AND value_stream_id IS NOT NULL"
+        ).format(ids)
+    )
+    events = pd.DataFrame(
+        {
+            "team_id": np.array([r[0] for r in found], dtype=np.int64),
+            "value_stream_id": np.array([r[1] for r in found], dtype=np.int64),
+            "at": pd.to_datetime(pd.Series([r[2] for r in found], dtype=object), utc=True),
+        }
+    )
+    return DeliveryChanges(events, frozenset(int(r[0]) for r in moved))
+
+
+def latest_deployments_before(
+    portfolio: Portfolio,
+    *,
+    teams: pd.Series,
+    streams: pd.Series,
+    before: datetime | None,
+) -> tuple[pd.Series, pd.Series, pd.Timestamp | None]:
+    """The finish of the latest successful production deployment strictly before a moment: of
+    each team in ``teams`` (team id → moment), of each value stream in ``streams`` (any of its
+    teams), and of the portfolio (before ``before``); NaT / None where there is none."""
+    p = sql.Literal(portfolio.pk)
+
+    def pairs(series: pd.Series) -> tuple[sql.Composable, sql.Composable]:
+        return (
+            sql.SQL("{}::bigint[]").format(sql.Literal([int(i) for i in series.index])),
+            sql.SQL("{}::timestamptz[]").format(sql.Literal([v.to_pydatetime() for v in series])),
+        )
+
+    found_teams = pd.Series(pd.NaT, index=teams.index, dtype=UTC)
+    if len(teams):
+        ids, at = pairs(teams)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, (SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND d.team_id = b.k AND {prod} AND d.finished_at < b.t)"
+                " FROM unnest({ids}, {at}) b(k, t)"
+            ).format(p=p, prod=_prod("d"), ids=ids, at=at)
+        )
+        found_teams = pd.Series(
+            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
+            index=[r[0] for r in rows],
+        ).reindex(teams.index)
+    found_streams = pd.Series(pd.NaT, index=streams.index, dtype=UTC)
+    if len(streams):
+        ids, at = pairs(streams)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, (SELECT max((SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND d.team_id = t.id AND {prod}"
+                " AND d.finished_at < b.t)) FROM teams_productteam t WHERE t.value_stream_id = b.k)"
+                " FROM unnest({ids}, {at}) b(k, t)"
+            ).format(p=p, prod=_prod("d"), ids=ids, at=at)
+        )
+        found_streams = pd.Series(
+            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
+            index=[r[0] for r in rows],
+        ).reindex(streams.index)
+    whole = None
+    if before is not None:
+        row = _rows(
+            sql.SQL(
+                "SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND {prod} AND d.finished_at < {b}"
+            ).format(p=p, prod=_prod("d"), b=sql.Literal(before))
+        )[0][0]
+        whole = None if row is None else pd.Timestamp(row).tz_convert("UTC")
+    return found_teams, found_streams, whole
+
+
+def open_incidents(
+    portfolio: Portfolio, *, resolved_from: datetime, created_before: datetime, as_of: datetime
+) -> pd.DataFrame:
+    """The portfolio's incidents known at ``as_of`` created before ``created_before`` and
+    resolved from ``resolved_from`` to ``as_of``: ``team_id``, ``value_stream_id`` (NO_SCOPE
+    where none), ``created_at``, ``resolved_at``."""
+    rows = _rows(
+        sql.SQL(
+            "SELECT coalesce(r.team_id, -1), coalesce(t.value_stream_id, -1), r.created_at,"
+            " r.resolved_at FROM valuestreams_incident r LEFT JOIN teams_productteam t ON t.id = r.team_id"
+            " WHERE r.portfolio_id = {p} AND {dated} AND r.created_at < {c}"
+            " AND r.created_at <= {a} AND r.resolved_at >= {f} AND r.resolved_at <= {a}"
+        ).format(
+            p=sql.Literal(portfolio.pk),
+            dated=_incident_dated(),
+            c=sql.Literal(created_before),
+            a=sql.Literal(as_of),
+            f=sql.Literal(resolved_from),
+        )
+    )
+    return pd.DataFrame(
+        {
+            "team_id": np.array([r[0] for r in rows], dtype=np.int64),
+            "value_stream_id": np.array([r[1] for r in rows], dtype=np.int64),
+            "created_at": pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object), utc=True),
+            "resolved_at": pd.to_datetime(pd.Series([r[3] for r in rows], dtype=object), utc=True),
+        }
+    )
+
+
+def narrowed_delivery_frames(
+    portfolio: Portfolio, *, bounds: pd.Series, default: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The DORA frames (as :func:`deployments_frame`, :func:`changes_frame` and
+    :func:`incidents_frame`) of the records from a moment on, the moment of each record being
+    that of its team (``bounds``: team id, NO_SCOPE for none → moment; ``default`` for the
+    others), with what links them right: incidents created from their team's moment or naming
+    a deployment finished from its team's; changes whose deployment finished from the change's
+    team's moment; deployments finished from their team's moment, each team's latest successful
+    production one before it, and those the read changes and incidents name."""
+    joined = sql.SQL(
+        "LEFT JOIN unnest({}::bigint[], {}::timestamptz[]) b(k, bound) ON b.k = coalesce({}.team_id, -1)"
+    )
+    keys = sql.Literal([int(k) for k in bounds.index])
+    moments = sql.Literal([pd.Timestamp(v).to_pydatetime() for v in bounds])
+
+    def join(alias: str) -> sql.Composable:
+        return joined.format(keys, moments, sql.SQL(alias))
+
+    default_sql = sql.Literal(default)
+    p = sql.Literal(portfolio.pk)
+    bound = sql.SQL("coalesce(b.bound, {})").format(default_sql)
+    recent_deployments = sql.SQL(
+        "SELECT d.id FROM valuestreams_deployment d {join}"
+        " WHERE d.portfolio_id = {p} AND d.finished_at >= coalesce(b.bound, {default})"
+    ).format(join=join("d"), p=p, default=default_sql)
+    incident_dated = sql.SQL("{} AND (r.created_at >= {} OR r.deployment_id IN ({}))").format(
+        _incident_dated(), bound, recent_deployments
+    )
+    change_dated = sql.SQL(
+        "{} AND EXISTS (SELECT 1 FROM valuestreams_deployment d"
+        " WHERE d.id = r.deployment_id AND d.finished_at >= {})"
+    ).format(in_date_range("r.first_commit_at"), bound)
+    read_incidents = sql.SQL(
+        "SELECT r.deployment_id FROM valuestreams_incident r {join}"
+        " WHERE r.portfolio_id = {p} AND {dated} AND r.deployment_id IS NOT NULL"
+    ).format(join=join("r"), p=p, dated=incident_dated)
+    read_changes = sql.SQL(
+        "SELECT r.deployment_id FROM valuestreams_change r {join}"
+        " WHERE r.portfolio_id = {p} AND {dated}"
+    ).format(join=join("r"), p=p, dated=change_dated)
+    latest_of = sql.SQL(
+        "SELECT (SELECT d.id FROM valuestreams_deployment d"
+        " WHERE d.portfolio_id = {p} AND {team} AND {prod}"
+        " AND d.finished_at < coalesce(b.bound, {default})"
+        " ORDER BY d.finished_at DESC, d.id DESC LIMIT 1) FROM ({teams}) s {join}"
+    )
+    teams = sql.SQL(
+        "SELECT t.id AS team_id FROM teams_productteam t"
+        " JOIN valuestreams_valuestream vs ON vs.id = t.value_stream_id WHERE vs.portfolio_id = {}"
+    ).format(p)
+    latest = sql.SQL("{} UNION ALL {}").format(
+        latest_of.format(
+            p=p,
+            team=sql.SQL("d.team_id = s.team_id"),
+            prod=_prod("d"),
+            default=default_sql,
+            teams=teams,
+            join=join("s"),
+        ),
+        latest_of.format(
+            p=p,
+            team=sql.SQL("d.team_id IS NULL"),
+            prod=_prod("d"),
+            default=default_sql,
+            teams=sql.SQL("SELECT NULL::bigint AS team_id"),
+            join=join("s"),
+        ),
+    )
+    deployment_dated = sql.SQL(
+        "{} AND (r.finished_at >= {} OR r.id IN ({}) OR r.id IN ({}) OR r.id IN ({}))"
+    ).format(in_date_range("r.finished_at"), bound, latest, read_incidents, read_changes)
+    deployments = _delivery_frame(
+        "valuestreams_deployment", DEPLOYMENT_COLUMNS, deployment_dated, portfolio, join("r")
+    )
+    changes = _delivery_frame(
+        "valuestreams_change", CHANGE_COLUMNS, change_dated, portfolio, join("r")
+    )
+    incidents = _delivery_frame(
+        "valuestreams_incident", INCIDENT_COLUMNS, incident_dated, portfolio, join("r")
+    )
+    return deployments, changes, incidents
+
+
+def stored_dora_rows_of(
+    portfolio_id: int, *, teams: Sequence[int], streams: Sequence[int], after: datetime
+) -> pd.DataFrame:
+    """As :func:`stored_dora_rows`, only of the given teams and value streams and the portfolio,
+    of the windows ending after ``after``."""
+    where = sql.SQL(
+        "portfolio_id = {p} AND window_end > {after} AND (scope_kind = 'portfolio'"
+        " OR (scope_kind = 'team' AND scope_id = ANY({teams}::bigint[]))"
+        " OR (scope_kind = 'value_stream' AND scope_id = ANY({streams}::bigint[])))"
+    ).format(
+        p=sql.Literal(portfolio_id),
+        after=sql.Literal(after),
+        teams=sql.Literal([int(t) for t in teams]),
+        streams=sql.Literal([int(s) for s in streams]),
+    )
+    values = {"input_hash": ("coalesce(input_hash, 0)", np.int64)}
+    return _stored_rows("valuestreams_dorametric", where, values)
+
+
+def incident_caveats(
+    portfolio: Portfolio, *, as_of: datetime, max_gap: pd.Timedelta | None
+) -> dict[str, int]:
+    """What :func:`~valuestreams.recompute.dora.dora_caveats` counts, counted by the database:
+    the incidents known at ``as_of`` and those linked to no deployment (none named that is a
+    successful production one of the portfolio finished by then, and none finished at most
+    ``max_gap`` before the incident's creation)."""
+    p = sql.Literal(portfolio.pk)
+    gap = (
+        sql.SQL("")
+        if max_gap is None
+        else sql.SQL(" AND d.finished_at >= i.created_at - {}").format(
+            sql.Literal(pd.Timedelta(max_gap).to_pytimedelta())
+        )
+    )
+    row = _rows(
+        sql.SQL(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS ("
+            " SELECT 1 FROM valuestreams_deployment d WHERE d.id = i.deployment_id"
+            " AND d.portfolio_id = {p} AND {prod} AND d.finished_at <= {a})"
+            " AND NOT EXISTS (SELECT 1 FROM valuestreams_deployment d"
+            " WHERE d.portfolio_id = {p} AND {prod} AND d.finished_at <= i.created_at{gap}))"
+            " FROM valuestreams_incident i WHERE i.portfolio_id = {p} AND {dated}"
+            " AND i.created_at <= {a}"
+        ).format(p=p, prod=_prod("d"), a=sql.Literal(as_of), gap=gap, dated=_incident_dated("i"))
+    )[0]
+    return {"incidents": int(row[0]), "incidents_unlinked": int(row[1])}
