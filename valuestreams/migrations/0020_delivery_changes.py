@@ -69,19 +69,20 @@ CREATE TRIGGER {table}_deleted AFTER DELETE ON {table}
 """
 
 
-# a team moved to another value stream: its old and new value stream, each in its portfolio
+# a team moved to another value stream: its old and new value stream, logged in the portfolio of
+# each (a team moved across portfolios changes the value-stream rows of both)
 TEAMS = """
 CREATE FUNCTION teams_productteam_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO valuestreams_deliverychange (portfolio_id, record, record_id, team_id, value_stream_id)
-    SELECT vs.portfolio_id, 'team', moved.id, moved.id, moved.value_stream_id
+    SELECT DISTINCT vs.portfolio_id, 'team', m.id, m.id, v.value_stream_id
     FROM (
-        SELECT o.id, o.value_stream_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+        SELECT n.id, o.value_stream_id AS old_vs, n.value_stream_id AS new_vs
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE n.value_stream_id IS DISTINCT FROM o.value_stream_id
-        UNION ALL
-        SELECT n.id, n.value_stream_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE n.value_stream_id IS DISTINCT FROM o.value_stream_id
-    ) moved LEFT JOIN valuestreams_valuestream vs ON vs.id = moved.value_stream_id;
+    ) m
+    CROSS JOIN LATERAL (VALUES (m.old_vs), (m.new_vs)) v(value_stream_id)
+    JOIN valuestreams_valuestream vs ON vs.id IN (m.old_vs, m.new_vs);
     RETURN NULL;
 END $$;
 CREATE TRIGGER teams_productteam_moved AFTER UPDATE ON teams_productteam
@@ -125,6 +126,11 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(null=True)),
                 ('resolved_at', models.DateTimeField(null=True)),
             ],
+        ),
+        migrations.AddField(
+            model_name='metricrun',
+            name='delivery_log',
+            field=models.JSONField(blank=True, default=list, help_text='The delivery changes the run read, as [first, last] id runs: the next run reads the others and deletes these.'),
         ),
         migrations.AddField(
             model_name='metricrun',

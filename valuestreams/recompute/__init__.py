@@ -312,14 +312,14 @@ Records = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 @dataclass
 class Narrowed:
-    """The DORA records an incremental run reads when only some of them changed: those the rows
-    within ``reach`` are computed from (see :func:`valuestreams.recompute.read.narrowed_delivery_frames`),
-    the stored rows of the reached scopes from its earliest moment on, the windows ending after
-    it, and the run's DORA caveats."""
+    """The DORA records an incremental run reads when only some of them changed: per scope kind
+    with a reached scope, the records its rows within ``reach`` are computed from (see
+    :func:`valuestreams.recompute.read.narrowed_delivery_frames`) and the windows ending after
+    its earliest moment (``kinds``: kind → deployments, changes, incidents, windows); the stored
+    rows of the reached scopes from the earliest moment on, in ``windows``; and the run's DORA
+    caveats."""
 
-    deployments: pd.DataFrame
-    changes: pd.DataFrame
-    incidents: pd.DataFrame
+    kinds: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]]
     stored: pd.DataFrame
     windows: pd.DataFrame
     reach: rd.Reach
@@ -329,7 +329,7 @@ class Narrowed:
 @dataclass
 class DoraFound:
     """What a run read for its DORA rows: the delivery changes it takes into account (``log``:
-    deleted when it publishes) and either every record and stored row (``records``: a full
+    runs of ids, :func:`~valuestreams.recompute.read.delivery_log`; the next run deletes them) and either every record and stored row (``records``: a full
     run, or an incremental one on another basis than the previous run's), the records of what
     changed (``narrowed``), or neither: no DORA row can have changed since the previous run."""
 
@@ -380,63 +380,88 @@ def _read_records(
     thread's own connection, closed when done. The delivery changes are read first: a write
     committed after is either seen by the reads that follow or left for the next run."""
     try:
-        log = read.delivery_log_ids(portfolio)
+        log = read.delivery_log(portfolio, read_before=_previous_run(portfolio, plan).delivery_log)
         if plan is None or not _same_basis(portfolio, plan, as_of=as_of, settings=settings):
             return DoraFound(log, records=_every_record(portfolio))
         changes = read.delivery_changes(portfolio, log, after=plan.previous.as_of, until=as_of)
         if changes.events.empty and not changes.moved:
             return DoraFound(log)
-        return DoraFound(log, narrowed=_narrowed(portfolio, plan, changes, as_of, settings))
+        return DoraFound(log, narrowed=_narrowed(portfolio, plan, log, changes, as_of, settings))
     finally:
         if aside:
             connection.close()
 
 
+def _previous_run(portfolio: Portfolio, plan: planning.Plan | None) -> MetricRun:
+    """The run this one builds on: the plan's, or for a full run the latest (an unsaved one
+    without a log where there is none)."""
+    if plan is not None:
+        return plan.previous
+    latest = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at", "-pk")
+    return latest.only("delivery_log").first() or MetricRun(delivery_log=[])
+
+
 def _narrowed(
     portfolio: Portfolio,
     plan: planning.Plan,
+    log: np.ndarray,
     changes: read.DeliveryChanges,
     as_of: datetime,
     settings: read.DoraSettings,
 ) -> Narrowed:
     """The records, stored rows and caveats of an incremental run where some records changed
     (see :class:`~valuestreams.recompute.dora.Reach`)."""
+
+    def utc(ns) -> datetime:
+        return pd.Timestamp(int(ns), tz="UTC").to_pydatetime()
+
+    def moments(series: pd.Series) -> pd.Series:
+        return pd.Series(pd.to_datetime(series.to_numpy(), utc=True), index=series.index)
+
     teams, streams, whole = rd.first_moments(changes.events, as_of)
     latest = read.latest_deployments_before(
         portfolio,
-        teams=pd.Series(pd.to_datetime(teams.to_numpy(), utc=True), index=teams.index),
-        streams=pd.Series(pd.to_datetime(streams.to_numpy(), utc=True), index=streams.index),
-        before=None if whole is None else pd.Timestamp(whole, tz="UTC").to_pydatetime(),
+        teams=moments(teams),
+        streams=moments(streams),
+        before=None if whole is None else utc(whole),
     )
-    reach = rd.reach((teams, streams, whole), latest, changes.moved)
-    lowest = reach.lowest()
-    windows = plan.windows
-    ends = windows["window_end"].dt.as_unit("ns").array.asi8
-    windows = windows[ends > lowest].reset_index(drop=True)
+    relinked = read.incidents_from(
+        portfolio,
+        log,
+        teams=moments(teams),
+        streams=moments(streams),
+        since=None if whole is None else utc(whole),
+    )
+    reach = rd.reach((teams, streams, whole), latest, relinked, changes.moved)
+    ends = plan.windows["window_end"].dt.as_unit("ns").array.asi8
+    windows = plan.windows[ends > reach.lowest()].reset_index(drop=True)
     starts = windows["window_start"].dt.as_unit("ns").array.asi8
     open_incidents = read.open_incidents(
         portfolio,
-        resolved_from=pd.Timestamp(int(starts.min()), tz="UTC").to_pydatetime(),
-        created_before=pd.Timestamp(int(starts.max()), tz="UTC").to_pydatetime(),
+        resolved_from=utc(starts.min()),
+        created_before=utc(starts.max()),
         as_of=as_of,
     )
-    bounds, default = rd.read_bounds(reach, windows, open_incidents, read.team_streams(portfolio))
-    deployments, changed, incidents = read.narrowed_delivery_frames(
-        portfolio,
-        bounds=pd.Series(pd.to_datetime(bounds.to_numpy(), utc=True), index=bounds.index),
-        default=pd.Timestamp(default, tz="UTC").to_pydatetime(),
-    )
+    kinds = {}
+    bounds = rd.read_bounds(reach, windows, open_incidents, read.team_streams(portfolio))
+    for kind, (teams_from, default) in bounds.items():
+        frames = read.narrowed_delivery_frames(
+            portfolio,
+            bounds=moments(teams_from),
+            default=None if default is None else utc(default),
+        )
+        kinds[kind] = (*frames, rd.kind_windows(windows, reach, kind))
     stored = read.stored_dora_rows_of(
         portfolio.pk,
         teams=reach.teams.index.tolist(),
         streams=reach.streams.index.tolist(),
-        after=pd.Timestamp(max(lowest, int(starts.min()) - 1000), tz="UTC").to_pydatetime(),
+        after=utc(starts.min() - 1000),
     )
     if changes.events.empty:  # only teams moved: no incident's link to the portfolio's deployments
         caveats = {k: int(plan.previous.caveats.get(k) or 0) for k in DORA_CAVEATS}
     else:
         caveats = read.incident_caveats(portfolio, as_of=as_of, max_gap=settings.max_gap)
-    return Narrowed(deployments, changed, incidents, stored, windows, reach, caveats)
+    return Narrowed(kinds, stored, windows, reach, caveats)
 
 
 DORA_CAVEATS = ("incidents", "incidents_unlinked")
@@ -499,15 +524,36 @@ def _dora(
         return publish.DoraRows(rows=rows, replaced=(empty, empty)), caveats
     if found.narrowed is not None:
         n = found.narrowed
-        frames = (n.deployments, n.changes, n.incidents)
-        inputs = rd.dora_inputs(*frames, windows=n.windows, as_of=as_of, max_gap=settings.max_gap)
-        cells = rd.dora_input_hashes(*frames, inputs=inputs, windows=n.windows, **common)
-        cells = cells[rd.within(cells, n.windows, n.reach)].reset_index(drop=True)
+        prepared, hashed = {}, []
+        for kind, (*frames, kind_windows) in n.kinds.items():
+            scopes = [(kind, rd.KIND_COLUMNS[kind])]
+            inputs = rd.dora_inputs(
+                *frames, windows=kind_windows, as_of=as_of, max_gap=settings.max_gap, scopes=scopes
+            )
+            cells = rd.dora_input_hashes(
+                *frames, inputs=inputs, windows=kind_windows, scopes=scopes, **common
+            )
+            hashed.append(cells[rd.within(cells, kind_windows, n.reach)])
+            prepared[kind] = (frames, inputs, kind_windows)
+        cells = pd.concat(hashed, ignore_index=True)
         stored = n.stored[rd.within(n.stored, n.windows, n.reach)].reset_index(drop=True)
         if rd.same_scopes(cells, stored, n.reach):
             changed, replaced = rd.dora_changed(cells, stored)
-            rows = rd.dora_rows_of(
-                *frames, cells=changed, inputs=inputs, windows=n.windows, **common
+            parts = [
+                rd.dora_rows_of(
+                    *frames,
+                    cells=chosen,
+                    inputs=inputs,
+                    windows=kind_windows,
+                    **common,
+                )
+                for kind, chosen in changed.groupby("scope_kind", sort=False)
+                for frames, inputs, kind_windows in [prepared[kind]]
+            ]
+            rows = (
+                pd.concat(parts, ignore_index=True)
+                if parts
+                else pd.DataFrame({c: [] for c in [*rd.DORA_FIELDS, "input_hash"]})
             )
             replaced_rows = (
                 stored["id"].to_numpy()[replaced],

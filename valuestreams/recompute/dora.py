@@ -698,25 +698,29 @@ def first_moments(events: pd.DataFrame, as_of: datetime) -> tuple[pd.Series, pd.
 def reach(
     moments: tuple[pd.Series, pd.Series, int | None],
     latest: tuple[pd.Series, pd.Series, pd.Timestamp | None],
+    relinked: tuple[pd.Series, pd.Series, bool],
     moved: frozenset[int],
 ) -> Reach:
-    """Each reached scope's moment: the finish of its latest successful production deployment
-    before the moment it was reached (``latest``: an incident linked to that deployment may
-    now be linked to a deployment the change added, moved or removed, and the other way round;
-    none: the moment itself), and no bound for the value streams a team left or joined."""
+    """Each reached scope's moment: where one of its incidents may be linked to another
+    deployment now (``relinked``: one was created from the moment it was reached, or one
+    changed), the finish of its latest successful production deployment before that moment
+    (``latest``: an incident linked to that deployment may now be linked to a deployment the
+    change added, moved or removed, and the other way round; none: the moment itself); else
+    the moment it was reached. No bound for the value streams a team left or joined."""
 
-    def bounded(first: pd.Series, before: pd.Series) -> pd.Series:
+    def bounded(first: pd.Series, before: pd.Series, flags: pd.Series) -> pd.Series:
         found = before.reindex(first.index)
         earlier = _asi8(found.to_numpy()) if len(found) else np.zeros(0, dtype=np.int64)
-        out = np.where(found.isna().to_numpy(), first.to_numpy(dtype=np.int64), earlier)
+        use = ~found.isna().to_numpy() & flags.reindex(first.index).fillna(True).to_numpy(bool)
+        out = np.where(use, earlier, first.to_numpy(dtype=np.int64))
         return pd.Series(out.astype(np.int64), index=first.index.astype(np.int64))
 
-    teams = bounded(moments[0], latest[0])
-    streams = bounded(moments[1], latest[1])
+    teams = bounded(moments[0], latest[0], relinked[0])
+    streams = bounded(moments[1], latest[1], relinked[1])
     for stream in moved:
         streams.loc[int(stream)] = NO_BOUND
     whole = moments[2]
-    if whole is not None and latest[2] is not None:
+    if whole is not None and latest[2] is not None and relinked[2]:
         whole = _ns(latest[2])
     return Reach(teams.astype(np.int64), streams.astype(np.int64), whole)
 
@@ -728,45 +732,59 @@ def _first_start(windows: pd.DataFrame, bound: int) -> int:
     return int(starts[ends > bound].min())
 
 
+KIND_COLUMNS = dict(SCOPES)
+
+
 def read_bounds(
     r: Reach,
     windows: pd.DataFrame,
     open_incidents: pd.DataFrame,
     team_streams: pd.Series,
-) -> tuple[pd.Series, int]:
-    """From which moment (ns) each team's records are read so that the rows :func:`within`
-    keeps are computed from every record they depend on (see
-    :func:`valuestreams.recompute.read.narrowed_delivery_frames`): a scope's first candidate
-    window's start, or the creation of one of its incidents resolved from then on if earlier
-    (``open_incidents``: ``team_id``, ``value_stream_id``, ``created_at``, ``resolved_at``); a
-    team's is the
-    earliest of its own, its value stream's and the portfolio's. Returns the teams whose moment
-    is earlier than the portfolio's (NO_SCOPE: records without a team), and the portfolio's
-    (that of every other team; the latest window's start when only teams moved)."""
-    created = _asi8(open_incidents["created_at"]) if len(open_incidents) else np.zeros(0, np.int64)
-    resolved = _asi8(open_incidents["resolved_at"]) if len(open_incidents) else created
+) -> dict[str, tuple[pd.Series, int | None]]:
+    """Per scope kind with a reached scope, from which moment (ns) each team's records are read
+    so that the rows of that kind :func:`within` keeps are computed from every record they
+    depend on (see :func:`valuestreams.recompute.read.narrowed_delivery_frames`): a scope's
+    first window ending after its moment, from its start, or from the creation of one of its
+    incidents resolved from then on if earlier (``open_incidents``: ``team_id``,
+    ``value_stream_id``, ``created_at``, ``resolved_at``). For the teams, each reached team's;
+    for the value streams, each of their teams gets its value stream's (``team_streams``: team
+    → value stream); for the portfolio, every team (NO_SCOPE: records without a team) the
+    portfolio's, returned as the default (None for the other kinds: no other team is read)."""
+    n = len(open_incidents)
+    created = _asi8(open_incidents["created_at"]) if n else np.zeros(0, np.int64)
+    resolved = _asi8(open_incidents["resolved_at"]) if n else created
+    team_of = open_incidents["team_id"].to_numpy() if n else created
+    stream_of = open_incidents["value_stream_id"].to_numpy() if n else created
 
     def start(bound: int, mask: np.ndarray) -> int:
         first = _first_start(windows, bound)
         earlier = created[mask & (created < first) & (resolved >= first)]
         return int(min(first, earlier.min())) if len(earlier) else first
 
-    none = np.zeros(len(open_incidents), dtype=bool)
-    team_of = open_incidents["team_id"].to_numpy() if len(open_incidents) else none
-    stream_of = open_incidents["value_stream_id"].to_numpy() if len(open_incidents) else none
+    out: dict[str, tuple[pd.Series, int | None]] = {}
+    if len(r.teams):
+        moments = {int(t): start(int(b), team_of == t) for t, b in r.teams.items()}
+        out["team"] = (pd.Series(moments, dtype=np.int64), None)
+    if len(r.streams):
+        moments = {}
+        for stream, bound in r.streams.items():
+            moment = start(int(bound), stream_of == stream)
+            for team in team_streams.index[team_streams.to_numpy() == stream]:
+                moments[int(team)] = moment
+        out["value_stream"] = (pd.Series(moments, dtype=np.int64), None)
     if r.portfolio is not None:
-        default = start(r.portfolio, ~none)
-    else:
-        default = int(_asi8(windows["window_start"]).max())
-    bounds: dict[int, int] = {}
-    for team, bound in r.teams.items():
-        bounds[int(team)] = min(default, start(int(bound), team_of == team))
-    for stream, bound in r.streams.items():
-        moment = start(int(bound), stream_of == stream)
-        for team in team_streams.index[team_streams.to_numpy() == stream]:
-            bounds[int(team)] = min(bounds.get(int(team), default), moment)
-    kept = {team: moment for team, moment in bounds.items() if moment < default}
-    return pd.Series(kept, dtype=np.int64), default
+        out["portfolio"] = (
+            pd.Series([], dtype=np.int64),
+            start(r.portfolio, np.ones(n, dtype=bool)),
+        )
+    return out
+
+
+def kind_windows(windows: pd.DataFrame, r: Reach, kind: str) -> pd.DataFrame:
+    """The windows of ``windows`` ending after the earliest moment of ``kind``'s reached
+    scopes."""
+    bounds = {"team": r.teams.tolist(), "value_stream": r.streams.tolist()}.get(kind, [r.portfolio])
+    return windows[_asi8(windows["window_end"]) > min(bounds)].reset_index(drop=True)
 
 
 def within(frame: pd.DataFrame, windows: pd.DataFrame, r: Reach) -> np.ndarray:

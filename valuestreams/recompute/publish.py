@@ -93,7 +93,7 @@ class RunRecord:
     superseded: int = 0  # the superseded status changes' id it read up to
     # the DeliveryChange rows the run took into account (deleted when it is published), and the
     # DORA settings it computed with (MetricRun.dora_settings)
-    delivery_log: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    delivery_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     dora_settings: str = ""
 
 
@@ -134,9 +134,10 @@ def publish(
             # a full run writes every row exactly; an incremental one only some of them
             exact_sums=plan is None or plan.previous.exact_sums,
             dora_settings=record.dora_settings,
+            delivery_log=record.delivery_log.tolist(),
         )
         _forget_superseded(portfolio, plan, run)
-        _forget_delivery_changes(record.delivery_log)
+        _forget_delivery_changes(portfolio, plan, run)
         jobs.succeeded(job, run)
     return run
 
@@ -163,13 +164,29 @@ def _forget_superseded(portfolio: Portfolio, plan: planning.Plan | None, run: Me
         )
 
 
-def _forget_delivery_changes(ids: np.ndarray) -> None:
-    """Delete the delivery changes the run took into account (those written since stay for the
-    next run: deleted by id, not up to a watermark, since a lower id may commit later)."""
-    if not len(ids):
+def _forget_delivery_changes(portfolio: Portfolio, plan: planning.Plan | None, run: MetricRun):
+    """Delete the delivery changes that the run this one builds on (the latest before it, for
+    a full run) had read: every later run builds on a run at least as recent, and reads only
+    those its own previous run had not (deleted by id, not up to a watermark: a lower id may
+    commit later)."""
+    previous = plan.previous if plan is not None else None
+    if previous is None:
+        previous = (
+            MetricRun.objects.filter(portfolio=portfolio)
+            .exclude(pk=run.pk)
+            .order_by("-computed_at", "-pk")
+            .only("delivery_log")
+            .first()
+        )
+    if previous is None or not previous.delivery_log:
         return
+    runs = np.array(previous.delivery_log, dtype=np.int64).reshape(-1, 2)
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM valuestreams_deliverychange WHERE id = ANY(%s)", [ids.tolist()])
+        cursor.execute(
+            sql.SQL(
+                "DELETE FROM valuestreams_deliverychange l WHERE l.portfolio_id = {} AND {}"
+            ).format(sql.Literal(portfolio.pk), read.log_rows(runs))
+        )
 
 
 @dataclass

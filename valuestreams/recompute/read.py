@@ -912,15 +912,29 @@ def _rows(query: sql.Composable) -> list[tuple]:
         return cursor.fetchall()
 
 
-def delivery_log_ids(portfolio: Portfolio) -> np.ndarray:
-    """The ids of the portfolio's :class:`~valuestreams.models.DeliveryChange` rows stored now:
-    what a run takes into account and, once published, deletes."""
+def delivery_log(portfolio: Portfolio, *, read_before: Sequence[Sequence[int]] = ()) -> np.ndarray:
+    """The portfolio's :class:`~valuestreams.models.DeliveryChange` rows stored now but those
+    the previous run read (``read_before``: its :attr:`MetricRun.delivery_log`), as the
+    (first, last) ids of runs of consecutive ids (an (n, 2) array; every id of a run is one of
+    the rows read here, so a row committed later with a lower id is in none): what a run takes
+    into account. A bulk load logs many rows: their runs are few."""
+    before = np.array(read_before, dtype=np.int64).reshape(-1, 2)
     found = _rows(
         sql.SQL(
-            "SELECT id FROM valuestreams_deliverychange WHERE portfolio_id = {} ORDER BY id"
-        ).format(sql.Literal(portfolio.pk))
+            "SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run"
+            " FROM valuestreams_deliverychange l WHERE portfolio_id = {} AND NOT {}) q"
+            " GROUP BY run ORDER BY 1"
+        ).format(sql.Literal(portfolio.pk), log_rows(before))
     )
-    return np.array([row[0] for row in found], dtype=np.int64)
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def log_rows(runs: np.ndarray) -> sql.Composable:
+    """SQL true for a DeliveryChange row ``l`` among the id ``runs`` of :func:`delivery_log`."""
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM unnest({}::bigint[], {}::bigint[]) r(lo, hi)"
+        " WHERE l.id BETWEEN r.lo AND r.hi)"
+    ).format(sql.Literal(runs[:, 0].tolist()), sql.Literal(runs[:, 1].tolist()))
 
 
 @dataclass(frozen=True)
@@ -935,9 +949,10 @@ class DeliveryChanges:
 
 
 def delivery_changes(
-    portfolio: Portfolio, log_ids: np.ndarray, *, after: datetime, until: datetime
+    portfolio: Portfolio, log: np.ndarray, *, after: datetime, until: datetime
 ) -> DeliveryChanges:
-    """The moments DORA records reach for the logged versions ``log_ids`` and the records that
+    """The moments DORA records reach for the logged versions ``log`` (:func:`delivery_log`) and
+    the records that
     time made known between the previous run's as_of ``after`` and ``until``, per team (of the
     record; its value stream is the team's now): a deployment's finish; an incident's creation
     (its resolution is later) and the finish of the deployment it names (every logged version
@@ -945,13 +960,16 @@ def delivery_changes(
     deployment; the same for the deployments finished, changes committed and incidents created
     or resolved in (after, until]. Grouped per (team, value stream) to the earliest."""
     p = sql.Literal(portfolio.pk)
-    ids = sql.SQL("{}::bigint[]").format(sql.Literal(log_ids.tolist()))
+    logged = sql.SQL(
+        "SELECT * FROM valuestreams_deliverychange l WHERE l.portfolio_id = {} AND {}"
+    ).format(p, log_rows(log))
     a, u = sql.Literal(after), sql.Literal(until)
     query = sql.SQL(
         """
-        WITH l AS (SELECT * FROM valuestreams_deliverychange WHERE id = ANY({ids})),
+        WITH l AS ({logged}),
         ev(team_id, at) AS (
-            SELECT team_id, at FROM l WHERE record IN ('deployment', 'incident')
+            SELECT team_id, least(at, resolved_at) FROM l
+            WHERE record IN ('deployment', 'incident')
             UNION ALL
             SELECT CASE WHEN l.record = 'change' THEN l.team_id ELSE d.team_id END, d.finished_at
             FROM l JOIN valuestreams_deployment d ON d.id = l.deployment_id
@@ -961,7 +979,7 @@ def delivery_changes(
             FROM l JOIN l ld ON ld.record = 'deployment' AND ld.record_id = l.deployment_id
             WHERE l.record IN ('change', 'incident')
             UNION ALL
-            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
             WHERE i.portfolio_id = {p}
               AND i.deployment_id IN (SELECT record_id FROM l WHERE record = 'deployment')
             UNION ALL
@@ -972,10 +990,10 @@ def delivery_changes(
             FROM valuestreams_change c JOIN valuestreams_deployment d ON d.id = c.deployment_id
             WHERE c.portfolio_id = {p} AND c.first_commit_at > {a} AND c.first_commit_at <= {u}
             UNION ALL
-            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
             WHERE i.portfolio_id = {p} AND i.created_at > {a} AND i.created_at <= {u}
             UNION ALL
-            SELECT i.team_id, i.created_at FROM valuestreams_incident i
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
             WHERE i.portfolio_id = {p} AND i.resolved_at > {a} AND i.resolved_at <= {u}
             UNION ALL
             SELECT d.team_id, d.finished_at
@@ -988,13 +1006,13 @@ def delivery_changes(
         FROM ev LEFT JOIN teams_productteam t ON t.id = ev.team_id
         WHERE ev.at IS NOT NULL GROUP BY 1, 2
         """
-    ).format(ids=ids, p=p, a=a, u=u)
+    ).format(logged=logged, p=p, a=a, u=u)
     found = _rows(query)
     moved = _rows(
         sql.SQL(
-            "SELECT DISTINCT value_stream_id FROM valuestreams_deliverychange"
-            " WHERE id = ANY({}) AND record = 'team' AND value_stream_id IS NOT NULL"
-        ).format(ids)
+            "SELECT DISTINCT l.value_stream_id FROM ({}) l"
+            " WHERE l.record = 'team' AND l.value_stream_id IS NOT NULL"
+        ).format(logged)
     )
     events = pd.DataFrame(
         {
@@ -1065,6 +1083,63 @@ def latest_deployments_before(
     return found_teams, found_streams, whole
 
 
+def incidents_from(
+    portfolio: Portfolio,
+    log: np.ndarray,
+    *,
+    teams: pd.Series,
+    streams: pd.Series,
+    since: datetime | None,
+) -> tuple[pd.Series, pd.Series, bool]:
+    """Whether an incident may be linked to another deployment because of a change from a
+    moment on: per team in ``teams`` (team id → moment), per value stream in ``streams``, and
+    for the portfolio (from ``since``), whether one of its incidents was created from then on,
+    or a version of one of its incidents is among the logged ones ``log``."""
+    p = sql.Literal(portfolio.pk)
+    logged = sql.SQL(
+        "SELECT coalesce(l.team_id, -1) AS team_id, coalesce(t.value_stream_id, -1) AS vs"
+        " FROM valuestreams_deliverychange l LEFT JOIN teams_productteam t ON t.id = l.team_id"
+        " WHERE l.portfolio_id = {} AND l.record = 'incident' AND {}"
+    ).format(p, log_rows(log))
+    found = _rows(sql.SQL("SELECT DISTINCT team_id, vs FROM ({}) q").format(logged))
+    logged_teams = {r[0] for r in found}
+    logged_streams = {r[1] for r in found}
+
+    def flags(series: pd.Series, condition: str, mine: set[int]) -> pd.Series:
+        if not len(series):
+            return pd.Series([], dtype=bool)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, EXISTS (SELECT 1 FROM valuestreams_incident i"
+                " LEFT JOIN teams_productteam t ON t.id = i.team_id"
+                " WHERE i.portfolio_id = {p} AND " + condition + " AND i.created_at >= b.t)"
+                " FROM unnest({ids}::bigint[], {at}::timestamptz[]) b(k, t)"
+            ).format(
+                p=p,
+                ids=sql.Literal([int(i) for i in series.index]),
+                at=sql.Literal([v.to_pydatetime() for v in series]),
+            )
+        )
+        out = pd.Series({int(r[0]): bool(r[1]) for r in rows}, dtype=bool).reindex(series.index)
+        return out | series.index.isin(list(mine))
+
+    whole = False
+    if since is not None:
+        whole = bool(found) or bool(
+            _rows(
+                sql.SQL(
+                    "SELECT EXISTS (SELECT 1 FROM valuestreams_incident i"
+                    " WHERE i.portfolio_id = {} AND i.created_at >= {})"
+                ).format(p, sql.Literal(since))
+            )[0][0]
+        )
+    return (
+        flags(teams, "i.team_id = b.k", logged_teams),
+        flags(streams, "t.value_stream_id = b.k", logged_streams),
+        whole,
+    )
+
+
 def open_incidents(
     portfolio: Portfolio, *, resolved_from: datetime, created_before: datetime, as_of: datetime
 ) -> pd.DataFrame:
@@ -1096,85 +1171,140 @@ def open_incidents(
 
 
 def narrowed_delivery_frames(
-    portfolio: Portfolio, *, bounds: pd.Series, default: datetime
+    portfolio: Portfolio, *, bounds: pd.Series, default: datetime | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The DORA frames (as :func:`deployments_frame`, :func:`changes_frame` and
     :func:`incidents_frame`) of the records from a moment on, the moment of each record being
     that of its team (``bounds``: team id, NO_SCOPE for none → moment; ``default`` for the
-    others), with what links them right: incidents created from their team's moment or naming
-    a deployment finished from its team's; changes whose deployment finished from the change's
-    team's moment; deployments finished from their team's moment, each team's latest successful
-    production one before it, and those the read changes and incidents name."""
-    joined = sql.SQL(
-        "LEFT JOIN unnest({}::bigint[], {}::timestamptz[]) b(k, bound) ON b.k = coalesce({}.team_id, -1)"
-    )
+    others, None: none of theirs), with what links them right: incidents created from their
+    team's moment or naming a deployment finished from its team's; changes whose deployment
+    finished from the change's team's moment; deployments finished from their team's moment,
+    the latest successful production one of each of those teams before it, and those the read
+    changes and incidents name."""
     keys = sql.Literal([int(k) for k in bounds.index])
     moments = sql.Literal([pd.Timestamp(v).to_pydatetime() for v in bounds])
 
     def join(alias: str) -> sql.Composable:
-        return joined.format(keys, moments, sql.SQL(alias))
+        return sql.SQL(
+            "LEFT JOIN unnest({}::bigint[], {}::timestamptz[]) b(k, bound)"
+            " ON b.k = coalesce({}.team_id, -1)"
+        ).format(keys, moments, sql.SQL(alias))
 
-    default_sql = sql.Literal(default)
+    default_sql = sql.SQL("'infinity'::timestamptz") if default is None else sql.Literal(default)
+    # the earliest moment of all: a condition an index on (portfolio, time) serves
+    moments_all = [pd.Timestamp(v).to_pydatetime() for v in bounds]
+    if default is not None:
+        moments_all.append(default)
+    lowest = sql.Literal(min(moments_all)) if moments_all else sql.SQL("'infinity'::timestamptz")
     p = sql.Literal(portfolio.pk)
     bound = sql.SQL("coalesce(b.bound, {})").format(default_sql)
+    from_bound = sql.SQL("{column} >= {lowest} AND {column} >= {bound}")
+    # without a default, only the teams with a moment: a condition the (team, time) indexes serve
+    listed = (
+        sql.SQL("TRUE")
+        if default is not None
+        else sql.SQL("r.team_id = ANY({}::bigint[])").format(keys)
+    )
     recent_deployments = sql.SQL(
-        "SELECT d.id FROM valuestreams_deployment d {join}"
-        " WHERE d.portfolio_id = {p} AND d.finished_at >= coalesce(b.bound, {default})"
-    ).format(join=join("d"), p=p, default=default_sql)
-    incident_dated = sql.SQL("{} AND (r.created_at >= {} OR r.deployment_id IN ({}))").format(
-        _incident_dated(), bound, recent_deployments
+        "SELECT r.id FROM valuestreams_deployment r {join} WHERE r.portfolio_id = {p}"
+        " AND {listed} AND {cond}"
+    ).format(
+        join=join("r"),
+        p=p,
+        listed=listed,
+        cond=from_bound.format(column=sql.SQL("r.finished_at"), lowest=lowest, bound=bound),
+    )
+    incident_dated = sql.SQL("{} AND (({} AND {}) OR r.deployment_id IN ({}))").format(
+        _incident_dated(),
+        listed,
+        from_bound.format(column=sql.SQL("r.created_at"), lowest=lowest, bound=bound),
+        recent_deployments,
+    )
+    # a change counts in its deployment's window: read where that deployment finished from the
+    # change's team's moment
+    change_join = sql.SQL("{} JOIN valuestreams_deployment dd ON dd.id = r.deployment_id").format(
+        join("r")
     )
     change_dated = sql.SQL(
-        "{} AND EXISTS (SELECT 1 FROM valuestreams_deployment d"
-        " WHERE d.id = r.deployment_id AND d.finished_at >= {})"
-    ).format(in_date_range("r.first_commit_at"), bound)
-    read_incidents = sql.SQL(
-        "SELECT r.deployment_id FROM valuestreams_incident r {join}"
-        " WHERE r.portfolio_id = {p} AND {dated} AND r.deployment_id IS NOT NULL"
-    ).format(join=join("r"), p=p, dated=incident_dated)
-    read_changes = sql.SQL(
-        "SELECT r.deployment_id FROM valuestreams_change r {join}"
-        " WHERE r.portfolio_id = {p} AND {dated}"
-    ).format(join=join("r"), p=p, dated=change_dated)
-    latest_of = sql.SQL(
-        "SELECT (SELECT d.id FROM valuestreams_deployment d"
-        " WHERE d.portfolio_id = {p} AND {team} AND {prod}"
-        " AND d.finished_at < coalesce(b.bound, {default})"
-        " ORDER BY d.finished_at DESC, d.id DESC LIMIT 1) FROM ({teams}) s {join}"
-    )
-    teams = sql.SQL(
-        "SELECT t.id AS team_id FROM teams_productteam t"
-        " JOIN valuestreams_valuestream vs ON vs.id = t.value_stream_id WHERE vs.portfolio_id = {}"
-    ).format(p)
-    latest = sql.SQL("{} UNION ALL {}").format(
-        latest_of.format(
-            p=p,
-            team=sql.SQL("d.team_id = s.team_id"),
-            prod=_prod("d"),
-            default=default_sql,
-            teams=teams,
-            join=join("s"),
-        ),
-        latest_of.format(
-            p=p,
-            team=sql.SQL("d.team_id IS NULL"),
-            prod=_prod("d"),
-            default=default_sql,
-            teams=sql.SQL("SELECT NULL::bigint AS team_id"),
-            join=join("s"),
-        ),
-    )
-    deployment_dated = sql.SQL(
-        "{} AND (r.finished_at >= {} OR r.id IN ({}) OR r.id IN ({}) OR r.id IN ({}))"
-    ).format(in_date_range("r.finished_at"), bound, latest, read_incidents, read_changes)
-    deployments = _delivery_frame(
-        "valuestreams_deployment", DEPLOYMENT_COLUMNS, deployment_dated, portfolio, join("r")
+        "{} AND {} AND r.deployment_id IN (SELECT d.id FROM valuestreams_deployment d"
+        " WHERE d.portfolio_id = {} AND d.finished_at >= {}) AND {}"
+    ).format(
+        in_date_range("r.first_commit_at"),
+        listed,
+        p,
+        lowest,
+        from_bound.format(column=sql.SQL("dd.finished_at"), lowest=lowest, bound=bound),
     )
     changes = _delivery_frame(
-        "valuestreams_change", CHANGE_COLUMNS, change_dated, portfolio, join("r")
+        "valuestreams_change", CHANGE_COLUMNS, change_dated, portfolio, change_join
     )
     incidents = _delivery_frame(
         "valuestreams_incident", INCIDENT_COLUMNS, incident_dated, portfolio, join("r")
+    )
+    # each team's latest successful production deployment before its moment (every one finished
+    # then: the link takes the highest id)
+    latest_of = sql.SQL(
+        "WITH m AS MATERIALIZED (SELECT s.team_id, (SELECT max(d2.finished_at)"
+        " FROM valuestreams_deployment d2 WHERE d2.portfolio_id = {p} AND {team2} AND {prod2}"
+        " AND d2.finished_at < coalesce(b.bound, {default})) AS latest FROM ({teams}) s {join})"
+        " SELECT d.id FROM m JOIN valuestreams_deployment d ON {team} AND d.finished_at = m.latest"
+        " WHERE d.portfolio_id = {p} AND {prod}"
+    )
+    if default is None:  # the teams with a moment
+        teams = sql.SQL("SELECT k AS team_id FROM unnest({}::bigint[]) k WHERE k <> -1").format(
+            keys
+        )
+    else:
+        teams = sql.SQL(
+            "SELECT t.id AS team_id FROM teams_productteam t JOIN valuestreams_valuestream vs"
+            " ON vs.id = t.value_stream_id WHERE vs.portfolio_id = {}"
+        ).format(p)
+    parts = [
+        latest_of.format(
+            p=p,
+            team=sql.SQL("d.team_id = m.team_id"),
+            team2=sql.SQL("d2.team_id = s.team_id"),
+            prod=_prod("d"),
+            prod2=_prod("d2"),
+            default=default_sql,
+            teams=teams,
+            join=join("s"),
+        )
+    ]
+    if default is not None or NO_SCOPE in bounds.index:
+        parts.append(
+            latest_of.format(
+                p=p,
+                team=sql.SQL("d.team_id IS NULL"),
+                team2=sql.SQL("d2.team_id IS NULL"),
+                prod=_prod("d"),
+                prod2=_prod("d2"),
+                default=default_sql,
+                teams=sql.SQL("SELECT NULL::bigint AS team_id"),
+                join=join("s"),
+            )
+        )
+    latest = sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(part) for part in parts)
+    # and those the read changes and incidents name
+    named = np.unique(
+        np.concatenate(
+            [
+                frame["deployment_id"].dropna().to_numpy(dtype=np.int64)
+                for frame in (changes, incidents)
+            ]
+        )
+    )
+    deployment_dated = sql.SQL(
+        "{} AND (({} AND {}) OR r.id IN ({}) OR r.id = ANY({}::bigint[]))"
+    ).format(
+        in_date_range("r.finished_at"),
+        listed,
+        from_bound.format(column=sql.SQL("r.finished_at"), lowest=lowest, bound=bound),
+        latest,
+        sql.Literal(named.tolist()),
+    )
+    deployments = _delivery_frame(
+        "valuestreams_deployment", DEPLOYMENT_COLUMNS, deployment_dated, portfolio, join("r")
     )
     return deployments, changes, incidents
 
@@ -1206,22 +1336,30 @@ def incident_caveats(
     successful production one of the portfolio finished by then, and none finished at most
     ``max_gap`` before the incident's creation)."""
     p = sql.Literal(portfolio.pk)
-    gap = (
-        sql.SQL("")
-        if max_gap is None
-        else sql.SQL(" AND d.finished_at >= i.created_at - {}").format(
-            sql.Literal(pd.Timedelta(max_gap).to_pytimedelta())
-        )
-    )
+    if max_gap is None:  # any deployment finished by the incident's creation: the first one
+        inferred = sql.SQL(
+            "i.created_at >= (SELECT min(d.finished_at) FROM valuestreams_deployment d"
+            " WHERE d.portfolio_id = {p} AND {prod})"
+        ).format(p=p, prod=_prod("d"))
+    else:
+        inferred = sql.SQL(
+            "EXISTS (SELECT 1 FROM valuestreams_deployment d WHERE d.portfolio_id = {p}"
+            " AND {prod} AND d.finished_at <= i.created_at AND d.finished_at >= i.created_at - {gap})"
+        ).format(p=p, prod=_prod("d"), gap=sql.Literal(pd.Timedelta(max_gap).to_pytimedelta()))
     row = _rows(
         sql.SQL(
             "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS ("
             " SELECT 1 FROM valuestreams_deployment d WHERE d.id = i.deployment_id"
             " AND d.portfolio_id = {p} AND {prod} AND d.finished_at <= {a})"
-            " AND NOT EXISTS (SELECT 1 FROM valuestreams_deployment d"
-            " WHERE d.portfolio_id = {p} AND {prod} AND d.finished_at <= i.created_at{gap}))"
+            " AND NOT coalesce({inferred}, FALSE))"
             " FROM valuestreams_incident i WHERE i.portfolio_id = {p} AND {dated}"
             " AND i.created_at <= {a}"
-        ).format(p=p, prod=_prod("d"), a=sql.Literal(as_of), gap=gap, dated=_incident_dated("i"))
+        ).format(
+            p=p,
+            prod=_prod("d"),
+            a=sql.Literal(as_of),
+            inferred=inferred,
+            dated=_incident_dated("i"),
+        )
     )[0]
     return {"incidents": int(row[0]), "incidents_unlinked": int(row[1])}
