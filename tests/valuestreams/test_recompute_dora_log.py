@@ -252,8 +252,14 @@ def test_records_written_behind_the_services_back_equal_a_full_run(world, seed):
     assert 0 < cost["computed"] < cost["published"] / 2
 
 
-@pytest.mark.parametrize("seed", [9, 10])
-def test_a_team_moved_to_another_value_stream_and_a_new_deployment_equal_a_full_run(world, seed):
+@pytest.mark.parametrize(("seed", "narrowed"), [(9, True), (10, True), (19, False)])
+def test_a_team_moved_to_another_value_stream_and_a_new_deployment_equal_a_full_run(
+    world, seed, narrowed, monkeypatch
+):
+    # the two value streams hold every deployment here: every record is read unless the
+    # share allowed is raised
+    if narrowed:
+        monkeypatch.setattr(recompute, "MOVED_MAX_SHARE", 1.0)
     portfolio, teams = start(world)
     rng = random.Random(seed)
     team = rng.choice(teams)
@@ -272,7 +278,7 @@ def test_a_team_moved_to_another_value_stream_and_a_new_deployment_equal_a_full_
     )
     job = RecomputeJob.objects.filter(portfolio=portfolio, status="queued").latest("created_at")
 
-    cost = run_and_compare(portfolio, as_of=SAME_DAY[0], team_ids=job.team_ids)
+    cost = run_and_compare(portfolio, as_of=SAME_DAY[0], team_ids=job.team_ids, narrowed=narrowed)
 
     # both value streams' rows in every window, the new deployment's open windows
     assert 0 < cost["computed"] < cost["published"] / 2

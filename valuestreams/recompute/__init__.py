@@ -386,10 +386,18 @@ def _read_records(
         changes = read.delivery_changes(portfolio, log, after=plan.previous.as_of, until=as_of)
         if changes.events.empty and not changes.moved:
             return DoraFound(log)
+        if changes.moved and read.deployments_share(portfolio, changes.moved) > MOVED_MAX_SHARE:
+            return DoraFound(log, records=_every_record(portfolio))
         return DoraFound(log, narrowed=_narrowed(portfolio, plan, log, changes, as_of, settings))
     finally:
         if aside:
             connection.close()
+
+
+# a team moved to another value stream changes that value stream's and its old one's DORA rows
+# in every window: read narrowed, their records cost more than reading every record (a plain
+# scan) when they hold more than this share of the portfolio's deployments
+MOVED_MAX_SHARE = 0.1
 
 
 def _previous_run(portfolio: Portfolio, plan: planning.Plan | None) -> MetricRun:
@@ -508,8 +516,9 @@ def _dora(
     gives otherwise (a new, re-sent, corrected or deleted record, a late or back-dated incident
     linked to an earlier deployment, a team moved to another value stream). When the rows
     differ on another basis — DORA settings or time zone changed, other windows, a new local
-    day — or a scope gained its first DORA record or lost its last, every row is hashed and
-    the stored ones read, as a full run's."""
+    day — or a scope gained its first DORA record or lost its last, or a team moved between
+    value streams holding more than :data:`MOVED_MAX_SHARE` of the deployments, every row is
+    hashed and the stored ones read, as a full run's."""
     common = {
         "as_of": as_of,
         "tz": portfolio.time_zone,

@@ -1024,6 +1024,18 @@ def delivery_changes(
     return DeliveryChanges(events, frozenset(int(r[0]) for r in moved))
 
 
+def deployments_share(portfolio: Portfolio, streams: Iterable[int]) -> float:
+    """The share of the portfolio's deployments whose team is in one of ``streams`` now."""
+    found = _rows(
+        sql.SQL(
+            "SELECT count(*) FILTER (WHERE t.value_stream_id = ANY({}::bigint[])), count(*)"
+            " FROM valuestreams_deployment d LEFT JOIN teams_productteam t ON t.id = d.team_id"
+            " WHERE d.portfolio_id = {}"
+        ).format(sql.Literal([int(s) for s in streams]), sql.Literal(portfolio.pk))
+    )[0]
+    return int(found[0]) / max(int(found[1]), 1)
+
+
 def latest_deployments_before(
     portfolio: Portfolio,
     *,
