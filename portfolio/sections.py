@@ -50,6 +50,7 @@ UNTRACKED = frozenset(
         "valuestreams_workitem",
         "valuestreams_statuschange",
         "valuestreams_supersededstatuschange",
+        "valuestreams_deliverychange",
         "valuestreams_deployment",
         "valuestreams_change",
         "valuestreams_incident",

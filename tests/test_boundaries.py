@@ -3,13 +3,13 @@ entered through its package only, the pure modules import no Django, and views b
 
 - Outside ``valuestreams/recompute/`` (the apps, ``config/`` and ``bench/``), code imports the
   package ``valuestreams.recompute`` and what its ``__init__`` exports, never one of its stages
-  (``jobs``, ``plan``, ``read``, ``rows``, ``carry``, ``publish``, ``live``). The tests may: they
-  test the stages one by one.
+  (``jobs``, ``plan``, ``read``, ``rows``, ``dora``, ``carry``, ``publish``, ``live``). The tests
+  may: they test the stages one by one.
 - The pure modules — every app's ``metrics`` and ``charts`` (module or package), the signal
-  ``detectors``, ``valuestreams/recompute/rows.py`` and ``carry.py``, ``portfolio/charting.py`` and
-  ``portfolio/money.py`` and ``formatting.py``, and the pure helpers named for what they do
-  (``leanpmo/plan_fields.py``, ``guardrails.py``, ``plan_text.py``, ``evidence.py``,
-  ``teams/plausibility.py``) — import neither Django nor a Django-bound library, and of the project's
+  ``detectors``, ``valuestreams/recompute/rows.py``, ``dora.py`` and ``carry.py``,
+  ``portfolio/charting.py``, ``portfolio/money.py`` and ``formatting.py``, and the pure helpers
+  named for what they do (``leanpmo/plan_fields.py``, ``guardrails.py``, ``plan_text.py``,
+  ``evidence.py``, ``teams/plausibility.py``) — import neither Django nor a Django-bound library, and of the project's
   own modules only other pure ones (importing a module runs it, so a pure module importing
   ``valuestreams.models`` would import Django all the same).
 - No view (HTML or API) imports pandas, numpy or plotly: frames and figures are made by
@@ -48,6 +48,7 @@ def _app_modules(*names: str) -> list[Path]:
 PURE = sorted(
     {
         ROOT / "valuestreams" / "recompute" / "rows.py",
+        ROOT / "valuestreams" / "recompute" / "dora.py",
         ROOT / "valuestreams" / "recompute" / "carry.py",
         *_app_modules("metrics", "charts", "detectors"),
         ROOT / "portfolio" / "charting.py",
@@ -152,7 +153,7 @@ def impure_imports(source: str, package: str) -> list[str]:
 
 
 def test_the_pipeline_stages_are_named_as_the_issue_lays_them_out():
-    assert {"jobs", "plan", "read", "rows", "carry", "publish"} <= set(STAGES)
+    assert {"jobs", "plan", "read", "rows", "dora", "carry", "publish"} <= set(STAGES)
 
 
 def test_nothing_outside_the_recompute_package_imports_its_stages():

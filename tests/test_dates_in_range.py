@@ -82,6 +82,8 @@ SET_BY_THE_SERVER = {
     "valuestreams.ImportJob": {"enqueued_at", "started_at", "heartbeat_at", "finished_at"},
     # a trigger's copy of a status change being replaced (its time was checked when it came in)
     "valuestreams.SupersededStatusChange": {"at"},
+    # copies of delivery records' times, written by the triggers that log them
+    "valuestreams.DeliveryChange": {"at", "resolved_at"},
     "teams.OutcomeUpdate": {"posted_at"},
     "leanpmo.FundingPeriod": {"approved_at"},
     "leanpmo.FundingDecision": {"decided_at"},

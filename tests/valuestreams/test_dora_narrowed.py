@@ -1,5 +1,5 @@
 """The DORA rows of a few cells, computed from the prepared inputs narrowed to those cells'
-scopes and time span (:func:`valuestreams.recompute.rows.narrowed_inputs`), equal the same rows
+scopes and time span (:func:`valuestreams.recompute.dora.narrowed_inputs`), equal the same rows
 of a computation over every record (pure: no database)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from valuestreams.recompute import dora as rd
 from valuestreams.recompute import rows as rr
 
 AS_OF = pd.Timestamp("2026-03-02 12:00", tz="UTC")
@@ -81,7 +82,7 @@ def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(
         "benchmark": "dora-2023",
         "max_gap": pd.Timedelta(hours=48) if seed % 2 else None,
     }
-    inputs = rr.dora_inputs(
+    inputs = rd.dora_inputs(
         deployments,
         changes,
         incidents,
@@ -89,27 +90,27 @@ def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(
         as_of=AS_OF.to_pydatetime(),
         max_gap=common["max_gap"],
     )
-    every = rr.dora_rows(deployments, changes, incidents, inputs=inputs, **common)
-    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    every = rd.dora_rows(deployments, changes, incidents, inputs=inputs, **common)
+    cells = rd.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
     rng = np.random.default_rng(100 + seed)
     # a day's few cells: the open windows, a late week, some scopes of each kind
     chosen = cells[rng.random(len(cells)) < 0.08]
     chosen = pd.concat([chosen, cells[cells["window_start"] == cells["window_start"].max()]])
-    chosen = chosen.drop_duplicates(rr.DORA_KEY).reset_index(drop=True)
-    few = rr.dora_rows_of(deployments, changes, incidents, cells=chosen, inputs=inputs, **common)
+    chosen = chosen.drop_duplicates(rd.DORA_KEY).reset_index(drop=True)
+    few = rd.dora_rows_of(deployments, changes, incidents, cells=chosen, inputs=inputs, **common)
     assert len(few) == len(chosen)
-    expected = every.merge(chosen[rr.DORA_KEY], on=rr.DORA_KEY)
-    got = few.drop(columns=["input_hash"])[rr.DORA_FIELDS]
-    order = rr.DORA_KEY
+    expected = every.merge(chosen[rd.DORA_KEY], on=rd.DORA_KEY)
+    got = few.drop(columns=["input_hash"])[rd.DORA_FIELDS]
+    order = rd.DORA_KEY
     pd.testing.assert_frame_equal(
         got.sort_values(order).reset_index(drop=True),
-        expected[rr.DORA_FIELDS].sort_values(order).reset_index(drop=True),
+        expected[rd.DORA_FIELDS].sort_values(order).reset_index(drop=True),
         check_dtype=False,
     )
     # and without narrowing (inputs prepared inside): the same rows
-    plain = rr.dora_rows_of(deployments, changes, incidents, cells=chosen, **common)
+    plain = rd.dora_rows_of(deployments, changes, incidents, cells=chosen, **common)
     pd.testing.assert_frame_equal(
-        plain.drop(columns=["input_hash"])[rr.DORA_FIELDS]
+        plain.drop(columns=["input_hash"])[rd.DORA_FIELDS]
         .sort_values(order)
         .reset_index(drop=True),
         got.sort_values(order).reset_index(drop=True),
@@ -119,7 +120,7 @@ def test_rows_of_a_few_cells_from_narrowed_inputs_equal_those_from_every_record(
 
 @pytest.mark.parametrize("seed", range(6))
 def test_every_scope_kind_in_one_pass_equals_a_summary_per_scope_kind(seed):
-    """Every scope kind's prepared inputs stacked into one summary (:func:`rr.stacked_inputs`:
+    """Every scope kind's prepared inputs stacked into one summary (:func:`rd.stacked_inputs`:
     what a day's few changed cells are computed with) give,
     for every scope and window, the rows of one :func:`dora_summary` per scope kind over the
     records as they are: links named or inferred, first deployments and failed deployments
@@ -140,15 +141,15 @@ def test_every_scope_kind_in_one_pass_equals_a_summary_per_scope_kind(seed):
         "benchmark": "dora-2023",
         "max_gap": max_gap,
     }
-    inputs = rr.dora_inputs(
+    inputs = rd.dora_inputs(
         deployments, changes, incidents, windows=windows, as_of=common["as_of"], max_gap=max_gap
     )
-    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
-    rows = rr.dora_rows_of(
+    cells = rd.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    rows = rd.dora_rows_of(
         deployments, changes, incidents, cells=cells, inputs=inputs, one_pass=True, **common
     )
     win = windows.rename(columns={"window": "label"})[["label", "window_start", "window_end"]]
-    compared = [c for c in rr.DORA_FIELDS if c not in rr.WINDOW_FIELDS and c != "benchmark"]
+    compared = [c for c in rd.DORA_FIELDS if c not in rr.WINDOW_FIELDS and c != "benchmark"]
     compared = [c for c in compared if not c.endswith("_tier")]
     for kind, column in rr.SCOPES:
         own = changes

@@ -27,6 +27,7 @@ from valuestreams.metrics.flow_facts import item_flow_facts
 from valuestreams.metrics.flow_status import time_in_status, time_in_status_by_scope
 from valuestreams.metrics.flow_windows import period_windows
 from valuestreams.recompute import carry
+from valuestreams.recompute import dora as rd
 from valuestreams.recompute import rows as rr
 
 ZURICH = "Europe/Zurich"
@@ -420,7 +421,7 @@ def test_dora_rows_and_caveats_of_degenerate_input(name: str) -> None:
         else f.assign(value_stream_id=pd.Series(dtype=np.int64))
         for f in (deployed, changed, failed)
     ]
-    rows = rr.dora_rows(
+    rows = rd.dora_rows(
         *scoped,
         windows=windows(),
         as_of=AS_OF,
@@ -429,10 +430,10 @@ def test_dora_rows_and_caveats_of_degenerate_input(name: str) -> None:
         benchmark="dora-2023",
         max_gap=None,
     )
-    assert list(rows.columns) == rr.DORA_FIELDS
+    assert list(rows.columns) == rd.DORA_FIELDS
     portfolio_months = rows.query("scope_kind == 'portfolio' and grain == 'month'")
     assert portfolio_months["deployments"].sum() == known
-    caveats = rr.dora_caveats(scoped[0], scoped[2], as_of=AS_OF, max_gap=None)
+    caveats = rd.dora_caveats(scoped[0], scoped[2], as_of=AS_OF, max_gap=None)
     assert caveats["incidents"] == int((failed["created_at"] <= AS_OF).sum())
 
 
@@ -463,7 +464,7 @@ def test_dora_metrics_of_frames_without_columns() -> None:
         assert summary.empty
         assert set(dora.SUMMARY_COLUMNS) <= set(summary.columns)
     assert dora.link_incidents(nothing, nothing).empty
-    assert rr.dora_caveats(nothing, nothing, as_of=AS_OF, max_gap=None) == {
+    assert rd.dora_caveats(nothing, nothing, as_of=AS_OF, max_gap=None) == {
         "incidents": 0,
         "incidents_unlinked": 0,
     }

@@ -34,6 +34,7 @@ from valuestreams.models import (
     WorkItem,
     WorkItemFact,
 )
+from valuestreams.recompute import dora as recompute_dora
 from valuestreams.recompute import read, recompute_full_now, recompute_incremental_now, rows
 from valuestreams.recompute.plan import plan_incremental
 from valuestreams.recompute.rows import History
@@ -357,12 +358,12 @@ def test_the_rows_a_run_computes_have_the_columns_of_their_tables():
     for model, fields in (
         (FlowMetric, rows.FLOW_FIELDS),
         (StatusTime, rows.STATUS_FIELDS),
-        (DoraMetric, rows.DORA_FIELDS),
+        (DoraMetric, recompute_dora.DORA_FIELDS),
     ):
         stored = [f.name for f in model._meta.concrete_fields]
         hashes = ("row_hash", "input_hash")
         assert [f for f in stored if f not in ("id", "portfolio", *hashes)] == fields
-    assert [*rows.WINDOW_FIELDS, *DoraMetric.metric_fields()] == rows.DORA_FIELDS
+    assert [*rows.WINDOW_FIELDS, *DoraMetric.metric_fields()] == recompute_dora.DORA_FIELDS
     facts = [f.attname for f in WorkItemFact._meta.concrete_fields]
     assert sorted(f for f in facts if f not in ("portfolio_id", "row_hash")) == sorted(
         rows.FACT_FIELDS

@@ -14,8 +14,8 @@ from tests.factories import ProductTeamFactory, ValueStreamFactory
 from tests.valuestreams.test_recompute import published_rows
 from valuestreams import recompute
 from valuestreams.models import Change, Deployment, DoraMetric, Incident, RecomputeJob
+from valuestreams.recompute import dora as recompute_dora
 from valuestreams.recompute import recompute_full_now, recompute_incremental_now
-from valuestreams.recompute import rows as recompute_rows
 from valuestreams.services.deliveries import deployments_ingest, incidents_ingest
 
 AS_OF = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
@@ -81,17 +81,17 @@ def assert_incremental_equals_full(portfolio, *, as_of, team_ids=()) -> dict:
     """Run incrementally, then fully: the two publish the same rows in every table and column.
     Returns how many DORA cells the incremental run computed and the portfolio publishes."""
     computed = []
-    real = recompute_rows.dora_rows_of
+    real = recompute_dora.dora_rows_of
 
     def spy(*args, cells, **kwargs):
         computed.append(len(cells))
         return real(*args, cells=cells, **kwargs)
 
-    recompute_rows.dora_rows_of = spy
+    recompute_dora.dora_rows_of = spy
     try:
         run = recompute_incremental_now(portfolio=portfolio, team_ids=team_ids, as_of=as_of)
     finally:
-        recompute_rows.dora_rows_of = real
+        recompute_dora.dora_rows_of = real
     assert run.kind == "incremental"
     incremental = published_rows(portfolio)
     caveats = run.caveats
@@ -290,9 +290,9 @@ def test_records_read_aside_while_the_flow_part_runs_give_a_full_runs_rows(org, 
     reads = []
     real = recompute._read_records
 
-    def spy(portfolio, *, aside=False):
+    def spy(portfolio, plan, *, aside=False, **kwargs):
         reads.append((threading.current_thread().name, aside))
-        return real(portfolio, aside=aside)
+        return real(portfolio, plan, aside=aside, **kwargs)
 
     monkeypatch.setattr(recompute, "_read_records", spy)
     rng = random.Random(13)

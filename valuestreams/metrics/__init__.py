@@ -2,7 +2,8 @@
 in the ``flow_*`` modules — item facts (:mod:`.flow_facts`), windows and grids
 (:mod:`.flow_windows`), the completion metrics (:mod:`.flow_completion`), load (:mod:`.flow_load`)
 and time in status (:mod:`.flow_status`) — and DORA (SPEC §5) in :mod:`.dora`. The recompute
-composes them cell by cell for every scope at once (:mod:`valuestreams.recompute.rows`); the tests'
+composes them cell by cell for every scope at once (:mod:`valuestreams.recompute.rows`, DORA in
+:mod:`valuestreams.recompute.dora`); the tests'
 ``metric_reference`` states each metric as a readable function of its own.
 
 No Django, no clock, no I/O: every computation receives ``as_of`` and ignores status changes after

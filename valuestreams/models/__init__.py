@@ -29,6 +29,7 @@ from valuestreams.models.metrics import (
 )
 from valuestreams.models.records import (
     Change,
+    DeliveryChange,
     Deployment,
     Incident,
     SourceRecord,
@@ -44,6 +45,7 @@ from valuestreams.models.value_streams import (
 
 __all__ = [
     "Change",
+    "DeliveryChange",
     "Deployment",
     "DoraMetric",
     "FlowItemType",

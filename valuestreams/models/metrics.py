@@ -46,6 +46,18 @@ class MetricRun(models.Model):
         default=dict, blank=True, help_text="Per grain: first and last window start published."
     )
     duration_s = models.FloatField(null=True, blank=True)
+    dora_settings = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="The DORA benchmark, longest incident gap and time zone the run computed with: "
+        "the next incremental run recomputes every DORA row whose inputs changed when they differ.",
+    )
+    delivery_log = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The delivery changes the run read, as [first, last] id runs: the next run "
+        "reads the others and deletes these.",
+    )
     exact_sums = models.BooleanField(
         default=False,
         help_text="Every published time-in-status row holds its exact integer time_us, so the "

@@ -156,7 +156,10 @@ class Deployment(SourceRecord):
     finished_at = models.DateTimeField(validators=[validate_date_in_range])
 
     class Meta(SourceRecord.Meta):
-        indexes = [models.Index(fields=["team", "finished_at"])]
+        indexes = [
+            models.Index(fields=["team", "finished_at"]),
+            models.Index(fields=["portfolio", "finished_at"]),
+        ]
 
 
 class Change(SourceRecord):
@@ -168,7 +171,10 @@ class Change(SourceRecord):
     )
 
     class Meta(SourceRecord.Meta):
-        indexes = [models.Index(fields=["team", "first_commit_at"])]
+        indexes = [
+            models.Index(fields=["team", "first_commit_at"]),
+            models.Index(fields=["portfolio", "first_commit_at"]),
+        ]
 
 
 class Incident(SourceRecord):
@@ -182,4 +188,45 @@ class Incident(SourceRecord):
     )
 
     class Meta(SourceRecord.Meta):
-        indexes = [models.Index(fields=["team", "created_at"])]
+        indexes = [
+            models.Index(fields=["team", "created_at"]),
+            models.Index(fields=["portfolio", "created_at"]),
+            models.Index(fields=["portfolio", "resolved_at"]),
+        ]
+
+
+class DeliveryChange(models.Model):
+    """A version of a delivery record or team that a write replaced or created: what an
+    incremental recompute needs to find the DORA rows the write can reach without reading every
+    deployment, change and incident of the portfolio.
+
+    Written by statement-level triggers (migration 0020) in the transaction of the write, whoever
+    makes it (the ingest services, the admin, raw SQL, a cascade): per inserted, updated or
+    deleted deployment, change and incident its old and new versions (an update that changes
+    nothing a DORA row is computed from writes nothing: a re-sent record costs nothing), and per
+    team moved to another value stream its old and new value stream. ``at`` is a deployment's
+    ``finished_at`` or an incident's ``created_at`` (``resolved_at`` its resolution), ``team_id``
+    the record's team, ``deployment_id`` the deployment a change or incident names. A recompute
+    reads the portfolio's rows and deletes those it read in the transaction that publishes it
+    (:mod:`valuestreams.recompute`); rows of deleted portfolios go with the nightly request."""
+
+    class Record(models.TextChoices):
+        DEPLOYMENT = "deployment"
+        CHANGE = "change"
+        INCIDENT = "incident"
+        TEAM = "team"
+
+    portfolio_id = models.BigIntegerField(null=True)
+    record = models.CharField(max_length=10, choices=Record.choices)
+    record_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    value_stream_id = models.BigIntegerField(null=True)
+    deployment_id = models.BigIntegerField(null=True)
+    at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["portfolio_id", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.record_id} (portfolio {self.portfolio_id})"

@@ -18,8 +18,10 @@ through them:
   change touched and those time moved;
 - :mod:`~valuestreams.recompute.read` — status histories with COPY, DORA records, the stored
   facts and rows an incremental run carries forward;
-- :mod:`~valuestreams.recompute.rows` and :mod:`~valuestreams.recompute.carry` — pure: the rows of
-  every table from frames with the metrics of :mod:`valuestreams.metrics`, and the arithmetic that
+- :mod:`~valuestreams.recompute.rows`, :mod:`~valuestreams.recompute.dora` and
+  :mod:`~valuestreams.recompute.carry` — pure: the rows of every table from frames with the
+  metrics of :mod:`valuestreams.metrics` (the DORA rows, their input hashes and which of them an
+  incremental run recomputes in ``dora``), and the arithmetic that
   carries the previous rows forward by the changed items' old and new contributions (an item
   that moved team or value stream subtracts from its old scopes and adds to its new ones) when
   every changed item's previous history is known — it only grew, one late row was inserted
@@ -30,14 +32,19 @@ through them:
   written (binary COPY, updates in place), the caveats and the run record, the job's status.
 
 Item facts, DORA rows and caveats are always exact: facts of changed items are recomputed, DORA
-rows wherever what they are computed from changed (their input hash), caveats are counts over the stored facts (a full run sums
-them, an incremental one updates the previous counts by its changed items).
+rows wherever what they are computed from changed (their input hash; an incremental run on the
+same local day and DORA settings as the previous run hashes only the rows that the deliveries
+and teams changed since can reach — :class:`~valuestreams.models.DeliveryChange`, written by
+triggers whoever writes — and those of the records time made known), caveats are counts over
+the stored facts (a full run sums them, an incremental one updates the previous counts by its
+changed items).
 
 Changes that move whole histories without naming items — a state/type mapping edit, funding
 targets — request ``full=True``; an ingest of deployments, changes or incidents requests
 ``dora_changed=True`` (no work item is read for it); a team moved to another value stream
 (:func:`teams.services.teams.team_update`) requests the team's items by ``team_ids``. The nightly full
-run repairs anything changed behind the services' back (the Django admin, raw SQL).
+run repairs anything changed behind the services' back (the Django admin, raw SQL); deliveries
+and teams so changed are logged all the same, and the next run of any kind takes them into account.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,8 +67,9 @@ from psycopg import sql
 from config.celery import enqueue_on_commit
 from portfolio.models import Portfolio
 from valuestreams.metrics.flow_windows import period_windows
-from valuestreams.models import JobStatus, MetricRun, RecomputeJob
+from valuestreams.models import DeliveryChange, JobStatus, MetricRun, RecomputeJob
 from valuestreams.recompute import carry, jobs, publish, read
+from valuestreams.recompute import dora as rd
 from valuestreams.recompute import plan as planning
 from valuestreams.recompute import rows as rr
 from valuestreams.recompute.live import live_dora_rows, live_flow_rows
@@ -209,8 +218,10 @@ def recompute_nightly(*, now: datetime | None = None) -> list[int]:
     local midnight (the hourly beat entry: the first beat after each portfolio's midnight asks,
     a beat missed while workers were down is made up by the next); returns the job ids. So the
     day's incremental runs build on a run of the same local day, and the rows that the date
-    alone changes (the open windows' DORA calendar days) are recomputed once a day, here."""
+    alone changes (the open windows' DORA calendar days) are recomputed once a day, here.
+    The delivery changes of deleted portfolios are forgotten first."""
     now = now or timezone.now()
+    _forget_gone_portfolios()
     last_full = dict(
         RecomputeJob.objects.filter(kind=MetricRun.Kind.FULL)
         .values_list("portfolio")
@@ -222,6 +233,15 @@ def recompute_nightly(*, now: datetime | None = None) -> list[int]:
         for portfolio in Portfolio.objects.order_by("pk")
         if (last := last_full.get(portfolio.pk)) is None or last < _local_midnight(portfolio, now)
     ]
+
+
+def _forget_gone_portfolios() -> int:
+    """Delete the delivery changes of portfolios that no longer exist (a portfolio's own are
+    deleted by the runs that take them into account); returns how many went."""
+    gone, _ = DeliveryChange.objects.exclude(
+        portfolio_id__in=Portfolio.objects.values("pk")
+    ).delete()
+    return gone
 
 
 # --- a run: read, compute, publish ----------------------------------------------------------------
@@ -249,7 +269,8 @@ def _run(
     publish it (the caller holds the portfolio's recompute lock)."""
     started = time.monotonic()
     watermark, superseded = _watermarks()
-    delivery = _delivery_records(portfolio, aside=plan is not None)
+    settings = read.dora_settings(portfolio)
+    delivery = _delivery_records(portfolio, plan, as_of=as_of, settings=settings)
     mappings = plan.changed.mappings if plan is not None else read.portfolio_mappings(portfolio)
     if plan is not None and plan.carry:
         flow = _carried(portfolio, plan, as_of=as_of)
@@ -257,9 +278,9 @@ def _run(
     else:
         flow, windows, items_read = _recomputed(portfolio, plan, as_of=as_of, mappings=mappings)
     jobs.progress(job, 60)
-    settings = read.dora_settings(portfolio)
+    found = delivery()
     dora, dora_caveats = _dora(
-        portfolio, plan, windows=windows, as_of=as_of, settings=settings, records=delivery()
+        portfolio, plan, windows=windows, as_of=as_of, settings=settings, found=found
     )
     jobs.progress(job, 80)
     record = publish.RunRecord(
@@ -271,6 +292,8 @@ def _run(
         settings_ignored=settings.ignored,
         dora_caveats=dora_caveats,
         mappings=mappings,
+        delivery_log=found.log,
+        dora_settings=_settings_key(portfolio, settings),
     )
     return publish.publish(
         portfolio,
@@ -287,33 +310,188 @@ def _run(
 Records = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 
-def _read_records(portfolio: Portfolio, *, aside: bool = False) -> Records:
-    """The DORA inputs (deployments, changes, incidents) and the stored DORA rows; ``aside``:
-    on this thread's own connection, closed when done."""
+@dataclass
+class Narrowed:
+    """The DORA records an incremental run reads when only some of them changed: per scope kind
+    with a reached scope, the records its rows within ``reach`` are computed from (see
+    :func:`valuestreams.recompute.read.narrowed_delivery_frames`) and the windows ending after
+    its earliest moment (``kinds``: kind → deployments, changes, incidents, windows); the stored
+    rows of the reached scopes from the earliest moment on, in ``windows``; and the run's DORA
+    caveats."""
+
+    kinds: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+    stored: pd.DataFrame
+    windows: pd.DataFrame
+    reach: rd.Reach
+    caveats: dict[str, int]
+
+
+@dataclass
+class DoraFound:
+    """What a run read for its DORA rows: the delivery changes it takes into account (``log``:
+    runs of ids, :func:`~valuestreams.recompute.read.delivery_log`; the next run deletes them) and either every record and stored row (``records``: a full
+    run, or an incremental one on another basis than the previous run's), the records of what
+    changed (``narrowed``), or neither: no DORA row can have changed since the previous run."""
+
+    log: np.ndarray
+    records: Records | None = None
+    narrowed: Narrowed | None = None
+
+
+def _settings_key(portfolio: Portfolio, settings: read.DoraSettings) -> str:
+    """What, besides the records, every DORA row is computed from (MetricRun.dora_settings)."""
+    gap = "none" if settings.max_gap is None else str(int(settings.max_gap.total_seconds()))
+    return f"{settings.benchmark}|{gap}|{portfolio.time_zone}"
+
+
+def _same_basis(
+    portfolio: Portfolio, plan: planning.Plan, *, as_of: datetime, settings: read.DoraSettings
+) -> bool:
+    """Whether the previous run's DORA rows differ from this run's only where records changed:
+    the same DORA settings and time zone, the same windows, and the same local day (the open
+    windows' deployment-frequency calendar ends on it)."""
+    previous = plan.previous
+    if previous.dora_settings != _settings_key(portfolio, settings):
+        return False
+    if previous.windows != publish.window_span(plan.windows):
+        return False
+    zone = ZoneInfo(portfolio.time_zone)
+    return previous.as_of.astimezone(zone).date() == as_of.astimezone(zone).date()
+
+
+def _every_record(portfolio: Portfolio) -> Records:
+    return (
+        read.deployments_frame(portfolio),
+        read.changes_frame(portfolio),
+        read.incidents_frame(portfolio),
+        read.stored_dora_rows(portfolio.pk),
+    )
+
+
+def _read_records(
+    portfolio: Portfolio,
+    plan: planning.Plan | None,
+    *,
+    as_of: datetime,
+    settings: read.DoraSettings,
+    aside: bool = False,
+) -> DoraFound:
+    """What the run's DORA rows are computed from (:class:`DoraFound`); ``aside``: on this
+    thread's own connection, closed when done. The delivery changes are read first: a write
+    committed after is either seen by the reads that follow or left for the next run."""
     try:
-        return (
-            read.deployments_frame(portfolio),
-            read.changes_frame(portfolio),
-            read.incidents_frame(portfolio),
-            read.stored_dora_rows(portfolio.pk),
-        )
+        log = read.delivery_log(portfolio, read_before=_previous_run(portfolio, plan).delivery_log)
+        if plan is None or not _same_basis(portfolio, plan, as_of=as_of, settings=settings):
+            return DoraFound(log, records=_every_record(portfolio))
+        changes = read.delivery_changes(portfolio, log, after=plan.previous.as_of, until=as_of)
+        if changes.events.empty and not changes.moved:
+            return DoraFound(log)
+        if changes.moved and read.deployments_share(portfolio, changes.moved) > MOVED_MAX_SHARE:
+            return DoraFound(log, records=_every_record(portfolio))
+        return DoraFound(log, narrowed=_narrowed(portfolio, plan, log, changes, as_of, settings))
     finally:
         if aside:
             connection.close()
 
 
-def _delivery_records(portfolio: Portfolio, *, aside: bool) -> Callable[[], Records]:
-    """The DORA records of an incremental run (``aside``), read on a second connection while
-    the flow part runs (the server scans and aggregates them while this process computes: a
-    sixth of a day's incremental run at 200k items). A full run reads them after its flow part,
-    on its own connection: read during it, they would add to its peak memory (~25 MiB at 200k
-    items); so does a run inside a transaction (tests: its rows are invisible to another
-    connection). Nothing in a run depends on reading them after the flow part: DORA records are
-    not watermarked, each read is its own statement."""
-    if not aside or connection.in_atomic_block:
-        return lambda: _read_records(portfolio)
+# a team moved to another value stream changes that value stream's and its old one's DORA rows
+# in every window: read narrowed, their records cost more than reading every record (a plain
+# scan) when they hold more than this share of the portfolio's deployments
+MOVED_MAX_SHARE = 0.1
+
+
+def _previous_run(portfolio: Portfolio, plan: planning.Plan | None) -> MetricRun:
+    """The run this one builds on: the plan's, or for a full run the latest (an unsaved one
+    without a log where there is none)."""
+    if plan is not None:
+        return plan.previous
+    latest = MetricRun.objects.filter(portfolio=portfolio).order_by("-computed_at", "-pk")
+    return latest.only("delivery_log").first() or MetricRun(delivery_log=[])
+
+
+def _narrowed(
+    portfolio: Portfolio,
+    plan: planning.Plan,
+    log: np.ndarray,
+    changes: read.DeliveryChanges,
+    as_of: datetime,
+    settings: read.DoraSettings,
+) -> Narrowed:
+    """The records, stored rows and caveats of an incremental run where some records changed
+    (see :class:`~valuestreams.recompute.dora.Reach`)."""
+
+    def utc(ns) -> datetime:
+        return pd.Timestamp(int(ns), tz="UTC").to_pydatetime()
+
+    def moments(series: pd.Series) -> pd.Series:
+        return pd.Series(pd.to_datetime(series.to_numpy(), utc=True), index=series.index)
+
+    teams, streams, whole = rd.first_moments(changes.events, as_of)
+    latest = read.latest_deployments_before(
+        portfolio,
+        teams=moments(teams),
+        streams=moments(streams),
+        before=None if whole is None else utc(whole),
+    )
+    relinked = read.incidents_from(
+        portfolio,
+        log,
+        teams=moments(teams),
+        streams=moments(streams),
+        since=None if whole is None else utc(whole),
+    )
+    reach = rd.reach((teams, streams, whole), latest, relinked, changes.moved)
+    ends = plan.windows["window_end"].dt.as_unit("ns").array.asi8
+    windows = plan.windows[ends > reach.lowest()].reset_index(drop=True)
+    starts = windows["window_start"].dt.as_unit("ns").array.asi8
+    open_incidents = read.open_incidents(
+        portfolio,
+        resolved_from=utc(starts.min()),
+        created_before=utc(starts.max()),
+        as_of=as_of,
+    )
+    kinds = {}
+    bounds = rd.read_bounds(reach, windows, open_incidents, read.team_streams(portfolio))
+    for kind, (teams_from, default) in bounds.items():
+        frames = read.narrowed_delivery_frames(
+            portfolio,
+            bounds=moments(teams_from),
+            default=None if default is None else utc(default),
+        )
+        kinds[kind] = (*frames, rd.kind_windows(windows, reach, kind))
+    stored = read.stored_dora_rows_of(
+        portfolio.pk,
+        teams=reach.teams.index.tolist(),
+        streams=reach.streams.index.tolist(),
+        after=utc(starts.min() - 1000),
+    )
+    if changes.events.empty:  # only teams moved: no incident's link to the portfolio's deployments
+        caveats = {k: int(plan.previous.caveats.get(k) or 0) for k in DORA_CAVEATS}
+    else:
+        caveats = read.incident_caveats(portfolio, as_of=as_of, max_gap=settings.max_gap)
+    return Narrowed(kinds, stored, windows, reach, caveats)
+
+
+DORA_CAVEATS = ("incidents", "incidents_unlinked")
+
+
+def _delivery_records(
+    portfolio: Portfolio,
+    plan: planning.Plan | None,
+    *,
+    as_of: datetime,
+    settings: read.DoraSettings,
+) -> Callable[[], DoraFound]:
+    """The DORA records of an incremental run, read on a second connection while the flow part
+    runs (the server scans and aggregates them while this process computes). A full run reads
+    them after its flow part, on its own connection: read during it, they would add to its peak
+    memory (~25 MiB at 200k items); so does a run inside a transaction (tests: its rows are
+    invisible to another connection). Nothing in a run depends on reading them after the flow
+    part: DORA records are not watermarked, each read is its own statement."""
+    if plan is None or connection.in_atomic_block:
+        return lambda: _read_records(portfolio, plan, as_of=as_of, settings=settings)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recompute-dora-read")
-    future = pool.submit(_read_records, portfolio, aside=True)
+    future = pool.submit(_read_records, portfolio, plan, as_of=as_of, settings=settings, aside=True)
     pool.shutdown(wait=False)
     return future.result
 
@@ -325,39 +503,89 @@ def _dora(
     windows: pd.DataFrame,
     as_of: datetime,
     settings: read.DoraSettings,
-    records: Records,
+    found: DoraFound,
 ) -> tuple[publish.DoraRows, dict[str, int]]:
-    """The DORA rows a run publishes, with the run's DORA caveats. Every run reads the DORA
-    inputs and hashes, per row it would publish, what that row is computed from
-    (:func:`~valuestreams.recompute.rows.dora_input_hashes`: no metric computed). A full run
-    computes every row; an incremental one only the rows whose input hash differs from the
-    stored one's (new windows and scopes included), and replaces only those and the stored rows
-    no longer published — whatever changed the inputs (an ingest, a late or back-dated
-    incident linked to an earlier deployment, a re-sent or corrected deployment, a team moved
-    to another value stream, a new local day in the open windows, or an edit behind the
-    services' back): on the same day with no DORA record changed, no row is computed."""
-    deployments, changes, incidents, stored = records
+    """The DORA rows a run publishes, with the run's DORA caveats. A full run computes every
+    row. An incremental one computes only the rows whose input hash — what the row is computed
+    from (:func:`~valuestreams.recompute.dora.dora_input_hashes`: no metric computed) — differs
+    from the stored one's, and replaces only those and the stored rows no longer published,
+    hashing only the rows that what changed since the previous run can reach: none when no
+    delivery record changed, no record became known by time, no team moved (its
+    :class:`~valuestreams.models.DeliveryChange` rows, written by triggers whoever writes:
+    the ingest services, the admin, raw SQL); those :class:`~valuestreams.recompute.dora.Reach`
+    gives otherwise (a new, re-sent, corrected or deleted record, a late or back-dated incident
+    linked to an earlier deployment, a team moved to another value stream). When the rows
+    differ on another basis — DORA settings or time zone changed, other windows, a new local
+    day — or a scope gained its first DORA record or lost its last, or a team moved between
+    value streams holding more than :data:`MOVED_MAX_SHARE` of the deployments, every row is
+    hashed and the stored ones read, as a full run's."""
     common = {
-        "windows": windows,
         "as_of": as_of,
         "tz": portfolio.time_zone,
         "portfolio_id": portfolio.pk,
         "benchmark": settings.benchmark,
         "max_gap": settings.max_gap,
     }
-    inputs = rr.dora_inputs(
+    if found.records is None and found.narrowed is None:  # nothing changed
+        empty = np.zeros(0, dtype=np.int64)
+        rows = pd.DataFrame({c: [] for c in [*rd.DORA_FIELDS, "input_hash"]})
+        caveats = {k: int(plan.previous.caveats.get(k) or 0) for k in DORA_CAVEATS}
+        return publish.DoraRows(rows=rows, replaced=(empty, empty)), caveats
+    if found.narrowed is not None:
+        n = found.narrowed
+        prepared, hashed = {}, []
+        for kind, (*frames, kind_windows) in n.kinds.items():
+            scopes = [(kind, rd.KIND_COLUMNS[kind])]
+            inputs = rd.dora_inputs(
+                *frames, windows=kind_windows, as_of=as_of, max_gap=settings.max_gap, scopes=scopes
+            )
+            cells = rd.dora_input_hashes(
+                *frames, inputs=inputs, windows=kind_windows, scopes=scopes, **common
+            )
+            hashed.append(cells[rd.within(cells, kind_windows, n.reach)])
+            prepared[kind] = (frames, inputs, kind_windows)
+        cells = pd.concat(hashed, ignore_index=True)
+        stored = n.stored[rd.within(n.stored, n.windows, n.reach)].reset_index(drop=True)
+        if rd.same_scopes(cells, stored, n.reach):
+            changed, replaced = rd.dora_changed(cells, stored)
+            parts = [
+                rd.dora_rows_of(
+                    *frames,
+                    cells=chosen,
+                    inputs=inputs,
+                    windows=kind_windows,
+                    **common,
+                )
+                for kind, chosen in changed.groupby("scope_kind", sort=False)
+                for frames, inputs, kind_windows in [prepared[kind]]
+            ]
+            rows = (
+                pd.concat(parts, ignore_index=True)
+                if parts
+                else pd.DataFrame({c: [] for c in [*rd.DORA_FIELDS, "input_hash"]})
+            )
+            replaced_rows = (
+                stored["id"].to_numpy()[replaced],
+                stored["row_hash"].to_numpy()[replaced],
+            )
+            return publish.DoraRows(rows=rows, replaced=replaced_rows), n.caveats
+        found.records = _every_record(portfolio)  # a scope appeared or went: every row
+    deployments, changes, incidents, stored = found.records
+    inputs = rd.dora_inputs(
         deployments, changes, incidents, windows=windows, as_of=as_of, max_gap=settings.max_gap
     )
-    cells = rr.dora_input_hashes(deployments, changes, incidents, inputs=inputs, **common)
+    cells = rd.dora_input_hashes(
+        deployments, changes, incidents, inputs=inputs, windows=windows, **common
+    )
     if plan is None:
-        rows = rr.dora_rows_of(
-            deployments, changes, incidents, cells=cells, inputs=inputs, **common
+        rows = rd.dora_rows_of(
+            deployments, changes, incidents, cells=cells, inputs=inputs, windows=windows, **common
         )
         dora = publish.DoraRows(rows=rows)
     else:
-        changed, replaced = rr.dora_changed(cells, stored)
-        rows = rr.dora_rows_of(
-            deployments, changes, incidents, cells=changed, inputs=inputs, **common
+        changed, replaced = rd.dora_changed(cells, stored)
+        rows = rd.dora_rows_of(
+            deployments, changes, incidents, cells=changed, inputs=inputs, windows=windows, **common
         )
         dora = publish.DoraRows(
             rows=rows,
@@ -366,7 +594,7 @@ def _dora(
                 stored["row_hash"].to_numpy()[replaced],
             ),
         )
-    caveats = rr.dora_caveats(deployments, incidents, as_of=as_of, max_gap=settings.max_gap)
+    caveats = rd.dora_caveats(deployments, incidents, as_of=as_of, max_gap=settings.max_gap)
     return dora, caveats
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from portfolio.models import Portfolio
 from valuestreams.models import DoraMetric, FlowMetric, StatusTime, WorkItem
+from valuestreams.recompute import dora as rd
 from valuestreams.recompute import read
 from valuestreams.recompute import rows as rr
 
@@ -90,7 +91,7 @@ def live_dora_rows(
     """DORA metrics of one scope as of ``as_of`` (records of the whole portfolio are read: they
     are few, and incidents link to deployments across teams)."""
     settings = read.dora_settings(portfolio)
-    rows = rr.dora_rows(
+    rows = rd.dora_rows(
         read.deployments_frame(portfolio),
         read.changes_frame(portfolio),
         read.incidents_frame(portfolio),

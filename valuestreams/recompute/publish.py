@@ -49,7 +49,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -91,6 +91,10 @@ class RunRecord:
     dora_caveats: dict[str, int]
     mappings: read.Mappings
     superseded: int = 0  # the superseded status changes' id it read up to
+    # the DeliveryChange rows the run took into account (deleted when it is published), and the
+    # DORA settings it computed with (MetricRun.dora_settings)
+    delivery_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    dora_settings: str = ""
 
 
 def _publish_checkpoint(step: str) -> None:
@@ -125,12 +129,15 @@ def publish(
             last_status_change_id=record.watermark,
             last_superseded_id=record.superseded,
             items_read=record.items_read,
-            windows=_window_span(windows),
+            windows=window_span(windows),
             duration_s=round(time.monotonic() - record.started, 3),
             # a full run writes every row exactly; an incremental one only some of them
             exact_sums=plan is None or plan.previous.exact_sums,
+            dora_settings=record.dora_settings,
+            delivery_log=record.delivery_log.tolist(),
         )
         _forget_superseded(portfolio, plan, run)
+        _forget_delivery_changes(portfolio, plan, run)
         jobs.succeeded(job, run)
     return run
 
@@ -154,6 +161,31 @@ def _forget_superseded(portfolio: Portfolio, plan: planning.Plan | None, run: Me
         cursor.execute(
             "DELETE FROM valuestreams_supersededstatuschange WHERE portfolio_id = %s AND id <= %s",
             [portfolio.pk, previous.last_superseded_id],
+        )
+
+
+def _forget_delivery_changes(portfolio: Portfolio, plan: planning.Plan | None, run: MetricRun):
+    """Delete the delivery changes that the run this one builds on (the latest before it, for
+    a full run) had read: every later run builds on a run at least as recent, and reads only
+    those its own previous run had not (deleted by id, not up to a watermark: a lower id may
+    commit later)."""
+    previous = plan.previous if plan is not None else None
+    if previous is None:
+        previous = (
+            MetricRun.objects.filter(portfolio=portfolio)
+            .exclude(pk=run.pk)
+            .order_by("-computed_at", "-pk")
+            .only("delivery_log")
+            .first()
+        )
+    if previous is None or not previous.delivery_log:
+        return
+    runs = np.array(previous.delivery_log, dtype=np.int64).reshape(-1, 2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "DELETE FROM valuestreams_deliverychange l WHERE l.portfolio_id = {} AND {}"
+            ).format(sql.Literal(portfolio.pk), read.log_rows(runs))
         )
 
 
@@ -234,7 +266,7 @@ def _in_window_order(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["grain", "window_start"], kind="stable", ignore_index=True)
 
 
-def _window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
+def window_span(windows: pd.DataFrame) -> dict[str, list[str]]:
     span = {}
     for grain, starts in windows.groupby("grain")["window_start"]:
         span[str(grain)] = [starts.min().isoformat(), starts.max().isoformat()]

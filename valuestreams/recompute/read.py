@@ -390,7 +390,11 @@ def dora_settings(portfolio: Portfolio) -> DoraSettings:
 
 
 def _delivery_frame(
-    table: str, columns: list[tuple[str, str, object]], dated: sql.Composable, portfolio: Portfolio
+    table: str,
+    columns: list[tuple[str, str, object]],
+    dated: sql.Composable,
+    portfolio: Portfolio,
+    joins: sql.Composable | None = None,
 ) -> pd.DataFrame:
     """The portfolio's rows of the delivery-record ``table`` that satisfy ``dated``, ordered by
     id: ``columns`` are (name, SQL expression over the record ``r``, dtype; ``"time"`` for a
@@ -412,9 +416,15 @@ def _delivery_frame(
         for e, kind in zip(expressions, kinds, strict=True)
     ]
     query = sql.SQL(
-        "SELECT {} FROM {} r LEFT JOIN teams_productteam t ON t.id = r.team_id"
+        "SELECT {} FROM {} r LEFT JOIN teams_productteam t ON t.id = r.team_id {}"
         " WHERE r.portfolio_id = {} AND {} ORDER BY r.id"
-    ).format(sql.SQL(", ").join(selected), sql.Identifier(table), sql.Literal(portfolio.pk), dated)
+    ).format(
+        sql.SQL(", ").join(selected),
+        sql.Identifier(table),
+        joins if joins is not None else sql.SQL(""),
+        sql.Literal(portfolio.pk),
+        dated,
+    )
     dtype = {
         name: (np.int64 if kind in nullable else kind)
         for name, kind in zip(names, kinds, strict=True)
@@ -431,20 +441,39 @@ def _delivery_frame(
     return frame
 
 
+DEPLOYMENT_COLUMNS: list[tuple[str, str, object]] = [
+    ("deployment_id", "r.id", np.int64),
+    ("finished_at", "r.finished_at", "time"),
+    ("successful", "r.successful", bool),
+    ("environment", "r.environment", str),
+    ("is_rework", "r.is_rework", bool),
+]
+CHANGE_COLUMNS: list[tuple[str, str, object]] = [
+    ("change_id", "r.id", np.int64),
+    ("first_commit_at", "r.first_commit_at", "time"),
+    ("deployment_id", "r.deployment_id", "Int64"),
+]
+INCIDENT_COLUMNS: list[tuple[str, str, object]] = [
+    ("incident_id", "r.id", np.int64),
+    ("created_at", "r.created_at", "time"),
+    ("resolved_at", "r.resolved_at", "time"),
+    ("deployment_id", "r.deployment_id", "Int64"),
+]
+
+
+def _incident_dated(alias: str = "r") -> sql.Composable:
+    return sql.SQL("{} AND ({} IS NULL OR {})").format(
+        in_date_range(f"{alias}.created_at"),
+        sql.SQL(f"{alias}.resolved_at"),
+        in_date_range(f"{alias}.resolved_at"),
+    )
+
+
 def deployments_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``deployments`` frame of the portfolio, with ``team_id`` and ``value_stream_id``
     (deployments finished at a time outside the accepted dates left out)."""
     return _delivery_frame(
-        "valuestreams_deployment",
-        [
-            ("deployment_id", "r.id", np.int64),
-            ("finished_at", "r.finished_at", "time"),
-            ("successful", "r.successful", bool),
-            ("environment", "r.environment", str),
-            ("is_rework", "r.is_rework", bool),
-        ],
-        in_date_range("r.finished_at"),
-        portfolio,
+        "valuestreams_deployment", DEPLOYMENT_COLUMNS, in_date_range("r.finished_at"), portfolio
     )
 
 
@@ -453,14 +482,7 @@ def changes_frame(portfolio: Portfolio) -> pd.DataFrame:
     and the scope columns of the change's team (changes dated outside the accepted dates left
     out)."""
     return _delivery_frame(
-        "valuestreams_change",
-        [
-            ("change_id", "r.id", np.int64),
-            ("first_commit_at", "r.first_commit_at", "time"),
-            ("deployment_id", "r.deployment_id", "Int64"),
-        ],
-        in_date_range("r.first_commit_at"),
-        portfolio,
+        "valuestreams_change", CHANGE_COLUMNS, in_date_range("r.first_commit_at"), portfolio
     )
 
 
@@ -468,20 +490,7 @@ def incidents_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The DORA ``incidents`` frame: ``incident_id``, ``created_at``, ``resolved_at``,
     ``deployment_id`` (Int64) and scope columns (incidents created or resolved at a time outside
     the accepted dates left out)."""
-    dated = sql.SQL("{} AND (r.resolved_at IS NULL OR {})").format(
-        in_date_range("r.created_at"), in_date_range("r.resolved_at")
-    )
-    return _delivery_frame(
-        "valuestreams_incident",
-        [
-            ("incident_id", "r.id", np.int64),
-            ("created_at", "r.created_at", "time"),
-            ("resolved_at", "r.resolved_at", "time"),
-            ("deployment_id", "r.deployment_id", "Int64"),
-        ],
-        dated,
-        portfolio,
-    )
+    return _delivery_frame("valuestreams_incident", INCIDENT_COLUMNS, _incident_dated(), portfolio)
 
 
 def data_start(portfolio: Portfolio, *, as_of: datetime) -> datetime | None:
@@ -879,3 +888,490 @@ def read_changed_items(
         old_facts=stored_facts(ids).set_index("item_id"),
         mappings=mappings,
     )
+
+
+# --- DORA: what changed since the previous run ----------------------------------------------------
+
+_PROD = (
+    "{d}.successful AND lower({d}.environment) = 'production'"
+    " AND {d}.finished_at >= {earliest} AND {d}.finished_at < {end}"
+)
+
+
+def _prod(alias: str) -> sql.Composable:
+    """SQL true for a successful production deployment ``alias`` finished within the accepted
+    dates (what :func:`~valuestreams.metrics.dora.preparation.known_deployments` keeps)."""
+    return sql.SQL(_PROD).format(
+        d=sql.SQL(alias), earliest=sql.Literal(EARLIEST_MOMENT), end=sql.Literal(END_MOMENT)
+    )
+
+
+def _rows(query: sql.Composable) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchall()
+
+
+def delivery_log(portfolio: Portfolio, *, read_before: Sequence[Sequence[int]] = ()) -> np.ndarray:
+    """The portfolio's :class:`~valuestreams.models.DeliveryChange` rows stored now but those
+    the previous run read (``read_before``: its :attr:`MetricRun.delivery_log`), as the
+    (first, last) ids of runs of consecutive ids (an (n, 2) array; every id of a run is one of
+    the rows read here, so a row committed later with a lower id is in none): what a run takes
+    into account. A bulk load logs many rows: their runs are few."""
+    before = np.array(read_before, dtype=np.int64).reshape(-1, 2)
+    found = _rows(
+        sql.SQL(
+            "SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run"
+            " FROM valuestreams_deliverychange l WHERE portfolio_id = {} AND NOT {}) q"
+            " GROUP BY run ORDER BY 1"
+        ).format(sql.Literal(portfolio.pk), log_rows(before))
+    )
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def log_rows(runs: np.ndarray) -> sql.Composable:
+    """SQL true for a DeliveryChange row ``l`` among the id ``runs`` of :func:`delivery_log`."""
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM unnest({}::bigint[], {}::bigint[]) r(lo, hi)"
+        " WHERE l.id BETWEEN r.lo AND r.hi)"
+    ).format(sql.Literal(runs[:, 0].tolist()), sql.Literal(runs[:, 1].tolist()))
+
+
+@dataclass(frozen=True)
+class DeliveryChanges:
+    """What can have changed DORA rows since the previous run: ``events`` (``team_id``,
+    ``value_stream_id`` — NO_SCOPE where none — and ``at``, UTC: the earliest moment of that
+    team's records that a change reaches; see :func:`delivery_changes`) and ``moved``: the value
+    streams a team left or joined."""
+
+    events: pd.DataFrame
+    moved: frozenset[int]
+
+
+def delivery_changes(
+    portfolio: Portfolio, log: np.ndarray, *, after: datetime, until: datetime
+) -> DeliveryChanges:
+    """The moments DORA records reach for the logged versions ``log`` (:func:`delivery_log`) and
+    the records that
+    time made known between the previous run's as_of ``after`` and ``until``, per team (of the
+    record; its value stream is the team's now): a deployment's finish; an incident's creation
+    (its resolution is later) and the finish of the deployment it names (every logged version
+    of it too); a change's deployment's finish; the creation of every incident naming a logged
+    deployment; the same for the deployments finished, changes committed and incidents created
+    or resolved in (after, until]. Grouped per (team, value stream) to the earliest."""
+    p = sql.Literal(portfolio.pk)
+    logged = sql.SQL(
+        "SELECT * FROM valuestreams_deliverychange l WHERE l.portfolio_id = {} AND {}"
+    ).format(p, log_rows(log))
+    a, u = sql.Literal(after), sql.Literal(until)
+    query = sql.SQL(
+        """
+        WITH l AS ({logged}),
+        ev(team_id, at) AS (
+            SELECT team_id, least(at, resolved_at) FROM l
+            WHERE record IN ('deployment', 'incident')
+            UNION ALL
+            SELECT CASE WHEN l.record = 'change' THEN l.team_id ELSE d.team_id END, d.finished_at
+            FROM l JOIN valuestreams_deployment d ON d.id = l.deployment_id
+            WHERE l.record IN ('change', 'incident')
+            UNION ALL
+            SELECT CASE WHEN l.record = 'change' THEN l.team_id ELSE ld.team_id END, ld.at
+            FROM l JOIN l ld ON ld.record = 'deployment' AND ld.record_id = l.deployment_id
+            WHERE l.record IN ('change', 'incident')
+            UNION ALL
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p}
+              AND i.deployment_id IN (SELECT record_id FROM l WHERE record = 'deployment')
+            UNION ALL
+            SELECT team_id, finished_at FROM valuestreams_deployment
+            WHERE portfolio_id = {p} AND finished_at > {a} AND finished_at <= {u}
+            UNION ALL
+            SELECT c.team_id, d.finished_at
+            FROM valuestreams_change c JOIN valuestreams_deployment d ON d.id = c.deployment_id
+            WHERE c.portfolio_id = {p} AND c.first_commit_at > {a} AND c.first_commit_at <= {u}
+            UNION ALL
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p} AND i.created_at > {a} AND i.created_at <= {u}
+            UNION ALL
+            SELECT i.team_id, least(i.created_at, i.resolved_at) FROM valuestreams_incident i
+            WHERE i.portfolio_id = {p} AND i.resolved_at > {a} AND i.resolved_at <= {u}
+            UNION ALL
+            SELECT d.team_id, d.finished_at
+            FROM valuestreams_incident i JOIN valuestreams_deployment d ON d.id = i.deployment_id
+            WHERE i.portfolio_id = {p}
+              AND ((i.created_at > {a} AND i.created_at <= {u})
+                   OR (i.resolved_at > {a} AND i.resolved_at <= {u}))
+        )
+        SELECT coalesce(ev.team_id, -1), coalesce(t.value_stream_id, -1), min(ev.at)
+        FROM ev LEFT JOIN teams_productteam t ON t.id = ev.team_id
+        WHERE ev.at IS NOT NULL GROUP BY 1, 2
+        """
+    ).format(logged=logged, p=p, a=a, u=u)
+    found = _rows(query)
+    moved = _rows(
+        sql.SQL(
+            "SELECT DISTINCT l.value_stream_id FROM ({}) l"
+            " WHERE l.record = 'team' AND l.value_stream_id IS NOT NULL"
+        ).format(logged)
+    )
+    events = pd.DataFrame(
+        {
+            "team_id": np.array([r[0] for r in found], dtype=np.int64),
+            "value_stream_id": np.array([r[1] for r in found], dtype=np.int64),
+            "at": pd.to_datetime(pd.Series([r[2] for r in found], dtype=object), utc=True),
+        }
+    )
+    return DeliveryChanges(events, frozenset(int(r[0]) for r in moved))
+
+
+def deployments_share(portfolio: Portfolio, streams: Iterable[int]) -> float:
+    """The share of the portfolio's deployments whose team is in one of ``streams`` now."""
+    found = _rows(
+        sql.SQL(
+            "SELECT count(*) FILTER (WHERE t.value_stream_id = ANY({}::bigint[])), count(*)"
+            " FROM valuestreams_deployment d LEFT JOIN teams_productteam t ON t.id = d.team_id"
+            " WHERE d.portfolio_id = {}"
+        ).format(sql.Literal([int(s) for s in streams]), sql.Literal(portfolio.pk))
+    )[0]
+    return int(found[0]) / max(int(found[1]), 1)
+
+
+def latest_deployments_before(
+    portfolio: Portfolio,
+    *,
+    teams: pd.Series,
+    streams: pd.Series,
+    before: datetime | None,
+) -> tuple[pd.Series, pd.Series, pd.Timestamp | None]:
+    """The finish of the latest successful production deployment strictly before a moment: of
+    each team in ``teams`` (team id → moment), of each value stream in ``streams`` (any of its
+    teams), and of the portfolio (before ``before``); NaT / None where there is none."""
+    p = sql.Literal(portfolio.pk)
+
+    def pairs(series: pd.Series) -> tuple[sql.Composable, sql.Composable]:
+        return (
+            sql.SQL("{}::bigint[]").format(sql.Literal([int(i) for i in series.index])),
+            sql.SQL("{}::timestamptz[]").format(sql.Literal([v.to_pydatetime() for v in series])),
+        )
+
+    found_teams = pd.Series(pd.NaT, index=teams.index, dtype=UTC)
+    if len(teams):
+        ids, at = pairs(teams)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, (SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND d.team_id = b.k AND {prod} AND d.finished_at < b.t)"
+                " FROM unnest({ids}, {at}) b(k, t)"
+            ).format(p=p, prod=_prod("d"), ids=ids, at=at)
+        )
+        found_teams = pd.Series(
+            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
+            index=[r[0] for r in rows],
+        ).reindex(teams.index)
+    found_streams = pd.Series(pd.NaT, index=streams.index, dtype=UTC)
+    if len(streams):
+        ids, at = pairs(streams)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, (SELECT max((SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND d.team_id = t.id AND {prod}"
+                " AND d.finished_at < b.t)) FROM teams_productteam t WHERE t.value_stream_id = b.k)"
+                " FROM unnest({ids}, {at}) b(k, t)"
+            ).format(p=p, prod=_prod("d"), ids=ids, at=at)
+        )
+        found_streams = pd.Series(
+            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
+            index=[r[0] for r in rows],
+        ).reindex(streams.index)
+    whole = None
+    if before is not None:
+        row = _rows(
+            sql.SQL(
+                "SELECT max(d.finished_at) FROM valuestreams_deployment d"
+                " WHERE d.portfolio_id = {p} AND {prod} AND d.finished_at < {b}"
+            ).format(p=p, prod=_prod("d"), b=sql.Literal(before))
+        )[0][0]
+        whole = None if row is None else pd.Timestamp(row).tz_convert("UTC")
+    return found_teams, found_streams, whole
+
+
+def incidents_from(
+    portfolio: Portfolio,
+    log: np.ndarray,
+    *,
+    teams: pd.Series,
+    streams: pd.Series,
+    since: datetime | None,
+) -> tuple[pd.Series, pd.Series, bool]:
+    """Whether an incident may be linked to another deployment because of a change from a
+    moment on: per team in ``teams`` (team id → moment), per value stream in ``streams``, and
+    for the portfolio (from ``since``), whether one of its incidents was created from then on,
+    or a version of one of its incidents is among the logged ones ``log``."""
+    p = sql.Literal(portfolio.pk)
+    logged = sql.SQL(
+        "SELECT coalesce(l.team_id, -1) AS team_id, coalesce(t.value_stream_id, -1) AS vs"
+        " FROM valuestreams_deliverychange l LEFT JOIN teams_productteam t ON t.id = l.team_id"
+        " WHERE l.portfolio_id = {} AND l.record = 'incident' AND {}"
+    ).format(p, log_rows(log))
+    found = _rows(sql.SQL("SELECT DISTINCT team_id, vs FROM ({}) q").format(logged))
+    logged_teams = {r[0] for r in found}
+    logged_streams = {r[1] for r in found}
+
+    def flags(series: pd.Series, condition: str, mine: set[int]) -> pd.Series:
+        if not len(series):
+            return pd.Series([], dtype=bool)
+        rows = _rows(
+            sql.SQL(
+                "SELECT b.k, EXISTS (SELECT 1 FROM valuestreams_incident i"
+                " LEFT JOIN teams_productteam t ON t.id = i.team_id"
+                " WHERE i.portfolio_id = {p} AND " + condition + " AND i.created_at >= b.t)"
+                " FROM unnest({ids}::bigint[], {at}::timestamptz[]) b(k, t)"
+            ).format(
+                p=p,
+                ids=sql.Literal([int(i) for i in series.index]),
+                at=sql.Literal([v.to_pydatetime() for v in series]),
+            )
+        )
+        out = pd.Series({int(r[0]): bool(r[1]) for r in rows}, dtype=bool).reindex(series.index)
+        return out | series.index.isin(list(mine))
+
+    whole = False
+    if since is not None:
+        whole = bool(found) or bool(
+            _rows(
+                sql.SQL(
+                    "SELECT EXISTS (SELECT 1 FROM valuestreams_incident i"
+                    " WHERE i.portfolio_id = {} AND i.created_at >= {})"
+                ).format(p, sql.Literal(since))
+            )[0][0]
+        )
+    return (
+        flags(teams, "i.team_id = b.k", logged_teams),
+        flags(streams, "t.value_stream_id = b.k", logged_streams),
+        whole,
+    )
+
+
+def open_incidents(
+    portfolio: Portfolio, *, resolved_from: datetime, created_before: datetime, as_of: datetime
+) -> pd.DataFrame:
+    """The portfolio's incidents known at ``as_of`` created before ``created_before`` and
+    resolved from ``resolved_from`` to ``as_of``: ``team_id``, ``value_stream_id`` (NO_SCOPE
+    where none), ``created_at``, ``resolved_at``."""
+    rows = _rows(
+        sql.SQL(
+            "SELECT coalesce(r.team_id, -1), coalesce(t.value_stream_id, -1), r.created_at,"
+            " r.resolved_at FROM valuestreams_incident r LEFT JOIN teams_productteam t ON t.id = r.team_id"
+            " WHERE r.portfolio_id = {p} AND {dated} AND r.created_at < {c}"
+            " AND r.created_at <= {a} AND r.resolved_at >= {f} AND r.resolved_at <= {a}"
+        ).format(
+            p=sql.Literal(portfolio.pk),
+            dated=_incident_dated(),
+            c=sql.Literal(created_before),
+            a=sql.Literal(as_of),
+            f=sql.Literal(resolved_from),
+        )
+    )
+    return pd.DataFrame(
+        {
+            "team_id": np.array([r[0] for r in rows], dtype=np.int64),
+            "value_stream_id": np.array([r[1] for r in rows], dtype=np.int64),
+            "created_at": pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object), utc=True),
+            "resolved_at": pd.to_datetime(pd.Series([r[3] for r in rows], dtype=object), utc=True),
+        }
+    )
+
+
+def narrowed_delivery_frames(
+    portfolio: Portfolio, *, bounds: pd.Series, default: datetime | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The DORA frames (as :func:`deployments_frame`, :func:`changes_frame` and
+    :func:`incidents_frame`) of the records from a moment on, the moment of each record being
+    that of its team (``bounds``: team id, NO_SCOPE for none → moment; ``default`` for the
+    others, None: none of theirs), with what links them right: incidents created from their
+    team's moment or naming a deployment finished from its team's; changes whose deployment
+    finished from the change's team's moment; deployments finished from their team's moment,
+    the latest successful production one of each of those teams before it, and those the read
+    changes and incidents name."""
+    keys = sql.Literal([int(k) for k in bounds.index])
+    moments = sql.Literal([pd.Timestamp(v).to_pydatetime() for v in bounds])
+
+    def join(alias: str) -> sql.Composable:
+        return sql.SQL(
+            "LEFT JOIN unnest({}::bigint[], {}::timestamptz[]) b(k, bound)"
+            " ON b.k = coalesce({}.team_id, -1)"
+        ).format(keys, moments, sql.SQL(alias))
+
+    default_sql = sql.SQL("'infinity'::timestamptz") if default is None else sql.Literal(default)
+    # the earliest moment of all: a condition an index on (portfolio, time) serves
+    moments_all = [pd.Timestamp(v).to_pydatetime() for v in bounds]
+    if default is not None:
+        moments_all.append(default)
+    lowest = sql.Literal(min(moments_all)) if moments_all else sql.SQL("'infinity'::timestamptz")
+    p = sql.Literal(portfolio.pk)
+    bound = sql.SQL("coalesce(b.bound, {})").format(default_sql)
+    from_bound = sql.SQL("{column} >= {lowest} AND {column} >= {bound}")
+    # without a default, only the teams with a moment: a condition the (team, time) indexes serve
+    listed = (
+        sql.SQL("TRUE")
+        if default is not None
+        else sql.SQL("r.team_id = ANY({}::bigint[])").format(keys)
+    )
+    recent_deployments = sql.SQL(
+        "SELECT r.id FROM valuestreams_deployment r {join} WHERE r.portfolio_id = {p}"
+        " AND {listed} AND {cond}"
+    ).format(
+        join=join("r"),
+        p=p,
+        listed=listed,
+        cond=from_bound.format(column=sql.SQL("r.finished_at"), lowest=lowest, bound=bound),
+    )
+    incident_dated = sql.SQL("{} AND (({} AND {}) OR r.deployment_id IN ({}))").format(
+        _incident_dated(),
+        listed,
+        from_bound.format(column=sql.SQL("r.created_at"), lowest=lowest, bound=bound),
+        recent_deployments,
+    )
+    # a change counts in its deployment's window: read where that deployment finished from the
+    # change's team's moment
+    change_join = sql.SQL("{} JOIN valuestreams_deployment dd ON dd.id = r.deployment_id").format(
+        join("r")
+    )
+    change_dated = sql.SQL(
+        "{} AND {} AND r.deployment_id IN (SELECT d.id FROM valuestreams_deployment d"
+        " WHERE d.portfolio_id = {} AND d.finished_at >= {}) AND {}"
+    ).format(
+        in_date_range("r.first_commit_at"),
+        listed,
+        p,
+        lowest,
+        from_bound.format(column=sql.SQL("dd.finished_at"), lowest=lowest, bound=bound),
+    )
+    changes = _delivery_frame(
+        "valuestreams_change", CHANGE_COLUMNS, change_dated, portfolio, change_join
+    )
+    incidents = _delivery_frame(
+        "valuestreams_incident", INCIDENT_COLUMNS, incident_dated, portfolio, join("r")
+    )
+    # each team's latest successful production deployment before its moment (every one finished
+    # then: the link takes the highest id)
+    latest_of = sql.SQL(
+        "WITH m AS MATERIALIZED (SELECT s.team_id, (SELECT max(d2.finished_at)"
+        " FROM valuestreams_deployment d2 WHERE d2.portfolio_id = {p} AND {team2} AND {prod2}"
+        " AND d2.finished_at < coalesce(b.bound, {default})) AS latest FROM ({teams}) s {join})"
+        " SELECT d.id FROM m JOIN valuestreams_deployment d ON {team} AND d.finished_at = m.latest"
+        " WHERE d.portfolio_id = {p} AND {prod}"
+    )
+    if default is None:  # the teams with a moment
+        teams = sql.SQL("SELECT k AS team_id FROM unnest({}::bigint[]) k WHERE k <> -1").format(
+            keys
+        )
+    else:
+        teams = sql.SQL(
+            "SELECT t.id AS team_id FROM teams_productteam t JOIN valuestreams_valuestream vs"
+            " ON vs.id = t.value_stream_id WHERE vs.portfolio_id = {}"
+        ).format(p)
+    parts = [
+        latest_of.format(
+            p=p,
+            team=sql.SQL("d.team_id = m.team_id"),
+            team2=sql.SQL("d2.team_id = s.team_id"),
+            prod=_prod("d"),
+            prod2=_prod("d2"),
+            default=default_sql,
+            teams=teams,
+            join=join("s"),
+        )
+    ]
+    if default is not None or NO_SCOPE in bounds.index:
+        parts.append(
+            latest_of.format(
+                p=p,
+                team=sql.SQL("d.team_id IS NULL"),
+                team2=sql.SQL("d2.team_id IS NULL"),
+                prod=_prod("d"),
+                prod2=_prod("d2"),
+                default=default_sql,
+                teams=sql.SQL("SELECT NULL::bigint AS team_id"),
+                join=join("s"),
+            )
+        )
+    latest = sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(part) for part in parts)
+    # and those the read changes and incidents name
+    named = np.unique(
+        np.concatenate(
+            [
+                frame["deployment_id"].dropna().to_numpy(dtype=np.int64)
+                for frame in (changes, incidents)
+            ]
+        )
+    )
+    deployment_dated = sql.SQL(
+        "{} AND (({} AND {}) OR r.id IN ({}) OR r.id = ANY({}::bigint[]))"
+    ).format(
+        in_date_range("r.finished_at"),
+        listed,
+        from_bound.format(column=sql.SQL("r.finished_at"), lowest=lowest, bound=bound),
+        latest,
+        sql.Literal(named.tolist()),
+    )
+    deployments = _delivery_frame(
+        "valuestreams_deployment", DEPLOYMENT_COLUMNS, deployment_dated, portfolio, join("r")
+    )
+    return deployments, changes, incidents
+
+
+def stored_dora_rows_of(
+    portfolio_id: int, *, teams: Sequence[int], streams: Sequence[int], after: datetime
+) -> pd.DataFrame:
+    """As :func:`stored_dora_rows`, only of the given teams and value streams and the portfolio,
+    of the windows ending after ``after``."""
+    where = sql.SQL(
+        "portfolio_id = {p} AND window_end > {after} AND (scope_kind = 'portfolio'"
+        " OR (scope_kind = 'team' AND scope_id = ANY({teams}::bigint[]))"
+        " OR (scope_kind = 'value_stream' AND scope_id = ANY({streams}::bigint[])))"
+    ).format(
+        p=sql.Literal(portfolio_id),
+        after=sql.Literal(after),
+        teams=sql.Literal([int(t) for t in teams]),
+        streams=sql.Literal([int(s) for s in streams]),
+    )
+    values = {"input_hash": ("coalesce(input_hash, 0)", np.int64)}
+    return _stored_rows("valuestreams_dorametric", where, values)
+
+
+def incident_caveats(
+    portfolio: Portfolio, *, as_of: datetime, max_gap: pd.Timedelta | None
+) -> dict[str, int]:
+    """What :func:`~valuestreams.recompute.dora.dora_caveats` counts, counted by the database:
+    the incidents known at ``as_of`` and those linked to no deployment (none named that is a
+    successful production one of the portfolio finished by then, and none finished at most
+    ``max_gap`` before the incident's creation)."""
+    p = sql.Literal(portfolio.pk)
+    if max_gap is None:  # any deployment finished by the incident's creation: the first one
+        inferred = sql.SQL(
+            "i.created_at >= (SELECT min(d.finished_at) FROM valuestreams_deployment d"
+            " WHERE d.portfolio_id = {p} AND {prod})"
+        ).format(p=p, prod=_prod("d"))
+    else:
+        inferred = sql.SQL(
+            "EXISTS (SELECT 1 FROM valuestreams_deployment d WHERE d.portfolio_id = {p}"
+            " AND {prod} AND d.finished_at <= i.created_at AND d.finished_at >= i.created_at - {gap})"
+        ).format(p=p, prod=_prod("d"), gap=sql.Literal(pd.Timedelta(max_gap).to_pytimedelta()))
+    row = _rows(
+        sql.SQL(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS ("
+            " SELECT 1 FROM valuestreams_deployment d WHERE d.id = i.deployment_id"
+            " AND d.portfolio_id = {p} AND {prod} AND d.finished_at <= {a})"
+            " AND NOT coalesce({inferred}, FALSE))"
+            " FROM valuestreams_incident i WHERE i.portfolio_id = {p} AND {dated}"
+            " AND i.created_at <= {a}"
+        ).format(
+            p=p,
+            prod=_prod("d"),
+            a=sql.Literal(as_of),
+            inferred=inferred,
+            dated=_incident_dated("i"),
+        )
+    )[0]
+    return {"incidents": int(row[0]), "incidents_unlinked": int(row[1])}
