@@ -142,19 +142,27 @@ def publish(
     return run
 
 
+def _built_on(
+    portfolio: Portfolio, plan: planning.Plan | None, run: MetricRun, field: str
+) -> MetricRun | None:
+    """The run `run` builds on: the plan's previous run, or for a full run the latest before it
+    (with `field` loaded)."""
+    if plan is not None and plan.previous is not None:
+        return plan.previous
+    return (
+        MetricRun.objects.filter(portfolio=portfolio)
+        .exclude(pk=run.pk)
+        .order_by("-computed_at", "-pk")
+        .only(field)
+        .first()
+    )
+
+
 def _forget_superseded(portfolio: Portfolio, plan: planning.Plan | None, run: MetricRun) -> None:
     """Delete the portfolio's superseded status changes that the run this one builds on (the
     latest before it, for a full run) had already seen: every later run builds on a run at
     least as recent, so none reads them again."""
-    previous = plan.previous if plan is not None else None
-    if previous is None:
-        previous = (
-            MetricRun.objects.filter(portfolio=portfolio)
-            .exclude(pk=run.pk)
-            .order_by("-computed_at", "-pk")
-            .only("last_superseded_id")
-            .first()
-        )
+    previous = _built_on(portfolio, plan, run, "last_superseded_id")
     if previous is None or not previous.last_superseded_id:
         return
     with connection.cursor() as cursor:
@@ -169,15 +177,7 @@ def _forget_delivery_changes(portfolio: Portfolio, plan: planning.Plan | None, r
     a full run) had read: every later run builds on a run at least as recent, and reads only
     those its own previous run had not (deleted by id, not up to a watermark: a lower id may
     commit later)."""
-    previous = plan.previous if plan is not None else None
-    if previous is None:
-        previous = (
-            MetricRun.objects.filter(portfolio=portfolio)
-            .exclude(pk=run.pk)
-            .order_by("-computed_at", "-pk")
-            .only("delivery_log")
-            .first()
-        )
+    previous = _built_on(portfolio, plan, run, "delivery_log")
     if previous is None or not previous.delivery_log:
         return
     runs = np.array(previous.delivery_log, dtype=np.int64).reshape(-1, 2)

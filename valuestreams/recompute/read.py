@@ -1048,6 +1048,11 @@ def latest_deployments_before(
     teams), and of the portfolio (before ``before``); NaT / None where there is none."""
     p = sql.Literal(portfolio.pk)
 
+    def by_key(rows: list, index: pd.Index) -> pd.Series:
+        """(key, moment) rows as a series of UTC moments on `index` (NaT where none)."""
+        at = pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True)
+        return pd.Series(at.to_numpy(), index=[r[0] for r in rows]).reindex(index)
+
     def pairs(series: pd.Series) -> tuple[sql.Composable, sql.Composable]:
         return (
             sql.SQL("{}::bigint[]").format(sql.Literal([int(i) for i in series.index])),
@@ -1064,10 +1069,7 @@ def latest_deployments_before(
                 " FROM unnest({ids}, {at}) b(k, t)"
             ).format(p=p, prod=_prod("d"), ids=ids, at=at)
         )
-        found_teams = pd.Series(
-            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
-            index=[r[0] for r in rows],
-        ).reindex(teams.index)
+        found_teams = by_key(rows, teams.index)
     found_streams = pd.Series(pd.NaT, index=streams.index, dtype=UTC)
     if len(streams):
         ids, at = pairs(streams)
@@ -1079,10 +1081,7 @@ def latest_deployments_before(
                 " FROM unnest({ids}, {at}) b(k, t)"
             ).format(p=p, prod=_prod("d"), ids=ids, at=at)
         )
-        found_streams = pd.Series(
-            pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True).to_numpy(),
-            index=[r[0] for r in rows],
-        ).reindex(streams.index)
+        found_streams = by_key(rows, streams.index)
     whole = None
     if before is not None:
         row = _rows(
